@@ -9,9 +9,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from patron.core.secret import var_dir
+
 BASE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BASE_DIR.parent.parent
-VAR_DIR = Path(os.environ.get("PATRON_VAR_DIR", PROJECT_DIR / "var"))
+VAR_DIR = var_dir()
 
 INSECURE_DEFAULT_SECRET_KEY = "patron-insecure-development-key"  # noqa: S105
 
@@ -28,14 +29,26 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("PATRON_DEBUG", False)
-SECRET_KEY = os.environ.get("PATRON_SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
+SECRET_KEY_FILE = VAR_DIR / "secret_key"  # written by `patron init` (mode 600) when no env key
+
+
+def _secret_key() -> str:
+    key = os.environ.get("PATRON_SECRET_KEY")
+    if key:
+        return key
+    if SECRET_KEY_FILE.exists():
+        return SECRET_KEY_FILE.read_text().strip()
+    return INSECURE_DEFAULT_SECRET_KEY
+
+
+SECRET_KEY = _secret_key()
 # Refusing here (not only in a system check) stops every entry point: serve, wsgi, manage.
 if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY and not DEBUG and not _env_bool(
     "PATRON_ALLOW_INSECURE_KEY", False
 ):
     raise ImproperlyConfigured(
-        "PATRON_SECRET_KEY is not set. Set it to a long random string "
-        "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+        "PATRON_SECRET_KEY is not set and there is no var/secret_key. Run `patron init` "
+        "(it writes one), or set PATRON_SECRET_KEY to a long random string, "
         "or set PATRON_DEBUG=true for local development."
     )
 
@@ -65,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,9 +131,9 @@ def database_settings(url: str) -> dict[str, object]:
 
 
 DATABASES = {"default": database_settings(DATABASE_URL)}
-_test_url = os.environ.get("PATRON_TEST_DATABASE_URL")
-if _test_url:
-    DATABASES["default"]["TEST"] = {"NAME": dj_database_url.parse(_test_url)["NAME"]}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests run on a real SQLite file (WAL and all), not an in-memory database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,6 +151,8 @@ USE_I18N = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True  # serve app static files straight from the package, offline
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"

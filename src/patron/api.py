@@ -1,0 +1,61 @@
+"""The REST API under /api/v1: routers mounted here, with auth and one error shape."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import HttpBearer
+
+from patron import __version__
+from patron.core.errors import PatronError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+        from patron.core.services import token_authenticate
+
+        user = token_authenticate(token=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Patron API",
+    version=__version__,
+    urls_namespace="api",
+    auth=BearerToken(),
+    docs_url="/docs",
+)
+
+NOT_FOUND_CODES = {"customer_not_found"}
+
+
+@api.exception_handler(PatronError)
+def _patron_error(request: HttpRequest, exc: PatronError) -> HttpResponse:
+    status = 404 if exc.code in NOT_FOUND_CODES else 400
+    return api.create_response(
+        request, {"code": str(exc.code), "message": exc.message, "extra": exc.extra}, status=status
+    )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(
+        request,
+        {"code": "invalid", "message": "Some fields are invalid.", "extra": {"fields": fields}},
+        status=422,
+    )
+
+
+def _mount() -> None:
+    from patron.customers.api import router as customers_router
+    from patron.sales.api import router as sales_router
+
+    api.add_router("/customers", customers_router)
+    api.add_router("/orders", sales_router)
+
+
+_mount()

@@ -1,0 +1,74 @@
+"""token, createuser, manage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from patron.cli.common import JsonOption, console, print_json, run_with_django
+
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="User the token acts as.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API token; it is shown once (only its hash is stored)."""
+
+    def run() -> None:
+        from patron.core.services import token_create as create
+
+        record, token = create(username=user, name=name)
+        if as_json:
+            print_json({"user": user, "token": token, "prefix": record.prefix})
+        else:
+            console.print(f"Token for {user} (shown only now):\n{token}")
+            console.print("Use it as: Authorization: Bearer <token>")
+
+    run_with_django(run)
+
+
+def createuser(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    email: Annotated[str, typer.Option("--email")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="Default: asked for (or $PATRON_PASSWORD)."),
+    ] = None,
+    superuser: Annotated[bool, typer.Option("--superuser", help="Administrator.")] = False,
+) -> None:
+    """Create a user who can sign in."""
+    import os
+
+    def run() -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.password_validation import validate_password
+
+        secret = password or os.environ.get("PATRON_PASSWORD")
+        if not secret:
+            secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        model = get_user_model()
+        user = model(username=username, email=email)
+        validate_password(secret, user)
+        user.set_password(secret)
+        user.is_staff = user.is_superuser = superuser
+        user.full_clean()
+        user.save()
+        console.print(f"[green]User {username} created.[/green]")
+
+    run_with_django(run)
+
+
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command: patron manage migrate, patron manage shell, ..."""
+
+    def run() -> None:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["patron manage", *ctx.args])
+
+    run_with_django(run)

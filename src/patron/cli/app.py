@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from patron import __version__
+from patron.cli import admin, customers, data, demo
+
+app = typer.Typer(
+    name="patron",
+    help="Patron: know your valuable customers, keep them, and grow the rest.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"patron {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Patron command line."""
+
+
+app.command("init")(data.init)
+app.add_typer(data.import_app, name="import")
+app.command("stats")(data.stats)
+app.command("demo")(demo.demo)
+app.command("serve")(demo.serve)
+app.add_typer(admin.token_app, name="token")
+app.command("createuser")(admin.createuser)
+app.command(
+    "manage",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(admin.manage)
+app.add_typer(customers.customers_app, name="customers")

@@ -1,0 +1,193 @@
+"""init, import, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from patron.cli.common import JsonOption, console, err_console, print_json, run_with_django
+
+import_app = typer.Typer(help="Import customers, products or transactions from a file.",
+                         no_args_is_help=True)  # fmt: skip
+
+
+def init() -> None:
+    """Create or migrate the database and write a secret key if there is none (idempotent)."""
+
+    def run() -> None:
+        from patron.core.setup import database_init
+
+        database_init(verbose=True)
+        console.print("[green]Database ready.[/green]")
+
+    run_with_django(run)
+
+
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="field=column, for a column Patron does not recognise "
+                 "(repeatable), e.g. --map customer_id=会员卡号."),
+]  # fmt: skip
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option("--date-format", help="strptime format of the dates, e.g. %d/%m/%Y; needed "
+                 "only when the dates are ambiguous."),
+]  # fmt: skip
+EncodingOption = Annotated[
+    str | None, typer.Option("--encoding", help="Text encoding (default: detected; utf-8, gbk...).")
+]
+DelimiterOption = Annotated[
+    str | None, typer.Option("--delimiter", help="Column separator (default: detected).")
+]
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel sheet (default: first).")]
+SkipBadOption = Annotated[
+    bool, typer.Option("--skip-bad", help="Import the good rows; write the bad ones to --rejects.")
+]
+RejectsOption = Annotated[
+    Path | None, typer.Option("--rejects", help="CSV file for rejected rows and their reasons.")
+]
+SourceOption = Annotated[
+    str, typer.Option("--source", help="Name of the system the orders come from; order ids are "
+                      "unique per source.")
+]  # fmt: skip
+
+
+def _import(
+    kind: str,
+    file: Path,
+    mapping: list[str] | None,
+    date_format: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    skip_bad: bool,
+    rejects: Path | None,
+    source: str,
+    as_json: bool,
+) -> None:
+    def run() -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from patron.ingest.importer import ImportOptions, import_file
+        from patron.ingest.mapping import EntityKind, parse_map_options
+
+        if skip_bad and rejects is None:
+            reject_path = file.with_name(file.stem + ".rejects.csv")
+        else:
+            reject_path = rejects
+        options = ImportOptions(
+            mapping=parse_map_options(mapping or []),
+            date_format=date_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+            skip_bad=skip_bad,
+            rejects=reject_path,
+            source=source,
+        )
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task(f"Importing {file.name}", total=None)
+            report = import_file(
+                file,
+                kind=EntityKind(kind),
+                options=options,
+                progress=lambda rows: progress.update(task, completed=rows),
+            )
+        if as_json:
+            data = report.as_dict()
+            data["rejects_file"] = str(reject_path) if reject_path and report.rejected else None
+            print_json(data)
+        else:
+            _print_report(report, reject_path)
+        if report.rejected and not skip_bad:
+            raise typer.Exit(1)
+
+    run_with_django(run)
+
+
+def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
+    console.print(
+        f"Read {report.read:,} rows ({report.reading}) from {report.path} "
+        f"[dim](encoding {report.encoding}, dates {report.date_format or '-'})[/dim]"
+    )
+    mapped = ", ".join(f"{field}←{column}" for field, column in report.columns.items())
+    console.print(f"Columns: {mapped}", highlight=False)
+    if report.ignored_columns:
+        console.print(f"Ignored columns: {', '.join(report.ignored_columns)}", highlight=False)
+    if report.skipped:
+        console.print(f"Skipped {report.skipped:,} blank or preamble lines.")
+    for error in report.errors[:20]:
+        value = "" if error.value is None else f" {error.value!r}"
+        console.print(
+            f"[red]line {error.line}[/red] {error.column}{value}: {error.message}",
+            highlight=False,
+        )
+    if len(report.errors) > 20 or report.rejected > len(report.errors):
+        console.print(f"... {report.rejected - 20:,} more rejected rows.")
+    if report.committed:
+        console.print(
+            f"[green]Inserted {report.inserted:,}, updated {report.updated:,}, unchanged "
+            f"{report.unchanged:,}[/green]; rejected {report.rejected:,}; new customers "
+            f"{report.customers_created:,}. ({report.seconds:.1f} s)"
+        )
+        if report.rejected and rejects is not None:
+            console.print(f"Rejected rows written to {rejects}")
+    else:
+        console.print(
+            f"[red]Nothing imported:[/red] {report.rejected:,} rows rejected. Fix them, or "
+            "use --skip-bad to import the good rows and collect the bad ones in a file."
+        )
+
+
+def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]
+    def command(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                             help="CSV, TSV, text, .xlsx or .parquet file.")],
+        mapping: MapOption = None,
+        date_format: DateFormatOption = None,
+        encoding: EncodingOption = None,
+        delimiter: DelimiterOption = None,
+        sheet: SheetOption = None,
+        skip_bad: SkipBadOption = False,
+        rejects: RejectsOption = None,
+        source: SourceOption = "default",
+        as_json: JsonOption = False,
+    ) -> None:  # fmt: skip
+        _import(kind, file, mapping, date_format, encoding, delimiter, sheet, skip_bad, rejects,
+                source, as_json)  # fmt: skip
+
+    command.__doc__ = doc
+    return command
+
+
+import_app.command("transactions")(_make_import_command(
+    "transactions", "Import orders (one per row) or order lines (with product columns)."))
+import_app.command("customers")(_make_import_command(
+    "customers", "Import or update customer records."))
+import_app.command("products")(_make_import_command("products", "Import or update products."))
+
+
+def stats(as_json: JsonOption = False) -> None:
+    """Counts of customers, products and orders, and net revenue."""
+
+    def run() -> None:
+        from patron.sales.selectors import store_stats
+
+        result = store_stats()
+        if as_json:
+            print_json(result)
+        else:
+            for key, value in result.items():
+                console.print(f"{key:>10}: {value:,}" if not isinstance(value, str) else value)
+
+    run_with_django(run)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from patron.customers import selectors, services
+from patron.customers.schemas import CustomerFilters, CustomerIn, CustomerOut, CustomerPatch
+from patron.customers.services import phone_normalise_for_form
+
+router = Router(tags=["customers"])
+
+
+@router.get("", response=list[CustomerOut])
+@paginate
+def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):  # type: ignore[no-untyped-def]
+    return selectors.customer_list(**filters.dict())
+
+
+@router.get("/{external_id}", response=CustomerOut)
+def customer_get(request: HttpRequest, external_id: str):  # type: ignore[no-untyped-def]
+    return selectors.customer_get(external_id=external_id)
+
+
+@router.post("", response={201: CustomerOut})
+def customer_create(request: HttpRequest, payload: CustomerIn):  # type: ignore[no-untyped-def]
+    data = payload.dict()
+    data["phone"] = phone_normalise_for_form(data["phone"])
+    return 201, services.customer_create(**data)
+
+
+@router.patch("/{external_id}", response=CustomerOut)
+def customer_update(request: HttpRequest, external_id: str, payload: CustomerPatch):  # type: ignore[no-untyped-def]
+    fields = payload.dict(exclude_unset=True)
+    if "phone" in fields and fields["phone"] is not None:
+        fields["phone"] = phone_normalise_for_form(fields["phone"])
+    customer = selectors.customer_get(external_id=external_id)
+    return services.customer_update(customer=customer, **fields)

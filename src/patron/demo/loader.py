@@ -1,0 +1,194 @@
+"""Load the generated demo business into the store, through the importer's bulk path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from patron.core.errors import PatronError
+from patron.core.models import SystemSetting
+from patron.customers.models import Channel, Consent, Customer, Interaction
+from patron.ingest import cleaning
+from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
+from patron.sales.models import Order, Product
+
+DEMO_FLAG = "demo"
+DEMO_SOURCE = "demo"
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"  # noqa: S105 - created only in a database flagged as the demo
+BATCH = 20_000
+
+Step = Callable[[str], None]
+
+
+def demo_state() -> dict[str, object] | None:
+    setting = SystemSetting.objects.filter(key=DEMO_FLAG).first()
+    return setting.value if setting else None
+
+
+def _naive_utc(values: list[datetime | None]) -> list[datetime | None]:
+    return [v if v is None or v.tzinfo else v.replace(tzinfo=UTC) for v in values]
+
+
+@transaction.atomic
+def demo_load(*, customers: int, seed: int, step: Step | None = None) -> dict[str, object]:
+    """Generate the demo business and write it; refuses a database with non-demo data.
+
+    Raises
+    ------
+    PatronError
+        The database holds customers and is not a demo database.
+    """
+    from patron.demo.generator import generate
+
+    say = step or (lambda message: None)
+    if Customer.objects.exists() and demo_state() is None:
+        raise PatronError(
+            "This database holds customers and is not a demo database; the demo will not "
+            "write into it. Point PATRON_DATABASE_URL at a new database for the demo.",
+            code="not_a_demo_database",
+        )
+    _clear()
+    say(f"Generating {customers:,} customers (seed {seed})")
+    business = generate(customers=customers, seed=seed)
+    say("Writing customers")
+    _write_customers(business.customers)
+    say("Writing products")
+    _write_products(business.products)
+    say(f"Writing {business.orders.num_rows:,} orders")
+    _write_orders(business.orders, business.order_lines, business.products)
+    say("Writing interactions")
+    _write_interactions(business.interactions)
+    state = {"customers": customers, "seed": seed, "truth": business.truth.to_dict(),
+             "orders": business.orders.num_rows}  # fmt: skip
+    SystemSetting.objects.update_or_create(key=DEMO_FLAG, defaults={"value": state})
+    _demo_user()
+    return state
+
+
+def _clear() -> None:
+    from patron.customers.models import CustomerMerge
+    from patron.sales.models import OrderLine
+
+    OrderLine.objects.all().delete()
+    Order.objects.filter(original_order__isnull=False).delete()
+    Order.objects.all().delete()
+    for model in (Interaction, Consent, CustomerMerge, Customer, Product):
+        model.objects.all().delete()
+
+
+def _rows(table: pa.Table) -> list[dict[str, object]]:
+    return table.to_pylist()
+
+
+def _write_customers(table: pa.Table) -> None:
+    now = datetime.now(tz=UTC)
+    for start in range(0, table.num_rows, BATCH):
+        rows = _rows(table.slice(start, BATCH))
+        objects = []
+        for row in rows:
+            tags = [t for t in (row.get("tags") or "").split(",") if t]
+            objects.append(Customer(
+                external_id=row["external_id"], name=row["name"] or "", phone=row["phone"] or "",
+                email=row["email"] or "", gender=row["gender"] or "u",
+                birth_date=row["birth_date"], region=row["region"] or "", city=row["city"] or "",
+                occupation=row["occupation"] or "",
+                acquisition_channel=row["acquisition_channel"] or "",
+                acquired_on=row["acquired_on"], acquisition_cost=row["acquisition_cost"],
+                company=row.get("company") or "", credit_limit=row.get("credit_limit"),
+                tags=tags,
+            ))  # fmt: skip
+        created = Customer.objects.bulk_create(objects, batch_size=2000)
+        ids = {c.external_id: c.pk for c in created}
+        if any(c.pk is None for c in created):  # backends without RETURNING
+            ids = dict(Customer.objects.filter(external_id__in=list(ids))
+                       .values_list("external_id", "pk"))  # fmt: skip
+        consents = [
+            Consent(customer_id=ids[row["external_id"]], channel=channel,
+                    granted=bool(row[f"consent_{channel}"]), recorded_at=now, source="demo")
+            for row in rows for channel in (Channel.SMS, Channel.EMAIL, Channel.PHONE)
+        ]  # fmt: skip
+        Consent.objects.bulk_create(consents, batch_size=5000)
+
+
+def _write_products(table: pa.Table) -> None:
+    Product.objects.bulk_create(
+        [Product(**{k: row[k] for k in ("sku", "name", "category", "unit_price", "unit_cost")})
+         for row in _rows(table)],
+        batch_size=1000,
+    )  # fmt: skip
+
+
+def _write_orders(orders: pa.Table, lines: pa.Table, products: pa.Table) -> None:
+    """Orders go in as item lines through the importer's stage: one code path, one speed."""
+    order_cols = orders.select(["external_id", "customer_external_id", "ordered_at", "store",
+                                "channel", "amount", "cost", "status", "original_external_id"])
+    joined = lines.join(order_cols, keys="order_external_id", right_keys="external_id")
+    joined = joined.sort_by([("order_external_id", "ascending")])
+    all_ids = joined["order_external_id"].combine_chunks()
+    previous = pa.concat_arrays([pa.array([None], pa.string()), all_ids.slice(0, len(all_ids) - 1)])
+    # The order's cost sits on its first line, so the stage's SUM gives the order cost.
+    first_of_order = pc.fill_null(pc.not_equal(all_ids, previous), True)
+    stage = TransactionStage()
+    stage.create()
+    tz = settings.TIME_ZONE
+    first_line = 0
+    for start in range(0, joined.num_rows, 200_000):
+        chunk = joined.slice(start, 200_000)
+        n = chunk.num_rows
+        order_ids = chunk["order_external_id"].combine_chunks()
+        is_first = first_of_order.slice(start, n)
+        ordered_at = chunk["ordered_at"].combine_chunks()
+        cost = pc.if_else(
+            is_first, chunk["cost"].combine_chunks(), pa.scalar(None, chunk["cost"].type)
+        )
+        data = {
+            "line": pa.array(np.arange(first_line, first_line + n), pa.int64()),
+            "order_key": order_ids,
+            "row_key": pa.nulls(n, pa.string()),
+            "customer_ext": chunk["customer_external_id"].combine_chunks(),
+            "ordered_at": utc_text(ordered_at),
+            "ordered_on": pc.cast(cleaning.local_dates(ordered_at, tz), pa.string()),
+            "store": pc.fill_null(chunk["store"].combine_chunks(), ""),
+            "channel": pc.fill_null(chunk["channel"].combine_chunks(), ""),
+            "amount_cents": cents(chunk["amount"].combine_chunks()),
+            "cost_cents": cents(cost),
+            "status": chunk["status"].combine_chunks(),
+            "original_key": chunk["original_external_id"].combine_chunks(),
+            "sku": chunk["sku"].combine_chunks(),
+            "product_name": pa.nulls(n, pa.string()),
+            "category": pa.nulls(n, pa.string()),
+            "quantity": pc.cast(chunk["quantity"].combine_chunks(), pa.float64()),
+        }
+        stage.append(pa.table({name: data[name] for name in STAGE_COLUMN_NAMES}))
+        first_line += n
+    stage.merge(source=DEMO_SOURCE, item_lines=True)
+    stage.drop()
+
+
+def _write_interactions(table: pa.Table) -> None:
+    ids = dict(Customer.objects.values_list("external_id", "pk"))
+    rows = _rows(table)
+    Interaction.objects.bulk_create(
+        [Interaction(customer_id=ids[row["customer_external_id"]], kind=row["kind"],
+                     channel=row["channel"] or "", text=row["text"] or "",
+                     occurred_at=row["occurred_at"])
+         for row in rows if row["customer_external_id"] in ids],
+        batch_size=5000,
+    )  # fmt: skip
+
+
+def _demo_user() -> None:
+    """The demo login; only ever created here, in a database flagged as the demo."""
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=DEMO_USER)
+    user.set_password(DEMO_PASSWORD)
+    user.is_staff = user.is_superuser = True
+    user.save()

@@ -1,0 +1,320 @@
+"""Import a file: read, map, validate, stage, merge, report. One path for CLI, API and web.
+
+All-or-nothing by default: one bad row and the transaction is rolled back, so nothing is
+half-imported. With ``skip_bad`` the good rows go in and the rejects are written to a CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.db import transaction
+
+from patron.ingest import cleaning
+from patron.ingest.customers import CustomerUpserter, ProductUpserter
+from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
+from patron.ingest.reading import RawBatch, TableReader, open_table
+from patron.ingest.validation import DateFormatHolder, RowError, row_keys, validate_batch
+from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
+from patron.sales.models import DEFAULT_SOURCE
+
+MAX_REPORTED_ERRORS = 1000
+ROW_KEY_FIELDS = ("customer_id", "ordered_at", "amount", "cost", "store", "channel", "status",
+                  "original_order_id")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    skip_bad: bool = False
+    rejects: Path | None = None
+    source: str = DEFAULT_SOURCE
+    batch_rows: int = 50_000
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    path: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = False
+    reading: str = ""  # "orders" (one row, one order) or "order lines"
+    customers_created: int = 0
+    products_created: int = 0
+    lines: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_format: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["errors"] = [e.as_dict() for e in self.errors]
+        return data
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def import_file(
+    path: str | Path,
+    *,
+    kind: EntityKind,
+    options: ImportOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import ``path`` as ``kind``; returns the report (``committed`` says if anything was kept).
+
+    Raises
+    ------
+    IngestError
+        The file cannot be read or lacks a required column (nothing is imported).
+    """
+    options = options or ImportOptions()
+    reader = open_table(
+        path,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+        known_columns=known_column_names(kind),
+        batch_rows=options.batch_rows,
+    )
+    mapping = resolve_columns(reader.info.header, kind, options.mapping)
+    report = ImportReport(
+        kind=str(kind),
+        path=str(path),
+        encoding=reader.info.encoding,
+        delimiter=reader.info.delimiter,
+        columns=dict(mapping.columns),
+        ignored_columns=list(mapping.unmapped) if kind is EntityKind.TRANSACTIONS else [],
+    )
+    return _run(report, reader.batches(), mapping, options, progress, reader=reader)
+
+
+def import_records(
+    records: list[dict[str, Any]], *, kind: EntityKind, options: ImportOptions | None = None
+) -> ImportReport:
+    """Import records given as field -> value dicts (the API): same validation and writers.
+
+    An error's ``line`` is the record's position in the list, counted from 1.
+    """
+    options = options or ImportOptions()
+    names = list(dict.fromkeys(name for record in records for name in record))
+    columns = {
+        name: pa.array(
+            [None if r.get(name) is None else str(r[name]) for r in records], pa.string()
+        )
+        for name in names
+    }
+    batch = RawBatch(lines=np.arange(1, len(records) + 1, dtype=np.int64), columns=columns)
+    mapping = resolve_columns(names, kind, {n: n for n in names if n in _field_names(kind)})
+    report = ImportReport(kind=str(kind), path="(api)", columns=dict(mapping.columns))
+    return _run(report, iter([batch]), mapping, options, None, reader=None)
+
+
+def _field_names(kind: EntityKind) -> set[str]:
+    from patron.ingest.mapping import FIELDS
+
+    return {f.name for f in FIELDS[kind]}
+
+
+def _run(
+    report: ImportReport,
+    batches: Iterator[RawBatch],
+    mapping: ColumnMapping,
+    options: ImportOptions,
+    progress: ProgressCallback | None,
+    *,
+    reader: TableReader | None,
+) -> ImportReport:
+    started = time.perf_counter()
+    kind = mapping.kind
+    header = tuple(reader.info.header) if reader is not None else ()
+    date_format = DateFormatHolder(options.date_format, explicit=options.date_format is not None)
+    rejects = _RejectsWriter(options.rejects, header) if options.rejects else None
+    try:
+        with transaction.atomic():
+            sink = _make_sink(kind, mapping, options)
+            for batch in batches:
+                validated = validate_batch(
+                    batch, mapping, tz=settings.TIME_ZONE, date_format=date_format
+                )
+                report.read += len(batch.lines)
+                report.rejected += int((~validated.good).sum())
+                _keep_errors(report, validated.errors)
+                if rejects is not None:
+                    rejects.write(batch, validated.errors)
+                if validated.good.any() and (options.skip_bad or report.rejected == 0):
+                    sink.append(validated.good_columns(), batch.lines[validated.good])
+                if progress is not None:
+                    progress(report.read)
+            if reader is not None:
+                for problem in reader.problems:
+                    report.rejected += 1
+                    _keep_errors(report, [RowError(problem.line, "", None, problem.message)])
+                    if rejects is not None:
+                        rejects.write_problem(problem.line, problem.message)
+                report.skipped = len(reader.skipped)
+            report.date_format = date_format.fmt
+            report.reading = sink.reading
+            if report.rejected and not options.skip_bad:
+                sink.close()
+                transaction.set_rollback(True)
+            else:
+                sink.finish(report)
+                sink.close()
+                report.committed = True
+    finally:
+        if rejects is not None:
+            rejects.close()
+    report.errors.sort(key=lambda e: e.line)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _keep_errors(report: ImportReport, errors: list[RowError]) -> None:
+    room = MAX_REPORTED_ERRORS - len(report.errors)
+    if room > 0:
+        report.errors.extend(errors[:room])
+
+
+class _RejectsWriter:
+    """Rejected rows as they were in the file, with the line and the reason, for fixing."""
+
+    def __init__(self, path: Path, header: tuple[str, ...]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._file)
+        self._header = header
+        self._writer.writerow(["line", "column", "reason", *header])
+
+    def write(self, batch: RawBatch, errors: list[RowError]) -> None:
+        by_line: dict[int, list[RowError]] = {}
+        for error in errors:
+            by_line.setdefault(error.line, []).append(error)
+        if not by_line:
+            return
+        index = {int(line): i for i, line in enumerate(batch.lines) if int(line) in by_line}
+        for line, row_errors in sorted(by_line.items()):
+            i = index[line]
+            cells = [batch.columns[c][i].as_py() for c in batch.columns]
+            self._writer.writerow([
+                line,
+                "; ".join(e.column for e in row_errors),
+                "; ".join(e.message for e in row_errors),
+                *["" if v is None else v for v in cells],
+            ])  # fmt: skip
+
+    def write_problem(self, line: int, message: str) -> None:
+        self._writer.writerow([line, "", message])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _TransactionSink:
+    def __init__(self, mapping: ColumnMapping, options: ImportOptions) -> None:
+        self.mapping = mapping
+        self.options = options
+        self.item_lines = mapping.is_item_lines
+        self.reading = "order lines" if self.item_lines else "orders"
+        self.stage = TransactionStage()
+        self.stage.create()
+
+    def append(self, columns: dict[str, pa.Array], lines: np.ndarray) -> None:
+        self.stage.append(stage_table(columns, lines, item_lines=self.item_lines))
+
+    def finish(self, report: ImportReport) -> None:
+        counts = self.stage.merge(source=self.options.source, item_lines=self.item_lines)
+        report.inserted = counts.inserted
+        report.updated = counts.updated
+        report.unchanged = counts.unchanged
+        report.customers_created = counts.customers_created
+        report.products_created = counts.products_created
+        report.lines = counts.lines_written
+
+    def close(self) -> None:
+        self.stage.drop()
+
+
+def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool) -> pa.Table:
+    """Validated typed columns -> the staging table's columns."""
+    n = len(lines)
+    nulls = pa.nulls(n, pa.string())
+    ordered_at = columns["ordered_at"]
+    amount = columns["amount"]
+    status = columns.get("status")
+    status = (
+        pc.fill_null(status, "completed")
+        if status is not None
+        else pa.array(["completed"] * n, pa.string())
+    )
+    # A return is stored with a negative amount, whatever sign the file used.
+    is_return = pc.equal(status, "returned")
+    amount = pc.if_else(is_return, pc.negate(pc.abs(amount)), amount)
+    cost = columns.get("cost")
+    if cost is not None:
+        cost = pc.if_else(is_return, pc.negate(pc.abs(cost)), cost)
+    order_key = columns.get("order_id")
+    row_key: pa.Array = nulls
+    if order_key is None:
+        if item_lines:
+            keys = row_keys(columns, ("customer_id", "ordered_at"))
+            order_key = pa.array(["g-" + k for k in keys], pa.string())
+        else:
+            order_key = nulls
+            row_key = pa.array(["r-" + k for k in row_keys(columns, ROW_KEY_FIELDS)], pa.string())
+    sku = columns.get("sku")
+    if sku is None and item_lines and "product_name" in columns:
+        sku = columns["product_name"]  # a product known only by its name: the name is its code
+    quantity = columns.get("quantity")
+    data = {
+        "line": pa.array(lines, pa.int64()),
+        "order_key": order_key,
+        "row_key": row_key,
+        "customer_ext": columns["customer_id"],
+        "ordered_at": utc_text(ordered_at),
+        "ordered_on": pc.cast(cleaning.local_dates(ordered_at, settings.TIME_ZONE), pa.string()),
+        "store": pc.fill_null(columns.get("store", nulls), ""),
+        "channel": pc.fill_null(columns.get("channel", nulls), ""),
+        "amount_cents": cents(amount),
+        "cost_cents": cents(cost) if cost is not None else pa.nulls(n, pa.int64()),
+        "status": status,
+        "original_key": columns.get("original_order_id", nulls),
+        "sku": sku if sku is not None else nulls,
+        "product_name": columns.get("product_name", nulls),
+        "category": columns.get("category", nulls),
+        "quantity": pc.cast(quantity, pa.float64())
+        if quantity is not None
+        else pa.nulls(n, pa.float64()),
+    }
+    return pa.table({name: data[name] for name in STAGE_COLUMN_NAMES})
+
+
+def _make_sink(kind: EntityKind, mapping: ColumnMapping, options: ImportOptions):  # type: ignore[no-untyped-def]
+    if kind is EntityKind.TRANSACTIONS:
+        return _TransactionSink(mapping, options)
+    if kind is EntityKind.CUSTOMERS:
+        return CustomerUpserter(mapping, source=options.source)
+    return ProductUpserter(mapping)

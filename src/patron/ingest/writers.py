@@ -1,0 +1,281 @@
+"""Bulk writers: stage validated rows in a temporary table, then merge with set-based SQL.
+
+Staging keeps memory flat (a batch at a time leaves Python) and lets the database do the
+work: numbering repeated identical rows, grouping item lines into orders, counting
+inserted / updated / unchanged orders, and inserting them, in a few statements.
+PostgreSQL receives the stage through COPY; SQLite through ``executemany``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from django.db import connection
+from django.utils import timezone
+
+from patron.customers.models import Customer
+from patron.sales.models import Order, OrderLine, Product
+
+STAGE = "patron_stage_tx"
+STAGE_ORDERS = "patron_stage_orders"
+
+# (name, SQLite type, PostgreSQL type)
+_STAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("line", "INTEGER", "bigint"),
+    ("order_key", "TEXT", "text"),
+    ("row_key", "TEXT", "text"),
+    ("customer_ext", "TEXT", "text"),
+    ("ordered_at", "TEXT", "timestamptz"),
+    ("ordered_on", "TEXT", "date"),
+    ("store", "TEXT", "text"),
+    ("channel", "TEXT", "text"),
+    ("amount_cents", "INTEGER", "bigint"),
+    ("cost_cents", "INTEGER", "bigint"),
+    ("status", "TEXT", "text"),
+    ("original_key", "TEXT", "text"),
+    ("sku", "TEXT", "text"),
+    ("product_name", "TEXT", "text"),
+    ("category", "TEXT", "text"),
+    ("quantity", "REAL", "numeric(12,3)"),
+)
+STAGE_COLUMN_NAMES = tuple(c[0] for c in _STAGE_COLUMNS)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    customers_created: int
+    products_created: int
+    lines_written: int
+
+
+class TransactionStage:
+    """A temporary table of validated transaction rows, filled batch by batch."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.postgres = _is_postgres()
+
+    def create(self) -> None:
+        types = [(name, pg if self.postgres else lite) for name, lite, pg in _STAGE_COLUMNS]
+        cols = ", ".join(f"{name} {kind}" for name, kind in types)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({cols})")
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
+
+    def append(self, table: pa.Table) -> None:
+        """Append rows whose columns are ``STAGE_COLUMN_NAMES`` (see ``stage_table``)."""
+        if table.num_rows == 0:
+            return
+        table = table.select(list(STAGE_COLUMN_NAMES))
+        with connection.cursor() as cursor:
+            if self.postgres:
+                buffer = io.BytesIO()
+                pacsv.write_csv(
+                    table,
+                    buffer,
+                    write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+                )
+                raw = cursor.cursor  # psycopg cursor under Django's wrapper
+                names = ", ".join(STAGE_COLUMN_NAMES)
+                with raw.copy(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buffer.getvalue())
+            else:
+                marks = ", ".join("?" for _ in STAGE_COLUMN_NAMES)
+                columns = [col.to_pylist() for col in table.columns]
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} VALUES ({marks})", list(zip(*columns, strict=True))
+                )
+        self.rows += table.num_rows
+
+    def merge(self, *, source: str, item_lines: bool) -> MergeCounts:
+        """Turn staged rows into customers, products, orders and lines; count what changed."""
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            customers_created = self._insert_customers(cursor, now)
+            products_created = self._insert_products(cursor, now) if item_lines else 0
+            self._build_stage_orders(cursor, source)
+            cursor.execute(f"SELECT state, COUNT(*) FROM {STAGE_ORDERS} GROUP BY state")
+            counts = dict(cursor.fetchall())
+            self._write_orders(cursor, source, now)
+            lines = self._write_lines(cursor, source) if item_lines else 0
+            self._link_returns(cursor, source)
+        return MergeCounts(
+            inserted=counts.get("new", 0),
+            updated=counts.get("changed", 0),
+            unchanged=counts.get("same", 0),
+            customers_created=customers_created,
+            products_created=products_created,
+            lines_written=lines,
+        )
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _insert_customers(self, cursor, now: datetime) -> int:  # type: ignore[no-untyped-def]
+        customer = _table(Customer)
+        before = self._count(cursor, customer)
+        cursor.execute(
+            f"""INSERT INTO {customer} (external_id, name, phone, phone_is_masked, email, gender,
+                    region, city, occupation, acquisition_channel, company, credit_rating, tags,
+                    attributes, created_at, updated_at)
+                SELECT DISTINCT customer_ext, '', '', %s, '', 'u', '', '', '', '', '', '',
+                    '[]', '{{}}', %s, %s
+                FROM {STAGE}
+                WHERE customer_ext NOT IN (SELECT external_id FROM {customer})""",
+            [False, now, now],
+        )
+        return self._count(cursor, customer) - before
+
+    def _insert_products(self, cursor, now: datetime) -> int:  # type: ignore[no-untyped-def]
+        product = _table(Product)
+        before = self._count(cursor, product)
+        cursor.execute(
+            f"""INSERT INTO {product} (sku, name, category, created_at, updated_at)
+                SELECT sku, COALESCE(MIN(product_name), ''), COALESCE(MIN(category), ''), %s, %s
+                FROM {STAGE}
+                WHERE sku IS NOT NULL AND sku NOT IN (SELECT sku FROM {product})
+                GROUP BY sku""",
+            [now, now],
+        )
+        return self._count(cursor, product) - before
+
+    def _build_stage_orders(self, cursor, source: str) -> None:  # type: ignore[no-untyped-def]
+        pg = self.postgres
+        same = "IS NOT DISTINCT FROM" if pg else "IS"
+        amount_eq = (
+            "o.amount * 100 = g.amount_cents"
+            if pg
+            else "CAST(ROUND(o.amount * 100) AS INTEGER) = g.amount_cents"
+        )
+        cost_eq = (
+            f"o.cost * 100 {same} g.cost_cents"
+            if pg
+            else f"CAST(ROUND(o.cost * 100) AS INTEGER) {same} g.cost_cents"
+        )
+        customer, order = _table(Customer), _table(Order)
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {STAGE_ORDERS} AS
+            WITH keyed AS (
+                SELECT s.*, COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER (
+                    PARTITION BY row_key ORDER BY line) AS TEXT)) AS ext
+                FROM {STAGE} s
+            ), grouped AS (
+                SELECT ext, MIN(line) AS first_line, SUM(amount_cents) AS amount_cents,
+                       SUM(cost_cents) AS cost_cents
+                FROM keyed GROUP BY ext
+            )
+            SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, k.customer_ext,
+                   c.id AS customer_pk, k.ordered_at, k.ordered_on, k.store, k.channel,
+                   CASE WHEN g.amount_cents < 0 AND k.status = 'completed' THEN 'returned'
+                        ELSE k.status END AS status,
+                   k.original_key, o.id AS order_pk,
+                   CASE WHEN o.id IS NULL THEN 'new'
+                        WHEN o.customer_id = c.id AND o.ordered_at = k.ordered_at
+                         AND o.ordered_on = k.ordered_on AND o.store = k.store
+                         AND o.channel = k.channel AND {amount_eq} AND {cost_eq}
+                         AND o.status = (CASE WHEN g.amount_cents < 0 AND k.status = 'completed'
+                                              THEN 'returned' ELSE k.status END)
+                        THEN 'same' ELSE 'changed' END AS state
+            FROM grouped g
+            JOIN keyed k ON k.line = g.first_line
+            JOIN {customer} c ON c.external_id = k.customer_ext
+            LEFT JOIN {order} o ON o.source = %s AND o.external_id = g.ext""",
+            [source],
+        )
+        if not pg:
+            cursor.execute(f"CREATE INDEX {STAGE_ORDERS}_ext ON {STAGE_ORDERS} (ext)")
+
+    def _money(self, column: str) -> str:
+        return f"CAST({column} AS numeric) / 100" if self.postgres else f"{column} / 100.0"
+
+    def _write_orders(self, cursor, source: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        order = _table(Order)
+        cursor.execute(
+            f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
+                    store, channel, amount, cost, status, created_at)
+                SELECT %s, ext, customer_pk, ordered_at, ordered_on, store, channel,
+                    {self._money("amount_cents")}, {self._money("cost_cents")}, status, %s
+                FROM {STAGE_ORDERS} WHERE state = 'new'""",
+            [source, now],
+        )
+        cursor.execute(
+            f"""UPDATE {order} SET customer_id = s.customer_pk, ordered_at = s.ordered_at,
+                    ordered_on = s.ordered_on, store = s.store, channel = s.channel,
+                    amount = {self._money("s.amount_cents")}, cost = {self._money("s.cost_cents")},
+                    status = s.status
+                FROM {STAGE_ORDERS} s
+                WHERE {order}.id = s.order_pk AND s.state = 'changed'"""
+        )
+
+    def _write_lines(self, cursor, source: str) -> int:  # type: ignore[no-untyped-def]
+        order, line, product = _table(Order), _table(OrderLine), _table(Product)
+        cursor.execute(
+            f"""DELETE FROM {line} WHERE order_id IN (
+                    SELECT order_pk FROM {STAGE_ORDERS} WHERE state = 'changed')"""
+        )
+        cursor.execute(
+            f"""INSERT INTO {line} (order_id, line_no, product_id, quantity, amount)
+                SELECT o.id, ROW_NUMBER() OVER (PARTITION BY k.order_key ORDER BY k.line),
+                    p.id, COALESCE(k.quantity, 1), {self._money("k.amount_cents")}
+                FROM {STAGE} k
+                JOIN {STAGE_ORDERS} s ON s.ext = k.order_key AND s.state IN ('new', 'changed')
+                JOIN {order} o ON o.source = %s AND o.external_id = k.order_key
+                LEFT JOIN {product} p ON p.sku = k.sku""",
+            [source],
+        )
+        return int(cursor.rowcount)
+
+    def _link_returns(self, cursor, source: str) -> None:  # type: ignore[no-untyped-def]
+        order = _table(Order)
+        cursor.execute(
+            f"""UPDATE {order} SET original_order_id = (
+                    SELECT o2.id FROM {order} o2
+                    WHERE o2.source = %s AND o2.external_id = s.original_key)
+                FROM {STAGE_ORDERS} s
+                WHERE {order}.source = %s AND {order}.external_id = s.ext
+                  AND s.original_key IS NOT NULL AND s.state IN ('new', 'changed')""",
+            [source, source],
+        )
+
+    @staticmethod
+    def _count(cursor, table: str) -> int:  # type: ignore[no-untyped-def]
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        return int(cursor.fetchone()[0])
+
+
+def cents(values: pa.Array) -> pa.Array:
+    """Decimal amounts -> integer cents (exact)."""
+    scaled = pc.multiply(pc.cast(values, pa.decimal128(18, 2)), pa.scalar(100, pa.decimal128(5, 0)))
+    return pc.cast(scaled, pa.int64())
+
+
+def utc_text(timestamps: pa.Array) -> pa.Array:
+    """UTC timestamps -> 'YYYY-MM-DD HH:MM:SS' text, the form Django stores on SQLite.
+
+    Order times are kept to the second.
+    """
+    seconds = pc.cast(timestamps, pa.timestamp("s", tz="UTC"), safe=False)
+    if _is_postgres():
+        return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S+00:00")
+    return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")

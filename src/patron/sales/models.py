@@ -1,0 +1,109 @@
+"""Products, orders and order lines. A return is its own order pointing at the original."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from patron.customers.models import Customer
+
+DEFAULT_SOURCE = "default"
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        indexes = [models.Index(fields=["category"], name="product_category_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.sku} ({self.sku})"
+
+
+class OrderStatus(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    RETURNED = "returned", _("Returned")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Statuses whose amount counts as revenue (a return's amount is negative).
+REVENUE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.RETURNED)
+
+
+class Order(models.Model):
+    # Where the order came from ("default" for files without a platform); external ids
+    # are unique per source so two platforms may reuse the same numbers.
+    source = models.CharField(_("source"), max_length=32, default=DEFAULT_SOURCE)
+    external_id = models.CharField(_("order id"), max_length=64)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    ordered_at = models.DateTimeField(_("time"))
+    # The business date in PATRON_TIME_ZONE; analytics works on dates (see docs/adr).
+    ordered_on = models.DateField(_("date"))
+    store = models.CharField(_("store"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=64, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.COMPLETED
+    )
+    original_order = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="returns",
+        verbose_name=_("original order"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="order_unique_per_source"),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | Q(amount__lte=0),
+                name="order_return_amount_not_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "ordered_on"], name="order_customer_date_idx"),
+            models.Index(fields=["ordered_on"], name="order_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.source})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(_("line"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="order_lines"
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_no")
+        ]
+        indexes = [models.Index(fields=["product"], name="order_line_product_idx")]

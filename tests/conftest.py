@@ -1,0 +1,38 @@
+"""Shared fixtures. The PostgreSQL pass (make test-postgres) checks its server first."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def _on_postgres() -> bool:
+    return os.environ.get("PATRON_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _on_postgres():
+        return
+    import psycopg
+
+    url = os.environ["PATRON_DATABASE_URL"]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        psycopg.connect(admin_url, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL is unreachable at {admin_url}: {error}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.exit(message, returncode=3)
+        session.config.stash[_UNREACHABLE] = message
+
+
+_UNREACHABLE = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    message = config.stash.get(_UNREACHABLE, None)
+    if message:
+        skip = pytest.mark.skip(reason=message + " (set CI=true to make this a failure)")
+        for item in items:
+            item.add_marker(skip)

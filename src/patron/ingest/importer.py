@@ -239,7 +239,7 @@ class _TransactionSink:
         self.options = options
         self.item_lines = mapping.is_item_lines
         self.reading = "order lines" if self.item_lines else "orders"
-        self.stage = TransactionStage()
+        self.stage = TransactionStage(stage_columns(mapping))
         self.stage.create()
 
     def append(self, columns: dict[str, pa.Array], lines: np.ndarray) -> None:
@@ -256,6 +256,25 @@ class _TransactionSink:
 
     def close(self) -> None:
         self.stage.drop()
+
+
+_OPTIONAL_STAGE_COLUMNS = {"store": "store", "channel": "channel", "cost": "cost_cents",
+                           "status": "status", "original_order_id": "original_key",
+                           "product_name": "product_name", "category": "category",
+                           "quantity": "quantity"}  # fmt: skip
+
+
+def stage_columns(mapping: ColumnMapping) -> tuple[str, ...]:
+    """The stage columns a file with this mapping fills."""
+    columns = ["line", "customer_ext", "ordered_at", "ordered_on", "amount_cents"]
+    if mapping.has("order_id") or mapping.is_item_lines:
+        columns.append("order_key")
+    else:
+        columns.append("row_key")
+    if mapping.is_item_lines:
+        columns.append("sku")
+    columns += [c for f, c in _OPTIONAL_STAGE_COLUMNS.items() if mapping.has(f)]
+    return tuple(columns)
 
 
 def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool) -> pa.Table:

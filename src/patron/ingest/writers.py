@@ -24,24 +24,24 @@ from patron.sales.models import Order, OrderLine, Product
 STAGE = "patron_stage_tx"
 STAGE_ORDERS = "patron_stage_orders"
 
-# (name, SQLite type, PostgreSQL type)
-_STAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("line", "INTEGER", "bigint"),
-    ("order_key", "TEXT", "text"),
-    ("row_key", "TEXT", "text"),
-    ("customer_ext", "TEXT", "text"),
-    ("ordered_at", "TEXT", "timestamptz"),
-    ("ordered_on", "TEXT", "date"),
-    ("store", "TEXT", "text"),
-    ("channel", "TEXT", "text"),
-    ("amount_cents", "INTEGER", "bigint"),
-    ("cost_cents", "INTEGER", "bigint"),
-    ("status", "TEXT", "text"),
-    ("original_key", "TEXT", "text"),
-    ("sku", "TEXT", "text"),
-    ("product_name", "TEXT", "text"),
-    ("category", "TEXT", "text"),
-    ("quantity", "REAL", "numeric(12,3)"),
+# (name, SQLite type, PostgreSQL type, default when a file has no such column)
+_STAGE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("line", "INTEGER", "bigint", ""),
+    ("order_key", "TEXT", "text", ""),
+    ("row_key", "TEXT", "text", ""),
+    ("customer_ext", "TEXT", "text", ""),
+    ("ordered_at", "TEXT", "timestamptz", ""),
+    ("ordered_on", "TEXT", "date", ""),
+    ("store", "TEXT", "text", "''"),
+    ("channel", "TEXT", "text", "''"),
+    ("amount_cents", "INTEGER", "bigint", ""),
+    ("cost_cents", "INTEGER", "bigint", ""),
+    ("status", "TEXT", "text", "'completed'"),
+    ("original_key", "TEXT", "text", ""),
+    ("sku", "TEXT", "text", ""),
+    ("product_name", "TEXT", "text", ""),
+    ("category", "TEXT", "text", ""),
+    ("quantity", "REAL", "numeric(12,3)", ""),
 )
 STAGE_COLUMN_NAMES = tuple(c[0] for c in _STAGE_COLUMNS)
 
@@ -67,13 +67,21 @@ class MergeCounts:
 class TransactionStage:
     """A temporary table of validated transaction rows, filled batch by batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, columns: tuple[str, ...] = STAGE_COLUMN_NAMES) -> None:
+        """``columns``: the stage columns the file fills; the others take their default.
+
+        Binding fewer values per row is most of what staging costs on SQLite.
+        """
         self.rows = 0
         self.postgres = _is_postgres()
+        self.columns = tuple(c for c in STAGE_COLUMN_NAMES if c in columns)
+        self.has_row_keys = "row_key" in self.columns
 
     def create(self) -> None:
-        types = [(name, pg if self.postgres else lite) for name, lite, pg in _STAGE_COLUMNS]
-        cols = ", ".join(f"{name} {kind}" for name, kind in types)
+        cols = ", ".join(
+            f"{name} {pg if self.postgres else lite}" + (f" DEFAULT {default}" if default else "")
+            for name, lite, pg, default in _STAGE_COLUMNS
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
@@ -85,10 +93,10 @@ class TransactionStage:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
 
     def append(self, table: pa.Table) -> None:
-        """Append rows whose columns are ``STAGE_COLUMN_NAMES`` (see ``stage_table``)."""
+        """Append rows; ``table`` has at least this stage's ``columns``."""
         if table.num_rows == 0:
             return
-        table = table.select(list(STAGE_COLUMN_NAMES))
+        table = table.select(list(self.columns))
         with connection.cursor() as cursor:
             if self.postgres:
                 buffer = io.BytesIO()
@@ -98,14 +106,15 @@ class TransactionStage:
                     write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
                 )
                 raw = cursor.cursor  # psycopg cursor under Django's wrapper
-                names = ", ".join(STAGE_COLUMN_NAMES)
+                names = ", ".join(self.columns)
                 with raw.copy(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                     copy.write(buffer.getvalue())
             else:
-                marks = ", ".join("?" for _ in STAGE_COLUMN_NAMES)
+                marks = ", ".join("?" for _ in self.columns)
                 columns = [col.to_pylist() for col in table.columns]
                 cursor.executemany(
-                    f"INSERT INTO {STAGE} VALUES ({marks})", list(zip(*columns, strict=True))
+                    f"INSERT INTO {STAGE} ({', '.join(self.columns)}) VALUES ({marks})",
+                    zip(*columns, strict=True),
                 )
         self.rows += table.num_rows
 
@@ -135,12 +144,13 @@ class TransactionStage:
     def _insert_customers(self, cursor, now: datetime) -> int:  # type: ignore[no-untyped-def]
         customer = _table(Customer)
         before = self._count(cursor, customer)
+        json_list, json_dict = ("'[]'::jsonb", "'{}'::jsonb") if self.postgres else ("'[]'", "'{}'")
         cursor.execute(
             f"""INSERT INTO {customer} (external_id, name, phone, phone_is_masked, email, gender,
                     region, city, occupation, acquisition_channel, company, credit_rating, tags,
                     attributes, created_at, updated_at)
                 SELECT DISTINCT customer_ext, '', '', %s, '', 'u', '', '', '', '', '', '',
-                    '[]', '{{}}', %s, %s
+                    {json_list}, {json_dict}, %s, %s
                 FROM {STAGE}
                 WHERE customer_ext NOT IN (SELECT external_id FROM {customer})""",
             [False, now, now],
@@ -174,32 +184,45 @@ class TransactionStage:
             else f"CAST(ROUND(o.cost * 100) AS INTEGER) {same} g.cost_cents"
         )
         customer, order = _table(Customer), _table(Order)
+        ext = (
+            "COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER ("
+            "PARTITION BY row_key ORDER BY line) AS TEXT))"
+            if self.has_row_keys
+            else "order_key"
+        )
+        status = (
+            "CASE WHEN g.amount_cents < 0 AND g.status = 'completed' THEN 'returned' "
+            "ELSE g.status END"
+        )
+        attributes = "customer_ext, ordered_at, ordered_on, store, channel, status, original_key"
+        if pg:
+            # The order's attributes come from its first line (DISTINCT ON), its money from all.
+            grouped = f"""
+                SELECT DISTINCT ON (ext) ext, line AS first_line, {attributes},
+                    SUM(amount_cents) OVER (PARTITION BY ext) AS amount_cents,
+                    SUM(cost_cents) OVER (PARTITION BY ext) AS cost_cents
+                FROM keyed ORDER BY ext, line"""
+        else:
+            # SQLite takes bare columns from the row that gives MIN(line): the first line.
+            grouped = f"""
+                SELECT ext, MIN(line) AS first_line, {attributes},
+                    SUM(amount_cents) AS amount_cents, SUM(cost_cents) AS cost_cents
+                FROM keyed GROUP BY ext"""
         cursor.execute(
             f"""CREATE TEMPORARY TABLE {STAGE_ORDERS} AS
-            WITH keyed AS (
-                SELECT s.*, COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER (
-                    PARTITION BY row_key ORDER BY line) AS TEXT)) AS ext
-                FROM {STAGE} s
-            ), grouped AS (
-                SELECT ext, MIN(line) AS first_line, SUM(amount_cents) AS amount_cents,
-                       SUM(cost_cents) AS cost_cents
-                FROM keyed GROUP BY ext
-            )
-            SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, k.customer_ext,
-                   c.id AS customer_pk, k.ordered_at, k.ordered_on, k.store, k.channel,
-                   CASE WHEN g.amount_cents < 0 AND k.status = 'completed' THEN 'returned'
-                        ELSE k.status END AS status,
-                   k.original_key, o.id AS order_pk,
+            WITH keyed AS (SELECT s.*, {ext} AS ext FROM {STAGE} s),
+            grouped AS ({grouped})
+            SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, g.customer_ext,
+                   c.id AS customer_pk, g.ordered_at, g.ordered_on, g.store, g.channel,
+                   {status} AS status, g.original_key, o.id AS order_pk,
                    CASE WHEN o.id IS NULL THEN 'new'
-                        WHEN o.customer_id = c.id AND o.ordered_at = k.ordered_at
-                         AND o.ordered_on = k.ordered_on AND o.store = k.store
-                         AND o.channel = k.channel AND {amount_eq} AND {cost_eq}
-                         AND o.status = (CASE WHEN g.amount_cents < 0 AND k.status = 'completed'
-                                              THEN 'returned' ELSE k.status END)
+                        WHEN o.customer_id = c.id AND o.ordered_at = g.ordered_at
+                         AND o.ordered_on = g.ordered_on AND o.store = g.store
+                         AND o.channel = g.channel AND {amount_eq} AND {cost_eq}
+                         AND o.status = ({status})
                         THEN 'same' ELSE 'changed' END AS state
             FROM grouped g
-            JOIN keyed k ON k.line = g.first_line
-            JOIN {customer} c ON c.external_id = k.customer_ext
+            JOIN {customer} c ON c.external_id = g.customer_ext
             LEFT JOIN {order} o ON o.source = %s AND o.external_id = g.ext""",
             [source],
         )

@@ -1,0 +1,178 @@
+"""Import speed: 1M order rows from CSV into SQLite and PostgreSQL, Patron vs a bulk_create loop.
+
+Each import runs in its own process on a new, empty database, so its peak memory (max RSS)
+is its own. The peer is what a Django developer would write first: csv.reader, then
+``bulk_create`` of customers and orders in batches. Same file, same machine, same run.
+
+    .venv/bin/python benchmarks/import_speed.py [--rows 1000000] [--peer-rows N] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("PATRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+
+PEER = r"""
+import csv, os, sys, time
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+import django
+os.environ["DJANGO_SETTINGS_MODULE"] = "patron.settings"
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.db import transaction
+from patron.customers.models import Customer
+from patron.sales.models import Order
+tz = ZoneInfo("Asia/Shanghai")
+path, limit = sys.argv[1], int(sys.argv[2])
+start = time.perf_counter()
+with open(path, encoding="utf-8", newline="") as handle, transaction.atomic():
+    reader = csv.reader(handle)
+    next(reader)
+    customers, orders, count = {}, [], 0
+    for order_id, customer_id, date, amount in reader:
+        if count == limit:
+            break
+        count += 1
+        if customer_id not in customers:
+            customers[customer_id] = Customer.objects.create(external_id=customer_id)
+        when = datetime.strptime(date, "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+        orders.append(Order(external_id=order_id, customer=customers[customer_id],
+                            ordered_at=when, ordered_on=when.date(), amount=Decimal(amount)))
+        if len(orders) == 5000:
+            Order.objects.bulk_create(orders)
+            orders = []
+    Order.objects.bulk_create(orders)
+print(count, time.perf_counter() - start)
+"""
+
+
+def make_file(path: Path, rows: int, seed: int = 1) -> None:
+    """order_id, customer_id, date, amount: ~10 orders per customer over two years."""
+    rng = np.random.default_rng(seed)
+    customers = rng.integers(1, rows // 10 + 1, size=rows)
+    seconds = rng.integers(0, 730 * 86400, size=rows)
+    base = np.datetime64("2024-01-01T00:00:00")
+    stamps = (base + seconds.astype("timedelta64[s]")).astype(str)
+    amounts = np.round(rng.gamma(2.0, 40.0, size=rows), 2)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("order_id,customer_id,date,amount\n")
+        for start in range(0, rows, 100_000):
+            stop = min(rows, start + 100_000)
+            out.writelines(
+                f"O{i:08d},C{customers[i]:07d},{stamps[i].replace('T', ' ')},{amounts[i]:.2f}\n"
+                for i in range(start, stop)
+            )
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB, stdout of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    _, status, usage = os.wait4(proc.pid, 0) if False else (0, proc.returncode, None)
+    if status != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return wall, _peak_mb(out, err), out
+
+
+def _peak_mb(out: str, err: str) -> float:
+    for line in err.splitlines()[::-1]:
+        if line.startswith("PEAK_RSS_KB="):
+            return int(line.split("=")[1]) / 1024
+    return float("nan")
+
+
+WRAP = r"""
+import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    if sys.argv[0] == "-c":
+        code = sys.argv[1]; sys.argv = ["-c", *sys.argv[2:]]; exec(compile(code, "peer", "exec"))
+    else:
+        from patron.cli import main
+        sys.argv = ["patron", *sys.argv[1:]]
+        try:
+            main()
+        except SystemExit as exit:
+            if exit.code: raise
+finally:
+    print(f"PEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+"""
+
+
+def database(kind: str, name: str, tmp: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / (name + '.sqlite3')}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN + "/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{PG_ADMIN}/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--peer-rows", type=int, default=None,
+                        help="rows the bulk_create peer loads (default: all); its rate is per row")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    peer_rows = args.peer_rows or args.rows
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="patron-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        data = tmp / "orders.csv"
+        t0 = time.perf_counter()
+        make_file(data, args.rows)
+        size_mb = data.stat().st_size / 1e6
+        print(f"file: {args.rows:,} rows, {size_mb:.0f} MB, made in {time.perf_counter() - t0:.1f} s")
+        print(f"{'engine':<11}{'loader':<22}{'rows':>10}{'seconds':>9}{'rows/s':>10}"
+              f"{'peak MB':>9}{'vs peer':>9}")  # fmt: skip
+        engines = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
+        results = {}
+        for engine in engines:
+            env = {**os.environ, "PATRON_VAR_DIR": str(tmp / "var"),
+                   "PATRON_ALLOW_INSECURE_KEY": "1"}  # fmt: skip
+            env["PATRON_DATABASE_URL"] = database(engine, "patron_bench_ours", tmp)
+            subprocess.run([python, "-m", "patron.cli", "init"], env=env, check=True,
+                           capture_output=True) if False else run(
+                [python, "-c", WRAP, "init"], env)  # fmt: skip
+            wall, peak, out = run([python, "-c", WRAP, "import", "transactions", str(data),
+                                   "--json"], env)  # fmt: skip
+            report = json.loads(out)
+            assert report["inserted"] == args.rows, report
+            ours = args.rows / wall
+            env["PATRON_DATABASE_URL"] = database(engine, "patron_bench_peer", tmp)
+            pwall, ppeak, pout = run([python, "-c", WRAP, "-c", PEER, str(data), str(peer_rows)],
+                                     env)  # fmt: skip
+            count, inner = pout.split()
+            peer = int(count) / pwall
+            results[engine] = {"ours_rows_per_s": ours, "peer_rows_per_s": peer,
+                               "ours_peak_mb": peak, "peer_peak_mb": ppeak}  # fmt: skip
+            print(f"{engine:<11}{'patron import':<22}{args.rows:>10,}{wall:>9.1f}{ours:>10,.0f}"
+                  f"{peak:>9.0f}{ours / peer:>8.1f}x")
+            print(f"{engine:<11}{'bulk_create loop':<22}{int(count):>10,}{pwall:>9.1f}"
+                  f"{peer:>10,.0f}{ppeak:>9.0f}{1:>8.1f}x")  # fmt: skip
+        print("targets: >= 100,000 rows/s on SQLite, >= 150,000 rows/s on PostgreSQL, "
+              "peak < 500 MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -62,3 +62,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+# Translations: extract strings, then edit src/patron/locale/zh_Hans/LC_MESSAGES/django.po
+messages: install
+	cd src/patron && PATRON_DEBUG=1 ../../$(BIN)/patron manage makemessages -l zh_Hans --ignore "analytics/*" --ignore test_settings.py
+	cd src/patron && PATRON_DEBUG=1 ../../$(BIN)/patron manage compilemessages

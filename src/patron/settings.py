@@ -151,6 +151,7 @@ USE_I18N = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 WHITENOISE_USE_FINDERS = True  # serve app static files straight from the package, offline
 WHITENOISE_AUTOREFRESH = DEBUG
 

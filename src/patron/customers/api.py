@@ -1,7 +1,5 @@
-from __future__ import annotations
-
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from patron.customers import selectors, services
@@ -26,7 +24,7 @@ def customer_get(request: HttpRequest, external_id: str):  # type: ignore[no-unt
 def customer_create(request: HttpRequest, payload: CustomerIn):  # type: ignore[no-untyped-def]
     data = payload.dict()
     data["phone"] = phone_normalise_for_form(data["phone"])
-    return 201, services.customer_create(**data)
+    return Status(201, services.customer_create(**data))
 
 
 @router.patch("/{external_id}", response=CustomerOut)

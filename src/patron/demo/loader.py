@@ -128,8 +128,9 @@ def _write_products(table: pa.Table) -> None:
 
 def _write_orders(orders: pa.Table, lines: pa.Table, products: pa.Table) -> None:
     """Orders go in as item lines through the importer's stage: one code path, one speed."""
-    order_cols = orders.select(["external_id", "customer_external_id", "ordered_at", "store",
-                                "channel", "amount", "cost", "status", "original_external_id"])
+    names = ["external_id", "customer_external_id", "ordered_at", "store", "channel", "cost",
+             "status", "original_external_id"]  # fmt: skip
+    order_cols = orders.select(names).rename_columns([*names[:5], "order_cost", *names[6:]])
     joined = lines.join(order_cols, keys="order_external_id", right_keys="external_id")
     joined = joined.sort_by([("order_external_id", "ascending")])
     all_ids = joined["order_external_id"].combine_chunks()
@@ -147,7 +148,9 @@ def _write_orders(orders: pa.Table, lines: pa.Table, products: pa.Table) -> None
         is_first = first_of_order.slice(start, n)
         ordered_at = chunk["ordered_at"].combine_chunks()
         cost = pc.if_else(
-            is_first, chunk["cost"].combine_chunks(), pa.scalar(None, chunk["cost"].type)
+            is_first,
+            chunk["order_cost"].combine_chunks(),
+            pa.scalar(None, chunk["order_cost"].type),
         )
         data = {
             "line": pa.array(np.arange(first_line, first_line + n), pa.int64()),

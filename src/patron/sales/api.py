@@ -1,7 +1,5 @@
-from __future__ import annotations
-
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from patron.sales import services
 from patron.sales.schemas import ImportResultOut, OrderBatchIn, OrderIn
@@ -12,11 +10,11 @@ router = Router(tags=["orders"])
 @router.post("", response={200: ImportResultOut, 422: ImportResultOut})
 def order_create(request: HttpRequest, payload: OrderIn):  # type: ignore[no-untyped-def]
     report = services.order_batch_import(orders=[payload.dict()], source="api")
-    return (200 if report["rejected"] == 0 else 422), report
+    return Status(200 if report["rejected"] == 0 else 422, report)
 
 
 @router.post("/batch", response={200: ImportResultOut, 422: ImportResultOut})
 def order_batch(request: HttpRequest, payload: OrderBatchIn):  # type: ignore[no-untyped-def]
     orders = [order.dict() for order in payload.orders]
     report = services.order_batch_import(orders=orders, source=payload.source)
-    return (200 if report["rejected"] == 0 else 422), report
+    return Status(200 if report["rejected"] == 0 else 422, report)

@@ -25,7 +25,9 @@ def invoke(*args: str) -> tuple[int, dict]:
     try:
         return result.exit_code, json.loads(result.stdout)
     except json.JSONDecodeError:
-        raise AssertionError(f"not JSON (exit {result.exit_code}): {result.output}") from None
+        raise AssertionError(
+            f"not JSON (exit {result.exit_code}): {result.output} {result.exception!r}"
+        ) from None
 
 
 @pytest.fixture(scope="module")

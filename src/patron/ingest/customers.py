@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 from django.utils import timezone
 
 from patron.customers.models import Channel, Consent, Customer
@@ -45,18 +43,13 @@ class _Upserter:
         self.inserted = self.updated = self.unchanged = 0
         self.seen: set[str] = set()
 
-    def _fields(self, columns: dict[str, pa.Array]) -> list[str]:
-        key_field = "external_id" if self.key == "external_id" else "sku"
-        return [f for f in columns if f != key_field and hasattr(self.model, f)]
+    def _fields_of(self, row: dict[str, Any]) -> list[str]:
+        return [f for f in row if f != self.key and hasattr(self.model, f)]
 
-    def _rows(self, columns: dict[str, pa.Array]) -> list[dict[str, Any]]:
-        names = list(columns)
-        values = [columns[n].to_pylist() for n in names]
-        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-
-    def append(self, columns: dict[str, pa.Array], lines: np.ndarray) -> None:
-        rows = self._rows(columns)
-        fields = self._fields(columns)
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        fields = self._fields_of(rows[0])
         key_field = self.key
         for chunk in _chunks(rows):
             keys = [r[key_field] for r in chunk]
@@ -130,8 +123,8 @@ class CustomerUpserter(_Upserter):
         self.source = source
         self.extra_columns = [c for c in mapping.unmapped]
 
-    def _fields(self, columns: dict[str, pa.Array]) -> list[str]:
-        return [f for f in super()._fields(columns) if f not in CONSENT_FIELDS]
+    def _fields_of(self, row: dict[str, Any]) -> list[str]:
+        return [f for f in super()._fields_of(row) if f not in CONSENT_FIELDS]
 
     def _value(self, field: str, value: Any) -> Any:
         if field == "tags":

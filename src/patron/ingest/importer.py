@@ -7,8 +7,9 @@ half-imported. With ``skip_bad`` the good rows go in and the rejects are written
 from __future__ import annotations
 
 import csv
+import functools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,9 @@ from django.db import transaction
 from patron.ingest import cleaning
 from patron.ingest.customers import CustomerUpserter, ProductUpserter
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
+from patron.ingest.pipeline import Prepare, ReadSummary, process, read_in_background
 from patron.ingest.reading import RawBatch, TableReader, open_table
-from patron.ingest.validation import DateFormatHolder, RowError, row_keys, validate_batch
+from patron.ingest.validation import DateFormatHolder, RowError, row_keys
 from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
 from patron.sales.models import DEFAULT_SOURCE
 
@@ -109,7 +111,7 @@ def import_file(
         columns=dict(mapping.columns),
         ignored_columns=list(mapping.unmapped) if kind is EntityKind.TRANSACTIONS else [],
     )
-    return _run(report, reader.batches(), mapping, options, progress, reader=reader)
+    return _run(report, mapping, options, progress, reader=reader)
 
 
 def import_records(
@@ -130,7 +132,7 @@ def import_records(
     batch = RawBatch(lines=np.arange(1, len(records) + 1, dtype=np.int64), columns=columns)
     mapping = resolve_columns(names, kind, {n: n for n in names if n in _field_names(kind)})
     report = ImportReport(kind=str(kind), path="(api)", columns=dict(mapping.columns))
-    return _run(report, iter([batch]), mapping, options, None, reader=None)
+    return _run(report, mapping, options, None, records=batch)
 
 
 def _field_names(kind: EntityKind) -> set[str]:
@@ -141,42 +143,47 @@ def _field_names(kind: EntityKind) -> set[str]:
 
 def _run(
     report: ImportReport,
-    batches: Iterator[RawBatch],
     mapping: ColumnMapping,
     options: ImportOptions,
     progress: ProgressCallback | None,
     *,
-    reader: TableReader | None,
+    reader: TableReader | None = None,
+    records: RawBatch | None = None,
 ) -> ImportReport:
     started = time.perf_counter()
     kind = mapping.kind
-    header = tuple(reader.info.header) if reader is not None else ()
+    header = tuple(reader.info.column_names) if reader is not None else ()
     date_format = DateFormatHolder(options.date_format, explicit=options.date_format is not None)
     rejects = _RejectsWriter(options.rejects, header) if options.rejects else None
+    summary = ReadSummary()
+    prepare = _preparer(kind, mapping)
+    if reader is not None:
+        results = read_in_background(reader, mapping, tz=settings.TIME_ZONE,
+                                     date_format=date_format, prepare=prepare, summary=summary)
+    else:
+        assert records is not None
+        results = process(iter([records]), mapping, tz=settings.TIME_ZONE,
+                          date_format=date_format, prepare=prepare)
     try:
         with transaction.atomic():
             sink = _make_sink(kind, mapping, options)
-            for batch in batches:
-                validated = validate_batch(
-                    batch, mapping, tz=settings.TIME_ZONE, date_format=date_format
-                )
-                report.read += len(batch.lines)
-                report.rejected += int((~validated.good).sum())
-                _keep_errors(report, validated.errors)
+            for result in results:
+                report.read += result.read
+                report.rejected += result.rejected
+                _keep_errors(report, result.errors)
                 if rejects is not None:
-                    rejects.write(batch, validated.errors)
-                if validated.good.any() and (options.skip_bad or report.rejected == 0):
-                    sink.append(validated.good_columns(), batch.lines[validated.good])
+                    rejects.write_rows(result.reject_rows)
+                if result.prepared is not None and (options.skip_bad or report.rejected == 0):
+                    sink.write(result.prepared)
                 if progress is not None:
                     progress(report.read)
-            if reader is not None:
-                for problem in reader.problems:
-                    report.rejected += 1
-                    _keep_errors(report, [RowError(problem.line, "", None, problem.message)])
-                    if rejects is not None:
-                        rejects.write_problem(problem.line, problem.message)
-                report.skipped = len(reader.skipped)
-            report.date_format = date_format.fmt
+            for problem in summary.problems:
+                report.rejected += 1
+                _keep_errors(report, [RowError(problem.line, "", None, problem.message)])
+                if rejects is not None:
+                    rejects.write_problem(problem.line, problem.message)
+            report.skipped = summary.skipped
+            report.date_format = summary.date_format if reader is not None else date_format.fmt
             report.reading = sink.reading
             if report.rejected and not options.skip_bad:
                 sink.close()
@@ -191,6 +198,23 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _preparer(kind: EntityKind, mapping: ColumnMapping) -> Prepare:
+    """The pure step that turns validated columns into what the sink writes."""
+    if kind is EntityKind.TRANSACTIONS:
+        return functools.partial(_stage_prepare, item_lines=mapping.is_item_lines)
+    return _records_prepare
+
+
+def _stage_prepare(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool) -> pa.Table:
+    return stage_table(columns, lines, item_lines=item_lines)
+
+
+def _records_prepare(columns: dict[str, pa.Array], lines: np.ndarray) -> list[dict[str, Any]]:
+    names = list(columns)
+    values = [columns[n].to_pylist() for n in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _keep_errors(report: ImportReport, errors: list[RowError]) -> None:
@@ -209,22 +233,8 @@ class _RejectsWriter:
         self._header = header
         self._writer.writerow(["line", "column", "reason", *header])
 
-    def write(self, batch: RawBatch, errors: list[RowError]) -> None:
-        by_line: dict[int, list[RowError]] = {}
-        for error in errors:
-            by_line.setdefault(error.line, []).append(error)
-        if not by_line:
-            return
-        index = {int(line): i for i, line in enumerate(batch.lines) if int(line) in by_line}
-        for line, row_errors in sorted(by_line.items()):
-            i = index[line]
-            cells = [batch.columns[c][i].as_py() for c in batch.columns]
-            self._writer.writerow([
-                line,
-                "; ".join(e.column for e in row_errors),
-                "; ".join(e.message for e in row_errors),
-                *["" if v is None else v for v in cells],
-            ])  # fmt: skip
+    def write_rows(self, rows: list[list[Any]]) -> None:
+        self._writer.writerows(rows)
 
     def write_problem(self, line: int, message: str) -> None:
         self._writer.writerow([line, "", message])
@@ -242,8 +252,8 @@ class _TransactionSink:
         self.stage = TransactionStage(stage_columns(mapping))
         self.stage.create()
 
-    def append(self, columns: dict[str, pa.Array], lines: np.ndarray) -> None:
-        self.stage.append(stage_table(columns, lines, item_lines=self.item_lines))
+    def write(self, table: pa.Table) -> None:
+        self.stage.append(table)
 
     def finish(self, report: ImportReport) -> None:
         counts = self.stage.merge(source=self.options.source, item_lines=self.item_lines)

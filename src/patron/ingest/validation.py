@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from patron.ingest import cleaning
 from patron.ingest.errors import IngestError
-from patron.ingest.mapping import ColumnMapping, EntityKind, Field, FIELDS, ValueKind
+from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
 from patron.ingest.reading import RawBatch
 
 MISSING = "a value is required here"

@@ -1,0 +1,214 @@
+"""Holdout evaluation of the repeat-purchase models, and automatic model choice.
+
+* :func:`holdout_score`: per-customer error of the predicted number of holdout purchases
+  (``expected_purchases(duration, x, t_x, T)``) against the actual ones: MAE and RMSE, plus
+  the predicted and actual totals.
+* :func:`tracking_curve`: cumulative expected versus actual repeat purchases of the whole
+  customer base by period, the aggregate check of Fader, Hardie & Lee (2005, Figure 2).
+* :func:`select_model`: fit each candidate on the calibration summary and keep the one with
+  the lowest holdout error; models that fail to converge are reported, not raised.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import FloatArray, check_counts
+from .base import ConvergenceError
+from .data import DAYS_PER_UNIT, CalibrationHoldout, _day_number, _per_day, _validate
+
+__all__ = [
+    "HoldoutScore",
+    "ModelChoice",
+    "TrackingCurve",
+    "holdout_score",
+    "select_model",
+    "tracking_curve",
+]
+
+
+class RepeatPurchaseModel(Protocol):
+    """What the evaluation needs from BG/NBD, MBG/NBD and Pareto/NBD."""
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+    ) -> Any: ...
+
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray: ...
+
+    def expected_purchases_new(self, t: ArrayLike) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class HoldoutScore:
+    """Holdout error of one model (purchases per customer)."""
+
+    model: str
+    mae: float
+    rmse: float
+    predicted_total: float
+    actual_total: float
+    n_customers: int
+
+
+@dataclass(frozen=True)
+class TrackingCurve:
+    """Cumulative repeat purchases of the customer base at the end of each period."""
+
+    period_end: NDArray[np.datetime64]
+    actual: FloatArray
+    expected: FloatArray
+
+    @property
+    def actual_per_period(self) -> FloatArray:
+        return np.diff(self.actual, prepend=0.0)
+
+    @property
+    def expected_per_period(self) -> FloatArray:
+        return np.diff(self.expected, prepend=0.0)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The fitted best model, every score (best first) and the failures by model name."""
+
+    best: RepeatPurchaseModel
+    scores: tuple[HoldoutScore, ...]
+    failures: dict[str, str]
+
+
+def holdout_score(model: RepeatPurchaseModel, split: CalibrationHoldout) -> HoldoutScore:
+    """Compare a fitted model's holdout predictions with the actual holdout purchases.
+
+    Examples
+    --------
+    >>> from patron.analytics.clv import BGNBD, calibration_holdout_split
+    >>> split = calibration_holdout_split(
+    ...     ["a", "a", "b", "a"],
+    ...     np.array(["2024-01-01", "2024-01-05", "2024-01-02", "2024-02-01"], "datetime64[D]"),
+    ...     calibration_end="2024-01-15", observation_end="2024-02-15",
+    ... )
+    >>> m = BGNBD.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
+    >>> holdout_score(m, split).actual_total
+    1.0
+    """
+    cal = split.calibration
+    predicted = np.asarray(
+        model.expected_purchases(split.duration_holdout, cal.frequency, cal.recency, cal.T),
+        dtype=np.float64,
+    )
+    actual = split.frequency_holdout.astype(np.float64)
+    err = predicted - actual
+    return HoldoutScore(
+        model=type(model).__name__,
+        mae=float(np.mean(np.abs(err))),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        predicted_total=float(np.sum(predicted)),
+        actual_total=float(np.sum(actual)),
+        n_customers=int(actual.shape[0]),
+    )
+
+
+def select_model(
+    models: Sequence[RepeatPurchaseModel],
+    split: CalibrationHoldout,
+    *,
+    metric: Literal["rmse", "mae"] = "rmse",
+) -> ModelChoice:
+    """Fit copies of ``models`` on the calibration summary; keep the lowest holdout error.
+
+    The estimators passed in are left untouched (each is deep-copied before fitting).
+
+    Raises
+    ------
+    ValueError
+        If ``models`` is empty, ``metric`` is unknown, or no model could be fitted.
+    """
+    if metric not in ("rmse", "mae"):
+        raise ValueError(f"metric must be 'rmse' or 'mae', got {metric!r}")
+    if not models:
+        raise ValueError("models is empty")
+    cal = split.calibration
+    fitted: list[tuple[HoldoutScore, RepeatPurchaseModel]] = []
+    failures: dict[str, str] = {}
+    for i, template in enumerate(models):
+        model = copy.deepcopy(template)
+        name = type(model).__name__
+        if any(s.model == name for s, _ in fitted) or name in failures:
+            name = f"{name}#{i}"
+        try:
+            model.fit(cal.frequency, cal.recency, cal.T)
+        except ConvergenceError as exc:
+            failures[name] = str(exc)
+            continue
+        score = holdout_score(model, split)
+        fitted.append((dataclasses.replace(score, model=name), model))
+    if not fitted:
+        raise ValueError(f"no model could be fitted: {failures}")
+    fitted.sort(key=lambda item: getattr(item[0], metric))
+    return ModelChoice(fitted[0][1], tuple(s for s, _ in fitted), failures)
+
+
+def tracking_curve(
+    model: RepeatPurchaseModel,
+    customer_id: ArrayLike,
+    date: ArrayLike,
+    *,
+    start: Any = None,
+    end: Any = None,
+    period_days: int = 7,
+    unit: str = "days",
+) -> TrackingCurve:
+    """Cumulative expected versus actual repeat purchases of all customers, by period.
+
+    Customers are born on their first purchase day; a customer born on day ``d0`` is expected
+    to have made ``model.expected_purchases_new((e - d0) / unit)`` repeat purchases by the
+    end of day ``e``. Periods of ``period_days`` days start at ``start`` (default: first
+    date); the last period ends on ``end`` (default: last date) or before it. Repeat
+    purchases are counted per day, as in :func:`~patron.analytics.clv.summarize_transactions`.
+    """
+    data = _validate(customer_id, date, None)
+    if unit not in DAYS_PER_UNIT:
+        raise ValueError(f"unit must be one of {sorted(DAYS_PER_UNIT)}, got {unit!r}")
+    period = int(check_counts(period_days, "period_days", minimum=1))
+    if data.day.size == 0:
+        raise ValueError("there are no transactions")
+    first_day = int(data.day.min()) if start is None else _day_number([start], "start")[0]
+    last_day = int(data.day.max()) if end is None else _day_number([end], "end")[0]
+    if last_day < first_day + period - 1:
+        raise ValueError("end must leave at least one whole period after start")
+    keep = (data.day >= first_day) & (data.day <= last_day)
+    n_cust = data.ids.shape[0]
+    _, day, n_days, _ = _per_day(
+        data.customer[keep], data.day[keep], np.zeros(int(keep.sum())), n_cust
+    )
+    present = n_days > 0
+    starts = np.concatenate([[0], np.cumsum(n_days)[:-1]]).astype(np.int64)
+    birth = day[starts[present]] if day.size else np.zeros(0, dtype=np.int64)
+    repeat = np.ones(day.shape[0], dtype=bool)
+    repeat[starts[present]] = False
+    repeat_days = np.sort(day[repeat])
+    births, counts = np.unique(birth, return_counts=True)
+    ends = np.arange(first_day + period - 1, last_day + 1, period, dtype=np.int64)
+    per = DAYS_PER_UNIT[unit]
+    expected = np.empty(ends.shape[0])
+    for k, e in enumerate(ends):
+        born = births <= e
+        ages = (e - births[born]) / per
+        expected[k] = float(np.sum(np.asarray(model.expected_purchases_new(ages)) * counts[born]))
+    actual = np.searchsorted(repeat_days, ends, side="right").astype(np.float64)
+    return TrackingCurve(ends.astype("datetime64[D]"), actual, expected)

@@ -1,0 +1,328 @@
+"""Monthly customer KPIs and cohort retention, aggregated in the engine.
+
+The engine does the heavy work (one pass over the transactions, grouped by
+customer and day, then by month); only a few rows per month (and per day for
+lapses) reach pandas, where the running totals and rates are finished. It uses
+only portable operations (grouping, ``lag``/``lead``, date deltas, year and
+month), so it runs on SQLite as well as DuckDB and PostgreSQL.
+
+Definitions
+-----------
+A *purchase day* is a date on which a customer has a non-return row. Months
+are calendar months; ``month`` is its first day and ``complete`` says whether
+the month ended on or before ``as_of`` (the last month is usually partial).
+``W`` is ``lost_after_days``.
+
+active_customers
+    Customers with a purchase day in the month.
+new_customers
+    Customers whose first purchase day (in the data) is in the month.
+lost_customers
+    A customer is lost on day ``d + W + 1`` when ``d`` is a purchase day and
+    no purchase day follows within ``W`` days (recency has passed ``W``).
+    Counted in the month of that day, if it is on or before ``as_of``.
+reactivated_customers
+    Customers buying again after having been lost (a gap of more than ``W``).
+customers_at_start
+    Customers not lost at the start of the month: those who had started (first
+    purchase or reactivation) before the month, minus those lost before it.
+churn_rate
+    ``lost_customers / customers_at_start`` (NaN when the base is 0). With
+    ``W`` under a month a customer can start and lapse within one month, so
+    the rate can pass 1; keep ``W`` at 31 days or more.
+retention_rate
+    Of the customers active in the previous calendar month, the share active
+    again in this month (NaN for the first month or an empty previous month).
+repeat_customers, repeat_purchase_rate
+    Active customers who have made two or more orders up to the end of the
+    month, and their share of the active customers.
+orders
+    Orders (distinct ``order_id`` per customer and day, or non-return rows).
+revenue, revenue_per_customer
+    Net revenue of the month (returns subtracted, exact cents) and revenue
+    divided by active customers (rounded to the cent, halves upwards).
+avg_interval_days
+    Mean number of days between consecutive purchase days of the same
+    customer, over the intervals that end in the month.
+
+Cohorts
+-------
+:func:`cohort_retention`: customers grouped by the month of their first
+purchase day (months without a first purchase have no row); cell (cohort, k)
+counts the cohort's customers with a purchase day ``k`` months after the cohort
+month; shares divide by the cohort size, and cells after ``as_of``'s month are
+NaN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from patron.analytics.summary import prepare_transactions
+
+__all__ = ["KPI_COLUMNS", "Cohorts", "cohort_retention", "monthly_kpis"]
+
+#: Columns of :func:`monthly_kpis`, in order.
+KPI_COLUMNS: tuple[str, ...] = (
+    "month",
+    "complete",
+    "active_customers",
+    "new_customers",
+    "reactivated_customers",
+    "lost_customers",
+    "customers_at_start",
+    "churn_rate",
+    "retention_rate",
+    "repeat_customers",
+    "repeat_purchase_rate",
+    "orders",
+    "revenue",
+    "revenue_per_customer",
+    "avg_interval_days",
+)
+
+
+def _month_index(date: ir.DateValue) -> ir.IntegerValue:
+    return date.year().cast("int64") * 12 + date.month().cast("int64") - 1
+
+
+def _index_of(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _first_day(index: int) -> dt.date:
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
+    """One row per customer and purchase day, with neighbours and running orders."""
+    t = prepare_transactions(transactions, as_of=as_of)
+    p = t.filter(~t.is_return)
+    days = p.group_by(["customer_id", "order_date"]).aggregate(
+        orders=p.order_id.nunique() + p.order_date.count(where=p.order_id.isnull())
+    )
+    w = ibis.window(group_by=days.customer_id, order_by=days.order_date)
+    running = ibis.cumulative_window(group_by=days.customer_id, order_by=days.order_date)
+    days = days.mutate(
+        prev_date=days.order_date.lag().over(w),
+        next_date=days.order_date.lead().over(w),
+        cum_orders=days.orders.sum().over(running),
+    )
+    return days.mutate(
+        gap=days.order_date.delta(days.prev_date, unit="day"),
+        next_gap=days.next_date.delta(days.order_date, unit="day"),
+        month=_month_index(days.order_date),
+    )
+
+
+def _customer_months(days: ir.Table) -> ir.Table:
+    cm = days.group_by(["customer_id", "month"]).aggregate(cum_end=days.cum_orders.max())
+    w = ibis.window(group_by=cm.customer_id, order_by=cm.month)
+    return cm.mutate(
+        prev_month=cm.month.lag().over(w),
+        cohort=cm.month.min().over(ibis.window(group_by=cm.customer_id)),
+    )
+
+
+def _frame(expr: ir.Table) -> pd.DataFrame:
+    result: Any = expr.execute()
+    return pd.DataFrame(result)
+
+
+def _ints(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
+    values: NDArray[np.int64] = pd.to_numeric(frame[column]).fillna(0).to_numpy(dtype=np.int64)
+    return values
+
+
+def monthly_kpis(
+    transactions: ir.Table, *, as_of: dt.date, lost_after_days: int = 90
+) -> pd.DataFrame:
+    """Monthly customer KPIs up to ``as_of`` (see the module docstring).
+
+    Parameters
+    ----------
+    transactions : ibis.Table
+        The input contract of :mod:`patron.analytics.summary`.
+    as_of : datetime.date
+        Rows after this date are ignored; the last month is ``as_of``'s month.
+    lost_after_days : int, default 90
+        ``W``: a customer without a purchase for more than this many days is lost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per calendar month from the first month with a purchase to
+        ``as_of``'s month, columns :data:`KPI_COLUMNS`. Counts are int64, rates
+        and money float64.
+    """
+    if lost_after_days < 1:
+        raise ValueError(f"lost_after_days must be at least 1, got {lost_after_days}")
+    window = lost_after_days
+    days = _purchase_days(transactions, as_of)
+    started = days.prev_date.isnull() | (days.gap > window)
+    by_month = _frame(
+        days.group_by("month").aggregate(
+            new=days.customer_id.count(where=days.prev_date.isnull()),
+            starts=days.customer_id.count(where=started),
+            orders=days.orders.sum(),
+            gap_sum=days.gap.sum(),
+            gap_count=days.gap.count(),
+        )
+    )
+    ends = days.filter(days.next_date.isnull() | (days.next_gap > window))
+    lapses = _frame(ends.group_by("order_date").aggregate(lapses=ends.customer_id.count()))
+    cm = _customer_months(days)
+    activity = _frame(
+        cm.group_by("month").aggregate(
+            active=cm.customer_id.count(),
+            repeat=cm.customer_id.count(where=cm.cum_end >= 2),
+            retained=cm.customer_id.count(where=cm.prev_month == cm.month - 1),
+        )
+    )
+    t = prepare_transactions(transactions, as_of=as_of)
+    t = t.mutate(month=_month_index(t.order_date))
+    money = _frame(t.group_by("month").aggregate(revenue_cents=t.amount_cents.sum()))
+    if by_month.empty and money.empty:
+        return pd.DataFrame({c: [] for c in KPI_COLUMNS})
+
+    first = min(
+        int(by_month["month"].min()) if not by_month.empty else _index_of(as_of),
+        int(money["month"].min()) if not money.empty else _index_of(as_of),
+    )
+    last = _index_of(as_of)
+    months = np.arange(first, last + 1, dtype=np.int64)
+    out = pd.DataFrame({"month_index": months})
+
+    def join(frame: pd.DataFrame, columns: list[str]) -> None:
+        if frame.empty:
+            for c in columns:
+                out[c] = np.zeros(len(out), dtype=np.int64)
+            return
+        indexed = frame.assign(month_index=_ints(frame, "month")).set_index("month_index")
+        for c in columns:
+            out[c] = _ints(indexed.reindex(months), c) if c in indexed else 0
+
+    join(by_month, ["new", "starts", "orders", "gap_sum", "gap_count"])
+    join(activity, ["active", "repeat", "retained"])
+    join(money, ["revenue_cents"])
+
+    # lapses: lost on order_date + W + 1, counted if on or before as_of
+    lost = np.zeros(len(months), dtype=np.int64)
+    if not lapses.empty:
+        dates = pd.to_datetime(lapses["order_date"]).to_numpy(dtype="datetime64[D]")
+        lost_on = dates + np.timedelta64(window + 1, "D")
+        keep = lost_on <= np.datetime64(as_of, "D")
+        lost_months = lost_on[keep].astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        np.add.at(lost, lost_months - first, _ints(lapses, "lapses")[keep])
+    starts = out["starts"].to_numpy(dtype=np.int64)
+    at_start = np.concatenate(([0], np.cumsum(starts - lost)[:-1]))
+    active = out["active"].to_numpy(dtype=np.int64)
+    active_prev = np.concatenate(([0], active[:-1]))
+    retained = out["retained"].to_numpy(dtype=np.int64)
+    repeat = out["repeat"].to_numpy(dtype=np.int64)
+    gap_sum = out["gap_sum"].to_numpy(dtype=np.float64)
+    gap_count = out["gap_count"].to_numpy(dtype=np.float64)
+    revenue_cents = out["revenue_cents"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        churn = np.where(at_start > 0, lost / at_start, np.nan)
+        retention = np.where(active_prev > 0, retained / active_prev, np.nan)
+        repeat_rate = np.where(active > 0, repeat / active, np.nan)
+        per_customer = np.where(active > 0, np.floor(revenue_cents / active + 0.5) / 100, np.nan)
+        interval = np.where(gap_count > 0, gap_sum / gap_count, np.nan)
+    month_days = [_first_day(int(i)) for i in months]
+    next_month = [_first_day(int(i) + 1) for i in months]
+    return pd.DataFrame(
+        {
+            "month": month_days,
+            "complete": [nm <= as_of + dt.timedelta(days=1) for nm in next_month],
+            "active_customers": active,
+            "new_customers": out["new"].to_numpy(dtype=np.int64),
+            "reactivated_customers": starts - out["new"].to_numpy(dtype=np.int64),
+            "lost_customers": lost,
+            "customers_at_start": at_start,
+            "churn_rate": churn,
+            "retention_rate": retention,
+            "repeat_customers": repeat,
+            "repeat_purchase_rate": repeat_rate,
+            "orders": out["orders"].to_numpy(dtype=np.int64),
+            "revenue": revenue_cents / 100,
+            "revenue_per_customer": per_customer,
+            "avg_interval_days": interval,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """Cohort retention by month of first purchase.
+
+    Attributes
+    ----------
+    sizes : pandas.Series
+        Customers per cohort, indexed by the cohort month (first day, a date).
+    counts : pandas.DataFrame
+        Index cohort month, columns ``0..K`` (months since the cohort month):
+        customers of the cohort with a purchase day in that month (0 after
+        ``as_of``'s month).
+    shares : pandas.DataFrame
+        ``counts / sizes``; NaN after ``as_of``'s month. Column 0 is 1.
+    """
+
+    sizes: pd.Series
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+
+
+def cohort_retention(transactions: ir.Table, *, as_of: dt.date) -> Cohorts:
+    """Cohort × months-since retention matrix (see the module docstring).
+
+    Parameters
+    ----------
+    transactions : ibis.Table
+        The input contract of :mod:`patron.analytics.summary`.
+    as_of : datetime.date
+
+    Returns
+    -------
+    Cohorts
+    """
+    days = _purchase_days(transactions, as_of)
+    cm = _customer_months(days)
+    cells = _frame(cm.group_by(["cohort", "month"]).aggregate(customers=cm.customer_id.count()))
+    last = _index_of(as_of)
+    if cells.empty:
+        empty = pd.DataFrame(index=pd.Index([], name="cohort"))
+        return Cohorts(
+            sizes=pd.Series(dtype=np.int64, name="customers"), counts=empty, shares=empty
+        )
+    cohort = _ints(cells, "cohort")
+    since = _ints(cells, "month") - cohort
+    first = int(cohort.min())
+    n_cohorts = last - first + 1
+    width = last - first + 1
+    counts = np.zeros((n_cohorts, width), dtype=np.int64)
+    np.add.at(counts, (cohort - first, since), _ints(cells, "customers"))
+    sizes = counts[:, 0].copy()
+    horizon = last - np.arange(first, last + 1)  # months observed after each cohort
+    future = np.arange(width)[None, :] > horizon[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(
+            future | (sizes[:, None] == 0), np.nan, counts / np.maximum(sizes[:, None], 1)
+        )
+    keep = sizes > 0  # months in which nobody bought for the first time have no cohort
+    index = pd.Index([_first_day(first + i) for i in range(n_cohorts) if keep[i]], name="cohort")
+    columns = pd.Index(range(width), name="months_since")
+    return Cohorts(
+        sizes=pd.Series(sizes[keep], index=index, name="customers"),
+        counts=pd.DataFrame(counts[keep], index=index, columns=columns),
+        shares=pd.DataFrame(shares[keep], index=index, columns=columns),
+    )

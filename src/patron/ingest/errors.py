@@ -1,0 +1,36 @@
+"""Errors the importer reports to a person, each with a stable code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from patron.core.errors import PatronError
+
+
+class IngestErrorCode(StrEnum):
+    """Stable codes of :class:`IngestError` (the API and ``--json`` output carry them)."""
+
+    FILE_NOT_FOUND = "ingest.file_not_found"
+    UNSUPPORTED_FORMAT = "ingest.unsupported_format"
+    UNREADABLE_FILE = "ingest.unreadable_file"
+    UNKNOWN_ENCODING = "ingest.unknown_encoding"
+    DECODE_ERROR = "ingest.decode_error"
+    MALFORMED_FILE = "ingest.malformed_file"
+    EMPTY_FILE = "ingest.empty_file"
+    SHEET_NOT_FOUND = "ingest.sheet_not_found"
+    AMBIGUOUS_DATE_FORMAT = "ingest.ambiguous_date_format"
+    INVALID_DATE_FORMAT = "ingest.invalid_date_format"
+    UNKNOWN_TIMEZONE = "ingest.unknown_timezone"
+    BAD_MAPPING = "ingest.bad_mapping"
+    MISSING_COLUMN = "ingest.missing_column"
+
+
+class IngestError(PatronError):
+    """A file or option the importer cannot work with; ``code`` says which problem."""
+
+    default_code = IngestErrorCode.UNREADABLE_FILE
+
+    def __init__(self, message: str, *, code: IngestErrorCode, extra: Any = None) -> None:
+        super().__init__(message, code=code, extra=extra)
+        self.code: IngestErrorCode = code

@@ -38,6 +38,7 @@ def test_customer_file_in_gbk_with_chinese_headers(tmp_path: Path) -> None:
                                                              date(1990, 5, 1))  # fmt: skip
     assert (v1.region, v1.city, v1.occupation) == ("广东省", "深圳市", "学生")
     assert Consent.objects.get(customer=v1, channel="sms").granted is True
+    assert v1.attributes == {"爱吃辣": "是"}  # an unknown column is kept as an answer
     assert Consent.objects.get(customer__external_id="V2", channel="sms").granted is False
     # the same file again changes nothing; a changed city is one update
     code, again = invoke("import", "customers", str(path))

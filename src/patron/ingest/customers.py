@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from patron.customers.models import Channel, Consent, Customer
 from patron.ingest.mapping import ColumnMapping
+from patron.ingest.validation import ATTRIBUTE_PREFIX
 from patron.sales.models import Product
 
 CHUNK = 900  # SQLite's default limit of bound parameters is 999
@@ -121,10 +122,19 @@ class CustomerUpserter(_Upserter):
     def __init__(self, mapping: ColumnMapping, *, source: str) -> None:
         super().__init__(mapping)
         self.source = source
-        self.extra_columns = [c for c in mapping.unmapped]
 
     def _fields_of(self, row: dict[str, Any]) -> list[str]:
         return [f for f in super()._fields_of(row) if f not in CONSENT_FIELDS]
+
+    def _extra(self, row: dict[str, Any]) -> dict[str, Any]:
+        answers = {k[len(ATTRIBUTE_PREFIX) :]: v for k, v in row.items()
+                   if k.startswith(ATTRIBUTE_PREFIX) and v is not None}  # fmt: skip
+        return {"attributes": answers} if answers else {}
+
+    def _apply(self, obj: Any, values: dict[str, Any]) -> bool:
+        if "attributes" in values:  # new answers join the stored ones
+            values = {**values, "attributes": {**obj.attributes, **values["attributes"]}}
+        return super()._apply(obj, values)
 
     def _value(self, field: str, value: Any) -> Any:
         if field == "tags":

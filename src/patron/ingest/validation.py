@@ -21,6 +21,7 @@ from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, Valu
 from patron.ingest.reading import RawBatch
 
 MISSING = "a value is required here"
+ATTRIBUTE_PREFIX = "attribute:"
 EXPECTED = {
     ValueKind.IDENTIFIER: "an id as text (not in scientific notation such as 1.23E+15: "
     "format the column as text in Excel before saving)",
@@ -193,6 +194,10 @@ def validate_batch(
             out["phone_is_masked"] = pa.array(
                 masked if masked is not None else np.zeros(n, dtype=bool)
             )
+    if mapping.kind is EntityKind.CUSTOMERS:
+        # Columns no field takes are the shop's own: questionnaire answers, preferences...
+        for column in mapping.unmapped:
+            out[ATTRIBUTE_PREFIX + column] = cleaning.clean_text(batch.columns[column])
     errors.sort(key=lambda e: e.line)
     return ValidatedBatch(lines=batch.lines, columns=out, good=good, errors=errors)
 

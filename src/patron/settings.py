@@ -124,7 +124,7 @@ def database_settings(url: str) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA threads=2;"
             ),
         }
     return config

@@ -166,7 +166,8 @@ class TransactionStage:
             counts = dict(cursor.fetchall())
             self._write_orders(cursor, source, now, new=counts.get("new", 0))
             lines = self._write_lines(cursor, source) if item_lines else 0
-            self._link_returns(cursor, source)
+            if "original_key" in self.columns:
+                self._link_returns(cursor, source)
         return MergeCounts(
             inserted=counts.get("new", 0),
             updated=counts.get("changed", 0),

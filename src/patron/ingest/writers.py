@@ -158,16 +158,30 @@ class TransactionStage:
         """Turn staged rows into customers, products, orders and lines; count what changed."""
         now = timezone.now()
         with connection.cursor() as cursor:
+            if self.postgres:
+                # Sorting and hashing a million staged rows, and building indexes, in memory
+                # on the server rather than in temporary files; for this transaction only.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             with _indexes_rebuilt_if_cheaper(Customer, adding=len(self._known_customers)):
                 customers_created = self._insert_bare_customers(sorted(self._known_customers))
             products_created = self._insert_products(cursor, now) if item_lines else 0
-            self._build_stage_orders(cursor, source)
-            cursor.execute(f"SELECT state, COUNT(*) FROM {STAGE_ORDERS} GROUP BY state")
-            counts = dict(cursor.fetchall())
-            self._write_orders(cursor, source, now, new=counts.get("new", 0))
-            lines = self._write_lines(cursor, source) if item_lines else 0
-            if "original_key" in self.columns:
-                self._link_returns(cursor, source)
+            first_import = not Order.objects.filter(source=source).exists()
+            select, params = self._stage_orders_select(source, first_import=first_import)
+            lines = 0
+            if first_import and not item_lines and "original_key" not in self.columns:
+                # Nothing to compare, link or itemise: orders go straight in, one pass.
+                counts = {"new": self._insert_orders_directly(cursor, source, now, select, params)}
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_ORDERS} AS {select}", params)
+                if not self.postgres:
+                    cursor.execute(f"CREATE INDEX {STAGE_ORDERS}_ext ON {STAGE_ORDERS} (ext)")
+                cursor.execute(f"SELECT state, COUNT(*) FROM {STAGE_ORDERS} GROUP BY state")
+                counts = dict(cursor.fetchall())
+                self._write_orders(cursor, source, now, new=counts.get("new", 0))
+                lines = self._write_lines(cursor, source) if item_lines else 0
+                if "original_key" in self.columns:
+                    self._link_returns(cursor, source)
         return MergeCounts(
             inserted=counts.get("new", 0),
             updated=counts.get("changed", 0),
@@ -192,7 +206,26 @@ class TransactionStage:
         )
         return self._count(cursor, product) - before
 
-    def _build_stage_orders(self, cursor, source: str) -> None:  # type: ignore[no-untyped-def]
+    def _insert_orders_directly(  # type: ignore[no-untyped-def]
+        self, cursor, source: str, now: datetime, select: str, params: list[object]
+    ) -> int:
+        order = _table(Order)
+        cursor.execute(f"SELECT COUNT(*) FROM {STAGE}")
+        with _indexes_rebuilt_if_cheaper(Order, adding=int(cursor.fetchone()[0])):
+            cursor.execute(
+                f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
+                        store, channel, amount, cost, status, created_at)
+                    SELECT %s, ext, customer_pk, ordered_at, ordered_on, store, channel,
+                        {self._money("amount_cents")}, {self._money("cost_cents")}, status, %s
+                    FROM ({select}) so""",
+                [source, now, *params],
+            )
+            return int(cursor.rowcount)
+
+    def _stage_orders_select(
+        self, source: str, *, first_import: bool
+    ) -> tuple[str, list[object]]:
+        """One row per order with its state (new, changed, same) against the stored orders."""
         pg = self.postgres
         same = "IS NOT DISTINCT FROM" if pg else "IS"
         amount_eq = (
@@ -206,7 +239,6 @@ class TransactionStage:
             else f"CAST(ROUND(o.cost * 100) AS INTEGER) {same} g.cost_cents"
         )
         customer, order = _table(Customer), _table(Order)
-        first_import = not Order.objects.filter(source=source).exists()
         ext = (
             "COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER ("
             "PARTITION BY row_key ORDER BY line) AS TEXT))"
@@ -245,8 +277,7 @@ class TransactionStage:
                          AND o.channel = g.channel AND {amount_eq} AND {cost_eq}
                          AND o.status = ({status})
                         THEN 'same' ELSE 'changed' END"""
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE {STAGE_ORDERS} AS
+        select = f"""
             WITH keyed AS (SELECT s.*, {ext} AS ext FROM {STAGE} s),
             grouped AS ({grouped})
             SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, g.customer_ext,
@@ -255,11 +286,8 @@ class TransactionStage:
                    {state} AS state
             FROM grouped g
             JOIN {customer} c ON c.external_id = g.customer_ext
-            {existing}""",
-            params,
-        )
-        if not pg:
-            cursor.execute(f"CREATE INDEX {STAGE_ORDERS}_ext ON {STAGE_ORDERS} (ext)")
+            {existing}"""
+        return select, params
 
     def _money(self, column: str) -> str:
         return f"CAST({column} AS numeric) / 100" if self.postgres else f"{column} / 100.0"
@@ -350,19 +378,31 @@ def _indexes_rebuilt_if_cheaper(model: type, *, adding: int) -> Iterator[None]:
                     [table, *names],
                 )
             definitions = cursor.fetchall()
+        foreign_keys: list[tuple[str, str]] = []
+        if definitions and connection.vendor == "postgresql":
+            # Checking a foreign key once for the whole table (when it is added back) is one
+            # join; checking it per inserted row is a trigger call each.
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [table],
+            )
+            foreign_keys = cursor.fetchall()
+        quoted = connection.ops.quote_name(table)
+        for name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
         for name, _ in definitions:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     yield
     if not definitions:
         return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # PostgreSQL builds no index while deferred foreign-key checks are pending.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for _, sql in definitions:
             cursor.execute(sql)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for name, definition in foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+            )
 
 
 def cents(values: pa.Array) -> pa.Array:

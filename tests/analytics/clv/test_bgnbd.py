@@ -219,3 +219,22 @@ def test_iteration_limit_raises_convergence_error(cdnow_rft) -> None:
         BGNBD(max_iter=2).fit(*cdnow_rft)
     assert err.value.result is not None
     assert np.all(np.isfinite(err.value.result.x))
+
+
+def test_a_plus_b_below_one_is_finite_where_lifetimes_gives_nan() -> None:
+    # lifetimes #442: log(2F1) of a negative value when a + b < 1 and x = 0
+    params = {"r": 1.84, "alpha": 14.6, "a": 0.497, "b": 0.463}
+    with quiet():
+        import pandas as pd
+        from lifetimes import BetaGeoFitter
+
+        peer = BetaGeoFitter()
+        peer.params_ = pd.Series(params)
+        theirs = peer.conditional_expected_number_of_purchases_up_to_time(
+            10.0, np.array([0.0]), np.array([0.0]), np.array([20.0])
+        )
+    assert np.isnan(theirs).all()
+    ours = BGNBD.from_params(**params).expected_purchases(10.0, 0, 0.0, 20.0)
+    # x = 0: alive for sure, so this is E[X(10)] at (r, alpha + T, a, b)
+    expected = _expectation_by_quadrature(10.0, 1.84, 14.6 + 20.0, 0.497, 0.463)
+    assert float(ours) == pytest.approx(expected, rel=1e-7)

@@ -56,7 +56,14 @@ def simulate_bgnbd(
     b: float,
     seed: int | np.random.Generator | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(frequency, recency, T) of customers with ages ``T`` under the BG/NBD."""
+    """(frequency, recency, T) of customers with ages ``T`` under the BG/NBD.
+
+    Examples
+    --------
+    >>> x, tx, T = simulate_bgnbd(np.full(5, 52.0), r=0.25, alpha=4.0, a=0.8, b=2.5, seed=1)
+    >>> bool(np.all((tx <= T) & ((x > 0) | (tx == 0))))
+    True
+    """
     rng = _rng(seed)
     p = rng.beta(a, b, size=np.shape(T))
     return _geometric_counts(rng, T, r, alpha, p, shift=0)

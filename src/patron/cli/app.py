@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from patron import __version__
-from patron.cli import admin, customers, data, demo
+from patron.cli import admin, clv, customers, data, demo
 
 app = typer.Typer(
     name="patron",
@@ -43,3 +43,4 @@ app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(admin.manage)
 app.add_typer(customers.customers_app, name="customers")
+app.add_typer(clv.clv_app, name="clv")

@@ -81,8 +81,7 @@ def make_file(path: Path, rows: int, seed: int = 1) -> None:
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB, stdout of one child process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -146,35 +145,50 @@ def main() -> None:
         make_file(data, args.rows)
         size_mb = data.stat().st_size / 1e6
         made = time.perf_counter() - t0
-        print(f"file: {args.rows:,} rows (order_id, customer_id, date, amount), {size_mb:.0f} MB, "
-              f"made in {made:.1f} s; {os.cpu_count()} CPUs")  # fmt: skip
-        print(f"{'engine':<11}{'loader':<22}{'rows':>10}{'seconds':>9}{'rows/s':>10}"
-              f"{'peak MB':>9}{'vs peer':>9}")  # fmt: skip
+        print(
+            f"file: {args.rows:,} rows (order_id, customer_id, date, amount), {size_mb:.0f} MB, "
+            f"made in {made:.1f} s; {os.cpu_count()} CPUs"
+        )
+        print(
+            f"{'engine':<11}{'loader':<22}{'rows':>10}{'seconds':>9}{'rows/s':>10}"
+            f"{'peak MB':>9}{'vs peer':>9}"
+        )
         engines = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
         results = {}
         for engine in engines:
-            env = {**os.environ, "PATRON_VAR_DIR": str(tmp / "var"),
-                   "PATRON_ALLOW_INSECURE_KEY": "1"}  # fmt: skip
+            env = {
+                **os.environ,
+                "PATRON_VAR_DIR": str(tmp / "var"),
+                "PATRON_ALLOW_INSECURE_KEY": "1",
+            }
             env["PATRON_DATABASE_URL"] = database(engine, "patron_bench_ours", tmp)
             run([python, "-c", WRAP, "init"], env)
-            wall, peak, out = run([python, "-c", WRAP, "import", "transactions", str(data),
-                                   "--json"], env)  # fmt: skip
+            wall, peak, out = run(
+                [python, "-c", WRAP, "import", "transactions", str(data), "--json"], env
+            )
             report = json.loads(out)
             assert report["inserted"] == args.rows, report
             ours = args.rows / wall
             env["PATRON_DATABASE_URL"] = database(engine, "patron_bench_peer", tmp)
-            pwall, ppeak, pout = run([python, "-c", WRAP, "-c", PEER, str(data), str(peer_rows)],
-                                     env)  # fmt: skip
+            pwall, ppeak, pout = run(
+                [python, "-c", WRAP, "-c", PEER, str(data), str(peer_rows)], env
+            )
             count = pout.split()[0]
             peer = int(count) / pwall
-            results[engine] = {"ours_rows_per_s": ours, "peer_rows_per_s": peer,
-                               "ours_peak_mb": peak, "peer_peak_mb": ppeak}  # fmt: skip
+            results[engine] = {
+                "ours_rows_per_s": ours,
+                "peer_rows_per_s": peer,
+                "ours_peak_mb": peak,
+                "peer_peak_mb": ppeak,
+            }
             print(
                 f"{engine:<11}{'patron import':<22}{args.rows:>10,}{wall:>9.1f}{ours:>10,.0f}"
                 f"{peak:>9.0f}{ours / peer:>8.1f}x"
             )
-            print(f"{engine:<11}{'bulk_create loop':<22}{int(count):>10,}{pwall:>9.1f}"
-                  f"{peer:>10,.0f}{ppeak:>9.0f}{1:>8.1f}x")  # fmt: skip
+            print(
+                f"{engine:<11}{'bulk_create loop':<22}{int(count):>10,}{pwall:>9.1f}"
+                f"{peer:>10,.0f}{ppeak:>9.0f}{1:>8.1f}x"
+            )
         print(
             "targets: >= 100,000 rows/s on SQLite, >= 150,000 rows/s on PostgreSQL, peak < 500 MB"
         )

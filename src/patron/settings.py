@@ -14,7 +14,7 @@ from patron.core.secret import var_dir
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = var_dir()
 
-INSECURE_DEFAULT_SECRET_KEY = "patron-insecure-development-key"  # noqa: S105
+INSECURE_DEFAULT_SECRET_KEY = "patron-insecure-development-key"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -43,8 +43,10 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 # Refusing here (not only in a system check) stops every entry point: serve, wsgi, manage.
-if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY and not DEBUG and not _env_bool(
-    "PATRON_ALLOW_INSECURE_KEY", False
+if (
+    SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY
+    and not DEBUG
+    and not _env_bool("PATRON_ALLOW_INSECURE_KEY", False)
 ):
     raise ImproperlyConfigured(
         "PATRON_SECRET_KEY is not set and there is no var/secret_key. Run `patron init` "
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "patron.core",
     "patron.customers",
     "patron.sales",
+    "patron.insights",
     "patron.web",
 ]
 

@@ -36,16 +36,19 @@ def test_fit_prints_the_lifetimes_parameters(summary_csv: Path) -> None:
 
 def test_predict_adds_p_alive_and_expected_purchases(summary_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "pred.csv"
-    result = runner.invoke(app, ["clv", "predict", str(summary_csv), "--horizon", "39",
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["clv", "predict", str(summary_csv), "--horizon", "39", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     predicted = pd.read_csv(out, encoding="utf-8-sig")
     data = load_cdnow_summary(index_col=[0])
     reference = BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
     expected = reference.conditional_expected_number_of_purchases_up_to_time(
-        39, data["frequency"], data["recency"], data["T"])  # fmt: skip
-    assert predicted["expected_purchases"].to_numpy() == pytest.approx(expected.to_numpy(),
-                                                                       rel=1e-3)  # fmt: skip
+        39, data["frequency"], data["recency"], data["T"]
+    )
+    assert predicted["expected_purchases"].to_numpy() == pytest.approx(
+        expected.to_numpy(), rel=1e-3
+    )
     assert predicted["p_alive"].between(0, 1).all()
 
 

@@ -35,13 +35,15 @@ def test_openapi_docs_are_served_locally(api: Client) -> None:
 
 
 def test_customer_create_get_update_and_list(api: Client) -> None:
-    created = api.post("/api/v1/customers", {"external_id": "C1", "name": "张三",
-                       "phone": "+86 138 1234 5678"}, content_type="application/json")  # fmt: skip
+    created = api.post(
+        "/api/v1/customers",
+        {"external_id": "C1", "name": "张三", "phone": "+86 138 1234 5678"},
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     assert created.json()["phone"] == "13812345678"
     assert api.get("/api/v1/customers/C1").json()["name"] == "张三"
-    patched = api.patch("/api/v1/customers/C1", {"city": "深圳市"},
-                        content_type="application/json")  # fmt: skip
+    patched = api.patch("/api/v1/customers/C1", {"city": "深圳市"}, content_type="application/json")
     assert patched.status_code == 200 and patched.json()["city"] == "深圳市"
     listed = api.get("/api/v1/customers", {"search": "张"}).json()
     assert listed["count"] == 1 and listed["items"][0]["external_id"] == "C1"
@@ -50,8 +52,9 @@ def test_customer_create_get_update_and_list(api: Client) -> None:
 
 
 def test_customer_create_reports_field_errors(api: Client) -> None:
-    response = api.post("/api/v1/customers", {"external_id": "C1", "phone": "abc"},
-                        content_type="application/json")  # fmt: skip
+    response = api.post(
+        "/api/v1/customers", {"external_id": "C1", "phone": "abc"}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert "phone" in response.json()["extra"]["fields"]
     Customer.objects.create(external_id="C2")
@@ -62,13 +65,23 @@ def test_customer_create_reports_field_errors(api: Client) -> None:
 BATCH = {
     "source": "pos",
     "orders": [
-        {"order_id": "A1", "customer_id": "C9", "ordered_at": "2024-01-31T12:30:00+08:00",
-         "amount": "88.50"},
-        {"order_id": "A2", "customer_id": "C9", "ordered_at": "2024-02-01T09:00:00+08:00",
-         "lines": [{"sku": "S1", "quantity": 2, "amount": "20.00"},
-                   {"sku": "S2", "amount": "5.50"}]},
+        {
+            "order_id": "A1",
+            "customer_id": "C9",
+            "ordered_at": "2024-01-31T12:30:00+08:00",
+            "amount": "88.50",
+        },
+        {
+            "order_id": "A2",
+            "customer_id": "C9",
+            "ordered_at": "2024-02-01T09:00:00+08:00",
+            "lines": [
+                {"sku": "S1", "quantity": 2, "amount": "20.00"},
+                {"sku": "S2", "amount": "5.50"},
+            ],
+        },
     ],
-}  # fmt: skip
+}
 
 
 def test_order_batch_is_idempotent(api: Client) -> None:
@@ -83,9 +96,12 @@ def test_order_batch_is_idempotent(api: Client) -> None:
 
 
 def test_order_batch_with_a_bad_order_writes_nothing(api: Client) -> None:
-    bad = {"orders": [BATCH["orders"][0],
-                      {"order_id": "B2", "customer_id": "C9", "ordered_at": "yesterday",
-                       "amount": "1"}]}  # fmt: skip
+    bad = {
+        "orders": [
+            BATCH["orders"][0],
+            {"order_id": "B2", "customer_id": "C9", "ordered_at": "yesterday", "amount": "1"},
+        ]
+    }
     response = api.post("/api/v1/orders/batch", bad, content_type="application/json")
     assert response.status_code == 422
     assert response.json()["errors"][0]["line"] == 2

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from patron.cli import app
+from patron.core.errors import PatronError
 from patron.customers.models import Customer, CustomerMerge, Interaction
 from patron.customers.selectors import customer_duplicate_candidates
 from patron.customers.services import customer_merge
-from patron.core.errors import PatronError
 from patron.sales.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,13 @@ runner = CliRunner()
 
 def _order(customer: Customer, external_id: str, amount: str) -> Order:
     when = datetime(2024, 5, 1, 4, tzinfo=UTC)
-    return Order.objects.create(customer=customer, external_id=external_id, ordered_at=when,
-                                ordered_on=when.date(), amount=Decimal(amount))  # fmt: skip
+    return Order.objects.create(
+        customer=customer,
+        external_id=external_id,
+        ordered_at=when,
+        ordered_on=when.date(),
+        amount=Decimal(amount),
+    )
 
 
 def test_duplicates_by_phone_email_and_name_but_never_masked_phones() -> None:

@@ -34,8 +34,12 @@ def test_customer_file_in_gbk_with_chinese_headers(tmp_path: Path) -> None:
     assert code == 0, report
     assert report["inserted"] == 2
     v1 = Customer.objects.get(external_id="V1")
-    assert (v1.name, v1.phone, v1.gender, v1.birth_date) == ("张三", "13812345678", "m",
-                                                             date(1990, 5, 1))  # fmt: skip
+    assert (v1.name, v1.phone, v1.gender, v1.birth_date) == (
+        "张三",
+        "13812345678",
+        "m",
+        date(1990, 5, 1),
+    )
     assert (v1.region, v1.city, v1.occupation) == ("广东省", "深圳市", "学生")
     assert Consent.objects.get(customer=v1, channel="sms").granted is True
     assert v1.attributes == {"爱吃辣": "是"}  # an unknown column is kept as an answer
@@ -69,4 +73,8 @@ def test_products_from_excel(tmp_path: Path) -> None:
     assert code == 0 and report["inserted"] == 2
     s1 = Product.objects.get(sku="S1")
     assert (s1.name, s1.category, s1.unit_price, s1.unit_cost) == (
-        "宫保鸡丁", "肉类菜品", Decimal("38.00"), Decimal("15.50"))  # fmt: skip
+        "宫保鸡丁",
+        "肉类菜品",
+        Decimal("38.00"),
+        Decimal("15.50"),
+    )

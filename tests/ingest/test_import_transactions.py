@@ -34,8 +34,14 @@ def invoke(*args: str) -> tuple[int, dict]:
 def cdnow_gbk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real CDNOW log (69,659 rows with duplicate rows and zero amounts) as a GBK CSV
     with Chinese headers, the way a Chinese POS exports it."""
-    frame = pd.read_csv(CDNOW, sep=r"\s+", header=None, skiprows=1, dtype=str,
-                        names=["客户编号", "交易日期", "数量", "金额"])  # fmt: skip
+    frame = pd.read_csv(
+        CDNOW,
+        sep=r"\s+",
+        header=None,
+        skiprows=1,
+        dtype=str,
+        names=["客户编号", "交易日期", "数量", "金额"],
+    )
     path = tmp_path_factory.mktemp("cdnow") / "交易记录.csv"
     frame[["客户编号", "交易日期", "金额"]].to_csv(path, index=False, encoding="gbk")
     return path
@@ -103,7 +109,10 @@ def test_bad_rows_are_named_and_nothing_is_imported(tmp_path: Path) -> None:
     assert code == 1
     assert report["rejected"] == 3 and report["committed"] is False
     assert [(e["line"], e["column"]) for e in report["errors"]] == [
-        (3, "交易日期"), (4, "金额"), (5, "客户编号")]  # fmt: skip
+        (3, "交易日期"),
+        (4, "金额"),
+        (5, "客户编号"),
+    ]
     assert report["errors"][0]["value"] == "2024013X"
     assert Order.objects.count() == 0
 
@@ -112,8 +121,9 @@ def test_skip_bad_imports_good_rows_and_writes_rejects(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(BAD_FILE, encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
-    code, report = invoke("import", "transactions", str(path), "--skip-bad", "--rejects",
-                          str(rejects))  # fmt: skip
+    code, report = invoke(
+        "import", "transactions", str(path), "--skip-bad", "--rejects", str(rejects)
+    )
     assert code == 0 and report["inserted"] == 2 and report["rejected"] == 3
     assert sorted(Order.objects.values_list("customer__external_id", flat=True)) == ["C1", "C4"]
     with rejects.open(encoding="utf-8-sig") as handle:
@@ -168,7 +178,7 @@ def test_changed_row_counts_as_updated(tmp_path: Path) -> None:
     path.write_text("order_id,customer_id,date,amount\nX1,A,2024-01-05,10.00\n")
     invoke("import", "transactions", str(path))
     path.write_text("order_id,customer_id,date,amount\nX1,A,2024-01-05,12.00\n")
-    code, report = invoke("import", "transactions", str(path))
+    _, report = invoke("import", "transactions", str(path))
     assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 1, 0)
     assert Order.objects.get(external_id="X1").amount == Decimal("12.00")
 

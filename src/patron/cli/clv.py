@@ -16,8 +16,13 @@ clv_app = typer.Typer(
     no_args_is_help=True,
 )
 
-MODELS = {"bgnbd": "BGNBD", "mbgnbd": "MBGNBD", "pnbd": "ParetoNBD", "bgbb": "BGBB",
-          "gg": "GammaGamma"}  # fmt: skip
+MODELS = {
+    "bgnbd": "BGNBD",
+    "mbgnbd": "MBGNBD",
+    "pnbd": "ParetoNBD",
+    "bgbb": "BGBB",
+    "gg": "GammaGamma",
+}
 ModelOption = Annotated[
     str, typer.Option("--model", help="bgnbd | mbgnbd | pnbd | bgbb | gg", case_sensitive=False)
 ]
@@ -59,8 +64,9 @@ def _fit(frame: Any, model: str, penalizer: float) -> Any:
     from patron.analytics import clv
 
     if model not in MODELS:
-        err_console.print(f"[red]Error:[/red] unknown model {model!r}; use one of "
-                          f"{', '.join(MODELS)}.")  # fmt: skip
+        err_console.print(
+            f"[red]Error:[/red] unknown model {model!r}; use one of {', '.join(MODELS)}."
+        )
         raise typer.Exit(1)
     columns, weights = _columns(frame, model)
     estimator = getattr(clv, MODELS[model])(penalizer_coef=penalizer)
@@ -96,8 +102,10 @@ def fit(
     if as_json:
         print_json(result)
         return
-    console.print(f"{MODELS[model]} on {result['n']:,} customers "
-                  f"({result['seconds']:.2f} s, converged: {result['converged']})")  # fmt: skip
+    console.print(
+        f"{MODELS[model]} on {result['n']:,} customers "
+        f"({result['seconds']:.2f} s, converged: {result['converged']})"
+    )
     for name, value in result["params"].items():
         console.print(f"  {name:>6} = {value:.6g}  (se {result['standard_errors'][name]:.3g})")
     console.print(f"  log-likelihood {result['log_likelihood']:.4f}")
@@ -110,7 +118,9 @@ def predict(
     horizon: Annotated[
         float, typer.Option("--horizon", help="Time ahead, in the summary's unit.")
     ] = 30.0,
-    out: Annotated[Path | None, typer.Option("--out", help="CSV to write (default: stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV to write (default: stdout).")
+    ] = None,
     penalizer: PenalizerOption = 0.0,
 ) -> None:
     """Fit, then add p_alive and expected_purchases (or expected_spend for gg) per customer."""
@@ -124,8 +134,7 @@ def predict(
         )
     else:
         third = "n_periods" if model == "bgbb" else "T"
-        args = (frame["frequency"].to_numpy(), frame["recency"].to_numpy(),
-                frame[third].to_numpy())  # fmt: skip
+        args = (frame["frequency"].to_numpy(), frame["recency"].to_numpy(), frame[third].to_numpy())
         result["p_alive"] = fitted.p_alive(*args)
         result["expected_purchases"] = fitted.expected_purchases(horizon, *args)
     if out is None:

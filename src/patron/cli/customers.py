@@ -8,8 +8,9 @@ import typer
 
 from patron.cli.common import JsonOption, console, print_json, run_with_django
 
-customers_app = typer.Typer(help="Customer records: find and merge duplicates.",
-                            no_args_is_help=True)  # fmt: skip
+customers_app = typer.Typer(
+    help="Customer records: find and merge duplicates.", no_args_is_help=True
+)
 
 
 @customers_app.command("duplicates")
@@ -51,8 +52,12 @@ def merge(
         from patron.customers.services import customer_merge
 
         record = customer_merge(keep=keep, other=other, merged_by=f"cli:{getpass.getuser()}")
-        result = {"kept": keep, "merged": other, "orders_moved": record.orders_moved,
-                  "interactions_moved": record.interactions_moved}  # fmt: skip
+        result = {
+            "kept": keep,
+            "merged": other,
+            "orders_moved": record.orders_moved,
+            "interactions_moved": record.interactions_moved,
+        }
         if as_json:
             print_json(result)
         else:

@@ -9,8 +9,9 @@ import typer
 
 from patron.cli.common import JsonOption, console, err_console, print_json, run_with_django
 
-import_app = typer.Typer(help="Import customers, products or transactions from a file.",
-                         no_args_is_help=True)  # fmt: skip
+import_app = typer.Typer(
+    help="Import customers, products or transactions from a file.", no_args_is_help=True
+)
 
 
 def init() -> None:
@@ -27,14 +28,20 @@ def init() -> None:
 
 MapOption = Annotated[
     list[str] | None,
-    typer.Option("--map", help="field=column, for a column Patron does not recognise "
-                 "(repeatable), e.g. --map customer_id=会员卡号."),
-]  # fmt: skip
+    typer.Option(
+        "--map",
+        help="field=column, for a column Patron does not recognise "
+        "(repeatable), e.g. --map customer_id=会员卡号.",
+    ),
+]
 DateFormatOption = Annotated[
     str | None,
-    typer.Option("--date-format", help="strptime format of the dates, e.g. %d/%m/%Y; needed "
-                 "only when the dates are ambiguous."),
-]  # fmt: skip
+    typer.Option(
+        "--date-format",
+        help="strptime format of the dates, e.g. %d/%m/%Y; needed "
+        "only when the dates are ambiguous.",
+    ),
+]
 EncodingOption = Annotated[
     str | None, typer.Option("--encoding", help="Text encoding (default: detected; utf-8, gbk...).")
 ]
@@ -49,9 +56,11 @@ RejectsOption = Annotated[
     Path | None, typer.Option("--rejects", help="CSV file for rejected rows and their reasons.")
 ]
 SourceOption = Annotated[
-    str, typer.Option("--source", help="Name of the system the orders come from; order ids are "
-                      "unique per source.")
-]  # fmt: skip
+    str,
+    typer.Option(
+        "--source", help="Name of the system the orders come from; order ids are unique per source."
+    ),
+]
 
 
 def _import(
@@ -151,8 +160,15 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
 
 def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]
     def command(
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                             help="CSV, TSV, text, .xlsx or .parquet file.")],
+        file: Annotated[
+            Path,
+            typer.Argument(
+                exists=True,
+                dir_okay=False,
+                readable=True,
+                help="CSV, TSV, text, .xlsx or .parquet file.",
+            ),
+        ],
         mapping: MapOption = None,
         date_format: DateFormatOption = None,
         encoding: EncodingOption = None,
@@ -162,18 +178,33 @@ def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]
         rejects: RejectsOption = None,
         source: SourceOption = "default",
         as_json: JsonOption = False,
-    ) -> None:  # fmt: skip
-        _import(kind, file, mapping, date_format, encoding, delimiter, sheet, skip_bad, rejects,
-                source, as_json)  # fmt: skip
+    ) -> None:
+        _import(
+            kind,
+            file,
+            mapping,
+            date_format,
+            encoding,
+            delimiter,
+            sheet,
+            skip_bad,
+            rejects,
+            source,
+            as_json,
+        )
 
     command.__doc__ = doc
     return command
 
 
-import_app.command("transactions")(_make_import_command(
-    "transactions", "Import orders (one per row) or order lines (with product columns)."))
-import_app.command("customers")(_make_import_command(
-    "customers", "Import or update customer records."))
+import_app.command("transactions")(
+    _make_import_command(
+        "transactions", "Import orders (one per row) or order lines (with product columns)."
+    )
+)
+import_app.command("customers")(
+    _make_import_command("customers", "Import or update customer records.")
+)
 import_app.command("products")(_make_import_command("products", "Import or update products."))
 
 

@@ -37,7 +37,7 @@ def demo(
     host: HostOption = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the data only.")] = False,
 ) -> None:
-    """Build a demo business (in var/demo.sqlite3 unless PATRON_DATABASE_URL is set) and serve it."""
+    """Build a demo business (var/demo.sqlite3 unless PATRON_DATABASE_URL is set); serve it."""
     import time
 
     from patron.core.secret import secret_key_ensure, var_dir
@@ -63,7 +63,9 @@ def demo(
             )
     if no_serve:
         return
-    err_console.print(f"Open http://{host}:{port}/ and sign in as user "
-                      f"[bold]{DEMO_USER}[/bold], password [bold]{DEMO_PASSWORD}[/bold].")  # fmt: skip
+    err_console.print(
+        f"Open http://{host}:{port}/ and sign in as user "
+        f"[bold]{DEMO_USER}[/bold], password [bold]{DEMO_PASSWORD}[/bold]."
+    )
     console.print(f"Login: user {DEMO_USER} / password {DEMO_PASSWORD}")
     _serve(host, port)

@@ -12,7 +12,9 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
-    prefix = models.CharField(max_length=8, help_text="The token's first characters, to tell it apart.")
+    prefix = models.CharField(
+        max_length=8, help_text="The token's first characters, to tell it apart."
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

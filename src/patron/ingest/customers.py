@@ -19,8 +19,11 @@ from patron.ingest.validation import ATTRIBUTE_PREFIX
 from patron.sales.models import Product
 
 CHUNK = 900  # SQLite's default limit of bound parameters is 999
-CONSENT_FIELDS = {"consent_email": Channel.EMAIL, "consent_sms": Channel.SMS,
-                  "consent_phone": Channel.PHONE}  # fmt: skip
+CONSENT_FIELDS = {
+    "consent_email": Channel.EMAIL,
+    "consent_sms": Channel.SMS,
+    "consent_phone": Channel.PHONE,
+}
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -108,7 +111,10 @@ class _Upserter:
 
     def finish(self, report: Any) -> None:
         report.inserted, report.updated, report.unchanged = (
-            self.inserted, self.updated, self.unchanged)  # fmt: skip
+            self.inserted,
+            self.updated,
+            self.unchanged,
+        )
 
     def close(self) -> None:
         pass
@@ -127,8 +133,11 @@ class CustomerUpserter(_Upserter):
         return [f for f in super()._fields_of(row) if f not in CONSENT_FIELDS]
 
     def _extra(self, row: dict[str, Any]) -> dict[str, Any]:
-        answers = {k[len(ATTRIBUTE_PREFIX) :]: v for k, v in row.items()
-                   if k.startswith(ATTRIBUTE_PREFIX) and v is not None}  # fmt: skip
+        answers = {
+            k[len(ATTRIBUTE_PREFIX) :]: v
+            for k, v in row.items()
+            if k.startswith(ATTRIBUTE_PREFIX) and v is not None
+        }
         return {"attributes": answers} if answers else {}
 
     def _apply(self, obj: Any, values: dict[str, Any]) -> bool:
@@ -149,9 +158,10 @@ class CustomerUpserter(_Upserter):
         customers = [objects[row["external_id"]] for row in chunk]
         current = {
             (c.customer_id, c.channel): c
-            for c in Consent.objects.filter(customer__in=customers, channel__in=[
-                CONSENT_FIELDS[f] for f in consent_fields])
-        }  # fmt: skip
+            for c in Consent.objects.filter(
+                customer__in=customers, channel__in=[CONSENT_FIELDS[f] for f in consent_fields]
+            )
+        }
         create, update = [], []
         for row, customer in zip(chunk, customers, strict=True):
             for f in consent_fields:

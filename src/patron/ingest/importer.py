@@ -30,8 +30,16 @@ from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, u
 from patron.sales.models import DEFAULT_SOURCE
 
 MAX_REPORTED_ERRORS = 1000
-ROW_KEY_FIELDS = ("customer_id", "ordered_at", "amount", "cost", "store", "channel", "status",
-                  "original_order_id")  # fmt: skip
+ROW_KEY_FIELDS = (
+    "customer_id",
+    "ordered_at",
+    "amount",
+    "cost",
+    "store",
+    "channel",
+    "status",
+    "original_order_id",
+)
 
 
 @dataclass(frozen=True)
@@ -158,12 +166,23 @@ def _run(
     summary = ReadSummary()
     prepare = _preparer(kind, mapping)
     if reader is not None:
-        results = read_in_background(reader, mapping, tz=settings.TIME_ZONE,
-                                     date_format=date_format, prepare=prepare, summary=summary)
+        results = read_in_background(
+            reader,
+            mapping,
+            tz=settings.TIME_ZONE,
+            date_format=date_format,
+            prepare=prepare,
+            summary=summary,
+        )
     else:
         assert records is not None
-        results = process(iter([records]), mapping, tz=settings.TIME_ZONE,
-                          date_format=date_format, prepare=prepare)
+        results = process(
+            iter([records]),
+            mapping,
+            tz=settings.TIME_ZONE,
+            date_format=date_format,
+            prepare=prepare,
+        )
     try:
         with transaction.atomic():
             sink = _make_sink(kind, mapping, options)
@@ -207,7 +226,9 @@ def _preparer(kind: EntityKind, mapping: ColumnMapping) -> Prepare:
     return _records_prepare
 
 
-def _stage_prepare(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool) -> pa.Table:
+def _stage_prepare(
+    columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool
+) -> pa.Table:
     return stage_table(columns, lines, item_lines=item_lines)
 
 
@@ -268,10 +289,16 @@ class _TransactionSink:
         self.stage.drop()
 
 
-_OPTIONAL_STAGE_COLUMNS = {"store": "store", "channel": "channel", "cost": "cost_cents",
-                           "status": "status", "original_order_id": "original_key",
-                           "product_name": "product_name", "category": "category",
-                           "quantity": "quantity"}  # fmt: skip
+_OPTIONAL_STAGE_COLUMNS = {
+    "store": "store",
+    "channel": "channel",
+    "cost": "cost_cents",
+    "status": "status",
+    "original_order_id": "original_key",
+    "product_name": "product_name",
+    "category": "category",
+    "quantity": "quantity",
+}
 
 
 def stage_columns(mapping: ColumnMapping) -> tuple[str, ...]:

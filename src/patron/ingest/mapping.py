@@ -45,12 +45,39 @@ class Field:
 
 
 _CUSTOMER_ID = (
-    "customer_id", "customer id", "customer", "customer no", "customer number", "customer code",
-    "client id", "member id", "member no", "member number", "card no", "card number", "buyer id",
-    "客户编号", "客户id", "客户号", "客户代码", "客户编码", "客户账号", "会员号", "会员id", "会员编号",
-    "会员卡号", "卡号", "顾客编号", "顾客id", "用户id", "用户编号", "买家id", "买家会员名", "下单帐号",
+    "customer_id",
+    "customer id",
+    "customer",
+    "customer no",
+    "customer number",
+    "customer code",
+    "client id",
+    "member id",
+    "member no",
+    "member number",
+    "card no",
+    "card number",
+    "buyer id",
+    "客户编号",
+    "客户id",
+    "客户号",
+    "客户代码",
+    "客户编码",
+    "客户账号",
+    "会员号",
+    "会员id",
+    "会员编号",
+    "会员卡号",
+    "卡号",
+    "顾客编号",
+    "顾客id",
+    "用户id",
+    "用户编号",
+    "买家id",
+    "买家会员名",
+    "下单帐号",
     "下单账号",
-)  # fmt: skip
+)
 
 TRANSACTION_FIELDS: tuple[Field, ...] = (
     Field(
@@ -92,7 +119,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "账单号",
         ),
         help="groups item lines into one order; without it every row is one order",
-    ),  # fmt: skip
+    ),
     Field(
         "ordered_at",
         ValueKind.DATETIME,
@@ -134,7 +161,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
         ),
         required=True,
         help="when: a date, or a date and time",
-    ),  # fmt: skip
+    ),
     Field(
         "amount",
         ValueKind.AMOUNT,
@@ -170,7 +197,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
         ),
         required=True,
         help="money paid (negative for a return)",
-    ),  # fmt: skip
+    ),
     Field(
         "cost",
         ValueKind.AMOUNT,
@@ -194,7 +221,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "网点",
         ),
         help="store or branch",
-    ),  # fmt: skip
+    ),
     Field(
         "channel",
         ValueKind.TEXT,
@@ -208,7 +235,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "订单来源",
         ),
         help="sales channel",
-    ),  # fmt: skip
+    ),
     Field(
         "status",
         ValueKind.STATUS,
@@ -228,7 +255,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "原单号",
         ),
         help="for a return: the order it returns",
-    ),  # fmt: skip
+    ),
     Field(
         "sku",
         ValueKind.IDENTIFIER,
@@ -250,7 +277,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "条码",
         ),
         help="product code: makes the file a file of item lines",
-    ),  # fmt: skip
+    ),
     Field(
         "product_name",
         ValueKind.TEXT,
@@ -270,7 +297,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "商品标题",
         ),
         help="product name: makes the file a file of item lines",
-    ),  # fmt: skip
+    ),
     Field(
         "category",
         ValueKind.TEXT,
@@ -284,7 +311,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "商品类别",
             "菜品分类",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "quantity",
         ValueKind.QUANTITY,
@@ -299,7 +326,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
             "销量",
         ),
         help="units bought: makes the file a file of item lines",
-    ),  # fmt: skip
+    ),
 )
 
 CUSTOMER_FIELDS: tuple[Field, ...] = (
@@ -326,7 +353,7 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "客户名称",
             "收货人姓名",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "phone",
         ValueKind.PHONE,
@@ -348,7 +375,7 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "客户手机号",
             "买家手机号",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "email",
         ValueKind.EMAIL,
@@ -368,7 +395,7 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "会员生日",
             "客户生日",
         ),
-    ),  # fmt: skip
+    ),
     Field("region", ValueKind.TEXT, ("region", "province", "state", "省份", "省", "地区", "区域")),
     Field("city", ValueKind.TEXT, ("city", "城市", "市", "所在城市")),
     Field("occupation", ValueKind.TEXT, ("occupation", "job", "profession", "职业", "工作")),
@@ -385,7 +412,7 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "获客渠道",
             "注册渠道",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "acquired_on",
         ValueKind.DATE,
@@ -404,7 +431,7 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "成为客户时间",
             "开卡日期",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "acquisition_cost", ValueKind.AMOUNT, ("acquisition_cost", "acquisition cost", "获客成本")
     ),

@@ -54,12 +54,14 @@ def _reject_rows(batch: RawBatch, errors: list[RowError]) -> list[list[Any]]:
     for line, row_errors in sorted(by_line.items()):
         i = index[line]
         cells = [batch.columns[c][i].as_py() for c in batch.columns]
-        rows.append([
-            line,
-            "; ".join(e.column for e in row_errors),
-            "; ".join(e.message for e in row_errors),
-            *["" if v is None else v for v in cells],
-        ])  # fmt: skip
+        rows.append(
+            [
+                line,
+                "; ".join(e.column for e in row_errors),
+                "; ".join(e.message for e in row_errors),
+                *["" if v is None else v for v in cells],
+            ]
+        )
     return rows
 
 
@@ -119,8 +121,10 @@ def read_in_background(
 ) -> Iterator[BatchResult]:
     """Yield batch results; fill ``summary`` at the end. Falls back to reading in process."""
     size = reader.info.path.stat().st_size if reader.info.path.exists() else 0
-    if size < SUBPROCESS_MIN_BYTES or sys.platform == "win32" or os.environ.get(
-        "PATRON_IMPORT_IN_PROCESS"
+    if (
+        size < SUBPROCESS_MIN_BYTES
+        or sys.platform == "win32"
+        or os.environ.get("PATRON_IMPORT_IN_PROCESS")
     ):
         yield from process(
             reader.batches(), mapping, tz=tz, date_format=date_format, prepare=prepare

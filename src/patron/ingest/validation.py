@@ -38,15 +38,36 @@ EXPECTED = {
 
 # Raw status text (after normalise_header) -> stored status.
 STATUS_VALUES = {
-    "completed": "completed", "complete": "completed", "paid": "completed", "done": "completed",
-    "success": "completed", "sale": "completed", "完成": "completed", "已完成": "completed",
-    "交易成功": "completed", "成功": "completed", "已支付": "completed", "已付款": "completed",
-    "returned": "returned", "return": "returned", "refund": "returned", "refunded": "returned",
-    "退货": "returned", "已退货": "returned", "退款": "returned", "已退款": "returned",
+    "completed": "completed",
+    "complete": "completed",
+    "paid": "completed",
+    "done": "completed",
+    "success": "completed",
+    "sale": "completed",
+    "完成": "completed",
+    "已完成": "completed",
+    "交易成功": "completed",
+    "成功": "completed",
+    "已支付": "completed",
+    "已付款": "completed",
+    "returned": "returned",
+    "return": "returned",
+    "refund": "returned",
+    "refunded": "returned",
+    "退货": "returned",
+    "已退货": "returned",
+    "退款": "returned",
+    "已退款": "returned",
     "退款成功": "returned",
-    "cancelled": "cancelled", "canceled": "cancelled", "void": "cancelled", "voided": "cancelled",
-    "取消": "cancelled", "已取消": "cancelled", "交易关闭": "cancelled", "作废": "cancelled",
-}  # fmt: skip
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "void": "cancelled",
+    "voided": "cancelled",
+    "取消": "cancelled",
+    "已取消": "cancelled",
+    "交易关闭": "cancelled",
+    "作废": "cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +78,12 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"line": self.line, "column": self.column, "value": self.value,
-                "message": self.message}  # fmt: skip
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -103,8 +128,10 @@ def _record(
 
 def _status(values: pa.Array) -> cleaning.Parsed:
     text = cleaning.clean_text(values)
-    normal = [None if v is None else STATUS_VALUES.get(cleaning.normalise_header(v), "?")
-              for v in pc.unique(text).to_pylist()]  # fmt: skip
+    normal = [
+        None if v is None else STATUS_VALUES.get(cleaning.normalise_header(v), "?")
+        for v in pc.unique(text).to_pylist()
+    ]
     lookup = dict(zip(pc.unique(text).to_pylist(), normal, strict=True))
     mapped = pa.array([lookup[v] for v in text.to_pylist()], pa.string())
     invalid = np.asarray(pc.fill_null(pc.equal(mapped, "?"), False))
@@ -208,8 +235,9 @@ def row_keys(columns: dict[str, pa.Array], names: Sequence[str]) -> list[str]:
     Identical rows get identical keys; the writer numbers repeats (key-1, key-2, ...) so two
     identical purchases stay two, and a re-import of the same file matches them again.
     """
-    parts = [pc.fill_null(pc.cast(columns[name], pa.string()), "") for name in names
-             if name in columns]  # fmt: skip
+    parts = [
+        pc.fill_null(pc.cast(columns[name], pa.string()), "") for name in names if name in columns
+    ]
     joined = pc.binary_join_element_wise(*parts, "\x1f")
     return [
         hashlib.blake2b(value.encode(), digest_size=10).hexdigest() for value in joined.to_pylist()

@@ -131,9 +131,11 @@ class TransactionStage:
         alone by the unique constraint. Returns how many were new."""
         now = timezone.now()
         table = _table(Customer)
-        columns = ("external_id, name, phone, phone_is_masked, email, gender, region, city, "
-                   "occupation, acquisition_channel, company, credit_rating, tags, attributes, "
-                   "created_at, updated_at")  # fmt: skip
+        columns = (
+            "external_id, name, phone, phone_is_masked, email, gender, region, city, "
+            "occupation, acquisition_channel, company, credit_rating, tags, attributes, "
+            "created_at, updated_at"
+        )
         with connection.cursor() as cursor:
             if self.postgres:
                 cursor.execute(
@@ -222,9 +224,7 @@ class TransactionStage:
             )
             return int(cursor.rowcount)
 
-    def _stage_orders_select(
-        self, source: str, *, first_import: bool
-    ) -> tuple[str, list[object]]:
+    def _stage_orders_select(self, source: str, *, first_import: bool) -> tuple[str, list[object]]:
         """One row per order with its state (new, changed, same) against the stored orders."""
         pg = self.postgres
         same = "IS NOT DISTINCT FROM" if pg else "IS"
@@ -267,9 +267,7 @@ class TransactionStage:
             existing, state, params = "", "'new'", []
             order_pk = "CAST(NULL AS BIGINT)"
         else:
-            existing = (
-                f"LEFT JOIN {order} o ON o.source = %s AND o.external_id = g.ext"
-            )
+            existing = f"LEFT JOIN {order} o ON o.source = %s AND o.external_id = g.ext"
             order_pk, params = "o.id", [source]
             state = f"""CASE WHEN o.id IS NULL THEN 'new'
                         WHEN o.customer_id = c.id AND o.ordered_at = g.ordered_at
@@ -390,7 +388,9 @@ def _indexes_rebuilt_if_cheaper(model: type, *, adding: int) -> Iterator[None]:
             foreign_keys = cursor.fetchall()
         quoted = connection.ops.quote_name(table)
         for name, _ in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+            cursor.execute(
+                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
         for name, _ in definitions:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     yield
@@ -400,9 +400,8 @@ def _indexes_rebuilt_if_cheaper(model: type, *, adding: int) -> Iterator[None]:
         for _, sql in definitions:
             cursor.execute(sql)
         for name, definition in foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-            )
+            constraint = connection.ops.quote_name(name)
+            cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} {definition}")
 
 
 def cents(values: pa.Array) -> pa.Array:

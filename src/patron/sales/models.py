@@ -80,7 +80,9 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-ordered_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="order_unique_per_source"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="order_unique_per_source"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="returned") | Q(amount__lte=0),
                 name="order_return_amount_not_positive",
@@ -117,3 +119,6 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_no")
         ]
         indexes = [models.Index(fields=["product"], name="order_line_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no}"

@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "patron.core",
     "patron.customers",
     "patron.sales",
-    "patron.insights",
     "patron.web",
 ]
 

@@ -1,0 +1,77 @@
+"""The TableReader base class: batching, row fitting and blank-row dropping shared by readers."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from patron.ingest.reading._columns import _text_array
+from patron.ingest.reading.types import FileInfo, RawBatch, RowProblem, SkippedLine
+
+
+class TableReader:
+    """Reads one file in batches; ``skipped``, ``problems`` and ``rows_read`` fill while
+    iterating (and start afresh on each call of :meth:`batches`)."""
+
+    def __init__(self, info: FileInfo, *, batch_rows: int, preamble: Iterable[int] = ()) -> None:
+        self.info = info
+        self.batch_rows = max(1, batch_rows)
+        self._preamble = tuple(preamble)
+        self.skipped: list[SkippedLine] = [SkippedLine(n, "preamble") for n in self._preamble]
+        self.problems: list[RowProblem] = []
+        self.rows_read = 0
+
+    def batches(self) -> Iterator[RawBatch]:
+        """Yield the data rows in batches of at most ``batch_rows``, streaming the file."""
+        self.skipped = [SkippedLine(n, "preamble") for n in self._preamble]
+        self.problems = []
+        self.rows_read = 0
+        for batch in self._batches():
+            if len(batch):
+                self.rows_read += len(batch)
+                yield batch
+
+    def _batches(self) -> Iterator[RawBatch]:
+        raise NotImplementedError
+
+    # Shared by the row-wise readers (text and Excel).
+    def _fit(self, row: list[str], line: int, width: int) -> list[str] | None:
+        """A row of another width than the header, padded or trimmed; None when it is blank
+        (recorded in ``skipped``) or has more filled cells than names (``problems``)."""
+        filled = [i for i, cell in enumerate(row) if cell.strip()]
+        if not filled:
+            self.skipped.append(SkippedLine(line, "blank"))
+            return None
+        if len(row) > width:
+            if filled[-1] >= width:
+                self.problems.append(
+                    RowProblem(
+                        line,
+                        f"line {line} has {filled[-1] + 1} cells but the header has {width} names",
+                    )
+                )
+                return None
+            return row[:width]
+        return row + [""] * (width - len(row))
+
+    def _batch(self, rows: list[list[str]], lines: list[int]) -> RawBatch:
+        names = self.info.column_names
+        arrays = [_text_array(pa.array(column, pa.string())) for column in zip(*rows, strict=True)]
+        return self._drop_blank(
+            np.array(lines, dtype=np.int64), dict(zip(names, arrays, strict=True))
+        )
+
+    def _drop_blank(self, lines: np.ndarray, columns: dict[str, pa.Array]) -> RawBatch:
+        """Drop rows whose cells are all empty, recording them as blank lines."""
+        empty = functools.reduce(pc.and_, (pc.is_null(a) for a in columns.values()))
+        if pc.any(empty).as_py():
+            blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+            self.skipped.extend(SkippedLine(int(n), "blank") for n in lines[blank])
+            keep = pa.array(~blank)
+            columns = {name: a.filter(keep) for name, a in columns.items()}
+            lines = lines[~blank]
+        return RawBatch(lines, columns)

@@ -1,0 +1,135 @@
+"""Excel workbooks (.xlsx) read with calamine: cells as CSV-export text, sheet rows as lines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.reading._columns import HEADER_SEARCH_ROWS, _find_header, _names, _unique_keys
+from patron.ingest.reading.base import TableReader
+from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
+
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text the same value would have in a CSV export."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value) if math.isfinite(value) else ""
+    if isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text}.{value.microsecond:06d}" if value.microsecond else text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class _XlsxReader(TableReader):
+    def _batches(self) -> Iterator[RawBatch]:
+        width = len(self.info.column_names)
+        size = self.batch_rows
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        with _xlsx_rows(self.info.path, self.info.sheet) as (_, sheet_rows):
+            for number, cells in sheet_rows:
+                if number <= self.info.header_line:
+                    continue
+                row = [c if c.__class__ is str else _cell_text(c) for c in cells]
+                if len(row) != width:
+                    fitted = self._fit(row, number, width)
+                    if fitted is None:
+                        continue
+                    row = fitted
+                rows.append(row)
+                lines.append(number)
+                if len(rows) >= size:
+                    yield self._batch(rows, lines)
+                    rows, lines = [], []
+        if rows:
+            yield self._batch(rows, lines)
+
+
+@contextmanager
+def _xlsx_rows(
+    path: Path, sheet: str | None
+) -> Iterator[tuple[str, Iterator[tuple[int, list[Any]]]]]:
+    """Open a workbook sheet and iterate ``(sheet row number, cells)``; closes the workbook."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types
+        raise IngestError(
+            f"{path.name} cannot be read as an Excel workbook ({exc}).",
+            code=IngestErrorCode.UNREADABLE_FILE,
+            extra={"path": str(path)},
+        ) from None
+    try:
+        names = list(book.sheet_names)
+        if sheet is not None and sheet not in names:
+            raise IngestError(
+                f"{path.name} has no sheet {sheet!r}; its sheets are {', '.join(names)}.",
+                code=IngestErrorCode.SHEET_NOT_FOUND,
+                extra={"sheet": sheet, "sheets": names},
+            )
+        if not names:
+            raise IngestError(
+                f"{path.name} has no sheets.",
+                code=IngestErrorCode.EMPTY_FILE,
+                extra={"path": str(path)},
+            )
+        name = sheet if sheet is not None else names[0]
+        # calamine's row iterator starts at sheet row 1 (leading empty rows included).
+        yield name, enumerate(book.get_sheet_by_name(name).iter_rows(), start=1)
+    finally:
+        book.close()
+
+
+def _open_xlsx(
+    path: Path,
+    *,
+    sheet: str | None,
+    known: Collection[str],
+    batch_rows: int,
+    names: Sequence[str] | None,
+) -> TableReader:
+    if names is not None:
+        with _xlsx_rows(path, sheet) as (name, _):
+            pass
+        info = FileInfo(
+            path, SourceFormat.XLSX, None, None, tuple(names), 0, name, _unique_keys(names)
+        )
+        return _XlsxReader(info, batch_rows=batch_rows, preamble=())
+    with _xlsx_rows(path, sheet) as (name, sheet_rows):
+        head: list[tuple[int, list[str]]] = []
+        filled = 0
+        for number, cells in sheet_rows:
+            row = [_cell_text(c) for c in cells]
+            head.append((number, row))
+            filled += any(c.strip() for c in row)
+            if filled > HEADER_SEARCH_ROWS:
+                break
+    index = _find_header(head, known)
+    if index is None:
+        raise IngestError(
+            f"Sheet {name!r} of {path.name} is empty.",
+            code=IngestErrorCode.EMPTY_FILE,
+            extra={"path": str(path), "sheet": name},
+        )
+    header_line, header_row = head[index]
+    written, keys = _names(header_row)
+    info = FileInfo(path, SourceFormat.XLSX, None, None, written, header_line, name, keys)
+    return _XlsxReader(info, batch_rows=batch_rows, preamble=range(1, header_line))

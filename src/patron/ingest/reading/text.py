@@ -1,0 +1,275 @@
+"""CSV/TSV/whitespace text files: encoding and delimiter sniffing, header search, streaming."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from patron.ingest.cleaning import normalise_header
+from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.reading._columns import _find_header, _names, _unique_keys
+from patron.ingest.reading.base import TableReader
+from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
+
+TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".dat"})
+_ENCODING_SAMPLE = 1 << 20
+_SNIFF_CHARS = 1 << 18
+_SNIFF_LINES = 200
+_DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_ALIASES = {
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "pipe": "|",
+    " ": None,
+    "space": None,
+    "whitespace": None,
+    "\\s+": None,
+}
+_DIALECT: dict[str, Any] = {"quotechar": '"', "doublequote": True, "skipinitialspace": True}
+
+
+def detect_encoding(path: Path) -> str:
+    """BOM -> ``utf-8-sig`` / ``utf-16`` / ``utf-32``; valid UTF-8 in the first MiB ->
+    ``utf-8``; anything else -> ``gb18030`` (a superset of GBK)."""
+    with path.open("rb") as f:
+        head = f.read(_ENCODING_SAMPLE + 1)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:_ENCODING_SAMPLE]
+    try:
+        # An incremental decoder accepts a multi-byte character cut at the end of the sample.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(head) <= len(sample))
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _records(
+    lines: list[str], delimiter: str | None, *, complete: bool
+) -> list[tuple[int, list[str]]]:
+    """Parse the sample lines into (start line, cells); unless the sample is the whole file,
+    its last record (perhaps cut short) is dropped."""
+    if delimiter is None:
+        rows = [(n, line.split()) for n, line in enumerate(lines, start=1)]
+        return rows if complete else rows[:-1]
+    reader = csv.reader(iter(lines), delimiter=delimiter, **_DIALECT)
+    out: list[tuple[int, list[str]]] = []
+    try:
+        prev = 0
+        for row in reader:
+            out.append((prev + 1, row))
+            prev = reader.line_num
+    except csv.Error:
+        pass
+    return out if complete else out[:-1]
+
+
+def _sniff_score(records: list[tuple[int, list[str]]], known: set[str]) -> tuple[int, int, int]:
+    """(known names found in one row, rows with the usual cell count, that count)."""
+    counts = [len(row) for _, row in records if any(cell.strip() for cell in row)]
+    wide = Counter(c for c in counts if c >= 2)
+    if not wide:
+        return (0, 0, 0)
+    width, freq = wide.most_common(1)[0]
+    hits = max(
+        (sum(normalise_header(cell) in known for cell in row) for _, row in records), default=0
+    )
+    return (hits, freq, width)
+
+
+def _sniff_delimiter(lines: list[str], known: Collection[str], *, complete: bool) -> str | None:
+    """The delimiter of a text sample, or None for runs of whitespace (CDNOW style): the one
+    that shows a known column name, then the one giving most rows the same cell count (ties go
+    to comma, tab, semicolon, pipe, whitespace in that order)."""
+    folded = {normalise_header(name) for name in known} - {""}
+    best: tuple[tuple[int, int, int], str | None] = ((0, 0, 0), ",")
+    for candidate in (*_DELIMITERS, None):
+        score = _sniff_score(_records(lines, candidate, complete=complete), folded)
+        if score > best[0]:
+            best = (score, candidate)
+    return best[1]
+
+
+def _resolve_delimiter(delimiter: str) -> str | None:
+    if delimiter in _DELIMITER_ALIASES:
+        return _DELIMITER_ALIASES[delimiter]
+    if len(delimiter) != 1:
+        raise IngestError(
+            f"The delimiter must be one character (or 'tab', 'whitespace'), not {delimiter!r}.",
+            code=IngestErrorCode.UNREADABLE_FILE,
+            extra={"delimiter": delimiter},
+        )
+    return delimiter
+
+
+class _TextReader(TableReader):
+    def __init__(
+        self,
+        info: FileInfo,
+        *,
+        batch_rows: int,
+        preamble: Iterable[int],
+        skip_records: int,
+    ) -> None:
+        super().__init__(info, batch_rows=batch_rows, preamble=preamble)
+        self._skip_records = skip_records
+        self._last_line = 0
+
+    def _batches(self) -> Iterator[RawBatch]:
+        encoding = self.info.encoding or "utf-8"
+        try:
+            with self.info.path.open(encoding=encoding, newline="", buffering=1 << 20) as f:
+                if self.info.format is SourceFormat.WHITESPACE:
+                    yield from self._whitespace_batches(f)
+                else:
+                    yield from self._csv_batches(f)
+        except UnicodeDecodeError as exc:
+            line = self._last_line + 1
+            raise IngestError(
+                f"The text near line {line} is not valid {self.info.encoding}: pass --encoding "
+                f"(for example gb18030 or utf-8).",
+                code=IngestErrorCode.DECODE_ERROR,
+                extra={"line": line, "encoding": self.info.encoding, "reason": exc.reason},
+            ) from None
+
+    def _csv_batches(self, f: IO[str]) -> Iterator[RawBatch]:
+        assert self.info.delimiter is not None
+        reader = csv.reader(f, delimiter=self.info.delimiter, **_DIALECT)
+        width = len(self.info.column_names)
+        fit = self._fit
+        size = self.batch_rows
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            for _ in range(self._skip_records):
+                next(reader)
+            prev = reader.line_num
+            for row in reader:
+                start = prev + 1
+                prev = reader.line_num
+                if len(row) != width:
+                    fitted = fit(row, start, width)
+                    if fitted is None:
+                        continue
+                    row = fitted
+                rows.append(row)
+                lines.append(start)
+                if len(rows) >= size:
+                    self._last_line = prev
+                    yield self._batch(rows, lines)
+                    rows, lines = [], []
+            self._last_line = prev
+        except csv.Error as exc:
+            line = reader.line_num
+            raise IngestError(
+                f"Line {line} cannot be read as CSV ({exc}); is a quote left open above it?",
+                code=IngestErrorCode.MALFORMED_FILE,
+                extra={"line": line},
+            ) from None
+        except UnicodeDecodeError:
+            self._last_line = reader.line_num
+            raise
+        if rows:
+            yield self._batch(rows, lines)
+
+    def _whitespace_batches(self, f: IO[str]) -> Iterator[RawBatch]:
+        width = len(self.info.column_names)
+        fit = self._fit
+        size = self.batch_rows
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        number = self.info.header_line
+        try:
+            for _ in range(number):
+                next(f)
+            for text in f:
+                number += 1
+                row = text.split()
+                if len(row) != width:
+                    fitted = fit(row, number, width)
+                    if fitted is None:
+                        continue
+                    row = fitted
+                rows.append(row)
+                lines.append(number)
+                if len(rows) >= size:
+                    yield self._batch(rows, lines)
+                    rows, lines = [], []
+        except UnicodeDecodeError:
+            self._last_line = number
+            raise
+        if rows:
+            yield self._batch(rows, lines)
+
+
+def _open_text(
+    path: Path,
+    *,
+    encoding: str | None,
+    delimiter: str | None,
+    known: Collection[str],
+    batch_rows: int,
+    names: Sequence[str] | None,
+) -> TableReader:
+    if encoding is None:
+        encoding = detect_encoding(path)
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise IngestError(
+                f"Unknown encoding {encoding!r}; try utf-8, utf-8-sig, gbk or gb18030.",
+                code=IngestErrorCode.UNKNOWN_ENCODING,
+                extra={"encoding": encoding},
+            ) from None
+    lines: list[str] = []
+    size = 0
+    complete = True
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for text in f:
+            if len(lines) >= _SNIFF_LINES or size >= _SNIFF_CHARS:
+                complete = False
+                break
+            lines.append(text)
+            size += len(text)
+    if delimiter is None:
+        sep = _sniff_delimiter(lines, known, complete=complete)
+    else:
+        sep = _resolve_delimiter(delimiter)
+    fmt = (
+        SourceFormat.WHITESPACE
+        if sep is None
+        else SourceFormat.TSV
+        if sep == "\t"
+        else SourceFormat.CSV
+    )
+    if names is not None:
+        info = FileInfo(path, fmt, encoding, sep, tuple(names), 0, None, _unique_keys(names))
+        return _TextReader(info, batch_rows=batch_rows, preamble=(), skip_records=0)
+    records = _records(lines, sep, complete=complete)
+    index = _find_header(records, known)
+    if index is None:
+        raise IngestError(
+            f"{path.name} has no header row (the file is empty or blank).",
+            code=IngestErrorCode.EMPTY_FILE,
+            extra={"path": str(path)},
+        )
+    header_line, header_row = records[index]
+    written, keys = _names(header_row)
+    info = FileInfo(path, fmt, encoding, sep, written, header_line, None, keys)
+    return _TextReader(
+        info,
+        batch_rows=batch_rows,
+        preamble=range(1, header_line),
+        skip_records=index + 1,
+    )

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "patron.core",
     "patron.customers",
     "patron.sales",
+    "patron.insights",
     "patron.web",
 ]
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from patron import __version__
-from patron.cli import admin, clv, customers, data, demo
+from patron.cli import admin, analyze, clv, customers, data, demo
 
 app = typer.Typer(
     name="patron",
@@ -44,3 +44,4 @@ app.command(
 )(admin.manage)
 app.add_typer(customers.customers_app, name="customers")
 app.add_typer(clv.clv_app, name="clv")
+app.command("analyze")(analyze.analyze)

@@ -55,6 +55,14 @@ SkipBadOption = Annotated[
 RejectsOption = Annotated[
     Path | None, typer.Option("--rejects", help="CSV file for rejected rows and their reasons.")
 ]
+PresetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="A platform export (see `patron import formats`), or generic to turn "
+        "recognition off. Default: recognised from the header.",
+    ),
+]
 SourceOption = Annotated[
     str,
     typer.Option(
@@ -74,6 +82,7 @@ def _import(
     skip_bad: bool,
     rejects: Path | None,
     source: str,
+    preset: str | None,
     as_json: bool,
 ) -> None:
     def run() -> None:
@@ -95,6 +104,7 @@ def _import(
             skip_bad=skip_bad,
             rejects=reject_path,
             source=source,
+            preset=preset,
         )
         with Progress(
             SpinnerColumn(),
@@ -125,6 +135,13 @@ def _import(
 
 
 def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
+    if report.preset_label:
+        label = report.preset_label
+        console.print(
+            f"Detected: {label.get('en')} ({label.get('zh-hans')}) [dim]--preset "
+            f"{report.preset}[/dim]",
+            highlight=False,
+        )
     console.print(
         f"Read {report.read:,} rows ({report.reading}) from {report.path} "
         f"[dim](encoding {report.encoding}, dates {report.date_format or '-'})[/dim]"
@@ -134,7 +151,7 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
     if report.ignored_columns:
         console.print(f"Ignored columns: {', '.join(report.ignored_columns)}", highlight=False)
     if report.skipped:
-        console.print(f"Skipped {report.skipped:,} blank or preamble lines.")
+        console.print(f"Skipped {report.skipped:,} blank, preamble or summary lines.")
     for error in report.errors[:20]:
         value = "" if error.value is None else f" {error.value!r}"
         console.print(
@@ -177,6 +194,7 @@ def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]
         skip_bad: SkipBadOption = False,
         rejects: RejectsOption = None,
         source: SourceOption = "default",
+        preset: PresetOption = None,
         as_json: JsonOption = False,
     ) -> None:
         _import(
@@ -190,6 +208,7 @@ def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]
             skip_bad,
             rejects,
             source,
+            preset,
             as_json,
         )
 
@@ -206,6 +225,38 @@ import_app.command("customers")(
     _make_import_command("customers", "Import or update customer records.")
 )
 import_app.command("products")(_make_import_command("products", "Import or update products."))
+
+
+@import_app.command("formats")
+def formats(as_json: JsonOption = False) -> None:
+    """List the platform exports Patron recognises, with the columns it takes from each."""
+    from rich.table import Table
+
+    from patron.ingest.formats import load_presets
+
+    presets = load_presets()
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": p.name,
+                    "platform": p.platform,
+                    "kind": str(p.kind),
+                    "label": p.label,
+                    "columns": {k: list(v) for k, v in p.columns.items()},
+                    "statuses": p.statuses,
+                    "download": p.download,
+                }
+                for p in presets
+            ]
+        )
+        return
+    table = Table("preset", "export", "导出文件", "columns taken (field ← column)")
+    for p in presets:
+        columns = ", ".join(f"{k} ← {v[0]}" for k, v in p.columns.items())
+        table.add_row(p.name, p.label.get("en", ""), p.label.get("zh-hans", ""), columns)
+    console.print(table)
+    console.print("Force one with --preset NAME; --preset generic turns recognition off.")
 
 
 def stats(as_json: JsonOption = False) -> None:

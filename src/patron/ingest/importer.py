@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import functools
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,25 @@ from django.db import transaction
 
 from patron.ingest import cleaning
 from patron.ingest.customers import CustomerUpserter, ProductUpserter
+from patron.ingest.errors import IngestError
+from patron.ingest.formats import (
+    GENERIC,
+    Preset,
+    detect_preset,
+    load_presets,
+    preset_by_name,
+    trailer_pattern,
+)
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
-from patron.ingest.pipeline import Prepare, ReadSummary, process, read_in_background
+from patron.ingest.pipeline import (
+    Prepare,
+    ReadSummary,
+    TrailerCut,
+    process,
+    read_in_background,
+)
 from patron.ingest.reading import RawBatch, TableReader, open_table
-from patron.ingest.validation import DateFormatHolder, RowError, row_keys
+from patron.ingest.validation import DateFormatHolder, RowError, generic_status, row_keys
 from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
 from patron.sales.models import DEFAULT_SOURCE
 
@@ -52,6 +67,7 @@ class ImportOptions:
     skip_bad: bool = False
     rejects: Path | None = None
     source: str = DEFAULT_SOURCE
+    preset: str | None = None  # a preset's name, "generic" to turn detection off, None: detect
     batch_rows: int = 50_000
 
 
@@ -67,6 +83,8 @@ class ImportReport:
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
+    preset: str = GENERIC
+    preset_label: dict[str, str] = field(default_factory=dict)
     reading: str = ""  # "orders" (one row, one order) or "order lines"
     customers_created: int = 0
     products_created: int = 0
@@ -102,15 +120,30 @@ def import_file(
         The file cannot be read or lacks a required column (nothing is imported).
     """
     options = options or ImportOptions()
+    forced = preset_by_name(options.preset) if options.preset else None
+    known = [*known_column_names(kind)]
+    for candidate in [forced] if forced else load_presets():
+        if candidate.kind is kind:
+            known += candidate.known_columns()
     reader = open_table(
         path,
         encoding=options.encoding,
         delimiter=options.delimiter,
         sheet=options.sheet,
-        known_columns=known_column_names(kind),
+        known_columns=known,
         batch_rows=options.batch_rows,
     )
-    mapping = resolve_columns(reader.info.header, kind, options.mapping)
+    header = reader.info.header
+    preset = None if options.preset == GENERIC else forced or detect_preset(header, kind)
+    overrides = {**(preset.mapping(header) if preset else {}), **options.mapping}
+    try:
+        # A preset's own table decides; generic synonyms would add columns it leaves out on
+        # purpose (宝贝标题 in an order file is a title list, not a product).
+        mapping = resolve_columns(header, kind, overrides, synonyms=preset is None)
+    except IngestError as error:
+        raise _with_closest_preset(error, header, kind) from None
+    if preset is not None and options.source == DEFAULT_SOURCE:
+        options = replace(options, source=preset.platform)
     report = ImportReport(
         kind=str(kind),
         path=str(path),
@@ -118,8 +151,26 @@ def import_file(
         delimiter=reader.info.delimiter,
         columns=dict(mapping.columns),
         ignored_columns=list(mapping.unmapped) if kind is EntityKind.TRANSACTIONS else [],
+        preset=preset.name if preset else GENERIC,
+        preset_label=dict(preset.label) if preset else {},
     )
-    return _run(report, mapping, options, progress, reader=reader)
+    return _run(report, mapping, options, progress, reader=reader, preset=preset)
+
+
+def _with_closest_preset(
+    error: IngestError, header: Sequence[str], kind: EntityKind
+) -> IngestError:
+    """Add the preset the file is closest to, so a nearly-recognised export says so."""
+    scored = [(p.score(header), p) for p in load_presets() if p.kind is kind]
+    scored = [item for item in scored if item[0] > 0]
+    if not scored:
+        return error
+    score, closest = max(scored, key=lambda item: item[0])
+    message = (
+        f"{error.message} Closest known export: {closest.label.get('en', closest.name)} "
+        f"({score} of its columns found); try --preset {closest.name}."
+    )
+    return IngestError(message, code=error.code, extra={**error.extra, "closest": closest.name})
 
 
 def import_records(
@@ -157,6 +208,7 @@ def _run(
     *,
     reader: TableReader | None = None,
     records: RawBatch | None = None,
+    preset: Preset | None = None,
 ) -> ImportReport:
     started = time.perf_counter()
     kind = mapping.kind
@@ -164,7 +216,8 @@ def _run(
     date_format = DateFormatHolder(options.date_format, explicit=options.date_format is not None)
     rejects = _RejectsWriter(options.rejects, header) if options.rejects else None
     summary = ReadSummary()
-    prepare = _preparer(kind, mapping)
+    prepare = _preparer(kind, mapping, preset)
+    status_of = preset.status_of if preset is not None else generic_status
     if reader is not None:
         results = read_in_background(
             reader,
@@ -173,6 +226,8 @@ def _run(
             date_format=date_format,
             prepare=prepare,
             summary=summary,
+            status_of=status_of,
+            trailers=TrailerCut(trailer_pattern(preset.trailers if preset else ())),
         )
     else:
         assert records is not None
@@ -185,9 +240,10 @@ def _run(
         )
     try:
         with transaction.atomic():
-            sink = _make_sink(kind, mapping, options)
+            sink = _make_sink(kind, mapping, options, preset)
             for result in results:
                 report.read += result.read
+                report.skipped += result.skipped
                 report.rejected += result.rejected
                 _keep_errors(report, result.errors)
                 if rejects is not None:
@@ -201,7 +257,7 @@ def _run(
                 _keep_errors(report, [RowError(problem.line, "", None, problem.message)])
                 if rejects is not None:
                     rejects.write_problem(problem.line, problem.message)
-            report.skipped = summary.skipped
+            report.skipped += summary.skipped
             report.date_format = summary.date_format if reader is not None else date_format.fmt
             report.reading = sink.reading
             if report.rejected and not options.skip_bad:
@@ -219,17 +275,17 @@ def _run(
     return report
 
 
-def _preparer(kind: EntityKind, mapping: ColumnMapping) -> Prepare:
+def _preparer(kind: EntityKind, mapping: ColumnMapping, preset: Preset | None) -> Prepare:
     """The pure step that turns validated columns into what the sink writes."""
     if kind is EntityKind.TRANSACTIONS:
-        return functools.partial(_stage_prepare, item_lines=mapping.is_item_lines)
+        return functools.partial(_stage_prepare, item_lines=mapping.is_item_lines, preset=preset)
     return _records_prepare
 
 
 def _stage_prepare(
-    columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool
+    columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool, preset: Preset | None
 ) -> pa.Table:
-    return stage_table(columns, lines, item_lines=item_lines)
+    return stage_table(columns, lines, item_lines=item_lines, preset=preset)
 
 
 def _records_prepare(columns: dict[str, pa.Array], lines: np.ndarray) -> list[dict[str, Any]]:
@@ -265,12 +321,14 @@ class _RejectsWriter:
 
 
 class _TransactionSink:
-    def __init__(self, mapping: ColumnMapping, options: ImportOptions) -> None:
+    def __init__(
+        self, mapping: ColumnMapping, options: ImportOptions, preset: Preset | None = None
+    ) -> None:
         self.mapping = mapping
         self.options = options
         self.item_lines = mapping.is_item_lines
         self.reading = "order lines" if self.item_lines else "orders"
-        self.stage = TransactionStage(stage_columns(mapping))
+        self.stage = TransactionStage(stage_columns(mapping, preset=preset))
         self.stage.create()
 
     def write(self, table: pa.Table) -> None:
@@ -301,7 +359,7 @@ _OPTIONAL_STAGE_COLUMNS = {
 }
 
 
-def stage_columns(mapping: ColumnMapping) -> tuple[str, ...]:
+def stage_columns(mapping: ColumnMapping, *, preset: Preset | None = None) -> tuple[str, ...]:
     """The stage columns a file with this mapping fills."""
     columns = ["line", "customer_ext", "ordered_at", "ordered_on", "amount_cents"]
     if mapping.has("order_id") or mapping.is_item_lines:
@@ -311,27 +369,56 @@ def stage_columns(mapping: ColumnMapping) -> tuple[str, ...]:
     if mapping.is_item_lines:
         columns.append("sku")
     columns += [c for f, c in _OPTIONAL_STAGE_COLUMNS.items() if mapping.has(f)]
-    return tuple(columns)
+    if mapping.has("status"):
+        columns.append("raw_status")
+    if preset is not None:  # statuses come from the preset's rules even without a column
+        columns += ["status", "raw_status"]
+    if mapping.has("refund"):  # refunds become returns linked to their order
+        columns += ["status", "original_key"]
+    return tuple(dict.fromkeys(columns))
 
 
-def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: bool) -> pa.Table:
-    """Validated typed columns -> the staging table's columns."""
+def stage_table(
+    columns: dict[str, pa.Array],
+    lines: np.ndarray,
+    *,
+    item_lines: bool,
+    preset: Preset | None = None,
+) -> pa.Table:
+    """Validated typed columns -> the staging table's columns.
+
+    Refunds become return rows (``<order>-refund``, negative, linked to the order); an
+    amount net of refunds (Taobao) is grossed up first so the two net out to what was kept.
+    """
     n = len(lines)
     nulls = pa.nulls(n, pa.string())
-    ordered_at = columns["ordered_at"]
     amount = columns["amount"]
+    raw_status = pc.fill_null(columns.get("raw_status", nulls), "")
     status = columns.get("status")
     status = (
         pc.fill_null(status, "completed")
         if status is not None
         else pa.array(["completed"] * n, pa.string())
     )
+    if preset is not None:
+        status = _preset_statuses(status, raw_status, columns, preset)
+    if preset is not None and preset.refund_row_statuses:
+        refund_rows = pc.is_in(raw_status, pa.array(list(preset.refund_row_statuses)))
+        amount = pc.if_else(refund_rows, pa.scalar(0, amount.type), amount)
     # A return is stored with a negative amount, whatever sign the file used.
     is_return = pc.equal(status, "returned")
     amount = pc.if_else(is_return, pc.negate(pc.abs(amount)), amount)
     cost = columns.get("cost")
     if cost is not None:
         cost = pc.if_else(is_return, pc.negate(pc.abs(cost)), cost)
+    refund = columns.get("refund")
+    if refund is not None:
+        refund = pc.fill_null(pc.abs(refund), pa.scalar(0, amount.type))
+        if preset is not None and preset.amount_net_of_refund:
+            amount = pc.add(amount, refund)
+        fully = pc.and_(pc.greater(refund, 0), pc.greater_equal(refund, amount))
+        fully = pc.and_(fully, pc.is_in(status, pa.array(["completed", "open"])))
+        status = pc.if_else(fully, "refunded", status)
     order_key = columns.get("order_id")
     row_key: pa.Array = nulls
     if order_key is None:
@@ -345,6 +432,7 @@ def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: 
     if sku is None and item_lines and "product_name" in columns:
         sku = columns["product_name"]  # a product known only by its name: the name is its code
     quantity = columns.get("quantity")
+    ordered_at = columns["ordered_at"]
     data = {
         "line": pa.array(lines, pa.int64()),
         "order_key": order_key,
@@ -357,6 +445,7 @@ def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: 
         "amount_cents": cents(amount),
         "cost_cents": cents(cost) if cost is not None else pa.nulls(n, pa.int64()),
         "status": status,
+        "raw_status": raw_status,
         "original_key": columns.get("original_order_id", nulls),
         "sku": sku if sku is not None else nulls,
         "product_name": columns.get("product_name", nulls),
@@ -365,12 +454,48 @@ def stage_table(columns: dict[str, pa.Array], lines: np.ndarray, *, item_lines: 
         if quantity is not None
         else pa.nulls(n, pa.float64()),
     }
-    return pa.table({name: data[name] for name in STAGE_COLUMN_NAMES})
+    table = pa.table({name: data[name] for name in STAGE_COLUMN_NAMES})
+    if refund is None or order_key is nulls:
+        return table
+    refunded = pc.greater(refund, 0)
+    if not pc.any(refunded).as_py():
+        return table
+    returns = table.filter(refunded)
+    k = returns.num_rows
+    keys = returns["order_key"].combine_chunks()
+    replace_columns = {
+        "order_key": pc.binary_join_element_wise(keys, pa.scalar("-refund"), ""),
+        "amount_cents": pc.negate(cents(refund.filter(refunded))),
+        "cost_cents": pa.nulls(k, pa.int64()),
+        "status": pa.array(["returned"] * k, pa.string()),
+        "raw_status": pa.array([""] * k, pa.string()),
+        "original_key": keys,
+    }
+    for name, values in replace_columns.items():
+        returns = returns.set_column(returns.schema.get_field_index(name), name, values)
+    return pa.concat_tables([table, returns])
 
 
-def _make_sink(kind: EntityKind, mapping: ColumnMapping, options: ImportOptions):  # type: ignore[no-untyped-def]
+def _preset_statuses(
+    status: pa.Array, raw_status: pa.Array, columns: dict[str, pa.Array], preset: Preset
+) -> pa.Array:
+    """A preset's rules on top of its status table: unpaid when not paid, another status
+    for the same text once paid (Taobao's 交易关闭 after payment is a refund)."""
+    paid_field = preset.unpaid_when_blank
+    if paid_field is None or paid_field not in columns:
+        return status
+    paid = pc.is_valid(columns[paid_field])
+    for text, when_paid in preset.statuses_when_paid.items():
+        status = pc.if_else(pc.and_(paid, pc.equal(raw_status, text)), when_paid, status)
+    unpaid = pc.and_(pc.invert(paid), pc.is_in(status, pa.array(["completed", "open"])))
+    return pc.if_else(unpaid, "unpaid", status)
+
+
+def _make_sink(  # type: ignore[no-untyped-def]
+    kind: EntityKind, mapping: ColumnMapping, options: ImportOptions, preset: Preset | None
+):
     if kind is EntityKind.TRANSACTIONS:
-        return _TransactionSink(mapping, options)
+        return _TransactionSink(mapping, options, preset)
     if kind is EntityKind.CUSTOMERS:
         return CustomerUpserter(mapping, source=options.source)
     return ProductUpserter(mapping)

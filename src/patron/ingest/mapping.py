@@ -327,6 +327,24 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
         ),
         help="units bought: makes the file a file of item lines",
     ),
+    Field(
+        "unit_price",
+        ValueKind.AMOUNT,
+        ("unit_price", "unit price", "单价"),
+        help="price of one unit; a line's amount when the order total repeats on every line",
+    ),
+    Field(
+        "refund",
+        ValueKind.AMOUNT,
+        ("refund", "refund amount", "refunded amount", "退款金额", "已退款金额", "订单已退款金额"),
+        help="money refunded on the order: becomes a return linked to it",
+    ),
+    Field(
+        "paid_at",
+        ValueKind.TEXT,
+        ("paid_at", "paid at", "payment time", "订单付款时间"),
+        help="when it was paid; blank means unpaid for presets that say so",
+    ),
 )
 
 CUSTOMER_FIELDS: tuple[Field, ...] = (
@@ -521,7 +539,11 @@ def parse_map_options(options: Iterable[str]) -> dict[str, str]:
 
 
 def resolve_columns(
-    header: Iterable[str], kind: EntityKind, overrides: Mapping[str, str] | None = None
+    header: Iterable[str],
+    kind: EntityKind,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    synonyms: bool = True,
 ) -> ColumnMapping:
     """Match file columns to fields: explicit ``overrides`` first, then synonyms, in field order.
 
@@ -556,7 +578,7 @@ def resolve_columns(
             column = found
         columns[field_name] = column
     taken = set(columns.values())
-    for field in fields:
+    for field in fields if synonyms else ():
         if field.name in columns:
             continue
         for synonym in (field.name, *field.synonyms):

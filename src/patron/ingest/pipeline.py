@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from patron.core.errors import PatronError
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch, RowProblem, TableReader
-from patron.ingest.validation import DateFormatHolder, RowError, validate_batch
+from patron.ingest.validation import (
+    DateFormatHolder,
+    RowError,
+    StatusOf,
+    generic_status,
+    validate_batch,
+)
 
 # Below this size a second process costs more than it saves.
 SUBPROCESS_MIN_BYTES = 8 * 1024 * 1024
@@ -30,6 +41,7 @@ Prepare = Callable[[dict[str, Any], Any], Any]
 @dataclass
 class BatchResult:
     read: int
+    skipped: int  # trailer and summary rows, not errors
     rejected: int
     errors: list[RowError]
     reject_rows: list[list[Any]]  # line, columns, reasons, then the row as in the file
@@ -65,6 +77,38 @@ def _reject_rows(batch: RawBatch, errors: list[RowError]) -> list[list[Any]]:
     return rows
 
 
+class TrailerCut:
+    """Drops the table's closing summary: from the first row whose first filled cell looks
+    like a trailer ('#----', '总交易单数', '合计', a preset's own marks) to the end."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.reached = False
+
+    def __call__(self, batch: RawBatch) -> tuple[RawBatch, int]:
+        n = len(batch.lines)
+        if self.reached:
+            return _take(batch, np.zeros(n, dtype=bool)), n
+        first = pc.coalesce(*batch.columns.values()) if batch.columns else pa.nulls(n)
+        text = pc.utf8_trim_whitespace(pc.cast(first, pa.string()))
+        hits = np.flatnonzero(
+            np.asarray(pc.fill_null(pc.match_substring_regex(text, self.pattern.pattern), False))
+        )
+        if not len(hits):
+            return batch, 0
+        self.reached = True
+        keep = np.arange(n) < hits[0]
+        return _take(batch, keep), int(n - hits[0])
+
+
+def _take(batch: RawBatch, keep: np.ndarray) -> RawBatch:
+    mask = pa.array(keep)
+    return RawBatch(
+        lines=batch.lines[keep],
+        columns={name: values.filter(mask) for name, values in batch.columns.items()},
+    )
+
+
 def process(
     batches: Iterator[RawBatch],
     mapping: ColumnMapping,
@@ -72,14 +116,22 @@ def process(
     tz: str,
     date_format: DateFormatHolder,
     prepare: Prepare,
+    status_of: StatusOf = generic_status,
+    trailers: TrailerCut | None = None,
 ) -> Iterator[BatchResult]:
     for batch in batches:
-        validated = validate_batch(batch, mapping, tz=tz, date_format=date_format)
+        skipped = 0
+        if trailers is not None:
+            batch, skipped = trailers(batch)
+        validated = validate_batch(
+            batch, mapping, tz=tz, date_format=date_format, status_of=status_of
+        )
         prepared = None
         if validated.good.any():
             prepared = prepare(validated.good_columns(), batch.lines[validated.good])
         yield BatchResult(
             read=len(batch.lines),
+            skipped=skipped,
             rejected=int((~validated.good).sum()),
             errors=validated.errors,
             reject_rows=_reject_rows(batch, validated.errors),
@@ -94,10 +146,18 @@ def _child(
     tz: str,
     date_format: DateFormatHolder,
     prepare: Prepare,
+    status_of: StatusOf,
+    trailers: TrailerCut | None,
 ) -> None:
     try:
         for result in process(
-            reader.batches(), mapping, tz=tz, date_format=date_format, prepare=prepare
+            reader.batches(),
+            mapping,
+            tz=tz,
+            date_format=date_format,
+            prepare=prepare,
+            status_of=status_of,
+            trailers=trailers,
         ):
             connection.send(("batch", result))
         summary = ReadSummary(list(reader.problems), len(reader.skipped), date_format.fmt)
@@ -118,6 +178,8 @@ def read_in_background(
     date_format: DateFormatHolder,
     prepare: Prepare,
     summary: ReadSummary,
+    status_of: StatusOf = generic_status,
+    trailers: TrailerCut | None = None,
 ) -> Iterator[BatchResult]:
     """Yield batch results; fill ``summary`` at the end. Falls back to reading in process."""
     size = reader.info.path.stat().st_size if reader.info.path.exists() else 0
@@ -127,7 +189,13 @@ def read_in_background(
         or os.environ.get("PATRON_IMPORT_IN_PROCESS")
     ):
         yield from process(
-            reader.batches(), mapping, tz=tz, date_format=date_format, prepare=prepare
+            reader.batches(),
+            mapping,
+            tz=tz,
+            date_format=date_format,
+            prepare=prepare,
+            status_of=status_of,
+            trailers=trailers,
         )
         summary.problems = list(reader.problems)
         summary.skipped = len(reader.skipped)
@@ -137,7 +205,7 @@ def read_in_background(
     receive, send = context.Pipe(duplex=False)
     child = context.Process(
         target=_child,
-        args=(send, reader, mapping, tz, date_format, prepare),
+        args=(send, reader, mapping, tz, date_format, prepare, status_of, trailers),
         name="patron-import-reader",
         daemon=True,
     )

@@ -126,13 +126,19 @@ def _record(
     good[idx] = False
 
 
-def _status(values: pa.Array) -> cleaning.Parsed:
+StatusOf = Callable[[str], str | None]
+
+
+def generic_status(raw: str) -> str | None:
+    """A status written in a generic file; None when it is none Patron knows."""
+    return STATUS_VALUES.get(cleaning.normalise_header(raw))
+
+
+def _status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
+    """Map status text through ``status_of`` once per distinct value (exports repeat a few)."""
     text = cleaning.clean_text(values)
-    normal = [
-        None if v is None else STATUS_VALUES.get(cleaning.normalise_header(v), "?")
-        for v in pc.unique(text).to_pylist()
-    ]
-    lookup = dict(zip(pc.unique(text).to_pylist(), normal, strict=True))
+    distinct = pc.unique(text).to_pylist()
+    lookup = {v: (None if v is None else (status_of(v) or "?")) for v in distinct}
     mapped = pa.array([lookup[v] for v in text.to_pylist()], pa.string())
     invalid = np.asarray(pc.fill_null(pc.equal(mapped, "?"), False))
     return cleaning.Parsed(values=pc.if_else(pa.array(invalid), None, mapped), invalid=invalid)
@@ -162,8 +168,44 @@ def _resolve_date_format(samples: Sequence[str]) -> str | None:
     return best if votes[best] * 2 >= sum(votes.values()) else None
 
 
+def _second_formats(
+    parsed: cleaning.Parsed, values: pa.Array, *, tz: str, most: int = 20
+) -> cleaning.Parsed:
+    """Cells that miss the file's date format but have an unambiguous one of their own (a row
+    Excel re-saved as ``2016/5/23 22:02`` in an ISO file) are read in their own format."""
+    bad = pa.array(parsed.invalid)
+    text = cleaning.clean_text(values).filter(bad)
+    formats: dict[str, str] = {}
+    for value in pc.unique(text).to_pylist()[:most]:
+        try:
+            fmt = cleaning.detect_date_format([value]) if value is not None else None
+        except IngestError:
+            fmt = None  # ambiguous on its own: stays an error
+        if fmt is not None:
+            formats[value] = fmt
+    if not formats:
+        return parsed
+    result = parsed.values
+    invalid = parsed.invalid.copy()
+    raw = cleaning.clean_text(values)
+    for fmt in set(formats.values()):
+        cells = [v for v, f in formats.items() if f == fmt]
+        where = np.asarray(pc.fill_null(pc.is_in(raw, pa.array(cells, pa.string())), False))
+        where &= parsed.invalid
+        again = cleaning.parse_datetime(values, fmt=fmt, tz=tz)
+        take = where & ~again.invalid
+        result = pc.if_else(pa.array(take), again.values, result)
+        invalid[take] = False
+    return cleaning.Parsed(values=result, invalid=invalid)
+
+
 def parse_column(
-    field_spec: Field, values: pa.Array, *, tz: str, date_format: DateFormatHolder
+    field_spec: Field,
+    values: pa.Array,
+    *,
+    tz: str,
+    date_format: DateFormatHolder,
+    status_of: StatusOf = generic_status,
 ) -> cleaning.Parsed:
     kind = field_spec.kind
     parsers: dict[ValueKind, Callable[[pa.Array], cleaning.Parsed]] = {
@@ -174,7 +216,7 @@ def parse_column(
         ValueKind.EMAIL: cleaning.normalise_email,
         ValueKind.GENDER: cleaning.parse_gender,
         ValueKind.BOOLEAN: cleaning.parse_bool,
-        ValueKind.STATUS: _status,
+        ValueKind.STATUS: lambda v: _status(v, status_of),
         ValueKind.TAGS: _tags,
         ValueKind.DATE: lambda v: cleaning.parse_date(v, fmt=None),
     }
@@ -183,7 +225,8 @@ def parse_column(
             cleaned = cleaning.clean_text(values).drop_null()
             sample = cleaned.slice(0, 2000).to_pylist()
             date_format.fmt = _resolve_date_format(sample) if sample else None
-        return cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
+        parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
+        return _second_formats(parsed, values, tz=tz) if parsed.invalid.any() else parsed
     if kind is ValueKind.TEXT:
         text = cleaning.clean_text(values)
         return cleaning.Parsed(values=text, invalid=np.zeros(len(text), dtype=bool))
@@ -196,8 +239,13 @@ def validate_batch(
     *,
     tz: str,
     date_format: DateFormatHolder,
+    status_of: StatusOf = generic_status,
 ) -> ValidatedBatch:
-    """Parse every mapped column of ``batch``; rows with any bad required/typed cell fail."""
+    """Parse every mapped column of ``batch``; rows with any bad required/typed cell fail.
+
+    ``status_of`` maps status text to a stored status (a platform preset's table, or the
+    generic words); the text as written is kept as ``raw_status``.
+    """
     n = len(batch.lines)
     good = np.ones(n, dtype=bool)
     errors: list[RowError] = []
@@ -206,7 +254,11 @@ def validate_batch(
         column = mapping.columns.get(spec.name)
         if column is None:
             continue
-        parsed = parse_column(spec, batch.columns[column], tz=tz, date_format=date_format)
+        parsed = parse_column(
+            spec, batch.columns[column], tz=tz, date_format=date_format, status_of=status_of
+        )
+        if spec.kind is ValueKind.STATUS:
+            out["raw_status"] = cleaning.clean_text(batch.columns[column])
         expected = EXPECTED.get(spec.kind, "")
         if spec.kind is ValueKind.DATETIME:
             hint = f" in the format {date_format.fmt}" if date_format.fmt else ""

@@ -39,6 +39,7 @@ _STAGE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("amount_cents", "INTEGER", "bigint", ""),
     ("cost_cents", "INTEGER", "bigint", ""),
     ("status", "TEXT", "text", "'completed'"),
+    ("raw_status", "TEXT", "text", "''"),
     ("original_key", "TEXT", "text", ""),
     ("sku", "TEXT", "text", ""),
     ("product_name", "TEXT", "text", ""),
@@ -219,9 +220,10 @@ class TransactionStage:
         with _indexes_rebuilt_if_cheaper(Order, adding=int(cursor.fetchone()[0])):
             cursor.execute(
                 f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
-                        store, channel, amount, cost, status, created_at)
+                        store, channel, amount, cost, status, raw_status, created_at)
                     SELECT %s, ext, customer_pk, ordered_at, ordered_on, store, channel,
-                        {self._money("amount_cents")}, {self._money("cost_cents")}, status, %s
+                        {self._money("amount_cents")}, {self._money("cost_cents")}, status,
+                        raw_status, %s
                     FROM ({select}) so""",
                 [source, now, *params],
             )
@@ -252,7 +254,9 @@ class TransactionStage:
             "CASE WHEN g.amount_cents < 0 AND g.status = 'completed' THEN 'returned' "
             "ELSE g.status END"
         )
-        attributes = "customer_ext, ordered_at, ordered_on, store, channel, status, original_key"
+        attributes = (
+            "customer_ext, ordered_at, ordered_on, store, channel, status, raw_status, original_key"
+        )
         if pg:
             # The order's attributes come from its first line (DISTINCT ON), its money from all.
             grouped = f"""
@@ -276,6 +280,7 @@ class TransactionStage:
                         WHEN o.customer_id = c.id AND o.ordered_at = g.ordered_at
                          AND o.ordered_on = g.ordered_on AND o.store = g.store
                          AND o.channel = g.channel AND {amount_eq} AND {cost_eq}
+                         AND o.raw_status = g.raw_status
                          AND o.status = ({status})
                         THEN 'same' ELSE 'changed' END"""
         select = f"""
@@ -283,7 +288,7 @@ class TransactionStage:
             grouped AS ({grouped})
             SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, g.customer_ext,
                    c.id AS customer_pk, g.ordered_at, g.ordered_on, g.store, g.channel,
-                   {status} AS status, g.original_key, {order_pk} AS order_pk,
+                   {status} AS status, g.raw_status, g.original_key, {order_pk} AS order_pk,
                    {state} AS state
             FROM grouped g
             JOIN {customer} c ON c.external_id = g.customer_ext
@@ -298,9 +303,10 @@ class TransactionStage:
         with _indexes_rebuilt_if_cheaper(Order, adding=new):
             cursor.execute(
                 f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
-                        store, channel, amount, cost, status, created_at)
+                        store, channel, amount, cost, status, raw_status, created_at)
                     SELECT %s, ext, customer_pk, ordered_at, ordered_on, store, channel,
-                        {self._money("amount_cents")}, {self._money("cost_cents")}, status, %s
+                        {self._money("amount_cents")}, {self._money("cost_cents")}, status,
+                        raw_status, %s
                     FROM {STAGE_ORDERS} WHERE state = 'new'""",
                 [source, now],
             )
@@ -308,7 +314,7 @@ class TransactionStage:
             f"""UPDATE {order} SET customer_id = s.customer_pk, ordered_at = s.ordered_at,
                     ordered_on = s.ordered_on, store = s.store, channel = s.channel,
                     amount = {self._money("s.amount_cents")}, cost = {self._money("s.cost_cents")},
-                    status = s.status
+                    status = s.status, raw_status = s.raw_status
                 FROM {STAGE_ORDERS} s
                 WHERE {order}.id = s.order_pk AND s.state = 'changed'"""
         )

@@ -36,12 +36,23 @@ class Product(models.Model):
 
 class OrderStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
-    RETURNED = "returned", _("Returned")
+    OPEN = "open", _("Paid, not yet received")
+    UNPAID = "unpaid", _("Unpaid")
     CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    RETURNED = "returned", _("Return")
+    UNKNOWN = "unknown", _("Unknown")
 
 
-# Statuses whose amount counts as revenue (a return's amount is negative).
-REVENUE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.RETURNED)
+# Statuses whose amount counts as revenue. A refunded order keeps its paid amount and its
+# refund is a return order with a negative amount, so the two net out; unpaid, cancelled
+# and unknown orders are kept but are never revenue.
+REVENUE_STATUSES = (
+    OrderStatus.COMPLETED,
+    OrderStatus.OPEN,
+    OrderStatus.REFUNDED,
+    OrderStatus.RETURNED,
+)
 
 
 class Order(models.Model):
@@ -64,6 +75,8 @@ class Order(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.COMPLETED
     )
+    # The status as the source wrote it (交易关闭, partially_refunded...), kept for the record.
+    raw_status = models.CharField(_("status as imported"), max_length=64, blank=True)
     original_order = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -18,7 +18,9 @@ _WRAPPER_START = ("=", '"', "`", "'")
 _UNWRAP_QUOTED = r'(?s)^=?"(.*)"$'
 _UNWRAP_PREFIX = r"(?s)^[`'](.*)$"
 _PLACEHOLDERS = pa.array(
-    ["", "-", "--", "—", "——", "/", "null", "NULL", "Null", "N/A", "n/a", "#N/A"], pa.string()
+    # Taobao writes 无退款申请 ("no refund requested") in its refund column.
+    ["", "-", "--", "—", "——", "/", "null", "NULL", "Null", "N/A", "n/a", "#N/A", "无退款申请"],
+    pa.string(),
 )
 _WRAPPER_RE = re.compile(r'(?s)^=?"(.*)"$')
 

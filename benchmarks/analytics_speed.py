@@ -1,0 +1,156 @@
+"""Analytics speed: `patron analyze --source FILE.parquet --out DIR` beside an analyst's pandas.
+
+Generates a Parquet file of transactions (``customer_id`` string, ``order_date`` date,
+``amount``) for N customers, then, in the same run and on the same file, times
+
+- ``patron analyze --source FILE --out DIR`` end to end in a subprocess (start-up, reading
+  and validating every row as the importer does, DuckDB, scoring, writing customers.csv and
+  summary.json), with its peak memory (max RSS of the command and of its validation
+  workers, from ``resource.getrusage`` in the child);
+- the same RFM and value pyramid in pandas, as an analyst would write it (``read_parquet``,
+  ``groupby``, ``qcut`` on ``rank(method="first")``, a pyramid by rank, ``to_csv``), also
+  in a subprocess.
+
+    .venv/bin/python benchmarks/analytics_speed.py [--customers 1000000] \
+        [--transactions 10000000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PATRON = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+from patron.cli import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+finally:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": own,
+                      "worker_peak_mb": workers}), file=sys.stderr)
+"""
+
+PANDAS = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+import numpy as np, pandas as pd
+path, out = sys.argv[1], sys.argv[2]
+df = pd.read_parquet(path)
+df["order_date"] = pd.to_datetime(df["order_date"])
+as_of = df["order_date"].max() + pd.Timedelta(days=1)
+rfm = df.groupby("customer_id").agg(last=("order_date", "max"),
+                                    frequency=("order_date", "size"),
+                                    monetary=("amount", "sum"))
+rfm["recency_days"] = (as_of - rfm["last"]).dt.days
+labels = [1, 2, 3, 4, 5]
+recency_rank = rfm["recency_days"].rank(method="first", ascending=False)
+rfm["r_score"] = pd.qcut(recency_rank, 5, labels=labels)
+rfm["f_score"] = pd.qcut(rfm["frequency"].rank(method="first"), 5, labels=labels)
+rfm["m_score"] = pd.qcut(rfm["monetary"].rank(method="first"), 5, labels=labels)
+rank = rfm["monetary"].rank(method="first", ascending=False)
+n = len(rfm)
+rfm["value_tier"] = pd.cut(rank, [0, np.ceil(.01 * n), np.ceil(.05 * n), np.ceil(.2 * n),
+                                  np.ceil(.5 * n), n],
+                           labels=["very_high", "high", "moderate", "low", "very_low"])
+rfm.drop(columns="last").to_csv(out, encoding="utf-8-sig")
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "customers": n}), file=sys.stderr)
+"""
+
+
+def generate(path: Path, *, customers: int, transactions: int, seed: int = 7) -> None:
+    """Transactions with a heavy-tailed number of orders per customer, over three years."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    weight = rng.pareto(1.5, customers) + 1
+    cumulative = np.cumsum(weight) / weight.sum()
+    who = np.minimum(np.searchsorted(cumulative, rng.random(transactions)), customers - 1)
+    who[: min(customers, transactions)] = np.arange(min(customers, transactions))  # all buy
+    ids = np.char.add("C", np.char.zfill(who.astype(str), 7))
+    days = np.datetime64("2022-01-01") + rng.integers(0, 3 * 365, transactions).astype(
+        "timedelta64[D]"
+    )
+    amount = np.round(rng.lognormal(3.5, 1.0, transactions), 2)
+    table = pa.table(
+        {
+            "customer_id": pa.array(ids),
+            "order_date": pa.array(days, pa.date32()),
+            "amount": pa.array(amount),
+        }
+    )
+    pq.write_table(table, path, row_group_size=1_000_000)
+
+
+def run(code: str, *args: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        )
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, default=10_000_000)
+    parser.add_argument("--keep", type=Path, help="Keep the Parquet file and outputs here.")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="patron-bench-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        data = work / "transactions.parquet"
+        started = time.perf_counter()
+        generate(data, customers=args.customers, transactions=args.transactions)
+        print(
+            f"generated {args.transactions:,} transactions for {args.customers:,} customers "
+            f"in {time.perf_counter() - started:.1f} s ({data.stat().st_size / 1e6:.0f} MB "
+            "Parquet)"
+        )
+
+        ours = run(
+            PATRON, "analyze", "--source", str(data), "--out", str(work / "patron"), "--json"
+        )
+        peer = run(PANDAS, str(data), str(work / "pandas.csv"))
+        summary = json.loads((work / "patron" / "summary.json").read_text(encoding="utf-8"))
+        assert summary["customers"] == peer["customers"], (summary["customers"], peer)
+
+        # The two validation workers live only while the file is read; the command's own
+        # peak comes later (DuckDB and scoring), so the sum is a loose upper bound.
+        total_peak = ours["peak_mb"] + 2 * ours["worker_peak_mb"]
+        print(f"{'':34}{'seconds':>9}{'peak MB':>10}")
+        print(
+            f"{'patron analyze --source (DuckDB)':34}{ours['seconds']:9.2f}"
+            f"{ours['peak_mb']:10.0f}  (+ validation workers {ours['worker_peak_mb']:.0f} MB "
+            f"each while reading; sum {total_peak:.0f} MB)"
+        )
+        print(f"{'pandas (analyst RFM + pyramid)':34}{peer['seconds']:9.2f}{peer['peak_mb']:10.0f}")
+        print(
+            f"ratio pandas / patron: {peer['seconds'] / ours['seconds']:.2f}x "
+            f"(target >= 5x); patron end to end {ours['seconds']:.1f} s (target <= 15 s); "
+            f"peak {ours['peak_mb']:.0f} MB (target <= 2048 MB)"
+        )
+
+
+if __name__ == "__main__":
+    main()

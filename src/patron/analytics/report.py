@@ -1,0 +1,368 @@
+"""The whole value analysis in one call: RFM, segments, pyramid, profit, 80/20, KPIs.
+
+:func:`analyze_transactions` wires the library together for one as-of date and returns a
+:class:`ValueAnalysis`: one row per customer (the scores a run stores) and the figures a
+report, a dashboard or ``summary.json`` shows. The transactions are aggregated in the
+engine once (:func:`~patron.analytics.summary.customer_summary`); everything after that
+works on one row per customer in NumPy. No Django here.
+
+Per-customer columns (:data:`CUSTOMER_COLUMNS`)
+-----------------------------------------------
+``customer_id``, ``recency_days`` (days since the last purchase; missing for a customer
+with returns only), ``frequency`` (orders), ``monetary`` (net revenue), ``r_score``,
+``f_score``, ``m_score`` (1-5), ``segment`` (a code of
+:data:`~patron.analytics.segments.SEGMENT_CODES`), ``value_tier`` (a code of
+:data:`~patron.analytics.tiers.TIER_CODES`), ``revenue`` (net revenue, equal to
+``monetary``), ``cost`` (cost of goods where known), ``margin``, ``cost_to_serve`` and
+``profit`` (see :mod:`patron.analytics.profitability`; margin and profit are missing when
+costs are unknown and no default margin rate is set, and the pyramid then ranks by revenue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from patron.analytics.concentration import concentration_report, lorenz_curve
+from patron.analytics.kpis import cohort_retention, monthly_kpis
+from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_tier
+from patron.analytics.rfm import RFMThresholds, rfm_scores
+from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
+from patron.analytics.summary import customer_summary, prepare_transactions
+from patron.analytics.tiers import TIER_CODES, TIERS, TierCuts, value_tiers
+
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "AnalysisSettings",
+    "ValueAnalysis",
+    "analyze_transactions",
+    "default_as_of",
+]
+
+#: Columns of :attr:`ValueAnalysis.customers`, in order.
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "value_tier",
+    "revenue",
+    "cost",
+    "margin",
+    "cost_to_serve",
+    "profit",
+)
+
+NO_TRANSACTIONS = "no transactions on or before {as_of}"
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """How a run scores and values customers; stored with each run.
+
+    Attributes
+    ----------
+    rfm_method : {"quintile", "thresholds"}
+        See :mod:`patron.analytics.rfm`.
+    rfm_thresholds : RFMThresholds or None
+        Required with ``rfm_method="thresholds"``.
+    tier_shares : tuple of 5 floats
+        Shares of customers per tier, top first (ignored when ``tier_thresholds`` is set).
+    tier_thresholds : tuple of 4 floats or None
+        Least value of the very-high, high, moderate and low tiers, instead of shares.
+    profit : ProfitSettings
+        Default margin rate and cost to serve.
+    lost_after_days : int
+        Days without a purchase after which a customer counts as lost (monthly KPIs).
+    kpis : bool
+        Compute the monthly KPIs and cohorts (two more passes over the transactions).
+    """
+
+    rfm_method: Literal["quintile", "thresholds"] = "quintile"
+    rfm_thresholds: RFMThresholds | None = None
+    tier_shares: tuple[float, float, float, float, float] = (0.01, 0.04, 0.15, 0.30, 0.50)
+    tier_thresholds: tuple[float, float, float, float] | None = None
+    profit: ProfitSettings = field(default_factory=ProfitSettings)
+    lost_after_days: int = 90
+    kpis: bool = True
+
+    def tier_cuts(self) -> TierCuts:
+        if self.tier_thresholds is not None:
+            v = self.tier_thresholds
+            return TierCuts.by_thresholds(very_high=v[0], high=v[1], moderate=v[2], low=v[3])
+        return TierCuts.by_shares(*self.tier_shares)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what a run stores)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisSettings:
+        """The inverse of :meth:`as_dict`; unknown keys are an error."""
+        values = dict(data)
+        if values.get("rfm_thresholds") is not None:
+            values["rfm_thresholds"] = RFMThresholds(
+                **{k: tuple(v) for k, v in values["rfm_thresholds"].items()}
+            )
+        if "profit" in values:
+            values["profit"] = ProfitSettings(**values["profit"])
+        for key in ("tier_shares", "tier_thresholds"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ValueAnalysis:
+    """The result of :func:`analyze_transactions`.
+
+    Attributes
+    ----------
+    as_of : datetime.date
+    settings : AnalysisSettings
+    customers : pandas.DataFrame
+        One row per customer, sorted by ``customer_id``; :data:`CUSTOMER_COLUMNS`.
+    figures : dict
+        JSON-ready summary: ``customers``, ``revenue``, ``top20_revenue_share``, ``gini``
+        (of revenue), ``tiers`` and ``segments`` (customer counts by code), and more (see
+        ``docs/analytics/runs.md``).
+    kpis : pandas.DataFrame or None
+        :func:`~patron.analytics.kpis.monthly_kpis` (None when ``settings.kpis`` is off).
+    cohorts : pandas.DataFrame or None
+        Cohort retention shares (rows: cohort month, columns: months since).
+    """
+
+    as_of: dt.date
+    settings: AnalysisSettings
+    customers: pd.DataFrame
+    figures: dict[str, Any]
+    kpis: pd.DataFrame | None = None
+    cohorts: pd.DataFrame | None = None
+
+
+def default_as_of(transactions: ir.Table) -> dt.date:
+    """The day after the last dated row: the default analysis date.
+
+    Raises
+    ------
+    ValueError
+        When the table has no rows.
+    """
+    order_date = transactions.order_date
+    if not transactions.schema()["order_date"].is_date():
+        order_date = order_date.date()
+    last = order_date.max().execute()
+    if last is None or pd.isna(last):
+        raise ValueError("the transactions are empty")
+    day: dt.date = pd.Timestamp(last).date()
+    return day + dt.timedelta(days=1)
+
+
+def _number(value: Any) -> Any:
+    """A plain JSON number: NaN -> None, NumPy scalars -> Python."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict("records"):
+        out.append(
+            {k: (v.isoformat() if isinstance(v, dt.date) else _number(v)) for k, v in row.items()}
+        )
+    return out
+
+
+def _counts(codes: np.ndarray, levels: tuple[str, ...]) -> dict[str, int]:
+    found = pd.Series(codes).value_counts()
+    return {level: int(found.get(level, 0)) for level in levels}
+
+
+def _customer_frame(
+    summary: pd.DataFrame, settings: AnalysisSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Per-customer scores, segments, tiers and profit; also the profit frame and basis."""
+    summary = summary.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    scores = assign_segments(
+        rfm_scores(summary, method=settings.rfm_method, thresholds=settings.rfm_thresholds)
+    )
+    profit = customer_profit(summary, settings=settings.profit)
+    ids = summary["customer_id"].to_numpy()
+    if not (
+        np.array_equal(scores["customer_id"].to_numpy(), ids)
+        and np.array_equal(profit["customer_id"].to_numpy(), ids)
+    ):  # pragma: no cover - the library sorts both by customer_id
+        raise RuntimeError("scores and profit are not aligned by customer_id")
+    basis = "profit" if not profit["profit"].isna().any() else "revenue"
+    tiers = value_tiers(profit, by=basis, cuts=settings.tier_cuts())
+    position = pd.Index(ids).get_indexer(tiers["customer_id"].to_numpy())
+    tier = np.empty(len(ids), dtype=object)
+    tier[position] = tiers["tier"].to_numpy()
+    recency = pd.array(scores["recency_days"].to_numpy(), dtype="Int64")
+    cost = pd.to_numeric(summary["cost"]).to_numpy(dtype=np.float64, na_value=np.nan)
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "recency_days": recency,
+            "frequency": scores["frequency"].to_numpy(dtype=np.int64),
+            "monetary": scores["monetary"].to_numpy(dtype=np.float64),
+            "r_score": scores["r_score"].to_numpy(),
+            "f_score": scores["f_score"].to_numpy(),
+            "m_score": scores["m_score"].to_numpy(),
+            "segment": scores["segment"].to_numpy(),
+            "value_tier": tier,
+            "revenue": profit["revenue"].to_numpy(),
+            "cost": np.round(cost, 2),
+            "margin": profit["margin"].to_numpy(),
+            "cost_to_serve": profit["cost_to_serve"].to_numpy(),
+            "profit": profit["profit"].to_numpy(),
+        }
+    )
+    return customers, profit, basis
+
+
+def _figures(
+    customers: pd.DataFrame, profit: pd.DataFrame, basis: str, as_of: dt.date
+) -> dict[str, Any]:
+    report = concentration_report(profit)
+    top = report.top.set_index("top_share")
+    revenue_cents = np.rint(customers["revenue"].to_numpy(dtype=np.float64) * 100)
+    lorenz_x, lorenz_y = lorenz_curve(customers["revenue"].to_numpy(dtype=np.float64), points=100)
+    tiers = customers["value_tier"].to_numpy()
+    segments = customers["segment"].to_numpy()
+    by_tier = profit_by_tier(
+        profit, customers[["customer_id", "value_tier"]].rename(columns={"value_tier": "tier"})
+    )
+    by_segment = profit_by_tier(profit, customers[["customer_id", "segment"]], column="segment")
+    heat = (
+        pd.crosstab(customers["r_score"], customers["f_score"])
+        .reindex(index=range(1, 6), columns=range(1, 6), fill_value=0)
+        .to_numpy()
+    )
+    statement = report.statement()
+    return {
+        "as_of": as_of.isoformat(),
+        "customers": len(customers),
+        "orders": int(customers["frequency"].sum()),
+        "revenue": float(revenue_cents.sum()) / 100,
+        "profit": _number(report.total_profit),
+        "value_basis": basis,
+        "top20_revenue_share": _number(top.loc[0.2, "revenue_share"]),
+        "top20_profit_share": _number(top.loc[0.2, "profit_share"]),
+        "gini": _number(report.gini_revenue),
+        "gini_profit": _number(report.gini_profit),
+        "customers_for_80_revenue": _number(report.customers_for_target_revenue),
+        "customers_for_80_profit": _number(report.customers_for_target_profit),
+        "loss_making_customers": int(report.loss_making_customers),
+        "concentration_statement": statement,
+        "top_shares": _records(report.top),
+        "lorenz": {
+            "x": [round(float(v), 4) for v in lorenz_x],
+            "y": [round(float(v), 6) for v in lorenz_y],
+        },
+        "tiers": _counts(tiers, TIER_CODES),
+        "segments": _counts(segments, SEGMENT_CODES),
+        "tier_table": _records(by_tier),
+        "segment_table": _records(by_segment),
+        "rf_heatmap": heat.tolist(),  # rows R = 1..5, columns F = 1..5
+        "labels": {
+            "tiers": {t.code: t.label for t in TIERS},
+            "segments": {s.code: {"label": s.label, "action": s.action} for s in SEGMENTS},
+        },
+    }
+
+
+def analyze_transactions(
+    transactions: ir.Table,
+    *,
+    as_of: dt.date | None = None,
+    settings: AnalysisSettings | None = None,
+    step: Step | None = None,
+) -> ValueAnalysis:
+    """Run the whole value analysis on a transaction table as of a date.
+
+    Parameters
+    ----------
+    transactions : ibis.Table
+        The input contract of :mod:`patron.analytics.summary` (any Ibis backend).
+    as_of : datetime.date, optional
+        Default: :func:`default_as_of` (the day after the last row).
+    settings : AnalysisSettings, optional
+    step : callable, optional
+        Called with the name of each step as it starts (for progress display).
+
+    Returns
+    -------
+    ValueAnalysis
+
+    Raises
+    ------
+    ValueError
+        When the table breaks the input contract or has no row on or before ``as_of``.
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> t = ibis.memtable({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": [dt.date(2024, 1, 5), dt.date(2024, 3, 1),
+    ...                                   dt.date(2024, 2, 1)],
+    ...                    "amount": [10.0, 5.0, 7.25]})
+    >>> result = analyze_transactions(t, settings=AnalysisSettings(kpis=False))
+    >>> result.as_of, result.figures["customers"], result.figures["revenue"]
+    (datetime.date(2024, 3, 2), 2, 22.25)
+    """
+    settings = settings or AnalysisSettings()
+    say = step or (lambda _name: None)
+    prepare_transactions(transactions, as_of=as_of or dt.date.max)  # checks the contract
+    if as_of is None:
+        say("Finding the last purchase")
+        as_of = default_as_of(transactions)
+    say("Summarising customers")
+    # Ordered in the engine: the library sorts by customer_id again, and sorting sorted
+    # strings is nearly free (the result does not depend on the engine's collation).
+    summary_expr = customer_summary(transactions, as_of=as_of).order_by("customer_id")
+    # Through Arrow: several times faster than Ibis's own conversion to pandas for a million
+    # rows; dates come back as datetime64, integer columns with gaps as float64 with NaN.
+    summary = summary_expr.to_pyarrow().to_pandas(date_as_object=False)
+    if summary.empty:
+        raise ValueError(NO_TRANSACTIONS.format(as_of=as_of))
+    say("Scoring customers")
+    customers, profit, basis = _customer_frame(summary, settings)
+    figures = _figures(customers, profit, basis, as_of)
+    kpis = cohorts = None
+    if settings.kpis:
+        say("Monthly KPIs")
+        kpis = monthly_kpis(transactions, as_of=as_of, lost_after_days=settings.lost_after_days)
+        say("Cohorts")
+        cohorts = cohort_retention(transactions, as_of=as_of).shares
+        figures["kpis"] = _records(kpis)
+        figures["cohorts"] = {
+            "months": [d.isoformat() for d in cohorts.index],
+            "shares": [[_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
+        }
+    figures["settings"] = settings.as_dict()
+    return ValueAnalysis(
+        as_of=as_of,
+        settings=settings,
+        customers=customers,
+        figures=figures,
+        kpis=kpis,
+        cohorts=cohorts,
+    )

@@ -1,0 +1,297 @@
+"""patron analyze: the value analysis of a file (no database) or of the store (kept as a run)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from patron.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    patron_errors,
+    print_json,
+    run_with_django,
+)
+from patron.cli.data import (
+    DateFormatOption,
+    DelimiterOption,
+    EncodingOption,
+    MapOption,
+    SheetOption,
+)
+
+SourceFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--source",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="Analyse this transactions file (CSV, text, .xlsx, .parquet) without the "
+        "database; same reading and validation as `patron import transactions`.",
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Analysis date, YYYY-MM-DD (default: the day after the last purchase in the data).",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", file_okay=False, help="Write customers.csv and summary.json here."),
+]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", dir_okay=False, help="Write a one-file HTML report.")
+]
+LangOption = Annotated[str, typer.Option("--lang", help="Report language: both, en or zh-hans.")]
+XlsxOption = Annotated[
+    Path | None, typer.Option("--xlsx", dir_okay=False, help="Write an Excel workbook.")
+]
+SkipBadOption = Annotated[
+    bool, typer.Option("--skip-bad", help="Analyse the good rows of a file with invalid rows.")
+]
+MarginRateOption = Annotated[
+    float | None,
+    typer.Option(
+        "--margin-rate",
+        help="Margin as a share of revenue where the cost is "
+        "unknown, e.g. 0.3 (default: unknown; the pyramid then ranks by revenue).",
+    ),
+]
+PerOrderOption = Annotated[float, typer.Option("--cost-per-order", help="Cost to serve one order.")]
+KpisOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--kpis/--no-kpis",
+        help="Monthly KPIs and cohorts (default: on for a stored "
+        "run, a report or a workbook; off for --out alone).",
+    ),
+]
+
+LANGS = ("both", "en", "zh-hans")
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2024-12-31", param_hint="--as-of"
+        ) from None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[tuple[Callable[[str], None], Callable[[int], None]]]:
+    """A spinner on stderr naming the step under way (and rows read while reading)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not enabled,
+    ) as progress:
+        task = progress.add_task("Starting", total=None, rows="")
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, rows="")
+
+        def rows(count: int) -> None:
+            progress.update(task, rows=f"{count:,} rows")
+
+        yield step, rows
+
+
+def _write(
+    analysis: Any, *, out: Path | None, report: Path | None, lang: str, xlsx: Path | None
+) -> list[str]:
+    written: list[str] = []
+    if out is not None:
+        from patron.insights.outputs import write_outputs
+
+        written += [str(p) for p in write_outputs(analysis, out)]
+    if report is not None:
+        from patron.insights.report_html import write_report
+
+        written.append(str(write_report(analysis, report, lang=lang)))  # type: ignore[arg-type]
+    if xlsx is not None:
+        from patron.insights.outputs import write_xlsx
+
+        written.append(str(write_xlsx(analysis, xlsx)))
+    return written
+
+
+def _print(result: dict[str, Any]) -> None:
+    summary = result["summary"]
+    if "run" in result:
+        console.print(f"[green]Stored run {result['run']}[/green] as of {summary['as_of']}.")
+    else:
+        console.print(f"Analysed {result['source']['rows']:,} rows as of {summary['as_of']}.")
+    console.print(
+        f"{summary['customers']:,} customers, {summary['orders']:,} orders, revenue "
+        f"{summary['revenue']:,.2f}; top 20% give "
+        f"{100 * (summary['top20_revenue_share'] or 0):.1f}% of revenue, Gini "
+        f"{summary['gini'] or 0:.3f}.",
+        highlight=False,
+    )
+    statement = summary.get("concentration_statement") or {}
+    if statement:
+        console.print(f"{statement['en']} / {statement['zh-hans']}", highlight=False)
+    tiers = ", ".join(f"{k} {v:,}" for k, v in summary["tiers"].items())
+    console.print(f"Tiers: {tiers}", highlight=False)
+    for path in result["written"]:
+        console.print(f"Wrote {path}", highlight=False)
+
+
+def analyze(
+    source: SourceFileOption = None,
+    as_of: AsOfOption = None,
+    out: OutOption = None,
+    report: ReportOption = None,
+    lang: LangOption = "both",
+    xlsx: XlsxOption = None,
+    mapping: MapOption = None,
+    encoding: EncodingOption = None,
+    date_format: DateFormatOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    skip_bad: SkipBadOption = False,
+    margin_rate: MarginRateOption = None,
+    cost_per_order: PerOrderOption = 0.0,
+    kpis: KpisOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """RFM, segments, value pyramid, 80/20, profit and KPIs, as of a date.
+
+    With --source the file is analysed in memory and nothing is stored; without it the app
+    database is analysed and the run is kept with every customer's scores.
+    """
+    if lang not in LANGS:
+        raise typer.BadParameter(f"choose one of {', '.join(LANGS)}", param_hint="--lang")
+    day = _parse_date(as_of)
+    with_kpis = (
+        kpis if kpis is not None else (source is None or report is not None or xlsx is not None)
+    )
+
+    def settings() -> Any:
+        from patron.analytics.profitability import ProfitSettings
+        from patron.analytics.report import AnalysisSettings
+
+        try:
+            profit = ProfitSettings(default_margin_rate=margin_rate, per_order=cost_per_order)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        return AnalysisSettings(profit=profit, kpis=bool(with_kpis))
+
+    if source is not None:
+        _analyze_file(
+            source,
+            day,
+            settings(),
+            mapping,
+            encoding,
+            date_format,
+            delimiter,
+            sheet,
+            skip_bad,
+            out,
+            report,
+            lang,
+            xlsx,
+            as_json,
+        )
+        return
+
+    def run() -> None:
+        from patron.insights.runs import analyze_store, run_summary
+
+        with _progress(not as_json) as (step, _rows):
+            stored, analysis = analyze_store(as_of=day, settings=settings(), step=step)
+            step("Writing files")
+            written = _write(analysis, out=out, report=report, lang=lang, xlsx=xlsx)
+        result = {
+            "run": stored.pk,
+            "summary": run_summary(analysis),
+            "written": written,
+            "duration": stored.duration,
+        }
+        print_json(result) if as_json else _print(result)
+
+    run_with_django(run)
+
+
+def _analyze_file(
+    source: Path,
+    day: dt.date | None,
+    settings: Any,
+    mapping: list[str] | None,
+    encoding: str | None,
+    date_format: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    skip_bad: bool,
+    out: Path | None,
+    report: Path | None,
+    lang: str,
+    xlsx: Path | None,
+    as_json: bool,
+) -> None:
+    """The file path: no Django set-up, so a large file starts analysing at once."""
+    from patron.ingest.mapping import parse_map_options
+    from patron.insights.runs import analyze_file, run_summary
+    from patron.insights.sources import AnalysisSourceError
+
+    with patron_errors():
+        try:
+            with _progress(not as_json) as (step, rows):
+                result = analyze_file(
+                    source,
+                    as_of=day,
+                    settings=settings,
+                    mapping=parse_map_options(mapping or []),
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    sheet=sheet,
+                    date_format=date_format,
+                    skip_bad=skip_bad,
+                    step=step,
+                    progress=rows,
+                )
+                step("Writing files")
+                written = _write(result.analysis, out=out, report=report, lang=lang, xlsx=xlsx)
+        except AnalysisSourceError as error:
+            for line in first_errors_from(error):
+                err_console.print(f"[red]{line}[/red]", highlight=False)
+            raise
+        except ValueError as error:
+            err_console.print(f"[red]Error:[/red] {error}", highlight=False)
+            raise typer.Exit(1) from None
+    output = {
+        "source": result.source.as_dict(),
+        "summary": run_summary(result.analysis),
+        "written": written,
+    }
+    print_json(output) if as_json else _print(output)
+
+
+def first_errors_from(error: Any) -> list[str]:
+    """The first rejected rows named in an :class:`AnalysisSourceError`."""
+    rows = (error.extra or {}).get("errors", [])
+    out = []
+    for row in rows:
+        value = "" if row.get("value") is None else f" {row['value']!r}"
+        out.append(f"line {row['line']} {row['column']}{value}: {row['message']}")
+    return out

@@ -1,0 +1,81 @@
+"""Analysis runs and the per-customer scores they keep (snapshots; runs are never replaced)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from patron.customers.models import Customer
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class AnalysisRun(models.Model):
+    as_of = models.DateField(_("as of"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    code_version = models.CharField(_("code version"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("analysis run")
+        verbose_name_plural = _("analysis runs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="run_status_created_idx")]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} as of {self.as_of} ({self.status})"
+
+
+class CustomerScore(models.Model):
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="scores")
+    recency_days = models.IntegerField(_("recency (days)"), null=True, blank=True)
+    frequency = models.PositiveIntegerField(_("frequency"))
+    monetary = models.DecimalField(_("monetary"), max_digits=14, decimal_places=2)
+    r_score = models.PositiveSmallIntegerField(_("R"))
+    f_score = models.PositiveSmallIntegerField(_("F"))
+    m_score = models.PositiveSmallIntegerField(_("M"))
+    segment = models.CharField(_("segment"), max_length=32)
+    value_tier = models.CharField(_("value tier"), max_length=16)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
+    margin = models.DecimalField(
+        _("margin"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    cost_to_serve = models.DecimalField(_("cost to serve"), max_digits=14, decimal_places=2)
+    profit = models.DecimalField(
+        _("profit"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="score_unique_per_run"),
+            models.CheckConstraint(
+                condition=Q(r_score__gte=1, r_score__lte=5)
+                & Q(f_score__gte=1, f_score__lte=5)
+                & Q(m_score__gte=1, m_score__lte=5),
+                name="score_rfm_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["run", "value_tier"], name="score_run_tier_idx"),
+            models.Index(fields=["run", "segment"], name="score_run_segment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in run {self.run_id}: {self.segment}, {self.value_tier}"

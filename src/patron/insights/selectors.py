@@ -1,0 +1,113 @@
+"""Reads: the store's transactions as an Ibis table, runs, scores and migration between runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
+from patron.sales.models import REVENUE_STATUSES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from patron.analytics.migration import Migration
+
+MigrationColumn = Literal["value_tier", "segment"]
+
+
+def store_backend() -> Any:
+    """An Ibis backend on Django's own database connection.
+
+    Using Django's connection (not a second one) means the analysis sees exactly what this
+    process sees, inside a transaction too (tests, a run started after an import).
+    """
+    import ibis
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        return ibis.sqlite.from_connection(raw)
+    if connection.vendor == "postgresql":
+        return ibis.postgres.from_connection(raw)
+    raise NotImplementedError(f"analysis runs do not support the {connection.vendor} database")
+
+
+def store_transactions(backend: Any = None) -> ir.Table:
+    """Orders of the store in the analytics input contract (:mod:`patron.analytics.summary`).
+
+    One row per order: ``customer_id`` (the customer's external id), ``order_date`` (the
+    business date ``ordered_on``), ``order_id`` (the order's primary key, unique across
+    sources), ``amount``, ``cost`` and ``is_return`` (status "returned"). Only revenue
+    statuses count: unpaid, cancelled and unknown orders are left out.
+    """
+    con = backend if backend is not None else store_backend()
+    order = con.table("sales_order")
+    customer = con.table("customers_customer")
+    live = order.filter(order.status.isin([str(s) for s in REVENUE_STATUSES]))
+    joined = live.join(customer, live.customer_id == customer.id)
+    amount, cost = live.amount, live.cost
+    if connection.vendor == "sqlite":  # no decimal type: REAL keeps cents exact enough
+        amount, cost = amount.cast("float64"), cost.cast("float64")
+    return joined.select(
+        customer_id=customer.external_id,
+        order_date=live.ordered_on,
+        order_id=live.id.cast("string"),
+        amount=amount,
+        cost=cost,
+        is_return=live.status == "returned",
+    )
+
+
+def analysis_run_list(*, status: str | None = RunStatus.COMPLETED) -> QuerySet[AnalysisRun]:
+    """Runs, newest first (completed ones by default)."""
+    runs = AnalysisRun.objects.all()
+    return runs.filter(status=status) if status else runs
+
+
+def analysis_run_latest() -> AnalysisRun | None:
+    """The newest completed run, or None."""
+    return analysis_run_list().first()
+
+
+def analysis_run_previous(*, run: AnalysisRun) -> AnalysisRun | None:
+    """The completed run created just before ``run``, or None."""
+    return analysis_run_list().filter(pk__lt=run.pk).order_by("-pk").first()
+
+
+def customer_score_list(*, run: AnalysisRun) -> QuerySet[CustomerScore]:
+    """The scores of a run, with the customer's external id at hand."""
+    return CustomerScore.objects.filter(run=run).select_related("customer")
+
+
+def _levels(*, run: AnalysisRun, column: MigrationColumn) -> Any:
+    import pandas as pd
+
+    rows = CustomerScore.objects.filter(run=run).values_list("customer__external_id", column)
+    frame = pd.DataFrame.from_records(
+        list(rows.iterator(chunk_size=20_000)), columns=["customer_id", column]
+    )
+    return frame
+
+
+def analysis_run_migration(
+    *, before: AnalysisRun, after: AnalysisRun, column: MigrationColumn = "value_tier"
+) -> Migration:
+    """Tier (or segment) transition matrix between two runs, counts and shares.
+
+    Rows are the level in ``before`` plus ``"(new)"``; columns the level in ``after`` plus
+    ``"(lost)"``; see :func:`patron.analytics.migration.customer_migration`.
+    """
+    from patron.analytics.migration import customer_migration
+    from patron.analytics.segments import SEGMENT_CODES
+    from patron.analytics.tiers import TIER_CODES
+
+    levels = TIER_CODES if column == "value_tier" else SEGMENT_CODES
+    return customer_migration(
+        _levels(run=before, column=column),
+        _levels(run=after, column=column),
+        column=column,
+        levels=levels,
+    )

@@ -1,0 +1,144 @@
+"""Platform exports as downloaded: recognised, cleaned, statuses and refunds right."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db.models import Sum
+from typer.testing import CliRunner
+
+from patron.cli import app
+from patron.ingest.formats import load_presets
+from patron.sales.models import Order
+from patron.sales.selectors import net_revenue
+
+pytestmark = pytest.mark.django_db
+runner = CliRunner()
+
+# Old Taobao ExportOrderList: GBK, ="..." order numbers, header names with trailing spaces,
+# 买家实际支付金额 net of refunds, 无退款申请 in the refund column.
+TAOBAO = (
+    "订单编号,买家会员名,买家支付宝账号,买家应付货款,总金额,买家实际支付金额,订单状态,"
+    "订单创建时间,订单付款时间 ,宝贝标题 ,宝贝总数量,退款金额,店铺名称\n"
+    '="1001",tb_alice,a@x.cn,100.00,100.00,100.00,交易成功,2024-03-01 10:00:00,'
+    "2024-03-01 10:01:00,连衣裙,1,无退款申请,小店\n"
+    '="1002",tb_alice,a@x.cn,327.70,327.70,148.90,交易成功,2024-03-02 11:00:00,'
+    "2024-03-02 11:05:00,外套,2,178.80,小店\n"
+    '="1003",tb_bob,b@x.cn,178.80,178.80,0.00,交易关闭,2024-03-03 12:00:00,'
+    "2024-03-03 12:02:00,裤子,1,178.80,小店\n"
+    '="1004",tb_bob,b@x.cn,50.00,50.00,0.00,交易关闭,2024-03-04 09:00:00,,帽子,1,0,小店\n'
+    '="1005",tb_carol,c@x.cn,80.00,80.00,80.00,等待买家付款,2024-03-05 09:00:00,,鞋,1,'
+    "无退款申请,小店\n"
+    '="1006",tb_carol,c@x.cn,60.00,60.00,60.00,"卖家已发货，等待买家确认",'
+    "2024/3/6 9:00,2024/3/6 9:01,袜子,3,无退款申请,小店\n"
+)
+
+# WeChat Pay merchant bill: BOM, a backtick before every field, a REFUND row under the same
+# 商户订单号, and a totals trailer.
+WECHAT = (
+    "\ufeff交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+    "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+    "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,"
+    "费率备注\n"
+    "`2024-05-04  02:18:18,`wx1,`123,`0,`,`4200001,`M1,`oUser1,`JSAPI,`SUCCESS,`CMB_CREDIT,"
+    "`CNY,`30.00,`0.00,`0,`0,`0.00,`0.00,`,`,`咖啡,`,`0.18,`0.60%,`30.00,`0.00,`\n"
+    "`2024-05-05 10:00:00,`wx1,`123,`0,`,`4200002,`M2,`oUser2,`NATIVE,`SUCCESS,`OTHERS,"
+    "`CNY,`50.00,`0.00,`0,`0,`0.00,`0.00,`,`,`蛋糕,`,`0.30,`0.60%,`50.00,`0.00,`\n"
+    "`2024-05-06 11:00:00,`wx1,`123,`0,`,`4200001,`M1,`oUser1,`JSAPI,`REFUND,`CMB_CREDIT,"
+    "`CNY,`0.00,`0.00,`5000001,`R1,`10.00,`0.00,`ORIGINAL,`SUCCESS,`咖啡,`,`-0.06,`0.60%,"
+    "`0.00,`10.00,`\n"
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n"
+    "`3,`80.00,`10.00,`0.00,`0.42,`80.00,`10.00\n"
+)
+
+
+def invoke(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, [*args, "--json"])
+    try:
+        return result.exit_code, json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"{result.output} {result.exception!r}") from None
+
+
+def _revenue_by_customer() -> dict[str, Decimal]:
+    rows = (
+        Order.objects.filter(status__in=["completed", "open", "refunded", "returned"])
+        .values("customer__external_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {r["customer__external_id"]: r["total"] for r in rows}
+
+
+def test_taobao_export_is_recognised_and_statuses_and_refunds_are_right(tmp_path: Path) -> None:
+    path = tmp_path / "ExportOrderList.csv"
+    path.write_bytes(TAOBAO.encode("gbk"))
+
+    code, report = invoke("import", "transactions", str(path))
+
+    assert code == 0, report
+    assert report["preset"] == "taobao_orders" and report["rejected"] == 0
+    statuses = dict(Order.objects.filter(source="taobao").values_list("external_id", "status"))
+    assert statuses == {
+        "1001": "completed",
+        "1002": "completed",  # partly refunded: the order stands, a return takes 178.80 off
+        "1002-refund": "returned",
+        "1003": "refunded",  # closed after payment: refunded in full
+        "1003-refund": "returned",
+        "1004": "cancelled",  # closed before payment
+        "1005": "unpaid",
+        "1006": "open",
+    }
+    partial = Order.objects.get(external_id="1002")
+    assert partial.amount == Decimal("327.70")
+    assert Order.objects.get(external_id="1002-refund").original_order == partial
+    assert Order.objects.get(external_id="1005").raw_status == "等待买家付款"
+    assert _revenue_by_customer() == {
+        "tb_alice": Decimal("248.90"),  # 100 + 148.90 kept
+        "tb_bob": Decimal("0.00"),  # refunded in full; the cancelled order never counted
+        "tb_carol": Decimal("60.00"),  # the open order; unpaid is not revenue
+    }
+    assert net_revenue() == Decimal("308.90")
+
+    code, again = invoke("import", "transactions", str(path))
+    assert (again["inserted"], again["unchanged"]) == (0, 8)
+
+
+def test_wechat_bill_with_refund_rows_and_trailer(tmp_path: Path) -> None:
+    path = tmp_path / "wechat.csv"
+    path.write_text(WECHAT, encoding="utf-8")
+
+    code, report = invoke("import", "transactions", str(path))
+
+    assert code == 0, report
+    assert report["preset"] == "wechat_pay_merchant"
+    assert report["skipped"] == 2 and report["rejected"] == 0  # the trailer, not errors
+    assert _revenue_by_customer() == {"oUser1": Decimal("20.00"), "oUser2": Decimal("50.00")}
+    refund = Order.objects.get(source="wechat_pay", external_id="M1-refund")
+    assert refund.amount == Decimal("-10.00") and refund.original_order.external_id == "M1"
+
+
+def test_preset_generic_turns_recognition_off_and_the_closest_preset_is_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ExportOrderList.csv"
+    path.write_bytes(TAOBAO.encode("gbk"))
+    generic = runner.invoke(app, ["import", "transactions", str(path), "--preset", "generic"])
+    # Without the preset there is no date column Patron knows by name: it says which to try.
+    assert generic.exit_code == 1
+    assert "ordered_at" in generic.output and "--preset taobao_orders" in generic.output
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("订单编号,订单状态,订单创建时间,总金额\n1,交易成功,2024-01-01,1\n")
+    result = runner.invoke(app, ["import", "transactions", str(broken)])
+    assert result.exit_code == 1
+    assert "--preset taobao_orders" in result.output and "customer_id" in result.output
+
+
+def test_formats_lists_every_preset_in_both_languages() -> None:
+    result = runner.invoke(app, ["import", "formats", "--json"])
+    listed = json.loads(result.stdout)
+    assert {p["name"] for p in listed} == {p.name for p in load_presets()}
+    assert all(p["label"]["en"] and p["label"]["zh-hans"] for p in listed)

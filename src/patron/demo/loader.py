@@ -164,6 +164,7 @@ def _write_orders(orders: pa.Table, lines: pa.Table, products: pa.Table) -> None
             "amount_cents": cents(chunk["amount"].combine_chunks()),
             "cost_cents": cents(cost),
             "status": chunk["status"].combine_chunks(),
+            "raw_status": pa.array([""] * n, pa.string()),
             "original_key": chunk["original_external_id"].combine_chunks(),
             "sku": chunk["sku"].combine_chunks(),
             "product_name": pa.nulls(n, pa.string()),

@@ -14,7 +14,8 @@ from patron.cli import app
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.insights.selectors import analysis_run_migration, store_transactions
 
-pytestmark = pytest.mark.django_db
+# The analysis reads the store on its own connection, so the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 runner = CliRunner()
 
 

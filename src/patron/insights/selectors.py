@@ -19,19 +19,25 @@ MigrationColumn = Literal["value_tier", "segment"]
 
 
 def store_backend() -> Any:
-    """An Ibis backend on Django's own database connection.
+    """An Ibis backend on a connection of its own to the app database.
 
-    Using Django's connection (not a second one) means the analysis sees exactly what this
-    process sees, inside a transaction too (tests, a run started after an import).
+    Not Django's connection: Ibis commits the transactions it runs in, which would commit (and
+    break the atomicity of) whatever Django has open. The analysis therefore reads committed
+    data, which is what a run should analyse.
     """
     import ibis
 
-    connection.ensure_connection()
-    raw = connection.connection
+    config = connection.settings_dict
     if connection.vendor == "sqlite":
-        return ibis.sqlite.from_connection(raw)
+        return ibis.sqlite.connect(config["NAME"])
     if connection.vendor == "postgresql":
-        return ibis.postgres.from_connection(raw)
+        return ibis.postgres.connect(
+            host=config.get("HOST") or None,
+            port=int(config["PORT"]) if config.get("PORT") else None,
+            user=config.get("USER") or None,
+            password=config.get("PASSWORD") or None,
+            database=config["NAME"],
+        )
     raise NotImplementedError(f"analysis runs do not support the {connection.vendor} database")
 
 

@@ -29,10 +29,11 @@ $(BIN)/patron: pyproject.toml requirements.lock
 
 install: $(BIN)/patron
 
-# System packages the suite uses (a PostgreSQL client for checks; later a browser and CJK fonts).
+# System packages the suite uses: a PostgreSQL client for checks, Chromium and CJK fonts for
+# the browser tests (Debian's Chromium; never `playwright install`).
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  missing=""; for p in postgresql-client; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  missing=""; for p in postgresql-client chromium fonts-noto-cjk; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	else echo "system-deps: not root or no apt-get; skipping system packages"; fi
 

@@ -72,7 +72,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "auditlog",
     "patron.core",
+    "patron.accounts",
     "patron.customers",
     "patron.sales",
     "patron.insights",
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of changes
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -167,7 +170,64 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("PATRON_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
+SESSION_COOKIE_AGE = 12 * 60 * 60  # a working day; signing in again after that
+SECURE_REFERRER_POLICY = "same-origin"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# Sign-in throttling (patron.accounts.throttle): failures per user name and address.
+PATRON_SIGNIN_MAX_FAILURES = int(os.environ.get("PATRON_SIGNIN_MAX_FAILURES", "5"))
+PATRON_SIGNIN_WINDOW_SECONDS = 15 * 60
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+
+
+def cache_settings(url: str) -> dict[str, object]:
+    """Django CACHES entry: a file cache under var/ by default (shared by server processes),
+    redis://... for Redis, locmem:// for one process."""
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("locmem:"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+
+
+CACHES = {"default": cache_settings(os.environ.get("PATRON_CACHE_URL", ""))}
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Mail settings from PATRON_EMAIL_URL: smtp://user:pass@host:587 (STARTTLS with
+    ?tls=true), smtps://... (SSL), console:// (the default: mail is printed), locmem://."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url or url.startswith("console:"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if url.startswith("locmem:"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured(f"PATRON_EMAIL_URL must start with smtp://, smtps://, "
+                                   f"console:// or locmem://, got {parts.scheme!r}")  # fmt: skip
+    query = parse_qs(parts.query)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": query.get("tls", ["false"])[0].lower() in ("1", "true", "yes"),
+        "EMAIL_TIMEOUT": 20,
+    }
+
+
+globals().update(email_settings(os.environ.get("PATRON_EMAIL_URL", "")))
+DEFAULT_FROM_EMAIL = os.environ.get("PATRON_EMAIL_FROM", "Patron <patron@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from patron.accounts.services import user_role_set
 from patron.core.services import token_create
 from patron.customers.models import Customer
 from patron.sales.models import Order
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api() -> Client:
-    get_user_model().objects.create_user("api-user", password="x-long-password-1")
+    user = get_user_model().objects.create_user("api-user", password="x-long-password-1")
+    user_role_set(user=user, role="admin")
     _, token = token_create(username="api-user")
     return Client(headers={"Authorization": f"Bearer {token}"})
 

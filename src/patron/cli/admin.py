@@ -40,6 +40,10 @@ def createuser(
         typer.Option("--password", help="Default: asked for (or $PATRON_PASSWORD)."),
     ] = None,
     superuser: Annotated[bool, typer.Option("--superuser", help="Administrator.")] = False,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="admin, marketing, service or analyst."),
+    ] = None,
 ) -> None:
     """Create a user who can sign in."""
     import os
@@ -57,8 +61,19 @@ def createuser(
         user.set_password(secret)
         user.is_staff = user.is_superuser = superuser
         user.full_clean()
+        if role is not None:
+            from patron.accounts.roles import ROLE_NAMES
+
+            if role not in ROLE_NAMES:
+                console.print(f"[red]Unknown role {role!r}; choose one of: "
+                              f"{', '.join(ROLE_NAMES)}.[/red]")  # fmt: skip
+                raise typer.Exit(1)
         user.save()
-        console.print(f"[green]User {username} created.[/green]")
+        if role is not None:
+            from patron.accounts.services import user_role_set
+
+            user_role_set(user=user, role=role)
+        console.print(f"[green]User {username} created{f' ({role})' if role else ''}.[/green]")
 
     run_with_django(run)
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from difflib import SequenceMatcher
 from itertools import combinations
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -134,3 +139,226 @@ def customer_get(*, external_id: str) -> Customer:
     if customer is None:
         raise PatronError(f"No customer with id {external_id!r}.", code="customer_not_found")
     return customer
+
+
+# --- Web list, 360 page and exports -------------------------------------------------------
+
+SEARCH_PHONE_MIN_DIGITS = 7
+LIST_COUNT_CAP = 10_000
+# Sort keys of the web list: (field, descending) pairs ending in a unique field, so that
+# keyset pagination never skips or repeats a row.
+CUSTOMER_SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "id": (("external_id", False),),
+    "-id": (("external_id", True),),
+    "name": (("name", False), ("external_id", False)),
+    "-name": (("name", True), ("external_id", True)),
+    "newest": (("id", True),),
+}
+
+
+def _search_condition(search: str) -> Q:
+    """An id, a phone (any spelling), an email or the start of a name; each uses an index."""
+    import re
+
+    compact = re.sub(r"[\s\-()]", "", search)
+    if "@" in search:
+        return Q(email=search) | Q(email=search.lower()) | Q(external_id=search)
+    digits = compact[1:] if compact.startswith("+") else compact
+    if digits.isdigit() and len(digits) >= SEARCH_PHONE_MIN_DIGITS:
+        phone = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+        phones = {phone, compact} if compact.startswith("+") else {phone}
+        return Q(phone__in=phones) | Q(external_id=search)
+    return Q(external_id=search) | Q(name__startswith=search)
+
+
+def customer_filter(
+    *,
+    search: str = "",
+    region: str = "",
+    acquisition_channel: str = "",
+    tag: str = "",
+    consent: str = "",
+) -> QuerySet[Customer]:
+    """Customers matching the web list's filters; unordered (see ``customer_page``)."""
+    queryset = Customer.objects.all()
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(_search_condition(search))
+    if region:
+        queryset = queryset.filter(region=region)
+    if acquisition_channel:
+        queryset = queryset.filter(acquisition_channel=acquisition_channel)
+    if tag:
+        tag = tag.strip()
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(tags__contains=[tag])
+        else:  # the JSON text as stored (non-ASCII escaped), quoted so "vip" is not "vip2"
+            queryset = queryset.filter(tags__icontains=json.dumps(tag))
+    if consent:
+        queryset = queryset.filter(consents__channel=consent, consents__granted=True)
+    return queryset
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    customers: list[Customer]
+    next_cursor: str | None
+    previous_cursor: str | None
+    total: int  # capped at ``total_capped`` (counting a million rows on every page is waste)
+    total_capped: bool
+
+
+def _cursor_encode(customer: Customer, fields: tuple[tuple[str, bool], ...]) -> str:
+    import base64
+    import json
+
+    values = [getattr(customer, name) for name, _ in fields]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[object] | None:
+    import base64
+    import binascii
+    import json
+
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(values, list) or len(values) != len(fields):
+        return None
+    return values
+
+
+def _beyond(fields: tuple[tuple[str, bool], ...], values: list[object], backward: bool) -> Q:
+    """Rows after ``values`` in the sort order (before them when ``backward``)."""
+    condition = Q()
+    for index, (name, descending) in enumerate(fields):
+        lookup = "lt" if descending != backward else "gt"
+        step = Q(**{f"{name}__{lookup}": values[index]})
+        for earlier in range(index):
+            step &= Q(**{fields[earlier][0]: values[earlier]})
+        condition |= step
+    return condition
+
+
+def customer_page(
+    *,
+    queryset: QuerySet[Customer],
+    sort: str = "id",
+    after: str = "",
+    before: str = "",
+    size: int = 25,
+) -> CustomerPage:
+    """One page of ``queryset`` by keyset pagination: cost does not grow with the page number."""
+    fields = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["id"])
+    backward = bool(before) and not after
+    cursor_values = (
+        _cursor_decode(before if backward else after, fields) if (after or before) else None
+    )
+    ordering = [("-" if descending != backward else "") + name for name, descending in fields]
+    page_query = queryset
+    if cursor_values is not None:
+        page_query = page_query.filter(_beyond(fields, cursor_values, backward))
+    rows = list(page_query.order_by(*ordering)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backward:
+        rows.reverse()
+    has_next = more if not backward else True
+    has_previous = (cursor_values is not None) if not backward else more
+    total = queryset.order_by()[: LIST_COUNT_CAP + 1].count()
+    return CustomerPage(
+        customers=rows,
+        next_cursor=_cursor_encode(rows[-1], fields) if rows and has_next else None,
+        previous_cursor=_cursor_encode(rows[0], fields) if rows and has_previous else None,
+        total=min(total, LIST_COUNT_CAP),
+        total_capped=total > LIST_COUNT_CAP,
+    )
+
+
+def customer_filter_choices() -> dict[str, list[str]]:
+    """Regions and acquisition channels for the list's filters; cached for ten minutes."""
+    from django.core.cache import cache
+
+    def load() -> dict[str, list[str]]:
+        regions = (
+            Customer.objects.exclude(region="")
+            .order_by("region")
+            .values_list("region", flat=True)
+            .distinct()
+        )
+        channels = (
+            Customer.objects.exclude(acquisition_channel="")
+            .order_by("acquisition_channel")
+            .values_list("acquisition_channel", flat=True)
+            .distinct()
+        )
+        return {"regions": list(regions[:500]), "channels": list(channels[:200])}
+
+    return cache.get_or_set("patron:customer-filter-choices", load, timeout=600)
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    total_spend: Decimal
+    orders: int
+    first_purchase: date | None
+    last_purchase: date | None
+    average_interval_days: Decimal | None  # between purchases; None below two purchases
+    average_order_value: Decimal | None
+
+
+def customer_key_figures(*, customer: Customer) -> KeyFigures:
+    """Spend net of returns, purchases, first and last purchase date, mean days between
+    purchases and mean net spend per purchase.
+
+    Revenue orders are those of ``REVENUE_STATUSES`` (returns carry negative amounts, so they
+    are subtracted); a purchase is a revenue order that is not a return. Cancelled and unpaid
+    orders never count. One aggregate query over the customer's orders.
+    """
+    from django.db.models import Count, Max, Min, Sum
+
+    from patron.sales.models import REVENUE_STATUSES, Order, OrderStatus
+
+    revenue = Q(status__in=[str(status) for status in REVENUE_STATUSES])
+    purchase = revenue & ~Q(status=OrderStatus.RETURNED)
+    figures = Order.objects.filter(customer=customer).aggregate(
+        total=Sum("amount", filter=revenue),
+        orders=Count("id", filter=purchase),
+        first=Min("ordered_on", filter=purchase),
+        last=Max("ordered_on", filter=purchase),
+    )
+    total = Decimal(figures["total"] or 0).quantize(Decimal("0.01"))
+    orders = int(figures["orders"] or 0)
+    first, last = figures["first"], figures["last"]
+    interval = None
+    if orders > 1 and first is not None and last is not None:
+        days = Decimal((last - first).days) / (orders - 1)
+        interval = days.quantize(Decimal("0.1"))
+    average = (total / orders).quantize(Decimal("0.01")) if orders else None
+    return KeyFigures(total, orders, first, last, interval, average)
+
+
+def customer_export_rows(
+    *, queryset: QuerySet[Customer], chunk_size: int = 2000
+) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+    """The filtered customers as tuples, streamed in id order (no ORM objects)."""
+    columns = (
+        "external_id",
+        "name",
+        "phone",
+        "email",
+        "gender",
+        "birth_date",
+        "region",
+        "city",
+        "occupation",
+        "acquisition_channel",
+        "acquired_on",
+        "tags",
+    )
+    return columns, queryset.order_by("external_id").values_list(*columns).iterator(
+        chunk_size=chunk_size
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
 
 from patron.core.errors import PatronError
-from patron.customers.models import Consent, Customer, CustomerMerge
+from patron.customers.models import Consent, Customer, CustomerMerge, Interaction
 from patron.sales.models import Order
 
 CUSTOMER_NOT_FOUND = "No customer with id {external_id!r}."
@@ -110,3 +112,49 @@ def phone_normalise_for_form(value: str) -> str:
     if parsed.invalid[0]:
         raise ValidationError({"phone": f"{value!r} is not a phone number."})
     return str(parsed.values[0].as_py())
+
+
+INTERACTION_TEXT_REQUIRED = _("Write what happened.")
+INTERACTION_IN_FUTURE = _("The time cannot be in the future.")
+
+
+@transaction.atomic
+def interaction_create(
+    *,
+    customer: Customer,
+    kind: str,
+    text: str,
+    channel: str = "",
+    occurred_at: datetime | None = None,
+    created_by: Any = None,
+) -> Interaction:
+    """Record a contact or a note on the customer's timeline.
+
+    Raises
+    ------
+    django.core.exceptions.ValidationError
+        No text, a time in the future, or an unknown kind.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    errors: dict[str, list[Any]] = {}
+    if not text.strip():
+        errors["text"] = [INTERACTION_TEXT_REQUIRED]
+    if occurred_at > now + timedelta(minutes=5):
+        errors["occurred_at"] = [INTERACTION_IN_FUTURE]
+    if errors:
+        raise ValidationError(errors)
+    interaction = Interaction(
+        customer=customer,
+        kind=kind,
+        text=text.strip(),
+        channel=channel,
+        occurred_at=occurred_at,
+        created_by=created_by,
+    )
+    interaction.full_clean()
+    interaction.save()
+    return interaction

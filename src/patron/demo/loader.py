@@ -192,7 +192,11 @@ def _write_interactions(table: pa.Table) -> None:
 def _demo_user() -> None:
     """The demo login; only ever created here, in a database flagged as the demo."""
     user_model = get_user_model()
+    from patron.accounts.roles import ROLE_ADMIN
+    from patron.accounts.services import user_role_set
+
     user, _ = user_model.objects.get_or_create(username=DEMO_USER)
     user.set_password(DEMO_PASSWORD)
-    user.is_staff = user.is_superuser = True
+    user.is_superuser = False  # the admin role gives every permission
     user.save()
+    user_role_set(user=user, role=ROLE_ADMIN)

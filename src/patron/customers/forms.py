@@ -1,0 +1,138 @@
+"""Forms of the web pages: list filters, profile edit, a new interaction or note."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from patron.customers.models import Channel, Customer, Gender, InteractionKind
+
+PHONE_INVALID = _("Enter a mobile number (11 digits starting with 1) or +country code.")
+TAGS_HELP = _("Separate tags with commas.")
+
+SORT_CHOICES = [
+    ("id", _("Customer id")),
+    ("-id", _("Customer id, descending")),
+    ("name", _("Name")),
+    ("-name", _("Name, descending")),
+    ("newest", _("Newest first")),
+]
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name, phone, email or id"), "type": "search"}
+        ),
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    acquisition_channel = forms.ChoiceField(label=_("Acquisition channel"), required=False)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=100)
+    consent = forms.ChoiceField(
+        label=_("Consent"),
+        required=False,
+        choices=[("", _("Any")), *[(c.value, c.label) for c in Channel]],
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args: Any, regions: list[str], channels: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", _("All")), *[(r, r) for r in regions]]
+        self.fields["acquisition_channel"].choices = [("", _("All")), *[(c, c) for c in channels]]
+
+    def filters(self) -> dict[str, str]:
+        """Arguments for ``selectors.customer_filter`` (unknown choices are ignored)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "search": data.get("q", ""),
+            "region": data.get("region", ""),
+            "acquisition_channel": data.get("acquisition_channel", ""),
+            "tag": data.get("tag", ""),
+            "consent": data.get("consent", ""),
+        }
+
+    def sort_key(self) -> str:
+        return (self.cleaned_data.get("sort") if self.is_valid() else "") or "id"
+
+
+def _split_tags(value: str) -> list[str]:
+    parts = value.replace("，", ",").split(",")
+    return sorted({part.strip() for part in parts if part.strip()})
+
+
+class CustomerProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=32, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
+    birth_date = forms.DateField(
+        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    region = forms.CharField(label=_("Region"), max_length=64, required=False)
+    city = forms.CharField(label=_("City"), max_length=64, required=False)
+    occupation = forms.CharField(label=_("Occupation"), max_length=64, required=False)
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    acquisition_channel = forms.CharField(
+        label=_("Acquisition channel"), max_length=64, required=False
+    )
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=TAGS_HELP)
+
+    FIELDS = (
+        "name",
+        "phone",
+        "email",
+        "gender",
+        "birth_date",
+        "region",
+        "city",
+        "occupation",
+        "company",
+        "acquisition_channel",
+    )
+
+    @classmethod
+    def for_customer(cls, customer: Customer, data: Any = None) -> CustomerProfileForm:
+        initial = {name: getattr(customer, name) for name in cls.FIELDS}
+        initial["tags"] = ", ".join(customer.tags or [])
+        return cls(data=data, initial=initial)
+
+    def clean_phone(self) -> str:
+        from patron.customers.services import phone_normalise_for_form
+
+        try:
+            return phone_normalise_for_form(self.cleaned_data["phone"])
+        except ValidationError:
+            raise ValidationError(PHONE_INVALID, code="invalid_phone") from None
+
+    def clean_tags(self) -> list[str]:
+        return _split_tags(self.cleaned_data["tags"])
+
+    def changes(self, customer: Customer) -> dict[str, Any]:
+        """The cleaned fields whose value differs from the record."""
+        wanted = {name: self.cleaned_data[name] for name in (*self.FIELDS, "tags")}
+        return {k: v for k, v in wanted.items() if getattr(customer, k) != v}
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=InteractionKind.choices, initial=InteractionKind.NOTE
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", "—"), *Channel.choices]
+    )
+    text = forms.CharField(
+        label=_("Text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )

@@ -1,0 +1,218 @@
+"""The customer 360 page is a list of panels. A panel is a template plus a context provider;
+later apps add theirs (value, risk, points, campaigns, tickets) with ``customer_panel_register``
+from their ``AppConfig.ready``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from patron.accounts.privacy import phone_for
+from patron.customers.models import Customer
+
+MAIN = "main"
+SIDE = "side"
+
+
+@dataclass(frozen=True)
+class PanelContext:
+    request: HttpRequest
+    customer: Customer
+    forms: dict[str, Any] = field(default_factory=dict)  # bound forms with errors, by panel key
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    title: Promise | str
+    template: str
+    provide: Callable[[PanelContext], dict[str, Any]]
+    permission: str | None = None  # panels the user may not see are left out
+    column: str = MAIN
+    order: int = 100
+
+
+_PANELS: dict[str, Panel] = {}
+
+
+def customer_panel_register(panel: Panel) -> None:
+    _PANELS[panel.key] = panel
+
+
+def customer_panels_for(context: PanelContext) -> list[dict[str, Any]]:
+    """The visible panels, in order, each with its rendered context."""
+    user = context.request.user
+    visible = [p for p in _PANELS.values() if p.permission is None or user.has_perm(p.permission)]
+    visible.sort(key=lambda p: (p.order, p.key))
+    return [{"panel": p, "column": p.column, "data": p.provide(context)} for p in visible]
+
+
+# --- Patron's own panels --------------------------------------------------------------------
+
+
+def _profile(context: PanelContext) -> dict[str, Any]:
+    customer = context.customer
+    user = context.request.user
+    return {
+        "phone": phone_for(user=user, phone=customer.phone),
+        "can_edit": user.has_perm("customers.change_customer"),
+    }
+
+
+def _consent(context: PanelContext) -> dict[str, Any]:
+    return {"consents": list(context.customer.consents.order_by("channel"))}
+
+
+def _attributes(context: PanelContext) -> dict[str, Any]:
+    attributes = context.customer.attributes or {}
+    return {"tags": context.customer.tags or [], "answers": sorted(attributes.items())}
+
+
+def _key_figures(context: PanelContext) -> dict[str, Any]:
+    from patron.customers.selectors import customer_key_figures
+
+    return {"figures": customer_key_figures(customer=context.customer)}
+
+
+ORDERS_PER_PAGE = 10
+
+
+def _orders(context: PanelContext) -> dict[str, Any]:
+    from patron.sales.models import Order
+
+    orders = (
+        Order.objects.filter(customer=context.customer)
+        .order_by("-ordered_on", "-ordered_at", "-pk")
+        .prefetch_related("lines__product")
+    )
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(context.request.GET.get("orders_page"))
+    return {"page": page}
+
+
+TIMELINE_PER_PAGE = 20
+
+
+def _timeline(context: PanelContext) -> dict[str, Any]:
+    from patron.customers.forms import InteractionForm
+
+    interactions = context.customer.interactions.select_related("created_by").order_by(
+        "-occurred_at", "-pk"
+    )
+    page = Paginator(interactions, TIMELINE_PER_PAGE).get_page(
+        context.request.GET.get("timeline_page")
+    )
+    can_add = context.request.user.has_perm("customers.add_interaction")
+    form = context.forms.get("timeline") or (InteractionForm() if can_add else None)
+    return {"page": page, "form": form, "can_add": can_add}
+
+
+AUDIT_MASKED_FIELDS = {"phone"}
+AUDIT_HIDDEN_FIELDS = {"id", "customer"}  # internal keys: the page already says whose record
+
+
+def _audit(context: PanelContext) -> dict[str, Any]:
+    from auditlog.models import LogEntry
+
+    from patron.accounts.privacy import FULL_PHONE_PERMISSION, phone_mask
+    from patron.accounts.selectors import audit_entries_for_customer
+
+    full_phone = context.request.user.has_perm(FULL_PHONE_PERMISSION)
+    entries = []
+    for entry in audit_entries_for_customer(customer=context.customer):
+        model = entry.content_type.model_class()
+        changes = []
+        for name, values in (entry.changes_dict or {}).items():
+            field = _field(model, name)
+            if field is None or name in AUDIT_HIDDEN_FIELDS:
+                continue
+            old, new = (_shown(field, v) for v in values[:2])
+            if entry.action == LogEntry.Action.CREATE and (not new or values[1] == "False"):
+                continue  # a new record: only the values it was given
+            if name in AUDIT_MASKED_FIELDS and not full_phone:
+                old, new = phone_mask(old), phone_mask(new)
+            changes.append({"field": str(field.verbose_name), "old": old, "new": new})
+        label = str(model._meta.verbose_name) if model else entry.content_type.model
+        entries.append({"entry": entry, "changes": changes, "model": label})
+    return {"entries": entries}
+
+
+def _field(model: Any, name: str) -> Any:
+    try:
+        return model._meta.get_field(name) if model else None
+    except Exception:  # a field removed since the change
+        return None
+
+
+def _shown(field: Any, value: Any) -> str:
+    """A logged value as people read it: choices by label, booleans as yes/no, nothing as ''."""
+    from django.utils.translation import gettext
+
+    if value in (None, "None", "", "[]", "{}"):
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.get_internal_type() == "BooleanField":
+        return gettext("Yes") if value == "True" else (gettext("No") if value == "False" else "")
+    return str(value)
+
+
+for _panel in (
+    Panel(
+        "profile",
+        _("Profile and contact"),
+        "web/panels/profile.html",
+        _profile,
+        column=SIDE,
+        order=10,
+    ),
+    Panel(
+        "consent",
+        _("Consent"),
+        "web/panels/consent.html",
+        _consent,
+        "customers.view_consent",
+        column=SIDE,
+        order=20,
+    ),
+    Panel(
+        "attributes",
+        _("Tags and questionnaire"),
+        "web/panels/attributes.html",
+        _attributes,
+        column=SIDE,
+        order=30,
+    ),
+    Panel(
+        "figures",
+        _("Key figures"),
+        "web/panels/figures.html",
+        _key_figures,
+        "sales.view_order",
+        order=10,
+    ),
+    Panel("orders", _("Orders"), "web/panels/orders.html", _orders, "sales.view_order", order=20),
+    Panel(
+        "timeline",
+        _("Timeline"),
+        "web/panels/timeline.html",
+        _timeline,
+        "customers.view_interaction",
+        order=30,
+    ),
+    Panel(
+        "audit",
+        _("Change history"),
+        "web/panels/audit.html",
+        _audit,
+        "auditlog.view_logentry",
+        order=90,
+    ),
+):
+    customer_panel_register(_panel)

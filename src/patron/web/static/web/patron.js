@@ -1,0 +1,16 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[data-autosubmit]")) {
+      target.form.submit();
+    }
+  });
+  // Disable a submit button once its form is sent, so a slow network does not post twice.
+  document.addEventListener("submit", function (event) {
+    var buttons = event.target.querySelectorAll("button[type=submit]");
+    for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
+  });
+})();

@@ -1,0 +1,74 @@
+"""Template helpers: money and numbers as users in China expect them, the navigation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥"}
+
+
+@register.filter
+def money(value: Any) -> str:
+    """¥1,234.50 (grouped by thousands in both languages, two decimals, minus before ¥)."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    symbol = CURRENCY_SYMBOLS.get(settings.PATRON_CURRENCY, settings.PATRON_CURRENCY + " ")
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{abs(amount):,.2f}"
+
+
+@register.filter
+def num(value: Any, places: int = 0) -> str:
+    """1,234 or 1,234.5: thousands grouped with commas."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):,.{int(places)}f}"
+
+
+NAVIGATION = (
+    ("dashboard", "web:home", _("Dashboard"), None),
+    ("customers", "web:customer_list", _("Customers"), "customers.view_customer"),
+    ("segments", "web:segments", _("Segments"), "accounts.view_segments"),
+    ("loyalty", "web:loyalty", _("Loyalty"), "accounts.view_loyalty"),
+    ("campaigns", "web:campaigns", _("Campaigns"), "accounts.view_campaigns"),
+    ("service", "web:service", _("Service"), "accounts.view_tickets"),
+    ("reports", "web:reports", _("Reports"), "accounts.view_reports"),
+    ("settings", "web:settings", _("Settings"), "accounts.manage_settings"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def navigation(context: template.Context) -> list[dict[str, Any]]:
+    """The sections the signed-in user may open, the current one marked."""
+    user = context["request"].user
+    current = context.get("section", "")
+    return [
+        {"url": reverse(name), "label": label, "active": key == current}
+        for key, name, label, permission in NAVIGATION
+        if permission is None or user.has_perm(permission)
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def user_role_names(context: template.Context) -> str:
+    from django.utils.translation import gettext
+
+    from patron.accounts.selectors import user_roles
+
+    labels = {
+        "admin": _("Administrator"),
+        "marketing": _("Marketing"),
+        "service": _("Customer service"),
+        "analyst": _("Analyst"),
+    }
+    roles = user_roles(user=context["request"].user)
+    return gettext(", ").join(str(labels.get(r, r)) for r in roles)

@@ -1,0 +1,1 @@
+"""Web pages, one module per area: dashboard, customers, sections not built yet."""

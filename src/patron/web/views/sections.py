@@ -1,0 +1,105 @@
+"""Sections whose pages arrive with later releases: each says what it will hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from patron.accounts.permissions import require_permission
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Promise
+    permission: str
+    summary: Promise
+    items: tuple[Promise, ...]
+
+
+SECTIONS = (
+    Section(
+        "segments",
+        _("Segments"),
+        "accounts.view_segments",
+        _("Groups of customers to look at and to act on."),
+        (
+            _("RFM scores and named segments"),
+            _("Value tiers: the customer pyramid"),
+            _("Segments built from filters, kept up to date"),
+            _("Diagnosis: what sets a weak segment apart"),
+        ),
+    ),
+    Section(
+        "loyalty",
+        _("Loyalty"),
+        "accounts.view_loyalty",
+        _("Membership and points for the customers worth keeping."),
+        (
+            _("Member enrolment and cards"),
+            _("Points ledger and balances"),
+            _("Tiers, benefits and rewards"),
+        ),
+    ),
+    Section(
+        "campaigns",
+        _("Campaigns"),
+        "accounts.view_campaigns",
+        _("Offers sent to a segment, measured against a control group."),
+        (
+            _("Audience, control group and frequency cap"),
+            _("SMS, WeChat and email, honouring consent"),
+            _("Response, conversion and ROI"),
+        ),
+    ),
+    Section(
+        "service",
+        _("Service"),
+        "accounts.view_tickets",
+        _("Pre-sale, in-sale and after-sale service."),
+        (
+            _("Tickets and complaints"),
+            _("Satisfaction surveys"),
+            _("At-risk customers to follow up"),
+        ),
+    ),
+    Section(
+        "reports",
+        _("Reports"),
+        "accounts.view_reports",
+        _("What the analysis runs found, over time."),
+        (
+            _("Revenue concentration (80/20) and the Lorenz curve"),
+            _("Lifetime value and churn risk"),
+            _("Migration between tiers"),
+        ),
+    ),
+    Section(
+        "settings",
+        _("Settings"),
+        "accounts.manage_settings",
+        _("Users, roles and how this installation works."),
+        (
+            _("Users and their roles"),
+            _("Business settings: currency, time zone"),
+            _("Import presets and API tokens"),
+        ),
+    ),
+)
+
+
+def _section_view(section: Section) -> Callable[[HttpRequest], HttpResponse]:
+    @require_permission(section.permission)
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, "web/section.html", {"page": section, "section": section.key})
+
+    view.__name__ = f"section_{section.key}"
+    return view
+
+
+SECTION_VIEWS = {section.key: _section_view(section) for section in SECTIONS}

@@ -1,0 +1,188 @@
+"""Every URL × every role, generated from the URL configuration.
+
+A URL without a declared rule, or without a line in EXPECTED below, fails; so does a view whose
+declared rule or real HTTP answer disagrees with what the issue says each role may do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from ninja.operation import PathView
+
+from patron.accounts.permissions import declared_rule
+from patron.accounts.roles import ROLE_NAMES
+from patron.core.services import token_create
+from patron.customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+ROLES = (ANONYMOUS, *ROLE_NAMES)
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = frozenset(ROLE_NAMES)
+ADMIN = frozenset({"admin"})
+
+# What the issue says each role may do, written independently of the code's rules.
+EXPECTED: dict[str, frozenset[str]] = {
+    "login": EVERYONE,
+    "logout": EVERYONE,
+    "password_reset": EVERYONE,
+    "password_reset_done": EVERYONE,
+    "password_reset_confirm": EVERYONE,
+    "password_reset_complete": EVERYONE,
+    "set_language": EVERYONE,
+    "web:healthz": EVERYONE,
+    "api:api-root": EVERYONE,
+    "api:openapi-json": EVERYONE,
+    "api:openapi-view": EVERYONE,
+    "admin:login": EVERYONE,
+    "admin:logout": EVERYONE,
+    "web:home": SIGNED_IN,
+    "web:customer_list": SIGNED_IN,
+    "web:customer_detail": SIGNED_IN,
+    "web:customer_export": frozenset({"admin", "marketing", "analyst"}),  # service: no exports
+    "web:customer_edit": frozenset({"admin", "marketing", "service"}),  # analyst: read-only
+    "web:interaction_add": frozenset({"admin", "marketing", "service"}),
+    "web:segments": frozenset({"admin", "marketing", "analyst"}),
+    "web:loyalty": frozenset({"admin", "marketing", "analyst"}),
+    "web:campaigns": frozenset({"admin", "marketing", "analyst"}),
+    "web:service": frozenset({"admin", "service", "analyst"}),
+    "web:reports": frozenset({"admin", "marketing", "analyst"}),
+    "web:settings": ADMIN,
+    "api:customer_list": SIGNED_IN,
+    "api:customer_get": SIGNED_IN,
+    "api:customer_create": frozenset({"admin", "marketing"}),
+    "api:customer_update": frozenset({"admin", "marketing", "service"}),
+    "api:order_create": ADMIN,
+    "api:order_batch": ADMIN,
+}
+ADMIN_SITE = ADMIN  # every other admin:* URL
+
+SAMPLE_KWARGS = {
+    "external_id": "C1",
+    "fmt": "csv",
+    "uidb64": "MQ",
+    "token": "set-password",
+    "object_id": "1",
+    "id": "1",
+    "app_label": "customers",
+}
+
+
+def _walk(patterns: list[Any], namespaces: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = (*namespaces, pattern.namespace) if pattern.namespace else namespaces
+            yield from _walk(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            name = (
+                ":".join((*namespaces, pattern.name))
+                if pattern.name
+                else ":".join((*namespaces, f"<unnamed {pattern.pattern}>"))
+            )
+            yield name, pattern
+
+
+URLS = dict(_walk(get_resolver().url_patterns))
+
+
+def _api_operation(name: str, pattern: URLPattern) -> Any | None:
+    """The django-ninja operation behind an API URL name (None for the schema and docs)."""
+    closure = getattr(pattern.callback, "__closure__", None) or ()
+    cells = [cell.cell_contents for cell in closure]
+    views = [c for c in cells if isinstance(c, PathView)]
+    if not views:
+        return None
+    short = name.split(":", 1)[1]
+    matches = [op for op in views[0].operations if op.view_func.__name__ == short]
+    assert matches, f"{name}: no API operation named {short}"
+    return matches[0]
+
+
+def _rule(name: str, pattern: URLPattern) -> Any:
+    if name.startswith("api:") and (operation := _api_operation(name, pattern)) is not None:
+        rules = [getattr(auth, "access_rule", None) for auth in operation.auth_callbacks]
+        return rules[0] if len(rules) == 1 else None
+    return declared_rule(callback=pattern.callback, url_name=name)
+
+
+def _expected(name: str) -> frozenset[str] | None:
+    if name in EXPECTED:
+        return EXPECTED[name]
+    if name.startswith("admin:") and "<unnamed" not in name:
+        return ADMIN_SITE
+    return None
+
+
+def test_every_url_declares_a_rule_and_has_an_expectation() -> None:
+    missing_rule = [n for n, p in URLS.items() if "<unnamed" not in n and _rule(n, p) is None]
+    missing_expectation = [n for n in URLS if "<unnamed" not in n and _expected(n) is None]
+    unnamed = [n for n in URLS if "<unnamed" in n and not n.startswith("admin:")]
+    assert not missing_rule, f"URLs without a permission rule: {missing_rule}"
+    assert not missing_expectation, f"URLs missing from the matrix: {missing_expectation}"
+    assert not unnamed, f"URLs without a name (the matrix cannot see them): {unnamed}"
+    assert not set(EXPECTED) - set(URLS), f"stale entries: {set(EXPECTED) - set(URLS)}"
+
+
+@pytest.fixture
+def people(make_user: Any) -> dict[str, Any]:
+    Customer.objects.create(external_id="C1", name="张三", phone="13812345678")
+    return {role: make_user(f"user-{role}", role) for role in ROLE_NAMES}
+
+
+def _url(name: str, pattern: URLPattern) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    samples = {**SAMPLE_KWARGS, "content_type_id": ContentType.objects.get_for_model(Customer).pk}
+    wanted = set(pattern.pattern.converters) | set(pattern.pattern.regex.groupindex)
+    return reverse(name, kwargs={k: samples[k] for k in wanted})
+
+
+def _to_login(response: Any) -> bool:
+    return response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in URLS if "<unnamed" not in n))
+def test_declared_rule_and_http_answer_match_the_matrix(name: str, people: dict[str, Any]) -> None:
+    pattern = URLS[name]
+    rule, allowed = _rule(name, pattern), _expected(name)
+    assert rule is not None and allowed is not None
+    url = _url(name, pattern)
+    operation = _api_operation(name, pattern) if name.startswith("api:") else None
+    wrong = []
+    for role in ROLES:
+        user = people.get(role)
+        client = Client()
+        headers: dict[str, str] = {}
+        if user is not None and operation is not None:
+            headers["Authorization"] = f"Bearer {token_create(username=user.username)[1]}"
+        elif user is not None:
+            client.force_login(user)
+        # the declared rule
+        from django.contrib.auth.models import AnonymousUser
+
+        if rule.allows(user or AnonymousUser()) != (role in allowed):
+            wrong.append(f"{role}: rule {rule} disagrees")
+        # the real answer
+        if operation is not None:
+            method = operation.methods[0].lower()
+            response = getattr(client, method)(
+                url, {}, content_type="application/json", headers=headers
+            )
+        else:
+            response = client.get(url)
+            if response.status_code == 405:
+                response = client.post(url, {})
+        refused = response.status_code in (401, 403) or _to_login(response)
+        if name.startswith("admin:") and name != "admin:login":
+            refused = _to_login(response)  # the admin site sends outsiders to its sign-in
+        if name in {"logout", "password_reset_complete"} or EXPECTED.get(name) is EVERYONE:
+            refused = response.status_code in (401, 403)
+        if refused == (role in allowed):
+            wrong.append(f"{role}: HTTP {response.status_code} {response.get('Location', '')}")
+    assert not wrong, f"{name} ({url}): " + "; ".join(wrong)

@@ -142,3 +142,81 @@ def test_formats_lists_every_preset_in_both_languages() -> None:
     listed = json.loads(result.stdout)
     assert {p["name"] for p in listed} == {p.name for p in load_presets()}
     assert all(p["label"]["en"] and p["label"]["zh-hans"] for p in listed)
+
+
+# Shopify: line rows repeat only the order name; the order's cells are on its first row.
+# Quoted values, an apostrophe wrapper on an id, offsets in dates, a partial refund.
+SHOPIFY = (
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
+    "Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,"
+    "Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,"
+    "Lineitem sku,Billing Name,Refunded Amount,Payment Method,Source,Id\n"
+    "#1001,ann@example.com,paid,2026-05-14 11:24:00 +0100,fulfilled,,yes,EUR,30.00,5.00,0,35.00,"
+    ",0,Standard,2026-05-14 11:23:45 +0100,2,Green tea,10.00,,'TEA-1,Ann,0.00,Card,web,1\n"
+    "#1001,,,,,,,,,,,,,,,,1,Cup,10.00,,CUP-1,,,,,\n"
+    "#1002,bo@example.com,partially_refunded,2026-05-15 09:00:00 +0100,fulfilled,,no,EUR,"
+    '"1,200.00",0,0,"1,200.00",,0,Standard,2026-05-15 09:00:00 +0100,1,Teapot,1200.00,,POT-1,'
+    "Bo,200.00,Card,web,2\n"
+    "#1003,cy@example.com,pending,,unfulfilled,,no,EUR,10.00,0,0,10.00,,0,Standard,"
+    "2026-05-16 10:00:00 +0100,1,Cup,10.00,,CUP-1,Cy,0.00,,web,3\n"
+)
+
+# JD: one row per SKU, the order total (应付金额) repeated on each; (删除) before a status.
+JD = (
+    "订单号,下单帐号,商品ID,商品名称,订购数量,支付方式,下单时间,京东价,订单金额,应付金额,订单状态,"
+    "订单类型,客户姓名,联系电话\n"
+    "8001,jd_user1,100,茶叶,2,在线支付,2024-06-01 10:00:00,50.00,130.00,130.00,完成,普通订单,"
+    "张三,1******6198\n"
+    "8001,jd_user1,200,茶杯,1,在线支付,2024-06-01 10:00:00,30.00,130.00,130.00,完成,普通订单,"
+    "张三,1******6198\n"
+    "8002,jd_user2,100,茶叶,1,在线支付,2024-06-02 10:00:00,50.00,50.00,50.00,(删除)完成,"
+    "普通订单,李四,1******0001\n"
+    "8003,jd_user2,200,茶杯,1,在线支付,2024-06-03 10:00:00,30.00,30.00,30.00,已取消,普通订单,"
+    "李四,1******0001\n"
+)
+
+
+def test_shopify_line_rows_fill_down_and_the_total_is_taken_once(tmp_path: Path) -> None:
+    path = tmp_path / "orders_export.csv"
+    path.write_text(SHOPIFY, encoding="utf-8")
+
+    code, report = invoke("import", "transactions", str(path))
+
+    assert code == 0, report
+    assert report["preset"] == "shopify_orders" and report["reading"] == "order lines"
+    first = Order.objects.get(source="shopify", external_id="#1001")
+    assert first.amount == Decimal("35.00")  # Total once, not once per line
+    assert sorted(first.lines.values_list("product__sku", "amount")) == [
+        ("CUP-1", Decimal("10.00")),
+        ("TEA-1", Decimal("20.00")),
+    ]
+    assert first.customer.external_id == "ann@example.com"
+    assert Order.objects.get(source="shopify", external_id="#1003").status == "unpaid"
+    assert _revenue_by_customer() == {
+        "ann@example.com": Decimal("35.00"),
+        "bo@example.com": Decimal("1000.00"),  # 1,200.00 less the 200.00 refunded
+    }
+    code, again = invoke("import", "transactions", str(path))
+    assert again["inserted"] == 0 and again["rejected"] == 0
+
+
+def test_jd_repeated_order_totals_and_deleted_statuses(tmp_path: Path) -> None:
+    path = tmp_path / "jd.csv"
+    path.write_bytes(JD.encode("gbk"))
+
+    code, report = invoke("import", "transactions", str(path))
+
+    assert code == 0, report
+    assert report["preset"] == "jd_orders"
+    order = Order.objects.get(source="jd", external_id="8001")
+    assert order.amount == Decimal("130.00") and order.lines.count() == 2
+    assert sorted(order.lines.values_list("amount", flat=True)) == [
+        Decimal("30.00"),
+        Decimal("100.00"),
+    ]
+    deleted = Order.objects.get(source="jd", external_id="8002")
+    assert (deleted.status, deleted.raw_status) == ("completed", "(删除)完成")
+    assert _revenue_by_customer() == {
+        "jd_user1": Decimal("130.00"),
+        "jd_user2": Decimal("50.00"),  # the cancelled order does not count
+    }

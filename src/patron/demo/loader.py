@@ -22,7 +22,7 @@ from patron.sales.models import Order, Product
 DEMO_FLAG = "demo"
 DEMO_SOURCE = "demo"
 DEMO_USER = "demo"
-DEMO_PASSWORD = "demo"  # noqa: S105 - created only in a database flagged as the demo
+DEMO_PASSWORD = "demo"  # created only in a database flagged as the demo
 BATCH = 20_000
 
 Step = Callable[[str], None]
@@ -165,6 +165,7 @@ def _write_orders(orders: pa.Table, lines: pa.Table, products: pa.Table) -> None
             "cost_cents": cents(cost),
             "status": chunk["status"].combine_chunks(),
             "raw_status": pa.array([""] * n, pa.string()),
+            "line_amount_cents": pa.nulls(n, pa.int64()),
             "original_key": chunk["original_external_id"].combine_chunks(),
             "sku": chunk["sku"].combine_chunks(),
             "product_name": pa.nulls(n, pa.string()),

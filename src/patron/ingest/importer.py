@@ -33,6 +33,7 @@ from patron.ingest.formats import (
 )
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
 from patron.ingest.pipeline import (
+    FillDown,
     Prepare,
     ReadSummary,
     TrailerCut,
@@ -228,6 +229,7 @@ def _run(
             summary=summary,
             status_of=status_of,
             trailers=TrailerCut(trailer_pattern(preset.trailers if preset else ())),
+            fill_down=_fill_down(mapping, preset),
         )
     else:
         assert records is not None
@@ -273,6 +275,27 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+_ORDER_LEVEL_FIELDS = (
+    "customer_id",
+    "ordered_at",
+    "amount",
+    "cost",
+    "store",
+    "channel",
+    "status",
+    "refund",
+    "paid_at",
+    "original_order_id",
+)
+
+
+def _fill_down(mapping: ColumnMapping, preset: Preset | None) -> FillDown | None:
+    if preset is None or not preset.fill_down or not mapping.has("order_id"):
+        return None
+    columns = [mapping.columns[f] for f in _ORDER_LEVEL_FIELDS if mapping.has(f)]
+    return FillDown(mapping.columns["order_id"], columns)
 
 
 def _preparer(kind: EntityKind, mapping: ColumnMapping, preset: Preset | None) -> Prepare:
@@ -328,7 +351,10 @@ class _TransactionSink:
         self.options = options
         self.item_lines = mapping.is_item_lines
         self.reading = "order lines" if self.item_lines else "orders"
-        self.stage = TransactionStage(stage_columns(mapping, preset=preset))
+        self.stage = TransactionStage(
+            stage_columns(mapping, preset=preset),
+            order_total_repeated=bool(preset and preset.order_total_repeated),
+        )
         self.stage.create()
 
     def write(self, table: pa.Table) -> None:
@@ -368,6 +394,8 @@ def stage_columns(mapping: ColumnMapping, *, preset: Preset | None = None) -> tu
         columns.append("row_key")
     if mapping.is_item_lines:
         columns.append("sku")
+        if mapping.has("unit_price") and mapping.has("quantity"):
+            columns.append("line_amount_cents")
     columns += [c for f, c in _OPTIONAL_STAGE_COLUMNS.items() if mapping.has(f)]
     if mapping.has("status"):
         columns.append("raw_status")
@@ -453,6 +481,7 @@ def stage_table(
         "quantity": pc.cast(quantity, pa.float64())
         if quantity is not None
         else pa.nulls(n, pa.float64()),
+        "line_amount_cents": _line_cents(columns.get("unit_price"), quantity, n),
     }
     table = pa.table({name: data[name] for name in STAGE_COLUMN_NAMES})
     if refund is None or order_key is nulls:
@@ -474,6 +503,17 @@ def stage_table(
     for name, values in replace_columns.items():
         returns = returns.set_column(returns.schema.get_field_index(name), name, values)
     return pa.concat_tables([table, returns])
+
+
+def _line_cents(unit_price: pa.Array | None, quantity: pa.Array | None, n: int) -> pa.Array:
+    """A line's amount from its unit price and quantity, when the file gives both."""
+    if unit_price is None or quantity is None:
+        return pa.nulls(n, pa.int64())
+    price = cents(unit_price)
+    return pc.cast(
+        pc.round(pc.multiply(pc.cast(price, pa.float64()), pc.cast(quantity, pa.float64()))),
+        pa.int64(),
+    )
 
 
 def _preset_statuses(

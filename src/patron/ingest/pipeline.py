@@ -101,6 +101,39 @@ class TrailerCut:
         return _take(batch, keep), int(n - hits[0])
 
 
+class FillDown:
+    """Item rows that leave the order's own cells blank after its first row (Shopify): each
+    blank order-level cell takes the value above it within the same order, across batches."""
+
+    def __init__(self, order_column: str, columns: list[str]) -> None:
+        self.order_column = order_column
+        self.columns = [c for c in columns if c != order_column]
+        self.last: dict[str, Any] | None = None
+
+    def __call__(self, batch: RawBatch) -> RawBatch:
+        n = len(batch.lines)
+        if not n or self.order_column not in batch.columns:
+            return batch
+        orders = batch.columns[self.order_column].to_pylist()
+        filled = dict(batch.columns)
+        for column in self.columns:
+            if column not in batch.columns:
+                continue
+            values = batch.columns[column].to_pylist()
+            previous_order = self.last["__order__"] if self.last else None
+            previous = self.last.get(column) if self.last else None
+            for i in range(n):  # runs of one order are short; a plain pass is cheapest
+                if values[i] is None and orders[i] is not None and orders[i] == previous_order:
+                    values[i] = previous
+                previous_order, previous = orders[i], values[i]
+            filled[column] = pa.array(values, pa.string())
+        self.last = {
+            "__order__": orders[-1],
+            **{c: filled[c][-1].as_py() for c in self.columns if c in filled},
+        }
+        return RawBatch(lines=batch.lines, columns=filled)
+
+
 def _take(batch: RawBatch, keep: np.ndarray) -> RawBatch:
     mask = pa.array(keep)
     return RawBatch(
@@ -118,11 +151,14 @@ def process(
     prepare: Prepare,
     status_of: StatusOf = generic_status,
     trailers: TrailerCut | None = None,
+    fill_down: FillDown | None = None,
 ) -> Iterator[BatchResult]:
     for batch in batches:
         skipped = 0
         if trailers is not None:
             batch, skipped = trailers(batch)
+        if fill_down is not None:
+            batch = fill_down(batch)
         validated = validate_batch(
             batch, mapping, tz=tz, date_format=date_format, status_of=status_of
         )
@@ -148,6 +184,7 @@ def _child(
     prepare: Prepare,
     status_of: StatusOf,
     trailers: TrailerCut | None,
+    fill_down: FillDown | None,
 ) -> None:
     try:
         for result in process(
@@ -158,6 +195,7 @@ def _child(
             prepare=prepare,
             status_of=status_of,
             trailers=trailers,
+            fill_down=fill_down,
         ):
             connection.send(("batch", result))
         summary = ReadSummary(list(reader.problems), len(reader.skipped), date_format.fmt)
@@ -180,6 +218,7 @@ def read_in_background(
     summary: ReadSummary,
     status_of: StatusOf = generic_status,
     trailers: TrailerCut | None = None,
+    fill_down: FillDown | None = None,
 ) -> Iterator[BatchResult]:
     """Yield batch results; fill ``summary`` at the end. Falls back to reading in process."""
     size = reader.info.path.stat().st_size if reader.info.path.exists() else 0
@@ -196,6 +235,7 @@ def read_in_background(
             prepare=prepare,
             status_of=status_of,
             trailers=trailers,
+            fill_down=fill_down,
         )
         summary.problems = list(reader.problems)
         summary.skipped = len(reader.skipped)
@@ -205,7 +245,7 @@ def read_in_background(
     receive, send = context.Pipe(duplex=False)
     child = context.Process(
         target=_child,
-        args=(send, reader, mapping, tz, date_format, prepare, status_of, trailers),
+        args=(send, reader, mapping, tz, date_format, prepare, status_of, trailers, fill_down),
         name="patron-import-reader",
         daemon=True,
     )

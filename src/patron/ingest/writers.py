@@ -45,6 +45,7 @@ _STAGE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("product_name", "TEXT", "text", ""),
     ("category", "TEXT", "text", ""),
     ("quantity", "REAL", "numeric(12,3)", ""),
+    ("line_amount_cents", "INTEGER", "bigint", ""),
 )
 STAGE_COLUMN_NAMES = tuple(c[0] for c in _STAGE_COLUMNS)
 
@@ -70,7 +71,9 @@ class MergeCounts:
 class TransactionStage:
     """A temporary table of validated transaction rows, filled batch by batch."""
 
-    def __init__(self, columns: tuple[str, ...] = STAGE_COLUMN_NAMES) -> None:
+    def __init__(
+        self, columns: tuple[str, ...] = STAGE_COLUMN_NAMES, *, order_total_repeated: bool = False
+    ) -> None:
         """``columns``: the stage columns the file fills; the others take their default.
 
         Binding fewer values per row is most of what staging costs on SQLite.
@@ -79,6 +82,8 @@ class TransactionStage:
         self.postgres = _is_postgres()
         self.columns = tuple(c for c in STAGE_COLUMN_NAMES if c in columns)
         self.has_row_keys = "row_key" in self.columns
+        # The order's total stands on each of its item rows (JD, Shopify): take it once.
+        self.order_total_repeated = order_total_repeated
         self._known_customers: set[str] = set()
 
     def create(self) -> None:
@@ -259,16 +264,24 @@ class TransactionStage:
         )
         if pg:
             # The order's attributes come from its first line (DISTINCT ON), its money from all.
+            money = (
+                "amount_cents, cost_cents"
+                if self.order_total_repeated
+                else "SUM(amount_cents) OVER (PARTITION BY ext) AS amount_cents, "
+                "SUM(cost_cents) OVER (PARTITION BY ext) AS cost_cents"
+            )
             grouped = f"""
-                SELECT DISTINCT ON (ext) ext, line AS first_line, {attributes},
-                    SUM(amount_cents) OVER (PARTITION BY ext) AS amount_cents,
-                    SUM(cost_cents) OVER (PARTITION BY ext) AS cost_cents
+                SELECT DISTINCT ON (ext) ext, line AS first_line, {attributes}, {money}
                 FROM keyed ORDER BY ext, line"""
         else:
             # SQLite takes bare columns from the row that gives MIN(line): the first line.
+            money = (
+                "amount_cents, cost_cents"
+                if self.order_total_repeated
+                else "SUM(amount_cents) AS amount_cents, SUM(cost_cents) AS cost_cents"
+            )
             grouped = f"""
-                SELECT ext, MIN(line) AS first_line, {attributes},
-                    SUM(amount_cents) AS amount_cents, SUM(cost_cents) AS cost_cents
+                SELECT ext, MIN(line) AS first_line, {attributes}, {money}
                 FROM keyed GROUP BY ext"""
         if first_import:  # nothing to compare with: every order is new
             existing, state, params = "", "'new'", []
@@ -328,7 +341,8 @@ class TransactionStage:
         cursor.execute(
             f"""INSERT INTO {line} (order_id, line_no, product_id, quantity, amount)
                 SELECT o.id, ROW_NUMBER() OVER (PARTITION BY k.order_key ORDER BY k.line),
-                    p.id, COALESCE(k.quantity, 1), {self._money("k.amount_cents")}
+                    p.id, COALESCE(k.quantity, 1),
+                    {self._money("COALESCE(k.line_amount_cents, k.amount_cents)")}
                 FROM {STAGE} k
                 JOIN {STAGE_ORDERS} s ON s.ext = k.order_key AND s.state IN ('new', 'changed')
                 JOIN {order} o ON o.source = %s AND o.external_id = k.order_key

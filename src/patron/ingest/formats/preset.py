@@ -44,6 +44,10 @@ class Preset:
     unpaid_when_blank: str | None = None  # a field whose blank cell means "not paid"
     # Raw statuses of rows that only carry a refund of an order listed elsewhere (WeChat Pay).
     refund_row_statuses: tuple[str, ...] = ()
+    # Item rows leave the order's cells blank after the first row (Shopify): fill them down.
+    fill_down: bool = False
+    # Prefixes a status may carry that do not change it (JD's "(删除)" = deleted by buyer).
+    status_prefixes: tuple[str, ...] = ()
     trailers: tuple[str, ...] = ()
     download: dict[str, str] = field(default_factory=dict)
 
@@ -76,6 +80,8 @@ class Preset:
     def status_of(self, raw: str | None) -> str:
         if raw is None:
             return self.status_default
+        for prefix in self.status_prefixes:
+            raw = raw.removeprefix(prefix)
         key = normalise_header(raw)
         for name, value in self.statuses.items():
             if normalise_header(name) == key:
@@ -129,6 +135,8 @@ def _preset_from_toml(name: str, data: dict[str, object]) -> Preset:
         unpaid_when_blank=(str(data["unpaid_when_blank"]) if "unpaid_when_blank" in data else None),
         trailers=strings(data.get("trailers", []), "trailers"),
         refund_row_statuses=strings(data.get("refund_row_statuses", []), "refund_row_statuses"),
+        fill_down=bool(data.get("fill_down", False)),
+        status_prefixes=strings(data.get("status_prefixes", []), "status_prefixes"),
         download={str(k): str(v) for k, v in download.items()},
     )
 

@@ -34,6 +34,12 @@ _DELIMITER_ALIASES = {
 _DIALECT: dict[str, Any] = {"quotechar": '"', "doublequote": True, "skipinitialspace": True}
 
 
+def _dialect(delimiter: str) -> dict[str, Any]:
+    """Python's csv misreads quoted cells when skipinitialspace meets a whitespace delimiter
+    (``""<TAB>"x"`` keeps its quotes): skip initial spaces only after other delimiters."""
+    return {**_DIALECT, "skipinitialspace": not delimiter.isspace()}
+
+
 def detect_encoding(path: Path) -> str:
     """BOM -> ``utf-8-sig`` / ``utf-16`` / ``utf-32``; valid UTF-8 in the first MiB ->
     ``utf-8``; anything else -> ``gb18030`` (a superset of GBK)."""
@@ -62,7 +68,7 @@ def _records(
     if delimiter is None:
         rows = [(n, line.split()) for n, line in enumerate(lines, start=1)]
         return rows if complete else rows[:-1]
-    reader = csv.reader(iter(lines), delimiter=delimiter, **_DIALECT)
+    reader = csv.reader(iter(lines), delimiter=delimiter, **_dialect(delimiter))
     out: list[tuple[int, list[str]]] = []
     try:
         prev = 0
@@ -93,7 +99,9 @@ def _sniff_delimiter(lines: list[str], known: Collection[str], *, complete: bool
     to comma, tab, semicolon, pipe, whitespace in that order)."""
     folded = {normalise_header(name) for name in known} - {""}
     best: tuple[tuple[int, int, int], str | None] = ((0, 0, 0), ",")
-    for candidate in (*_DELIMITERS, None):
+    # Whitespace splitting knows no quotes: a sample with quoted cells has a real delimiter.
+    quoted = any('"' in line for line in lines)
+    for candidate in (*_DELIMITERS, *(() if quoted else (None,))):
         score = _sniff_score(_records(lines, candidate, complete=complete), folded)
         if score > best[0]:
             best = (score, candidate)
@@ -144,7 +152,7 @@ class _TextReader(TableReader):
 
     def _csv_batches(self, f: IO[str]) -> Iterator[RawBatch]:
         assert self.info.delimiter is not None
-        reader = csv.reader(f, delimiter=self.info.delimiter, **_DIALECT)
+        reader = csv.reader(f, delimiter=self.info.delimiter, **_dialect(self.info.delimiter))
         width = len(self.info.column_names)
         fit = self._fit
         size = self.batch_rows

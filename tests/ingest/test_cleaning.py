@@ -468,3 +468,8 @@ def test_parsers_keep_length_and_never_flag_null(parser: object, cells: list[str
     assert not parsed.invalid[nulls].any()
     # an invalid cell has no value
     assert all(parsed.values[i].as_py() is None for i in np.nonzero(parsed.invalid)[0])
+
+
+def test_explicit_plus_signs_parse() -> None:
+    # a regression found by hypothesis: Arrow's integer cast refuses a leading '+'
+    assert cleaning.parse_integer(pa.array(["+0", "+12", "-3"])).values.to_pylist() == [0, 12, -3]

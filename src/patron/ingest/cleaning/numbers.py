@@ -54,6 +54,8 @@ def parse_integer(values: ArrayLike) -> Parsed:
     text = _nfkc(clean_text(values))
     parts = pc.extract_regex(text, pattern=_INTEGER)
     digits = pc.replace_substring(pc.struct_field(parts, "int"), pattern=",", replacement="")
-    canonical = pc.binary_join_element_wise(pc.struct_field(parts, "sign"), digits, "")
+    # Arrow's integer cast refuses a leading '+': keep only a minus sign.
+    sign = pc.if_else(pc.equal(pc.struct_field(parts, "sign"), "-"), "-", "")
+    canonical = pc.binary_join_element_wise(sign, digits, "")
     result = pc.cast(canonical, pa.int64())
     return Parsed(result, _mask(pc.and_(pc.is_valid(text), pc.is_null(result))))

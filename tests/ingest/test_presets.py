@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -220,3 +221,28 @@ def test_jd_repeated_order_totals_and_deleted_statuses(tmp_path: Path) -> None:
         "jd_user1": Decimal("130.00"),
         "jd_user2": Decimal("50.00"),  # the cancelled order does not count
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_value_analytics_on_a_taobao_export_count_only_paid_unrefunded_spend(
+    tmp_path: Path,
+) -> None:
+    from patron.analytics.report import analyze_transactions
+    from patron.insights.selectors import store_transactions
+
+    # given a Taobao export with partial and full refunds, an unpaid and a cancelled order
+    path = tmp_path / "ExportOrderList.csv"
+    path.write_bytes(TAOBAO.encode("gbk"))
+    code, _ = invoke("import", "transactions", str(path))
+    assert code == 0
+
+    # when the value analysis runs on the store
+    analysis = analyze_transactions(store_transactions(), as_of=date(2024, 4, 1))
+
+    # then monetary is what each customer paid and kept, and frequency counts paid orders
+    customers = analysis.customers.set_index("customer_id")
+    assert customers.loc["tb_alice", "monetary"] == pytest.approx(248.90)
+    assert customers.loc["tb_alice", "frequency"] == 2
+    assert "tb_bob" not in customers.index  # refunded in full: no purchase left
+    assert customers.loc["tb_carol", "monetary"] == pytest.approx(60.00)  # the unpaid order is out
+    assert customers.loc["tb_carol", "frequency"] == 1

@@ -46,13 +46,22 @@ def store_transactions(backend: Any = None) -> ir.Table:
 
     One row per order: ``customer_id`` (the customer's external id), ``order_date`` (the
     business date ``ordered_on``), ``order_id`` (the order's primary key, unique across
-    sources), ``amount``, ``cost`` and ``is_return`` (status "returned"). Only revenue
-    statuses count: unpaid, cancelled and unknown orders are left out.
+    sources), ``amount``, ``cost`` and ``is_return`` (status "returned"). Only paid money
+    that stayed counts: unpaid, cancelled and unknown orders are left out, and so are
+    refunded orders together with their refunds; a partial refund is a return.
     """
     con = backend if backend is not None else store_backend()
     order = con.table("sales_order")
     customer = con.table("customers_customer")
-    live = order.filter(order.status.isin([str(s) for s in REVENUE_STATUSES]))
+    # A refunded order and the return that refunds it are no purchase at all: both leave,
+    # so neither frequency nor monetary counts money that went back.
+    refunded = order.filter(order.status == "refunded").id
+    live = order.filter(
+        order.status.isin([str(s) for s in REVENUE_STATUSES if s != "refunded"]),
+        ~(order.status == "returned")
+        | order.original_order_id.isnull()
+        | ~order.original_order_id.isin(refunded),
+    )
     joined = live.join(customer, live.customer_id == customer.id)
     amount, cost = live.amount, live.cost
     if connection.vendor == "sqlite":  # no decimal type: REAL keeps cents exact enough

@@ -99,7 +99,14 @@ def lorenz_curve(
     >>> y.tolist()
     [0.0, 0.0, 0.0, 0.25, 1.0]
     """
-    cents = np.sort(np.maximum(_cents(values), 0))
+    return _lorenz_sorted(np.sort(_cents(values)), points=points)
+
+
+def _lorenz_sorted(
+    ascending: NDArray[np.int64], *, points: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`lorenz_curve` of cents already sorted ascending."""
+    cents = np.maximum(ascending, 0)  # clipping keeps the order
     n = cents.shape[0]
     x = np.arange(n + 1, dtype=np.float64) / max(n, 1)
     cumulative = np.concatenate(([0], np.cumsum(cents)))
@@ -123,7 +130,12 @@ def gini(values: ArrayLike) -> float:
     >>> gini([0, 0, 0, 4])
     0.75
     """
-    cents = np.sort(np.maximum(_cents(values), 0))
+    return _gini_sorted(np.sort(_cents(values)))
+
+
+def _gini_sorted(ascending: NDArray[np.int64]) -> float:
+    """:func:`gini` of cents already sorted ascending."""
+    cents = np.maximum(ascending, 0)
     n = cents.shape[0]
     total = int(cents.sum())
     if n == 0 or total == 0:
@@ -165,13 +177,17 @@ def customers_for_share(values: ArrayLike, target: float = 0.8) -> float:
     >>> customers_for_share([50, 30, 10, 5, 5], 0.8)
     0.4
     """
-    cents = np.sort(_cents(values))[::-1]
-    n = int(cents.shape[0])
-    total = int(cents.sum())
+    descending = np.sort(_cents(values))[::-1]
+    return _share_for_target(np.cumsum(descending), target)
+
+
+def _share_for_target(cumulative: NDArray[np.int64], target: float) -> float:
+    """:func:`customers_for_share` from the running sums of cents sorted descending."""
+    n = int(cumulative.shape[0])
+    total = int(cumulative[-1]) if n else 0
     if n == 0 or total <= 0:
         return math.nan
     goal = _fraction(target)
-    cumulative = np.cumsum(cents)
     if total * goal.denominator < 2**62:
         # exactly: cumulative >= goal * total  <=>  cumulative * den >= num * total
         reached = cumulative * goal.denominator >= goal.numerator * total
@@ -263,31 +279,37 @@ def concentration_report(
     frame = collect(customers, columns)
     if use_profit and profit is not None and frame[profit].isna().any():
         use_profit = False
+    # Each measure is sorted once; top sums are read off the running sums.
     rev = _cents(pd.to_numeric(frame[revenue]).to_numpy(dtype=np.float64))
-    rev_sorted = np.sort(rev)[::-1]
+    rev_ascending = np.sort(rev)
+    rev_running = np.cumsum(rev_ascending[::-1])
     n = rev.shape[0]
     counts = _top_counts(n, top)
     rev_total = int(rev.sum())
+
+    def top_sum(running: NDArray[np.int64], k: int) -> int:
+        return int(running[k - 1]) if k > 0 else 0
+
     rows: dict[str, list[float]] = {
         "top_share": [float(s) for s in top],
         "customers": [float(k) for k in counts],
-        "revenue": [int(rev_sorted[:k].sum()) / 100 for k in counts],
+        "revenue": [top_sum(rev_running, k) / 100 for k in counts],
         "revenue_share": [
-            int(rev_sorted[:k].sum()) / rev_total if rev_total > 0 else math.nan for k in counts
+            top_sum(rev_running, k) / rev_total if rev_total > 0 else math.nan for k in counts
         ],
     }
     if use_profit and profit is not None:
         prof = _cents(pd.to_numeric(frame[profit]).to_numpy(dtype=np.float64))
-        prof_sorted = np.sort(prof)[::-1]
+        prof_ascending = np.sort(prof)
+        prof_running = np.cumsum(prof_ascending[::-1])
         prof_total = int(prof.sum())
-        rows["profit"] = [int(prof_sorted[:k].sum()) / 100 for k in counts]
+        rows["profit"] = [top_sum(prof_running, k) / 100 for k in counts]
         rows["profit_share"] = [
-            int(prof_sorted[:k].sum()) / prof_total if prof_total > 0 else math.nan for k in counts
+            top_sum(prof_running, k) / prof_total if prof_total > 0 else math.nan for k in counts
         ]
-        profit_values = prof / 100
         total_profit = prof_total / 100
-        gini_profit = gini(profit_values)
-        for_profit = customers_for_share(profit_values, target)
+        gini_profit = _gini_sorted(prof_ascending)
+        for_profit = _share_for_target(prof_running, target)
         losers = int((prof < 0).sum())
     else:
         rows["profit"] = [math.nan] * len(counts)
@@ -296,16 +318,15 @@ def concentration_report(
         losers = 0
     table = pd.DataFrame(rows)
     table["customers"] = table["customers"].astype(np.int64)
-    revenue_values = rev / 100
     return Concentration(
         customers=n,
         total_revenue=rev_total / 100,
         total_profit=total_profit,
-        gini_revenue=gini(revenue_values),
+        gini_revenue=_gini_sorted(rev_ascending),
         gini_profit=gini_profit,
         top=table,
         target=target,
-        customers_for_target_revenue=customers_for_share(revenue_values, target),
+        customers_for_target_revenue=_share_for_target(rev_running, target),
         customers_for_target_profit=for_profit,
         loss_making_customers=losers,
     )

@@ -183,7 +183,9 @@ def customer_profit(
         if extra["customer_id"].duplicated().any():
             raise ValueError("contacts must have one row per customer_id")
         frame = frame.merge(extra, on="customer_id", how="left")
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if not pd.Index(frame["customer_id"]).is_monotonic_increasing:  # the summary usually is
+        frame = frame.sort_values("customer_id", kind="stable")
+    frame = frame.reset_index(drop=True)
 
     def money(column: str) -> NDArray[np.float64]:
         values: NDArray[np.float64] = pd.to_numeric(frame[column]).to_numpy(
@@ -257,6 +259,13 @@ def _levels(column: str) -> tuple[str, ...]:
     raise ValueError(f"unknown level column {column!r}; pass levels=")
 
 
+def _unique(ids: np.ndarray) -> bool:
+    index = pd.Index(ids)
+    if index.is_monotonic_increasing:  # sorted: neighbours tell
+        return bool(len(ids) < 2 or (ids[1:] != ids[:-1]).all())
+    return bool(index.is_unique)
+
+
 def profit_by_tier(
     profit: pd.DataFrame,
     tiers: pd.DataFrame,
@@ -287,30 +296,48 @@ def profit_by_tier(
         skip unknown margins (NaN); ``margin_unknown`` counts them.
     """
     order = levels if levels is not None else _levels(column)
-    merged = profit.merge(tiers[["customer_id", column]], on="customer_id", how="inner")
-    cents = {
-        name: np.rint(merged[name].to_numpy(dtype=np.float64) * 100)
-        for name in ("revenue", "margin", "cost_to_serve", "profit")
-    }
-    codes = merged[column].to_numpy()
-    total_profit = float(np.nansum(cents["profit"]))
+    ids = profit["customer_id"].to_numpy()
+    other = tiers["customer_id"].to_numpy()
+    aligned = len(ids) == len(other) and (ids is other or np.array_equal(ids, other))
+    if aligned and _unique(ids):
+        merged = profit.assign(**{column: tiers[column].to_numpy()})  # aligned: no join
+    else:
+        merged = profit.merge(tiers[["customer_id", column]], on="customer_id", how="inner")
+    # Level index per customer (len(order) for a code outside ``order``), then sums by
+    # bincount: cents are whole numbers in float64, so the sums are exact in any order.
+    k = len(order)
+    level = pd.Index(list(order)).get_indexer(merged[column].to_numpy())
+    level = np.where(level < 0, k, level)
+    sums: dict[str, np.ndarray] = {}
+    unknown: dict[str, np.ndarray] = {}
+    for name in ("revenue", "margin", "cost_to_serve", "profit"):
+        cents = np.rint(merged[name].to_numpy(dtype=np.float64) * 100)
+        missing = np.isnan(cents)
+        sums[name] = np.bincount(level, weights=np.where(missing, 0.0, cents), minlength=k + 1)
+        unknown[name] = np.bincount(level, weights=missing, minlength=k + 1)
+    counts = np.bincount(level, minlength=k + 1)
+    losers = np.bincount(
+        level, weights=merged["unprofitable"].to_numpy(dtype=bool), minlength=k + 1
+    )
+    total_profit = float(sums["profit"].sum())
     rows = []
-    for level in order:
-        mask = codes == level
-        count = int(mask.sum())
-        sums = {name: float(np.nansum(values[mask])) for name, values in cents.items()}
+    for i, name in enumerate(order):
+        count = int(counts[i])
+        level_sums = {key: float(values[i]) for key, values in sums.items()}
         rows.append(
             {
-                "level": level,
+                "level": name,
                 "customers": count,
-                "revenue": sums["revenue"] / 100,
-                "margin": sums["margin"] / 100,
-                "cost_to_serve": sums["cost_to_serve"] / 100,
-                "profit": sums["profit"] / 100,
-                "profit_per_customer": round(sums["profit"] / count / 100, 2) if count else np.nan,
-                "profit_share": sums["profit"] / total_profit if total_profit > 0 else np.nan,
-                "unprofitable": int(merged["unprofitable"].to_numpy()[mask].sum()),
-                "margin_unknown": int(np.isnan(cents["margin"][mask]).sum()),
+                "revenue": level_sums["revenue"] / 100,
+                "margin": level_sums["margin"] / 100,
+                "cost_to_serve": level_sums["cost_to_serve"] / 100,
+                "profit": level_sums["profit"] / 100,
+                "profit_per_customer": round(level_sums["profit"] / count / 100, 2)
+                if count
+                else np.nan,
+                "profit_share": level_sums["profit"] / total_profit if total_profit > 0 else np.nan,
+                "unprofitable": int(losers[i]),
+                "margin_unknown": int(unknown["margin"][i]),
             }
         )
     return pd.DataFrame(rows)

@@ -36,7 +36,7 @@ from patron.analytics.profitability import ProfitSettings, customer_profit, prof
 from patron.analytics.rfm import RFMThresholds, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
 from patron.analytics.summary import customer_summary, prepare_transactions
-from patron.analytics.tiers import TIER_CODES, TIERS, TierCuts, value_tiers
+from patron.analytics.tiers import TIER_CODES, TIERS, TierCuts, tier_groups, value_tiers
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -65,6 +65,19 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 )
 
 NO_TRANSACTIONS = "no transactions on or before {as_of}"
+# What scoring and profit read of the summary: purchase_days and returns (distinct counts)
+# are left out.
+_SUMMARY_NEEDED = (
+    "customer_id",
+    "first_purchase",
+    "orders",
+    "revenue",
+    "cost",
+    "margin",
+    "uncosted_revenue",
+    "recency_days",
+    "tenure_days",
+)
 Step = Callable[[str], None]
 
 
@@ -191,15 +204,18 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _counts(codes: np.ndarray, levels: tuple[str, ...]) -> dict[str, int]:
-    found = pd.Series(codes).value_counts()
-    return {level: int(found.get(level, 0)) for level in levels}
+    index = pd.Index(list(levels)).get_indexer(codes)
+    found = np.bincount(index[index >= 0], minlength=len(levels))
+    return {level: int(found[i]) for i, level in enumerate(levels)}
 
 
 def _customer_frame(
     summary: pd.DataFrame, settings: AnalysisSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Per-customer scores, segments, tiers and profit; also the profit frame and basis."""
-    summary = summary.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if not pd.Index(summary["customer_id"]).is_monotonic_increasing:  # engine collation
+        summary = summary.sort_values("customer_id", kind="stable")
+    summary = summary.reset_index(drop=True)
     scores = assign_segments(
         rfm_scores(summary, method=settings.rfm_method, thresholds=settings.rfm_thresholds)
     )
@@ -211,10 +227,13 @@ def _customer_frame(
     ):  # pragma: no cover - the library sorts both by customer_id
         raise RuntimeError("scores and profit are not aligned by customer_id")
     basis = "profit" if not profit["profit"].isna().any() else "revenue"
-    tiers = value_tiers(profit, by=basis, cuts=settings.tier_cuts())
-    position = pd.Index(ids).get_indexer(tiers["customer_id"].to_numpy())
+    # value_tiers without building its frame: the rank order maps each tier to its customer.
+    values = np.round(pd.to_numeric(profit[basis]).to_numpy(dtype=np.float64, na_value=np.nan), 2)
+    if np.isnan(values).any():  # pragma: no cover - the basis is chosen without NaN
+        value_tiers(profit, by=basis, cuts=settings.tier_cuts())  # raises the usual error
+    order, groups = tier_groups(values, ids, settings.tier_cuts())
     tier = np.empty(len(ids), dtype=object)
-    tier[position] = tiers["tier"].to_numpy()
+    tier[order] = np.array(TIER_CODES, dtype=object)[groups]
     recency = pd.array(scores["recency_days"].to_numpy(), dtype="Int64")
     cost = pd.to_numeric(summary["cost"]).to_numpy(dtype=np.float64, na_value=np.nan)
     customers = pd.DataFrame(
@@ -247,15 +266,16 @@ def _figures(
     lorenz_x, lorenz_y = lorenz_curve(customers["revenue"].to_numpy(dtype=np.float64), points=100)
     tiers = customers["value_tier"].to_numpy()
     segments = customers["segment"].to_numpy()
-    by_tier = profit_by_tier(
-        profit, customers[["customer_id", "value_tier"]].rename(columns={"value_tier": "tier"})
+    # The same customer_id array on both sides: profit_by_tier needs no join.
+    ids = profit["customer_id"].to_numpy()
+    by_tier = profit_by_tier(profit, pd.DataFrame({"customer_id": ids, "tier": tiers}))
+    by_segment = profit_by_tier(
+        profit, pd.DataFrame({"customer_id": ids, "segment": segments}), column="segment"
     )
-    by_segment = profit_by_tier(profit, customers[["customer_id", "segment"]], column="segment")
-    heat = (
-        pd.crosstab(customers["r_score"], customers["f_score"])
-        .reindex(index=range(1, 6), columns=range(1, 6), fill_value=0)
-        .to_numpy()
-    )
+    r = customers["r_score"].to_numpy(dtype=np.int64)
+    f = customers["f_score"].to_numpy(dtype=np.int64)
+    inside = (r >= 1) & (r <= 5) & (f >= 1) & (f <= 5)
+    heat = np.bincount(((r - 1) * 5 + (f - 1))[inside], minlength=25).reshape(5, 5)
     statement = report.statement()
     return {
         "as_of": as_of.isoformat(),
@@ -337,7 +357,9 @@ def analyze_transactions(
     say("Summarising customers")
     # Ordered in the engine: the library sorts by customer_id again, and sorting sorted
     # strings is nearly free (the result does not depend on the engine's collation).
-    summary_expr = customer_summary(transactions, as_of=as_of).order_by("customer_id")
+    summary_expr = customer_summary(transactions, as_of=as_of, columns=_SUMMARY_NEEDED).order_by(
+        "customer_id"
+    )
     # Through Arrow: several times faster than Ibis's own conversion to pandas for a million
     # rows; dates come back as datetime64, integer columns with gaps as float64 with NaN.
     summary = summary_expr.to_pyarrow().to_pandas(date_as_object=False)

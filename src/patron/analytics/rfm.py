@@ -37,7 +37,7 @@ import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -52,6 +52,9 @@ __all__ = [
     "RFM_COLUMNS",
     "RFMThresholds",
     "add_months",
+    "id_array",
+    "id_order",
+    "order_by_value",
     "quintile_scores",
     "rfm_b2b",
     "rfm_scores",
@@ -146,15 +149,69 @@ def quintile_scores(
     [4, 1, 3, 2, 5]
     """
     x = np.asarray(values, dtype=np.float64)
-    ids = np.asarray(customer_id).astype(str)
+    ids = id_array(customer_id)
     if x.ndim != 1 or ids.shape != x.shape:
         raise ValueError(BAD_LENGTHS)
+    return _quintiles(x, id_order(ids), higher_is_better=higher_is_better, bins=bins)
+
+
+def id_array(customer_id: ArrayLike) -> NDArray[Any]:
+    """Customer ids as an array of ``str``: an object array of strings is kept as it is
+    (converting a million ids to fixed-width unicode costs more than ranking them)."""
+    ids = np.asarray(customer_id)
+    if ids.dtype.kind == "O" and pd.api.types.infer_dtype(ids, skipna=False) == "string":
+        return ids
+    return ids.astype(str)
+
+
+def id_order(ids: NDArray[Any]) -> NDArray[np.int64]:
+    """Indices that sort ``ids`` ascending in code-point order, equal ids in input order.
+
+    Free when the ids are already sorted (the summary comes ordered by ``customer_id``):
+    rankings then break ties by position, which is the same as by id.
+    """
+    n = len(ids)
+    if n < 2 or pd.Index(ids).is_monotonic_increasing:
+        return np.arange(n, dtype=np.int64)
+    order: NDArray[np.int64] = np.argsort(ids, kind="stable").astype(np.int64)
+    return order
+
+
+def order_by_value(key: NDArray[np.float64], by_id: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Indices sorting ``key`` ascending, ties by id ascending (``by_id``: :func:`id_order`).
+
+    The same order as ``np.lexsort((ids, key))``: a stable sort by value of the rows taken
+    in id order.
+    """
+    keyed = key[by_id]
+    if keyed.size:
+        low, high = keyed.min(), keyed.max()
+        finite = keyed[np.isfinite(keyed)]
+        if (
+            finite.size
+            and np.isfinite(high)
+            and finite.max() - finite.min() < 65_000
+            and np.array_equal(finite, np.floor(finite))
+        ):
+            # Whole numbers in a small range (days, order counts): a stable radix sort on
+            # uint16 of the same order; -inf (a missing recency) sorts first.
+            base = finite.min() - (1 if low == -np.inf else 0)
+            small = np.where(np.isfinite(keyed), keyed - base, 0).astype(np.uint16)
+            order16: NDArray[np.int64] = by_id[np.argsort(small, kind="stable")]
+            return order16
+    order: NDArray[np.int64] = by_id[np.argsort(keyed, kind="stable")]
+    return order
+
+
+def _quintiles(
+    x: NDArray[np.float64], by_id: NDArray[np.int64], *, higher_is_better: bool, bins: int = 5
+) -> NDArray[np.int8]:
     n = int(x.shape[0])
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     key = x if higher_is_better else -x
     key = np.where(np.isnan(key), -np.inf, key)
-    order = np.lexsort((ids, key))  # last key is primary
+    order = order_by_value(key, by_id)
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n, dtype=np.int64)
     return (1 + (position * bins) // n).astype(np.int8)
@@ -185,13 +242,20 @@ def threshold_scores(
     return np.where(np.isnan(x), 1, scores).astype(np.int8)
 
 
-def _cells(r: NDArray[np.int8], f: NDArray[np.int8], m: NDArray[np.int8]) -> NDArray[np.str_]:
-    codes = r.astype(np.int64) * 100 + f.astype(np.int64) * 10 + m.astype(np.int64)
-    return codes.astype(str)
+_CELLS = np.array(
+    [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)], dtype=object
+)
+
+
+def _cells(r: NDArray[np.int8], f: NDArray[np.int8], m: NDArray[np.int8]) -> NDArray[np.object_]:
+    """The three digits of each cell (``"545"``), looked up among the 125 cells."""
+    index = (r.astype(np.int64) - 1) * 25 + (f.astype(np.int64) - 1) * 5 + (m.astype(np.int64) - 1)
+    cells: NDArray[np.object_] = _CELLS[index]
+    return cells
 
 
 def _score_frame(
-    customer_id: NDArray[np.str_],
+    customer_id: NDArray[Any],
     recency: NDArray[np.float64],
     frequency: NDArray[np.float64],
     monetary: NDArray[np.float64],
@@ -200,9 +264,10 @@ def _score_frame(
     thresholds: RFMThresholds | None,
 ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int8]]:
     if method == "quintile":
-        r = quintile_scores(recency, customer_id, higher_is_better=False)
-        f = quintile_scores(frequency, customer_id)
-        m = quintile_scores(monetary, customer_id)
+        by_id = id_order(customer_id)  # once for the three rankings
+        r = _quintiles(recency, by_id, higher_is_better=False)
+        f = _quintiles(frequency, by_id, higher_is_better=True)
+        m = _quintiles(monetary, by_id, higher_is_better=True)
     elif method == "thresholds":
         if thresholds is None:
             raise ValueError(NEED_THRESHOLDS)
@@ -258,7 +323,7 @@ def rfm_scores(
     ['555', '333', '111', '444', '222']
     """
     frame = collect(customers, ["customer_id", recency, frequency, monetary])
-    ids = frame["customer_id"].to_numpy().astype(str)
+    ids = id_array(frame["customer_id"].to_numpy())
     rec = pd.to_numeric(frame[recency]).to_numpy(dtype=np.float64, na_value=np.nan)
     freq = pd.to_numeric(frame[frequency]).to_numpy(dtype=np.float64, na_value=np.nan)
     mon = np.round(pd.to_numeric(frame[monetary]).to_numpy(dtype=np.float64, na_value=np.nan), 2)
@@ -269,18 +334,26 @@ def rfm_scores(
     r, f, m = _score_frame(ids, rec, freq, mon, method=method, thresholds=thresholds)
     out = pd.DataFrame(
         {
-            "customer_id": ids.astype(object),
+            "customer_id": ids.astype(object, copy=False),
             "recency_days": rec,
             "frequency": frame[frequency].to_numpy(),
             "monetary": mon,
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm_cell": _cells(r, f, m).astype(object),
+            "rfm_cell": _cells(r, f, m),
             "rfm_total": (r.astype(np.int64) + f + m).astype(np.int8),
         }
     )
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return _sorted_by_id(out, ids)
+
+
+def _sorted_by_id(frame: pd.DataFrame, ids: NDArray[Any]) -> pd.DataFrame:
+    """``frame`` sorted by ``customer_id`` (stable), without a sort when it already is."""
+    by_id = id_order(ids)
+    if np.array_equal(by_id, np.arange(len(by_id))):
+        return frame.reset_index(drop=True)
+    return frame.take(by_id).reset_index(drop=True)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -164,7 +164,11 @@ def _money(cents: ir.NumericValue) -> ir.FloatingValue:
 
 
 def customer_summary(
-    transactions: ir.Table, *, as_of: dt.date, since: dt.date | None = None
+    transactions: ir.Table,
+    *,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ir.Table:
     """Summarise the transactions of each customer as of a date, in the engine.
 
@@ -178,6 +182,12 @@ def customer_summary(
     since : datetime.date, optional
         Ignore rows before this date (a period analysis). By default the whole
         history up to ``as_of`` is read.
+    columns : sequence of str, optional
+        Compute only these columns of :data:`SUMMARY_COLUMNS` (``customer_id``
+        always comes first; the order of :data:`SUMMARY_COLUMNS` is kept). The
+        distinct counts (``purchase_days``, and ``orders`` and ``returns`` with
+        order ids) are the costly part of the aggregation: leave out what you do
+        not need. Default: all.
 
     Returns
     -------
@@ -214,7 +224,16 @@ def customer_summary(
     Raises
     ------
     ValueError
-        When the table breaks the input contract or ``since > as_of``.
+        When the table breaks the input contract or ``since > as_of``, or a
+        requested column is not a summary column.
+
+    Notes
+    -----
+    Without an ``order_id`` column every row is an order, so orders and returns
+    are row counts. ``purchase_days`` without order ids comes from one
+    pre-aggregation per (customer, date) that also carries every other measure;
+    with order ids the order counts need the rows, and the distinct counts are
+    left to the engine.
 
     Examples
     --------
@@ -228,35 +247,98 @@ def customer_summary(
     >>> s[["customer_id", "orders", "returns", "revenue"]].to_dict("records")[0]
     {'customer_id': 'a', 'orders': 1, 'returns': 1, 'revenue': 7.5}
     """
+    wanted = set(SUMMARY_COLUMNS if columns is None else columns)
+    unknown = wanted - set(SUMMARY_COLUMNS)
+    if unknown:
+        raise ValueError(
+            f"unknown summary column(s) {', '.join(sorted(unknown))}; have {SUMMARY_COLUMNS}"
+        )
+    has_order_id = "order_id" in transactions.schema()
     t = prepare_transactions(transactions, as_of=as_of, since=since)
-    purchase = ~t.is_return
-    returned = t.is_return
-    no_id = t.order_id.isnull()
-    agg = t.group_by("customer_id").aggregate(
-        first_purchase=t.order_date.min(where=purchase),
-        last_purchase=t.order_date.max(where=purchase),
-        orders=t.order_id.nunique(where=purchase) + t.order_date.count(where=purchase & no_id),
-        purchase_days=t.order_date.nunique(where=purchase),
-        returns=t.order_id.nunique(where=returned) + t.order_date.count(where=returned & no_id),
-        revenue_cents=t.amount_cents.sum(),
-        cost_cents=t.cost_cents.sum(),
-        margin_cents=(t.amount_cents - t.cost_cents).sum(),
-        uncosted_cents=t.amount_cents.sum(where=t.cost_cents.isnull()),
+    measures: dict[str, Any]
+    if not has_order_id and "purchase_days" in wanted:
+        # One row per (customer, date) first: every measure is additive over it, so the
+        # distinct dates need no second pass over the rows.
+        purchase = ~t.is_return
+        day = t.group_by(["customer_id", "order_date"]).aggregate(
+            purchase_rows=t.order_date.count(where=purchase),
+            return_rows=t.order_date.count(where=t.is_return),
+            revenue_cents=t.amount_cents.sum(),
+            cost_cents=t.cost_cents.sum(),
+            margin_cents=(t.amount_cents - t.cost_cents).sum(),
+            uncosted_cents=t.amount_cents.sum(where=t.cost_cents.isnull()),
+        )
+        bought = day.purchase_rows > 0
+        measures = {
+            "first_purchase": day.order_date.min(where=bought),
+            "last_purchase": day.order_date.max(where=bought),
+            "orders": day.purchase_rows.sum(),
+            "purchase_days": day.order_date.count(where=bought),
+            "returns": day.return_rows.sum(),
+            "revenue_cents": day.revenue_cents.sum(),
+            "cost_cents": day.cost_cents.sum(),
+            "margin_cents": day.margin_cents.sum(),
+            "uncosted_cents": day.uncosted_cents.sum(),
+        }
+        grouped = day
+    else:
+        purchase = ~t.is_return
+        returned = t.is_return
+        if has_order_id:
+            no_id = t.order_id.isnull()
+            orders = t.order_id.nunique(where=purchase) + t.order_date.count(where=purchase & no_id)
+            returns = t.order_id.nunique(where=returned) + t.order_date.count(
+                where=returned & no_id
+            )
+        else:  # every row is an order
+            orders = t.order_date.count(where=purchase)
+            returns = t.order_date.count(where=returned)
+        measures = {
+            "first_purchase": t.order_date.min(where=purchase),
+            "last_purchase": t.order_date.max(where=purchase),
+            "orders": orders,
+            "purchase_days": t.order_date.nunique(where=purchase),
+            "returns": returns,
+            "revenue_cents": t.amount_cents.sum(),
+            "cost_cents": t.cost_cents.sum(),
+            "margin_cents": (t.amount_cents - t.cost_cents).sum(),
+            "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
+        }
+        grouped = t
+    needs = {
+        "first_purchase": ("first_purchase",),
+        "last_purchase": ("last_purchase",),
+        "orders": ("orders",),
+        "purchase_days": ("purchase_days",),
+        "returns": ("returns",),
+        "revenue": ("revenue_cents",),
+        "cost": ("cost_cents",),
+        "margin": ("margin_cents",),
+        "uncosted_revenue": ("uncosted_cents",),
+        "recency_days": ("last_purchase",),
+        "tenure_days": ("first_purchase",),
+    }
+    used = {m for column in wanted if column in needs for m in needs[column]}
+    agg = grouped.group_by("customer_id").aggregate(
+        **{name: value for name, value in measures.items() if name in used}
     )
     as_of_date = ibis.literal(as_of, type="date")
+    out: dict[str, Any] = {
+        "customer_id": lambda: agg.customer_id,
+        "first_purchase": lambda: agg.first_purchase,
+        "last_purchase": lambda: agg.last_purchase,
+        "orders": lambda: agg.orders.cast("int64"),
+        "purchase_days": lambda: agg.purchase_days.cast("int64"),
+        "returns": lambda: agg.returns.cast("int64"),
+        "revenue": lambda: _money(agg.revenue_cents),
+        "cost": lambda: _money(agg.cost_cents),
+        "margin": lambda: _money(agg.margin_cents),
+        "uncosted_revenue": lambda: _money(agg.uncosted_cents.fill_null(0)),
+        "recency_days": lambda: as_of_date.delta(agg.last_purchase, unit="day").cast("int64"),
+        "tenure_days": lambda: as_of_date.delta(agg.first_purchase, unit="day").cast("int64"),
+    }
     return agg.select(
-        customer_id=agg.customer_id,
-        first_purchase=agg.first_purchase,
-        last_purchase=agg.last_purchase,
-        orders=agg.orders.cast("int64"),
-        purchase_days=agg.purchase_days.cast("int64"),
-        returns=agg.returns.cast("int64"),
-        revenue=_money(agg.revenue_cents),
-        cost=_money(agg.cost_cents),
-        margin=_money(agg.margin_cents),
-        uncosted_revenue=_money(agg.uncosted_cents.fill_null(0)),
-        recency_days=as_of_date.delta(agg.last_purchase, unit="day").cast("int64"),
-        tenure_days=as_of_date.delta(agg.first_purchase, unit="day").cast("int64"),
+        **{name: out[name]() for name in SUMMARY_COLUMNS if name == "customer_id" or name in wanted}
     )
 
 

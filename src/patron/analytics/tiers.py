@@ -39,12 +39,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from patron.analytics.rfm import id_array, id_order, order_by_value
 from patron.analytics.summary import collect
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "profit_groups",
     "rank_order",
     "tier",
+    "tier_groups",
     "tier_summary",
     "value_basis",
     "value_tiers",
@@ -226,11 +229,10 @@ def rank_order(values: ArrayLike, customer_id: ArrayLike) -> NDArray[np.int64]:
     [1, 2, 0]
     """
     x = np.asarray(values, dtype=np.float64)
-    ids = np.asarray(customer_id).astype(str)
+    ids = id_array(customer_id)
     if x.shape != ids.shape or x.ndim != 1:
         raise ValueError("values and customer_id must be 1-d and of the same length")
-    order: NDArray[np.int64] = np.lexsort((ids, -x)).astype(np.int64)
-    return order
+    return order_by_value(-x, id_order(ids))
 
 
 def _cut_positions(n: int, cumulative: Sequence[Fraction]) -> NDArray[np.int64]:
@@ -295,24 +297,32 @@ def value_tiers(
     column = by if by is not None else value_basis(customers)
     frame = collect(customers, ["customer_id", column])
     values = _values(frame, column)
-    ids = frame["customer_id"].to_numpy().astype(str)
-    order = rank_order(values, ids)
-    sorted_values = values[order]
-    if cuts.shares is not None:
-        groups = _cut_positions(len(order), _cumulative(cuts.shares, 5))
-    elif cuts.thresholds is not None:
-        groups = _cut_values(sorted_values, cuts.thresholds)
-    else:  # pragma: no cover - TierCuts forbids it
-        raise ValueError("give exactly one of shares or thresholds")
+    ids = id_array(frame["customer_id"].to_numpy())
+    order, groups = tier_groups(values, ids, cuts)
     codes = np.array(TIER_CODES, dtype=object)
     return pd.DataFrame(
         {
-            "customer_id": ids[order].astype(object),
-            "value": sorted_values,
+            "customer_id": ids[order].astype(object, copy=False),
+            "value": values[order],
             "rank": np.arange(1, len(order) + 1, dtype=np.int64),
             "tier": codes[groups],
         }
     )
+
+
+def tier_groups(
+    values: NDArray[np.float64], ids: NDArray[Any], cuts: TierCuts = DEFAULT_TIER_CUTS
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The rank order (best first, :func:`rank_order`) of cent-rounded ``values`` and the tier
+    index (0 = very high) at each rank: what :func:`value_tiers` builds its frame from."""
+    order = rank_order(values, ids)
+    if cuts.shares is not None:
+        groups = _cut_positions(len(order), _cumulative(cuts.shares, 5))
+    elif cuts.thresholds is not None:
+        groups = _cut_values(values[order], cuts.thresholds)
+    else:  # pragma: no cover - TierCuts forbids it
+        raise ValueError("give exactly one of shares or thresholds")
+    return order, groups
 
 
 def profit_groups(
@@ -346,7 +356,7 @@ def profit_groups(
     column = by if by is not None else value_basis(customers)
     frame = collect(customers, ["customer_id", column])
     values = _values(frame, column)
-    ids = frame["customer_id"].to_numpy().astype(str)
+    ids = id_array(frame["customer_id"].to_numpy())
     order = rank_order(values, ids)
     sorted_values = values[order]
     positive = int((sorted_values > 0).sum())
@@ -361,7 +371,7 @@ def profit_groups(
     codes = np.array(PROFIT_GROUP_CODES, dtype=object)
     return pd.DataFrame(
         {
-            "customer_id": ids[order].astype(object),
+            "customer_id": ids[order].astype(object, copy=False),
             "value": sorted_values,
             "rank": np.arange(1, len(order) + 1, dtype=np.int64),
             "group": codes[groups],

@@ -1,0 +1,229 @@
+"""The set-based Parquet path of ``patron analyze --source`` reads exactly what the importer's
+text path reads: the same good rows, the same rejected rows by line, column, value and message,
+the same counts. Each case runs both paths on one file and compares them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from patron.insights import sources
+from patron.insights.sources import AnalysisSourceError, read_transactions_file
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[Any, Any]:
+    """(set-based result, text-path result): a FileTransactions or the AnalysisSourceError."""
+
+    def run() -> Any:
+        try:
+            return read_transactions_file(path, workers=1, **options)
+        except AnalysisSourceError as error:
+            return error
+
+    calls: list[bool] = []
+    plan = sources._parquet_plan
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = plan(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    with monkeypatch.context() as m:
+        m.setattr(sources, "_parquet_plan", spy)
+        fast = run()
+    assert calls == [True], "the set-based path was not taken"
+    with monkeypatch.context() as m:
+        m.setattr(sources, "_parquet_plan", lambda *a, **k: None)
+        text = run()
+    return fast, text
+
+
+def _rows(result: Any) -> list[tuple[Any, ...]]:
+    table = result.table
+    has_order = result.has_order_id
+    rows = []
+    for row in table.to_pylist():
+        rows.append(
+            (
+                row["customer_id"],
+                row["order_date"],
+                row["order_id"] if has_order else None,
+                row["amount_cents"],
+                row["cost_cents"],
+                row["is_return"],
+            )
+        )
+    return sorted(rows, key=repr)
+
+
+def _same(fast: Any, text: Any) -> None:
+    assert type(fast) is type(text)
+    if isinstance(text, AnalysisSourceError):
+        assert str(fast) == str(text)
+        assert fast.extra == text.extra
+        return
+    for name in ("read", "rejected", "cancelled", "date_format", "reading", "columns"):
+        assert getattr(fast, name) == getattr(text, name), name
+    assert [e.as_dict() for e in fast.errors] == [e.as_dict() for e in text.errors]
+    assert fast.rows == text.rows == text.table.num_rows
+    assert _rows(fast) == _rows(text)
+
+
+def _write(path: Path, columns: dict[str, pa.Array], row_group_size: int | None = None) -> Path:
+    pq.write_table(pa.table(columns), path, row_group_size=row_group_size)
+    return path
+
+
+ODD_IDS = [
+    "C1", " C2 ", "'C3", '="C4"', "`C5", "null", "N/A", "-", "", "   ", None, "1.23E+15",
+    "4e5", "C6\n", "客户7", "_8_", "9", "a b", "#N/A", "无退款申请", "C\u30009", "\u00a0C10",
+]  # fmt: skip
+ODD_AMOUNTS = [
+    12.5, 0.125, 1.005, 2.675, -3.335, 0.0, -0.0, 1e-7, 0.004, 0.01, 999_999_999.99,
+    1_234_567_890.25, 1.5e10 + 0.25, 2e11, float("nan"), float("inf"), None, 100.0, 17.999999,
+]  # fmt: skip
+
+
+def test_odd_cells_match_the_text_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given every odd id beside every odd amount, some statuses and costs, and blank rows
+    ids, amounts = [], []
+    for i in ODD_IDS:
+        for a in ODD_AMOUNTS:
+            ids.append(i)
+            amounts.append(a)
+    n = len(ids)
+    rng = np.random.default_rng(3)
+    statuses = rng.choice(
+        np.array(["completed", "退货", " returned ", "cancelled", "作废", "bogus", None], object), n
+    )
+    costs = [None if k % 3 else round(k * 0.37, 3) for k in range(n)]
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 400, n)]
+    blank = rng.random(n) < 0.03
+    path = _write(
+        tmp_path / "odd.parquet",
+        {
+            "customer_id": pa.array(
+                [None if b else v for v, b in zip(ids, blank, strict=True)], pa.string()
+            ),
+            "order_date": pa.array(
+                [None if b else d for d, b in zip(days, blank, strict=True)], pa.date32()
+            ),
+            "amount": pa.array(
+                [None if b else v for v, b in zip(amounts, blank, strict=True)], pa.float64()
+            ),
+            "cost": pa.array(
+                [None if b else v for v, b in zip(costs, blank, strict=True)], pa.float64()
+            ),
+            "status": pa.array(
+                [None if b else v for v, b in zip(statuses, blank, strict=True)], pa.string()
+            ),
+            "store": pa.array([None if b else "S1" for b in blank], pa.string()),
+        },
+        row_group_size=97,
+    )
+    # when / then: all-or-nothing, and --skip-bad, in small batches
+    for skip_bad in (False, True):
+        fast, text = _both(path, monkeypatch, skip_bad=skip_bad, batch_rows=150)
+        _same(fast, text)
+    assert fast.rejected > 0 and fast.cancelled > 0 and fast.rows > 0
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Europe/London"])
+def test_timestamps_and_transition_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tz: str
+) -> None:
+    # given wall times every 37 minutes across two years of DST transitions, integer ids
+    start = np.datetime64("2023-01-01T00:00:00")
+    times = start + np.arange(0, 2 * 365 * 24 * 60, 37).astype("timedelta64[m]")
+    n = len(times)
+    path = _write(
+        tmp_path / "times.parquet",
+        {
+            "member no": pa.array(np.arange(n) % 5000, pa.int64()),
+            "order id": pa.array([f"O{k}" if k % 11 else None for k in range(n)], pa.string()),
+            "order time": pa.array(times.astype("datetime64[us]")),
+            "total": pa.array([Decimal(k % 9999) / 100 for k in range(n)], pa.decimal128(9, 2)),
+        },
+    )
+    # when
+    fast, text = _both(path, monkeypatch, tz=tz, batch_rows=10_000)
+    # then
+    _same(fast, text)
+    assert fast.date_format == "%Y-%m-%d %H:%M:%S"
+
+
+def test_random_files_match_the_text_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    alphabet = [*(string.ascii_letters + string.digits + " '=\"`-_.,+eE\t"), "客", "\u3000"]
+    for case in range(4):
+        n = 3000
+        ids = [
+            "".join(rng.choice(alphabet, int(rng.integers(0, 6))))
+            if rng.random() < 0.3
+            else f"C{k}"
+            for k in range(n)
+        ]
+        scale = 10.0 ** rng.integers(-3, 11, n)
+        amounts = np.round(rng.normal(0, 1, n) * scale, int(rng.integers(0, 4)))
+        text_amounts = case % 2 == 1
+        days = np.datetime64("2020-01-01") + rng.integers(-3000, 3000, n).astype("timedelta64[D]")
+        path = _write(
+            tmp_path / f"random{case}.parquet",
+            {
+                "customer": pa.array(ids, pa.string()),
+                "date": pa.array(days, pa.date32()),
+                "amount": pa.array([f"{a:.2f}" if a < 1e6 else repr(a) for a in amounts])
+                if text_amounts
+                else pa.array(amounts),
+            },
+            row_group_size=int(rng.integers(100, 2000)),
+        )
+        fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=int(rng.integers(200, 900)))
+        _same(fast, text)
+
+
+def test_clean_file_is_read_in_duckdb_only(tmp_path: Path) -> None:
+    # given a clean file (the benchmark's shape)
+    n = 5000
+    path = _write(
+        tmp_path / "clean.parquet",
+        {
+            "customer_id": pa.array([f"C{k % 700:05d}" for k in range(n)]),
+            "order_date": pa.array(
+                np.datetime64("2022-01-01") + (np.arange(n) % 900).astype("timedelta64[D]"),
+                pa.date32(),
+            ),
+            "amount": pa.array(np.round(np.linspace(0.01, 900, n), 2)),
+        },
+    )
+    # when
+    result = read_transactions_file(path)
+    # then: nothing left the engine, and the table has no order id (every row is an order)
+    assert result.table_ is None and result.duckdb is not None
+    assert result.read == result.rows == n and not result.errors
+    assert "order_id" not in result.ibis_table().columns
+    assert result.table.num_rows == n
+
+
+def test_other_typed_fields_take_the_text_path(tmp_path: Path) -> None:
+    # given a field the set-based path does not read (a quantity): the text path reads it
+    path = _write(
+        tmp_path / "lines.parquet",
+        {
+            "customer_id": pa.array(["a", "b"]),
+            "order_id": pa.array(["1", "2"]),
+            "order_date": pa.array([dt.date(2024, 1, 1)] * 2, pa.date32()),
+            "amount": pa.array([1.5, 2.5]),
+            "quantity": pa.array([1, 2]),
+        },
+    )
+    result = read_transactions_file(path)
+    assert result.duckdb is None and result.rows == 2

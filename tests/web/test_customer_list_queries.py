@@ -29,7 +29,7 @@ LIST_QUERIES = 7
 # Session, user, permissions (2); the customer; key figures (one aggregate); consents;
 # orders: count, page, lines, products; timeline: count, page (authors joined); audit:
 # consent ids, entries (actors and content types joined; content types cached); the roles.
-DETAIL_QUERIES = 16
+DETAIL_QUERIES = 17  # the value panel looks up the latest two analysis runs
 
 
 def _customers(count: int, prefix: str) -> list[Customer]:

@@ -47,12 +47,22 @@ def demo(
     setup_django(serving=True)
     with patron_errors():
         from patron.core.setup import database_init
-        from patron.demo.loader import DEMO_PASSWORD, DEMO_USER, demo_load, demo_state
+        from patron.demo.loader import (
+            DEMO_PASSWORD,
+            DEMO_USER,
+            demo_load,
+            demo_runs_create,
+            demo_state,
+        )
+        from patron.insights.models import AnalysisRun
 
         database_init()
         state = demo_state()
         if state and state.get("customers") == customers and state.get("seed") == seed:
             console.print("Demo data already built; reusing it.")
+            if not AnalysisRun.objects.exists():  # built before runs were part of the demo
+                with console.status("Analysing the demo business") as status:
+                    demo_runs_create(step=status.update)
         else:
             started = time.perf_counter()
             with console.status("Building the demo business") as status:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 
 from patron.core.errors import PatronError
 from patron.core.models import SystemSetting
@@ -24,6 +25,7 @@ DEMO_SOURCE = "demo"
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # created only in a database flagged as the demo
 BATCH = 20_000
+RUN_GAP_DAYS = 90  # the earlier demo run is this many days before the last order day
 
 Step = Callable[[str], None]
 
@@ -37,18 +39,53 @@ def _naive_utc(values: list[datetime | None]) -> list[datetime | None]:
     return [v if v is None or v.tzinfo else v.replace(tzinfo=UTC) for v in values]
 
 
-@transaction.atomic
-def demo_load(*, customers: int, seed: int, step: Step | None = None) -> dict[str, object]:
+def demo_load(
+    *, customers: int, seed: int, step: Step | None = None, runs: bool = True
+) -> dict[str, object]:
     """Generate the demo business and write it; refuses a database with non-demo data.
+
+    With ``runs`` (the default) two analysis runs are stored once the data is committed, as
+    of 90 days before the last order day and as of the day after it, so the dashboard opens
+    with tier migration to show. The analysis reads the store on a connection of its own, so
+    inside a transaction the caller holds (a test's) the data is not visible to it: the runs
+    are then left out and ``state["runs"]`` is empty.
 
     Raises
     ------
     PatronError
         The database holds customers and is not a demo database.
     """
-    from patron.demo.generator import generate
+    say = step or (lambda message: None)
+    state = _load_business(customers=customers, seed=seed, say=say)
+    if runs and not connection.in_atomic_block:
+        state["runs"] = demo_runs_create(step=say)
+        SystemSetting.objects.update_or_create(key=DEMO_FLAG, defaults={"value": state})
+    return state
+
+
+def demo_runs_create(*, step: Step | None = None) -> list[int]:
+    """Store two analysis runs of the demo data: 90 days before its last day, and after it.
+
+    Returns the ids of the runs, oldest first (the later one is the dashboard's latest).
+    """
+    from patron.insights.services import analysis_run_create
 
     say = step or (lambda message: None)
+    last = Order.objects.aggregate(last=Max("ordered_on"))["last"]
+    if last is None:
+        return []
+    ids = []
+    for as_of in (last - timedelta(days=RUN_GAP_DAYS), last + timedelta(days=1)):
+        say(f"Analysing customer value as of {as_of.isoformat()}")
+        run, _ = analysis_run_create(as_of=as_of)
+        ids.append(run.pk)
+    return ids
+
+
+@transaction.atomic
+def _load_business(*, customers: int, seed: int, say: Step) -> dict[str, object]:
+    from patron.demo.generator import generate
+
     if Customer.objects.exists() and demo_state() is None:
         raise PatronError(
             "This database holds customers and is not a demo database; the demo will not "
@@ -75,8 +112,10 @@ def demo_load(*, customers: int, seed: int, step: Step | None = None) -> dict[st
 
 def _clear() -> None:
     from patron.customers.models import CustomerMerge
+    from patron.insights.models import AnalysisRun
     from patron.sales.models import OrderLine
 
+    AnalysisRun.objects.all().delete()  # runs of the previous demo data, with their scores
     OrderLine.objects.all().delete()
     Order.objects.filter(original_order__isnull=False).delete()
     Order.objects.all().delete()

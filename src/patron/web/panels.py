@@ -81,6 +81,44 @@ def _key_figures(context: PanelContext) -> dict[str, Any]:
     return {"figures": customer_key_figures(customer=context.customer)}
 
 
+def _value(context: PanelContext) -> dict[str, Any]:
+    """The customer's scores in the latest analysis run, and their tier in the run before."""
+    from patron.analytics.segments import SEGMENTS
+    from patron.analytics.tiers import TIERS
+    from patron.insights.models import CustomerScore
+    from patron.insights.selectors import analysis_run_list
+    from patron.web.views.dashboard import chart_language
+
+    # The latest two completed runs in one query (their figures are not needed here).
+    latest_two = list(analysis_run_list().defer("figures", "settings")[:2])
+    if not latest_two:
+        return {"run": None}
+    run = latest_two[0]
+    previous = latest_two[1] if len(latest_two) > 1 else None
+    runs = [run.pk] if previous is None else [run.pk, previous.pk]
+    scores = {
+        s.run_id: s for s in CustomerScore.objects.filter(customer=context.customer, run__in=runs)
+    }
+    lang = chart_language()
+    tiers = {t.code: t.label.get(lang, t.label["en"]) for t in TIERS}
+    segments = {s.code: s for s in SEGMENTS}
+    score = scores.get(run.pk)
+    before = scores.get(previous.pk) if previous is not None else None
+    data: dict[str, Any] = {"run": run, "previous": previous, "score": score, "before": before}
+    if score is not None:
+        segment = segments.get(score.segment)
+        data["segment"] = segment.label.get(lang, segment.label["en"]) if segment else score.segment
+        data["action"] = segment.action.get(lang, segment.action["en"]) if segment else ""
+        data["tier"] = tiers.get(score.value_tier, score.value_tier)
+    if before is not None:
+        data["tier_before"] = tiers.get(before.value_tier, before.value_tier)
+        if score is not None and before.value_tier != score.value_tier:
+            order = list(tiers)
+            up = order.index(score.value_tier) < order.index(before.value_tier)
+            data["move"] = "up" if up else "down"
+    return data
+
+
 ORDERS_PER_PAGE = 10
 
 
@@ -196,6 +234,14 @@ for _panel in (
         _key_figures,
         "sales.view_order",
         order=10,
+    ),
+    Panel(
+        "value",
+        _("Customer value"),
+        "web/panels/value.html",
+        _value,
+        "sales.view_order",
+        order=15,
     ),
     Panel("orders", _("Orders"), "web/panels/orders.html", _orders, "sales.view_order", order=20),
     Panel(

@@ -1,17 +1,263 @@
+"""The dashboard: the latest stored analysis run against the one before it.
+
+Nothing is recomputed on a page view. The KPI tiles, pyramid, R×F heatmap, Lorenz curve and
+segment table come from the run's ``figures`` JSON (written by ``patron analyze``); the tier
+migration between the latest two runs is one aggregate query over their ``CustomerScore``
+rows, cached (runs never change). Charts are inline SVG drawn on the server
+(:mod:`patron.insights.charts`): no script, no CDN, works offline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.permissions import public, require_permission
+from patron.analytics.migration import LOST, NEW
+from patron.analytics.segments import SEGMENTS
+from patron.analytics.tiers import TIER_CODES, TIERS
+from patron.insights.charts import Language, heatmap_svg, lorenz_svg, pyramid_svg
+from patron.insights.models import AnalysisRun, CustomerScore
+from patron.insights.selectors import analysis_run_latest, analysis_run_previous
 from patron.sales.selectors import store_stats
+from patron.web.templatetags.patron import money, num
+
+MIGRATION_CACHE_SECONDS = 600
+NEUTRAL_CHANGES = frozenset({"top20_revenue_share", "gini"})
 
 
 @require_permission()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"stats": store_stats(), "section": "dashboard"})
+    context: dict[str, Any] = {"section": "dashboard"}
+    run = analysis_run_latest()
+    if run is None:
+        context["stats"] = store_stats()
+    else:
+        context["value"] = dashboard_value(run=run, previous=analysis_run_previous(run=run))
+    return render(request, "web/home.html", context)
 
 
 @public
 def healthz(request: HttpRequest) -> JsonResponse:
     connection.ensure_connection()
     return JsonResponse({"status": "ok"})
+
+
+# --- what the dashboard shows ----------------------------------------------------------------
+
+
+def chart_language() -> Language:
+    """The active language as the charts name it."""
+    return "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
+
+
+def _label(pair: dict[str, str], lang: Language) -> str:
+    return pair.get(lang) or pair.get("en", "")
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if number != number else number  # NaN stored as null, or as NaN by old runs
+
+
+def percent(value: float | None, places: int = 1) -> str:
+    """0.1234 as "12.3%"; unknown as a dash."""
+    return "—" if value is None else f"{100 * value:.{places}f}%"
+
+
+def _signed(value: float, shown: str) -> str:
+    return f"+{shown}" if value > 0 else shown if value < 0 else "±0"
+
+
+def kpi_tiles(figures: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Headline figures with their change since the previous run (None without one)."""
+
+    def points_delta(v: float) -> str:
+        return gettext("%(value)s pp") % {"value": f"{100 * v:+.1f}"}
+
+    def gini(v: float) -> str:
+        return f"{v:.3f}"
+
+    specs = (
+        ("customers", _("Customers"), num, lambda d: _signed(d, num(d))),
+        ("revenue", _("Revenue"), money, lambda d: _signed(d, money(d))),
+        ("profit", _("Profit"), money, lambda d: _signed(d, money(d))),
+        ("top20_revenue_share", _("Revenue share of the top 20%"), percent, points_delta),
+        ("gini", _("Gini (revenue)"), gini, lambda d: f"{d:+.3f}" if d else "±0"),
+    )
+    tiles = []
+    for key, label, shown, delta_shown in specs:
+        value = _number(figures.get(key))
+        if value is None and key == "profit":
+            continue  # no costs: no profit figure
+        tile: dict[str, Any] = {"key": key, "label": label, "value": "—"}
+        if value is not None:
+            tile["value"] = shown(value)
+        before = _number(previous.get(key)) if previous is not None else None
+        if value is not None and before is not None:
+            change = value - before
+            tile["delta"] = delta_shown(change)
+            # more customers, revenue or profit is good news; more concentration is neither
+            if key in NEUTRAL_CHANGES:
+                tile["direction"] = "neutral"
+            else:
+                tile["direction"] = "up" if change > 0 else "down" if change < 0 else "same"
+        tiles.append(tile)
+    return tiles
+
+
+def pyramid_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
+    counts = figures.get("tiers") or {}
+    table = {row["level"]: row for row in figures.get("tier_table") or []}
+    customers = sum(int(v) for v in counts.values()) or 1
+    revenue = sum(_number(row.get("revenue")) or 0.0 for row in table.values())
+    rows = []
+    for tier in TIERS:
+        row = table.get(tier.code, {})
+        count = int(counts.get(tier.code, row.get("customers", 0)) or 0)
+        tier_revenue = _number(row.get("revenue"))
+        share = tier_revenue / revenue if tier_revenue is not None and revenue else None
+        rows.append(
+            {
+                "code": tier.code,
+                "label": _label(tier.label, lang),
+                "customers": count,
+                "customer_share": count / customers,
+                "revenue": tier_revenue,
+                "revenue_share": share,
+                "customer_share_shown": percent(count / customers),
+                "revenue_share_shown": percent(share),
+                "profit": _number(row.get("profit")),
+            }
+        )
+    return rows
+
+
+def segment_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
+    table = {row["level"]: row for row in figures.get("segment_table") or []}
+    counts = figures.get("segments") or {}
+    customers = int(figures.get("customers") or 0) or 1
+    rows = []
+    for segment in SEGMENTS:
+        row = table.get(segment.code, {})
+        count = int(counts.get(segment.code, row.get("customers", 0)) or 0)
+        rows.append(
+            {
+                "code": segment.code,
+                "label": _label(segment.label, lang),
+                "customers": count,
+                "share": percent(count / customers),
+                "revenue": _number(row.get("revenue")),
+                "profit": _number(row.get("profit")),
+                "action": _label(segment.action, lang),
+            }
+        )
+    return rows
+
+
+def tier_migration_counts(*, before: AnalysisRun, after: AnalysisRun) -> dict[tuple[str, str], int]:
+    """Customers by (tier in ``before``, tier in ``after``); ``"(new)"`` / ``"(lost)"`` when absent.
+
+    One query: each customer's tier in either run (a conditional aggregate per customer), then
+    the pairs counted. The same numbers as
+    :func:`patron.insights.selectors.analysis_run_migration`, without loading every score.
+    """
+    key = f"dashboard:tier-migration:{before.pk}:{before.created_at.timestamp()}:{after.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return {(b, a): n for b, a, n in cached}
+    table = connection.ops.quote_name(CustomerScore._meta.db_table)
+    sql = f"""
+        SELECT tier_before, tier_after, COUNT(*) FROM (
+            SELECT MAX(CASE WHEN run_id = %s THEN value_tier END) AS tier_before,
+                   MAX(CASE WHEN run_id = %s THEN value_tier END) AS tier_after
+            FROM {table} WHERE run_id IN (%s, %s) GROUP BY customer_id
+        ) pairs GROUP BY tier_before, tier_after"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [before.pk, after.pk, before.pk, after.pk])
+        rows = [(b or NEW, a or LOST, int(n)) for b, a, n in cursor.fetchall()]
+    cache.set(key, rows, MIGRATION_CACHE_SECONDS)
+    return {(b, a): n for b, a, n in rows}
+
+
+def migration_table(counts: dict[tuple[str, str], int], lang: Language) -> dict[str, Any]:
+    """The tier transition matrix as rows of cells (count and row share), plus the totals."""
+    names = {t.code: _label(t.label, lang) for t in TIERS}
+    rank = {code: i for i, code in enumerate(TIER_CODES)}
+    row_codes, col_codes = [*TIER_CODES, NEW], [*TIER_CODES, LOST]
+    columns = [names[c] for c in TIER_CODES] + [gettext("Lost")]
+    rows = []
+    moves = {"upgrades": 0, "downgrades": 0, "same": 0, "new": 0, "lost": 0}
+    for b in row_codes:
+        total = sum(counts.get((b, a), 0) for a in col_codes)
+        cells = []
+        for a in col_codes:
+            n = counts.get((b, a), 0)
+            share = n / total if total else 0.0
+            if b == NEW:
+                kind = "new"
+            elif a == LOST:
+                kind = "lost"
+            else:
+                kind = (
+                    "upgrades"
+                    if rank[a] < rank[b]
+                    else "downgrades"
+                    if rank[a] > rank[b]
+                    else "same"
+                )
+            moves[kind] += n
+            cells.append(
+                {
+                    "before": b,
+                    "after": a,
+                    "count": n,
+                    "share": percent(share),
+                    "kind": kind,
+                    "shade": f"{0.06 + 0.6 * share:.2f}" if n else "0",
+                }
+            )
+        label = gettext("New customers") if b == NEW else names[b]
+        rows.append({"code": b, "label": label, "total": total, "cells": cells})
+    return {"columns": columns, "rows": rows, "moves": moves}
+
+
+def dashboard_value(*, run: AnalysisRun, previous: AnalysisRun | None) -> dict[str, Any]:
+    """Everything the value part of the dashboard shows, from stored runs only."""
+    lang = chart_language()
+    figures = run.figures or {}
+    pyramid = pyramid_rows(figures, lang)
+    lorenz = figures.get("lorenz") or {}
+    statement = figures.get("concentration_statement") or {}
+    value: dict[str, Any] = {
+        "run": run,
+        "previous": previous,
+        "tiles": kpi_tiles(figures, previous.figures if previous is not None else None),
+        "statement": _label(statement, lang) if statement else "",
+        "basis": figures.get("value_basis", "revenue"),
+        "pyramid": pyramid,
+        "pyramid_svg": pyramid_svg(
+            {row["code"]: row["customers"] for row in pyramid},
+            lang,
+            {row["code"]: row["revenue_share"] for row in pyramid},
+        ),
+        "heatmap_svg": heatmap_svg(figures["rf_heatmap"], lang)
+        if figures.get("rf_heatmap")
+        else "",
+        "lorenz_svg": lorenz_svg(lorenz["x"], lorenz["y"], lang) if lorenz.get("x") else "",
+        "segments": segment_rows(figures, lang),
+        "migration": None,
+    }
+    if previous is not None:
+        value["migration"] = migration_table(
+            tier_migration_counts(before=previous, after=run), lang
+        )
+    return value

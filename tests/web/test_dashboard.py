@@ -1,0 +1,139 @@
+"""The dashboard shows stored analysis runs (pyramid, heatmap, Lorenz, migration, segments); the
+customer 360 page shows the customer's value panel."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils.html import escape
+
+from patron.analytics.migration import LOST, NEW
+from patron.analytics.segments import SEGMENTS
+from patron.analytics.tiers import TIER_CODES, TIERS
+from patron.demo.loader import demo_load
+from patron.insights.models import AnalysisRun, CustomerScore
+from patron.insights.selectors import (
+    analysis_run_latest,
+    analysis_run_migration,
+    analysis_run_previous,
+)
+
+# The analysis reads the store on its own connection, so the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_with_runs() -> dict[str, Any]:
+    """A small demo business, loaded with its two analysis runs (as the demo command does)."""
+    state = demo_load(customers=400, seed=5)
+    assert len(state["runs"]) == 2
+    return state
+
+
+@pytest.fixture
+def admin_client(make_user: Any) -> Client:
+    client = Client()
+    client.force_login(make_user("ada", "admin"))
+    return client
+
+
+def _matrix(page: str) -> dict[tuple[str, str], int]:
+    """The migration table's cells, read back from the HTML."""
+    cells: dict[tuple[str, str], int] = {}
+    for before, row in re.findall(r'<tr data-before="([^"]+)">(.*?)</tr>', page, re.S):
+        for after, count in re.findall(r'data-after="([^"]+)" data-count="(\d+)"', row):
+            cells[(before, after)] = int(count)
+    return cells
+
+
+def test_dashboard_shows_the_migration_of_the_latest_two_runs(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    # given the demo's two runs, the later one the latest
+    latest = analysis_run_latest()
+    assert latest is not None and latest.pk == demo_with_runs["runs"][1]
+    previous = analysis_run_previous(run=latest)
+    assert previous is not None and previous.as_of < latest.as_of
+
+    # when the dashboard opens
+    response = admin_client.get("/", headers={"accept-language": "en"})
+
+    # then its migration matrix has the counts of analysis_run_migration, cell by cell
+    page = response.content.decode()
+    assert response.status_code == 200
+    expected = analysis_run_migration(before=previous, after=latest).counts
+    shown = _matrix(page)
+    assert len(shown) == (len(TIER_CODES) + 1) ** 2
+    for before in [*TIER_CODES, NEW]:
+        for after in [*TIER_CODES, LOST]:
+            assert shown[(before, after)] == int(expected.loc[before, after]), (before, after)
+    assert sum(shown.values()) > 0 and shown[(NEW, "very_low")] >= 0
+    # and the charts, tiles and segment actions are there, drawn inline (no script, no CDN)
+    for anchor in ('id="pyramid"', 'id="heatmap"', 'id="lorenz"', 'id="migration"'):
+        assert anchor in page
+    assert page.count("<svg") == 3 and "cdn" not in page.lower()
+    assert 'id="kpi-customers"' in page and 'class="delta' in page
+    assert SEGMENTS[0].action["en"].split(";")[0] in page
+    assert f"{latest.figures['customers']:,}" in page
+
+
+def test_dashboard_reads_stored_runs_only(
+    demo_with_runs: dict[str, Any], admin_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    admin_client.get("/")  # warm the session and the migration cache
+    with django_assert_max_num_queries(8):
+        assert admin_client.get("/").status_code == 200
+
+
+def test_dashboard_without_runs_shows_the_store_and_a_hint(admin_client: Client) -> None:
+    demo_load(customers=60, seed=2, runs=False)
+    assert not AnalysisRun.objects.exists()
+
+    page = admin_client.get("/", headers={"accept-language": "en"}).content.decode()
+    assert "No value analysis yet" in page and "patron analyze" in page
+    assert "60" in page and 'id="migration"' not in page
+
+    page_zh = admin_client.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert "尚无客户价值分析" in page_zh and "patron analyze" in page_zh
+
+
+def test_dashboard_in_chinese(demo_with_runs: dict[str, Any], admin_client: Client) -> None:
+    page = admin_client.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+    for label in ("客户金字塔", "层级迁移", "客户细分与建议行动", "冠军客户", "很高", "新客户"):
+        assert label in page, label
+    assert SEGMENTS[0].action["zh-hans"] in page
+    assert "Value pyramid" not in page and "Recommended action" not in page
+
+
+def test_value_panel_shows_the_latest_scores(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    latest = analysis_run_latest()
+    previous = analysis_run_previous(run=latest)
+    score = (
+        CustomerScore.objects.filter(run=latest, customer__scores__run=previous)
+        .select_related("customer")
+        .first()
+    )
+    assert score is not None
+    before = CustomerScore.objects.get(run=previous, customer=score.customer)
+    segment = next(s for s in SEGMENTS if s.code == score.segment)
+
+    page = admin_client.get(
+        f"/customers/{score.customer.external_id}/", headers={"accept-language": "en"}
+    ).content.decode()
+    panel = page[page.index('id="value"') :]
+    panel = panel[: panel.index("</section>")]
+    assert f'data-segment="{score.segment}"' in panel and escape(segment.label["en"]) in panel
+    assert f'data-tier="{score.value_tier}"' in panel
+    assert f"{score.r_score} / {score.f_score} / {score.m_score}" in panel
+    tier_before = next(t for t in TIERS if t.code == before.value_tier)
+    assert tier_before.label["en"] in panel.split("tier-before", 1)[1].split("</span>", 1)[0]
+
+    page_zh = admin_client.get(
+        f"/customers/{score.customer.external_id}/", headers={"accept-language": "zh-hans"}
+    ).content.decode()
+    assert escape(segment.label["zh-hans"]) in page_zh and "客户价值" in page_zh

@@ -30,7 +30,7 @@ $(BIN)/patron: pyproject.toml requirements.lock
 install: $(BIN)/patron
 
 # System packages the suite uses: a PostgreSQL client for checks, Chromium and CJK fonts for
-# the browser tests (Debian's Chromium; never `playwright install`).
+# the browser tests (Debian's Chromium; never Playwright's own browser download).
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  missing=""; for p in postgresql-client chromium fonts-noto-cjk; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason=message + " (set CI=true to make this a failure)")
         for item in items:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Sign-in failure counts and filter choices live in the cache; each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(django_user_model: Any) -> Callable[..., Any]:
+    """A user with a role; with ``password`` it can sign in through the form."""
+    from patron.accounts.services import user_role_set
+
+    def make(username: str, role: str | None = None, password: str | None = None) -> Any:
+        user = django_user_model.objects.create(username=username, email=f"{username}@example.com")
+        if password:
+            user.set_password(password)
+            user.save()
+        if role:
+            user_role_set(user=user, role=role)
+        return user
+
+    return make

@@ -6,4 +6,4 @@ import tempfile
 os.environ.setdefault("PATRON_ALLOW_INSECURE_KEY", "1")
 os.environ.setdefault("PATRON_VAR_DIR", tempfile.mkdtemp(prefix="patron-test-var-"))
 
-from patron.settings import *  # noqa: E402,F403
+from patron.settings import *  # noqa: F403

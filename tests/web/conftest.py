@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +15,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = Path(os.environ.get("PATRON_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "Patron-Test-Pass-2024"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    """Sign-in failure counts and filter choices live in the cache; each test starts clean."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def make_user(django_user_model: Any) -> Callable[..., Any]:
-    """A user with a role; with ``password`` it can sign in through the form."""
-    from patron.accounts.services import user_role_set
-
-    def make(username: str, role: str | None = None, password: str | None = None) -> Any:
-        user = django_user_model.objects.create(username=username, email=f"{username}@example.com")
-        if password:
-            user.set_password(password)
-            user.save()
-        if role:
-            user_role_set(user=user, role=role)
-        return user
-
-    return make
 
 
 @pytest.fixture(scope="session")

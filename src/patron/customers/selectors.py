@@ -12,8 +12,8 @@ from itertools import combinations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat, Lower
 
 from patron.customers.models import Customer
 
@@ -45,91 +45,52 @@ def _similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
+# (reason, which customers can match, the key they share). Masked phones never match:
+# they hide the real number.
+_DUPLICATE_RULES: tuple[tuple[str, Q, Any], ...] = (
+    ("phone", ~Q(phone="") & Q(phone_is_masked=False), F("phone")),
+    ("email", ~Q(email=""), Lower("email")),
+    (
+        "name",
+        ~Q(name="") & Q(birth_date__isnull=False),
+        Concat("name", Value(" "), Cast("birth_date", CharField())),
+    ),
+)
+
+
 def customer_duplicate_candidates(*, limit: int = 1000) -> list[DuplicatePair]:
     """Likely duplicates: the same normalised phone, the same email (any case), or the same
-    name with the same birth date. Masked phones never match (they hide the real number).
+    name with the same birth date; the older record (lower id) is suggested to keep.
 
-    Grouping runs in the database; only records inside a shared group reach Python.
+    The database finds the shared keys; only the records that share one reach Python.
     """
     pairs: list[DuplicatePair] = []
     seen: set[tuple[str, str]] = set()
-
-    def add_groups(reason: str, queryset: QuerySet[Customer], key: str) -> None:
-        values = [row[key] for row in queryset]
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            members: dict[str, list[Customer]] = {}
-            lookup = {"email_lower__in": chunk} if key == "email_lower" else {f"{key}__in": chunk}
-            base = (
-                Customer.objects.annotate(email_lower=Lower("email"))
-                if key == "email_lower"
-                else Customer.objects.all()
-            )
-            for customer in (
-                base.filter(**lookup)
-                .order_by("pk")
-                .only("external_id", "name", "phone", "email", "birth_date")
-            ):
-                group = getattr(customer, key) if key != "name_birth" else None
-                members.setdefault(str(group), []).append(customer)
-            for value, group in members.items():
-                for a, b in combinations(group[:MAX_GROUP], 2):
-                    ids = (a.external_id, b.external_id)
-                    if ids in seen:
+    for reason, can_match, key in _DUPLICATE_RULES:
+        customers = Customer.objects.filter(can_match).annotate(duplicate_key=key)
+        shared = list(
+            customers.values("duplicate_key")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1, n__lte=MAX_GROUP)
+            .values_list("duplicate_key", flat=True)[: limit * 2]
+        )
+        for start in range(0, len(shared), 500):
+            groups: dict[str, list[Customer]] = {}
+            members = customers.filter(duplicate_key__in=shared[start : start + 500])
+            for customer in members.order_by("pk").only("external_id", "name"):
+                groups.setdefault(customer.duplicate_key, []).append(customer)
+            for value, group in groups.items():
+                for a, b in combinations(group, 2):
+                    if (a.external_id, b.external_id) in seen:
                         continue
-                    seen.add(ids)
+                    seen.add((a.external_id, b.external_id))
+                    similarity = _similarity(a.name, b.name)
                     pairs.append(
-                        DuplicatePair(
-                            a.external_id, b.external_id, reason, value, _similarity(a.name, b.name)
-                        )
+                        DuplicatePair(a.external_id, b.external_id, reason, value, similarity)
                     )
                     if len(pairs) >= limit:
-                        return
-
-    phones = (
-        Customer.objects.exclude(phone="")
-        .filter(phone_is_masked=False)
-        .values("phone")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1, n__lte=MAX_GROUP)
-    )
-    add_groups("phone", phones, "phone")
-    if len(pairs) < limit:
-        emails = (
-            Customer.objects.exclude(email="")
-            .annotate(email_lower=Lower("email"))
-            .values("email_lower")
-            .annotate(n=Count("id"))
-            .filter(n__gt=1, n__lte=MAX_GROUP)
-        )
-        add_groups("email", emails, "email_lower")
-    if len(pairs) < limit:
-        names = (
-            Customer.objects.exclude(name="")
-            .filter(birth_date__isnull=False)
-            .values("name", "birth_date")
-            .annotate(n=Count("id"))
-            .filter(n__gt=1, n__lte=MAX_GROUP)
-        )
-        for row in names[: limit * 2]:
-            group = list(
-                Customer.objects.filter(name=row["name"], birth_date=row["birth_date"]).order_by(
-                    "pk"
-                )
-            )
-            for a, b in combinations(group, 2):
-                if (a.external_id, b.external_id) not in seen:
-                    seen.add((a.external_id, b.external_id))
-                    pairs.append(
-                        DuplicatePair(
-                            a.external_id,
-                            b.external_id,
-                            "name",
-                            f"{row['name']} {row['birth_date']}",
-                            1.0,
-                        )
-                    )
-    return pairs[:limit]
+                        return pairs
+    return pairs
 
 
 def customer_list(

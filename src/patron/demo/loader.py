@@ -129,6 +129,12 @@ def _rows(table: pa.Table) -> list[dict[str, object]]:
 
 def _write_customers(table: pa.Table) -> None:
     now = datetime.now(tz=UTC)
+    # Phones are stored as the importer stores them (+86 138 1234 5678 -> 13812345678), so the
+    # duplicate finder sees what it would see after a real import; malformed ones stay as
+    # written for the cleaning tools to find.
+    parsed = cleaning.normalise_phone(table["phone"])
+    phones = pc.coalesce(parsed.values, table["phone"].combine_chunks())
+    table = table.set_column(table.schema.get_field_index("phone"), "phone", phones)
     for start in range(0, table.num_rows, BATCH):
         rows = _rows(table.slice(start, BATCH))
         objects = []

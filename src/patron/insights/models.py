@@ -59,6 +59,17 @@ class CustomerScore(models.Model):
     profit = models.DecimalField(
         _("profit"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+    # Predictive value: NULL (not "") when the run's prediction was skipped or the customer
+    # has returns only, for the text fields too, so "not computed" is one test for all.
+    p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
+    expected_purchases = models.FloatField(_("expected purchases"), null=True, blank=True)
+    clv = models.DecimalField(
+        _("customer lifetime value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    risk_level = models.CharField(_("risk level"), max_length=8, null=True, blank=True)  # noqa: DJ001
+    risk_score = models.FloatField(_("risk score"), null=True, blank=True)
+    risk_reasons_en = models.TextField(_("risk reasons (English)"), null=True, blank=True)  # noqa: DJ001
+    risk_reasons_zh = models.TextField(_("risk reasons (Chinese)"), null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("customer score")

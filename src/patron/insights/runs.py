@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from patron.analytics.report import AnalysisSettings, ValueAnalysis, analyze_transactions
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+
     from patron.insights.models import AnalysisRun
     from patron.insights.sources import FileTransactions
 
@@ -80,6 +83,107 @@ def analyze_store(
     from patron.insights.services import analysis_run_create
 
     return analysis_run_create(as_of=as_of, settings=settings, step=step)
+
+
+def predictive_inputs(transactions: ir.Table, *, as_of: dt.date) -> pd.DataFrame:
+    """Per customer, in one engine aggregation: the model input of the predictions.
+
+    Columns ``customer_id``, ``purchase_days`` (distinct days with a purchase that is not a
+    return), ``first_purchase``, ``last_purchase`` (dates), ``repeat_monetary`` (mean spend of
+    the purchase days after the first; 0 without) and ``average_spend`` (mean spend per
+    purchase day). Customers with returns only are not there.
+    """
+    import ibis
+    import numpy as np
+
+    from patron.analytics.summary import prepare_transactions
+
+    t = prepare_transactions(transactions, as_of=as_of)
+    buys = t.filter(~t.is_return)
+    days = buys.group_by(["customer_id", "order_date"]).aggregate(spend=buys.amount_cents.sum())
+    days = days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
+    per_customer = days.group_by("customer_id").aggregate(
+        purchase_days=days.count(),
+        first_purchase=days.order_date.min(),
+        last_purchase=days.order_date.max(),
+        total_cents=days.spend.sum(),
+        first_cents=ibis.ifelse(days.order_date == days.first_day, days.spend, 0).sum(),
+    )
+    frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)
+    n_days = frame["purchase_days"].to_numpy(dtype=np.float64)
+    total = frame["total_cents"].to_numpy(dtype=np.float64) / 100
+    repeat = total - frame["first_cents"].to_numpy(dtype=np.float64) / 100
+    frame["repeat_monetary"] = np.where(n_days > 1, repeat / np.maximum(n_days - 1, 1), 0.0)
+    frame["average_spend"] = total / n_days
+    return frame.drop(columns=["total_cents", "first_cents"])
+
+
+def _margin_rate(analysis: ValueAnalysis) -> tuple[float, str]:
+    """The margin rate of the CLV: the setting, else the data's margin share, else 1."""
+    import numpy as np
+
+    rate = analysis.settings.profit.default_margin_rate
+    if rate is not None:
+        return float(rate), "setting"
+    customers = analysis.customers
+    margin = customers["margin"].to_numpy(dtype=np.float64, na_value=np.nan)
+    revenue = customers["revenue"].to_numpy(dtype=np.float64, na_value=np.nan)
+    known = np.isfinite(margin) & np.isfinite(revenue)
+    total = float(revenue[known].sum())
+    if known.any() and total > 0:
+        return float(np.clip(margin[known].sum() / total, 0.0, 1.0)), "data"
+    return 1.0, "revenue"
+
+
+def predict_customers(
+    transactions: ir.Table, analysis: ValueAnalysis
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """Predictive value per customer of ``analysis`` and the figures of the run.
+
+    Returns the predictions aligned row by row with ``analysis.customers`` (missing for a
+    customer with returns only), and ``figures["predictive"]``: the fitted parameters, the
+    predicted value (sum of CLV) and the value at risk (CLV of the high-risk customers). A fit
+    that fails gives no predictions and ``{"skipped": True, "reason": ...}``.
+    """
+    import numpy as np
+
+    from patron.analytics.predictive import (
+        PREDICTION_COLUMNS,
+        PredictionError,
+        PredictiveSettings,
+        predict_value,
+    )
+
+    inputs = predictive_inputs(transactions, as_of=analysis.as_of)
+    rate, basis = _margin_rate(analysis)
+    try:
+        prediction = predict_value(
+            inputs["purchase_days"].to_numpy(),
+            inputs["first_purchase"].to_numpy(),
+            inputs["last_purchase"].to_numpy(),
+            analysis.as_of,
+            inputs["repeat_monetary"].to_numpy(),
+            average_spend=inputs["average_spend"].to_numpy(),
+            settings=PredictiveSettings(margin_rate=rate),
+        )
+    except (PredictionError, ValueError) as error:
+        return None, {"skipped": True, "reason": str(error)}
+    predicted = prediction.customers.assign(customer_id=inputs["customer_id"].to_numpy())
+    aligned = analysis.customers[["customer_id"]].merge(predicted, on="customer_id", how="left")
+    clv = prediction.customers["clv"].to_numpy(dtype=np.float64)
+    level = prediction.customers["risk_level"].to_numpy()
+    levels = {name: int((level == name).sum()) for name in ("high", "medium", "low")}
+    figures = {
+        "skipped": False,
+        "params": prediction.params,
+        "margin_rate": rate,
+        "margin_basis": basis,
+        "predicted_value": round(float(clv.sum()), 2),
+        "value_at_risk": round(float(clv[level == "high"].sum()), 2),
+        "risk_levels": levels,
+        "customers": len(inputs),
+    }
+    return aligned.loc[:, list(PREDICTION_COLUMNS)], figures
 
 
 def run_summary(analysis: ValueAnalysis) -> dict[str, Any]:

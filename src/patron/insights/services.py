@@ -36,8 +36,17 @@ _STAGE_COLUMNS = (
     ("margin", "TEXT", "numeric(14,2)"),
     ("cost_to_serve", "TEXT", "numeric(14,2)"),
     ("profit", "TEXT", "numeric(14,2)"),
+    ("p_alive", "REAL", "double precision"),
+    ("expected_purchases", "REAL", "double precision"),
+    ("clv", "TEXT", "numeric(14,2)"),
+    ("risk_level", "TEXT", "text"),
+    ("risk_score", "REAL", "double precision"),
+    ("risk_reasons_en", "TEXT", "text"),
+    ("risk_reasons_zh", "TEXT", "text"),
 )
-_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit")
+_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv")
+_FLOATS = ("p_alive", "expected_purchases", "risk_score")
+_TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh")
 BATCH_ROWS = 50_000
 
 
@@ -67,12 +76,32 @@ def _stage_rows(customers: pd.DataFrame) -> list[list[object]]:
             columns.append(customers["customer_id"].tolist())
         elif name in _MONEY:
             columns.append(_money_text(customers[name]))  # type: ignore[arg-type]
+        elif name in _FLOATS:
+            floats = customers[name].to_numpy(dtype="float64", na_value=float("nan"))
+            columns.append([None if v != v else float(v) for v in floats.tolist()])
+        elif name in _TEXTS:
+            columns.append([v if isinstance(v, str) else None for v in customers[name].tolist()])
         elif name == "recency_days":
             values = customers[name]
             columns.append([None if v is None or v != v else int(v) for v in values.astype(object)])
         else:
             columns.append(customers[name].tolist())
     return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _with_predictions(customers: pd.DataFrame, predictions: pd.DataFrame | None) -> pd.DataFrame:
+    """The scores plus the prediction columns (all missing when the prediction was skipped)."""
+    import numpy as np
+
+    from patron.analytics.predictive import PREDICTION_COLUMNS
+
+    out = customers.copy(deep=False)
+    for name in PREDICTION_COLUMNS:
+        if predictions is not None:
+            out[name] = predictions[name].to_numpy()
+        else:
+            out[name] = None if name in _TEXTS else np.nan
+    return out
 
 
 def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
@@ -101,11 +130,13 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
             cursor.execute(
                 f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment, value_tier, revenue, margin,
-                        cost_to_serve, profit)
+                        cost_to_serve, profit, p_alive, expected_purchases, clv, risk_level,
+                        risk_score, risk_reasons_en, risk_reasons_zh)
                     SELECT %s, c.id, s.recency_days, s.frequency, {money("monetary")},
                         s.r_score, s.f_score, s.m_score, s.segment, s.value_tier,
                         {money("revenue")}, {money("margin")}, {money("cost_to_serve")},
-                        {money("profit")}
+                        {money("profit")}, s.p_alive, s.expected_purchases, {money("clv")},
+                        s.risk_level, s.risk_score, s.risk_reasons_en, s.risk_reasons_zh
                     FROM {STAGE} s JOIN {customer} c ON c.external_id = s.customer_ext""",
                 [run.pk],
             )
@@ -132,6 +163,7 @@ def analysis_run_create(
         There are no orders on or before ``as_of``.
     """
     from patron.analytics.report import AnalysisSettings, analyze_transactions
+    from patron.insights.runs import predict_customers
     from patron.insights.selectors import store_transactions
 
     settings = settings or AnalysisSettings()
@@ -152,9 +184,13 @@ def analysis_run_create(
         except ValueError as error:
             raise AnalysisError(str(error)) from None
         if step is not None:
+            step("Predicting value")
+        predictions, predictive = predict_customers(transactions, analysis)
+        analysis.figures["predictive"] = predictive
+        if step is not None:
             step("Storing scores")
         with transaction.atomic():
-            written = _write_scores(run, analysis.customers)
+            written = _write_scores(run, _with_predictions(analysis.customers, predictions))
             run.customers = written
             run.figures = analysis.figures
             run.status = RunStatus.COMPLETED

@@ -81,11 +81,20 @@ def _key_figures(context: PanelContext) -> dict[str, Any]:
     return {"figures": customer_key_figures(customer=context.customer)}
 
 
+VALUE_HISTORY_RUNS = 8  # P(alive) across this many of the customer's latest runs
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
 def _value(context: PanelContext) -> dict[str, Any]:
-    """The customer's scores in the latest analysis run, and their tier in the run before."""
+    """The customer's scores in the latest analysis run, their tier in the run before, the
+    predictive value of the latest run and P(alive) across runs (two queries in all)."""
+    from patron.analytics.churn import LEVEL_LABELS
     from patron.analytics.segments import SEGMENTS
     from patron.analytics.tiers import TIERS
-    from patron.insights.models import CustomerScore
+    from patron.insights.models import CustomerScore, RunStatus
     from patron.insights.selectors import analysis_run_list
     from patron.web.views.dashboard import chart_language
 
@@ -95,10 +104,15 @@ def _value(context: PanelContext) -> dict[str, Any]:
         return {"run": None}
     run = latest_two[0]
     previous = latest_two[1] if len(latest_two) > 1 else None
-    runs = [run.pk] if previous is None else [run.pk, previous.pk]
-    scores = {
-        s.run_id: s for s in CustomerScore.objects.filter(customer=context.customer, run__in=runs)
-    }
+    # The customer's scores in their latest completed runs, newest first, in one query: the
+    # latest two runs are the newest of all, so their scores are among these.
+    history = list(
+        CustomerScore.objects.filter(customer=context.customer, run__status=RunStatus.COMPLETED)
+        .select_related("run")
+        .defer("run__figures", "run__settings")
+        .order_by("-run__created_at", "-run_id")[:VALUE_HISTORY_RUNS]
+    )
+    scores = {s.run_id: s for s in history}
     lang = chart_language()
     tiers = {t.code: t.label.get(lang, t.label["en"]) for t in TIERS}
     segments = {s.code: s for s in SEGMENTS}
@@ -110,6 +124,17 @@ def _value(context: PanelContext) -> dict[str, Any]:
         data["segment"] = segment.label.get(lang, segment.label["en"]) if segment else score.segment
         data["action"] = segment.action.get(lang, segment.action["en"]) if segment else ""
         data["tier"] = tiers.get(score.value_tier, score.value_tier)
+        if score.p_alive is not None:
+            level = LEVEL_LABELS.get(score.risk_level or "", {})
+            reasons = score.risk_reasons_en if lang == "en" else score.risk_reasons_zh
+            data["p_alive"] = _percent(score.p_alive)
+            data["risk_label"] = level.get(lang, level.get("en", score.risk_level))
+            data["risk_reasons"] = [r for r in (reasons or "").split("; ") if r]
+            data["p_alive_history"] = [
+                {"as_of": s.run.as_of, "p_alive": _percent(s.p_alive)}
+                for s in history
+                if s.p_alive is not None
+            ]
     if before is not None:
         data["tier_before"] = tiers.get(before.value_tier, before.value_tier)
         if score is not None and before.value_tier != score.value_tier:

@@ -1,0 +1,162 @@
+"""Predictive value in stored runs: every score gets P(alive), CLV and a risk level, the run's
+figures the fitted parameters, and the customer page shows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.test import Client
+from typer.testing import CliRunner
+
+from patron.analytics.predictive import predict_value
+from patron.cli import app
+from patron.customers.models import Customer
+from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
+from patron.insights.runs import predictive_inputs
+from patron.insights.selectors import store_transactions
+
+# The analysis reads the store on its own connection, so the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+runner = CliRunner()
+
+
+def invoke(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, f"{result.output} {result.exception!r}"
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def shop_file(tmp_path: Path) -> Path:
+    """40 customers over a year: regular buyers, buyers who stopped, one-time buyers."""
+    rows = ["order_id,customer_id,date,amount,status"]
+    start = dt.date(2024, 1, 1)
+    n = 0
+    for c in range(40):
+        visits = 1 if c % 4 == 0 else 2 + c % 7
+        gap = 10 + 3 * (c % 5)
+        first = start + dt.timedelta(days=c * 3)
+        stop = 100 if c % 3 == 0 else 360  # a third stop buying early
+        for v in range(visits):
+            day = first + dt.timedelta(days=min(v * gap, stop))
+            amount = 20 + (c * 7 + v * 13) % 90
+            rows.append(f"O{n:05d},C{c:03d},{day},{amount:.2f},completed")
+            n += 1
+    rows.append(f"O{n:05d},C001,{start + dt.timedelta(days=40)},15.00,returned")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_run_stores_predictive_value_for_every_customer(shop_file: Path) -> None:
+    # given the file imported into the store
+    invoke("import", "transactions", str(shop_file))
+
+    # when the store is analysed
+    run = AnalysisRun.objects.get(pk=invoke("analyze", "--margin-rate", "0.4")["run"])
+
+    # then every score has P(alive) in [0, 1], a CLV >= 0 and a risk level
+    assert run.status == RunStatus.COMPLETED and run.customers == 40
+    scores = list(CustomerScore.objects.filter(run=run).select_related("customer"))
+    assert len(scores) == 40
+    for s in scores:
+        assert s.p_alive is not None and 0.0 <= s.p_alive <= 1.0, s.customer.external_id
+        assert s.clv is not None and s.clv >= 0
+        assert s.expected_purchases is not None and s.expected_purchases >= 0
+        assert s.risk_level in {"high", "medium", "low"}
+        assert 0.0 <= s.risk_score <= 1.0
+        assert (s.risk_reasons_en == "") == (s.risk_reasons_zh == "")
+    # the figures hold the parameters, the predicted value and the value at risk
+    predictive = run.figures["predictive"]
+    assert predictive["skipped"] is False
+    assert set(predictive["params"]["bgnbd"]) == {"r", "alpha", "a", "b"}
+    assert predictive["margin_rate"] == 0.4
+    total = sum(float(s.clv) for s in scores)
+    at_risk = sum(float(s.clv) for s in scores if s.risk_level == "high")
+    assert predictive["predicted_value"] == pytest.approx(total, abs=0.01 * len(scores))
+    assert predictive["value_at_risk"] == pytest.approx(at_risk, abs=0.01 * len(scores))
+    assert sum(predictive["risk_levels"].values()) == 40
+    # and the stored P(alive) is the model's on the inputs read from the store
+    inputs = predictive_inputs(store_transactions(), as_of=run.as_of)
+    again = predict_value(
+        inputs["purchase_days"].to_numpy(),
+        inputs["first_purchase"].to_numpy(),
+        inputs["last_purchase"].to_numpy(),
+        run.as_of,
+        inputs["repeat_monetary"].to_numpy(),
+    )
+    expected = dict(zip(inputs["customer_id"], again.customers["p_alive"], strict=True))
+    stored = {s.customer.external_id: s.p_alive for s in scores}
+    np.testing.assert_allclose(
+        [stored[k] for k in sorted(stored)], [expected[k] for k in sorted(stored)], atol=1e-9
+    )
+    one_time = inputs.loc[inputs["purchase_days"] == 1, "customer_id"]
+    assert len(one_time) and all(stored[c] == 1.0 for c in one_time)
+
+
+def test_inputs_count_purchase_days_and_repeat_spend(shop_file: Path) -> None:
+    invoke("import", "transactions", str(shop_file))
+
+    inputs = predictive_inputs(store_transactions(), as_of=dt.date(2025, 1, 1))
+
+    row = inputs.set_index("customer_id").loc["C001"]  # 3 visits, 13 days apart; the return
+    assert row["purchase_days"] == 3  # the return is no purchase day
+    assert row["first_purchase"] == np.datetime64("2024-01-04")
+    assert row["last_purchase"] == np.datetime64("2024-01-30")
+    assert row["repeat_monetary"] == pytest.approx(((7 + 13) % 90 + 20 + (7 + 26) % 90 + 20) / 2)
+
+
+def test_the_customer_page_shows_the_risk_level(shop_file: Path, make_user: Any) -> None:
+    invoke("import", "transactions", str(shop_file))
+    first = AnalysisRun.objects.get(pk=invoke("analyze", "--as-of", "2024-07-01")["run"])
+    latest = AnalysisRun.objects.get(pk=invoke("analyze")["run"])
+    customer = Customer.objects.get(external_id="C003")  # stopped buying early
+    score = CustomerScore.objects.get(run=latest, customer=customer)
+    before = CustomerScore.objects.get(run=first, customer=customer)
+    client = Client()
+    client.force_login(make_user("boss", role="admin"))
+
+    url = f"/customers/{customer.external_id}/"
+    page = client.get(url, headers={"accept-language": "en"}).content.decode()
+    page_zh = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+
+    assert f'data-risk="{score.risk_level}"' in page
+    assert "P(alive)" in page and "Churn risk" in page and "Expected purchases" in page
+    assert score.risk_reasons_en and score.risk_reasons_en.split("; ")[0] in page
+    assert f"{100 * score.p_alive:.0f}%" in page and f"{100 * before.p_alive:.0f}%" in page
+    assert "流失风险" in page_zh
+    assert "历次分析的存活概率" in page_zh
+    assert score.risk_reasons_zh and score.risk_reasons_zh.split("; ")[0] in page_zh
+
+
+def test_the_value_panel_reads_every_run_in_two_queries(shop_file: Path, make_user: Any) -> None:
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import translation
+
+    from patron.web.panels import PanelContext, _value
+
+    invoke("import", "transactions", str(shop_file))
+    for as_of in ("2024-06-01", "2024-08-01", "2024-10-01"):
+        invoke("analyze", "--as-of", as_of)
+    customer = Customer.objects.get(external_id="C005")
+    request = RequestFactory().get("/")
+    request.user = make_user("boss", role="admin")
+
+    with CaptureQueriesContext(connection) as queries, translation.override("en"):
+        data = _value(PanelContext(request=request, customer=customer))
+
+    assert len(queries) == 2  # the latest two runs; the customer's scores across runs
+    history = data["p_alive_history"]
+    assert [h["as_of"] for h in history] == [
+        dt.date(2024, 10, 1),
+        dt.date(2024, 8, 1),
+        dt.date(2024, 6, 1),
+    ]
+    assert data["risk_label"] in {"high", "medium", "low"}

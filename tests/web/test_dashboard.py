@@ -137,3 +137,45 @@ def test_value_panel_shows_the_latest_scores(
         f"/customers/{score.customer.external_id}/", headers={"accept-language": "zh-hans"}
     ).content.decode()
     assert escape(segment.label["zh-hans"]) in page_zh and "客户价值" in page_zh
+
+
+def test_customer_list_filters_by_tier_segment_and_risk_of_the_latest_run(
+    client: Any, make_user: Any
+) -> None:
+    from patron.customers.selectors import customer_filter
+    from patron.insights.models import CustomerScore
+    from patron.insights.selectors import analysis_run_latest
+
+    demo_load(customers=300, seed=5)
+    run = analysis_run_latest()
+    assert run is not None
+    score = CustomerScore.objects.filter(run=run).exclude(risk_level=None).first()
+    assert score is not None
+    # when
+    picked = customer_filter(
+        value_tier=score.value_tier, segment=score.segment, risk_level=score.risk_level
+    )
+    # then exactly the customers with those scores in the latest run
+    expected = set(
+        CustomerScore.objects.filter(
+            run=run, value_tier=score.value_tier, segment=score.segment, risk_level=score.risk_level
+        ).values_list("customer__external_id", flat=True)
+    )
+    assert set(picked.values_list("external_id", flat=True)) == expected
+    assert score.customer.external_id in expected
+    # and the web list offers the same filter: its first page starts with the first match
+    client.force_login(make_user("viewer", role="analyst"))
+    response = client.get("/customers/", {"segment": score.segment, "sort": "id"})
+    assert response.status_code == 200
+    segment_ids = set(
+        CustomerScore.objects.filter(run=run, segment=score.segment).values_list(
+            "customer__external_id", flat=True
+        )
+    )
+    first_outside = min(
+        set(CustomerScore.objects.filter(run=run).values_list("customer__external_id", flat=True))
+        - segment_ids
+    )
+    page = response.content.decode()
+    assert min(segment_ids) in page
+    assert first_outside not in page or first_outside > max(segment_ids)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patron.customers.models import Channel, Customer, Gender, InteractionKind
@@ -39,12 +40,33 @@ class CustomerFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any")), *[(c.value, c.label) for c in Channel]],
     )
+    value_tier = forms.ChoiceField(label=_("Value tier"), required=False)
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+    risk_level = forms.ChoiceField(label=_("Churn risk"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args: Any, regions: list[str], channels: list[str], **kwargs: Any) -> None:
+        from patron.analytics.churn import LEVEL_LABELS
+        from patron.analytics.segments import SEGMENTS
+        from patron.analytics.tiers import TIERS
+
         super().__init__(*args, **kwargs)
+        language = "zh-hans" if get_language() == "zh-hans" else "en"
         self.fields["region"].choices = [("", _("All")), *[(r, r) for r in regions]]
         self.fields["acquisition_channel"].choices = [("", _("All")), *[(c, c) for c in channels]]
+        # Tier, segment and risk come from the latest analysis run.
+        self.fields["value_tier"].choices = [
+            ("", _("All")),
+            *[(t.code, t.label[language]) for t in TIERS],
+        ]
+        self.fields["segment"].choices = [
+            ("", _("All")),
+            *[(s.code, s.label[language]) for s in SEGMENTS],
+        ]
+        self.fields["risk_level"].choices = [
+            ("", _("All")),
+            *[(code, label[language]) for code, label in LEVEL_LABELS.items()],
+        ]
 
     def filters(self) -> dict[str, str]:
         """Arguments for ``selectors.customer_filter`` (unknown choices are ignored)."""
@@ -55,6 +77,9 @@ class CustomerFilterForm(forms.Form):
             "acquisition_channel": data.get("acquisition_channel", ""),
             "tag": data.get("tag", ""),
             "consent": data.get("consent", ""),
+            "value_tier": data.get("value_tier", ""),
+            "segment": data.get("segment", ""),
+            "risk_level": data.get("risk_level", ""),
         }
 
     def sort_key(self) -> str:

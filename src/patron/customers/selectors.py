@@ -102,31 +102,15 @@ def customer_list(
     tag: str | None = None,
     consent: str | None = None,
 ) -> QuerySet[Customer]:
-    """Customers matching the filters; ``search`` is an id, phone, email or part of a name."""
-    queryset = Customer.objects.all()
-    if search:
-        search = search.strip()
-        queryset = queryset.filter(
-            Q(external_id=search)
-            | Q(phone=search)
-            | Q(email__iexact=search)
-            | Q(name__icontains=search)
-        )
-    if region:
-        queryset = queryset.filter(region=region)
-    if city:
-        queryset = queryset.filter(city=city)
-    if acquisition_channel:
-        queryset = queryset.filter(acquisition_channel=acquisition_channel)
-    if tag:
-        queryset = (
-            queryset.filter(tags__contains=[tag])
-            if connection.vendor == "postgresql"
-            else queryset.filter(tags__icontains=f'"{tag}"')
-        )
-    if consent:
-        queryset = queryset.filter(consents__channel=consent, consents__granted=True)
-    return queryset.order_by("external_id")
+    """The API's list: the web list's filters, ordered by customer id."""
+    return customer_filter(
+        search=search or "",
+        region=region or "",
+        city=city or "",
+        acquisition_channel=acquisition_channel or "",
+        tag=tag or "",
+        consent=consent or "",
+    ).order_by("external_id")
 
 
 def customer_get(*, external_id: str) -> Customer:
@@ -173,12 +157,39 @@ def customer_filter(
     *,
     search: str = "",
     region: str = "",
+    city: str = "",
     acquisition_channel: str = "",
     tag: str = "",
     consent: str = "",
+    value_tier: str = "",
+    segment: str = "",
+    risk_level: str = "",
 ) -> QuerySet[Customer]:
-    """Customers matching the web list's filters; unordered (see ``customer_page``)."""
+    """Customers matching the list's filters; unordered (see ``customer_page``).
+
+    ``value_tier``, ``segment`` and ``risk_level`` read the latest completed analysis run.
+    """
     queryset = Customer.objects.all()
+    scored = {
+        key: value
+        for key, value in (
+            ("value_tier", value_tier),
+            ("segment", segment),
+            ("risk_level", risk_level),
+        )
+        if value
+    }
+    if scored:
+        from patron.insights.models import CustomerScore
+        from patron.insights.selectors import analysis_run_latest
+
+        run = analysis_run_latest()
+        if run is None:
+            return queryset.none()
+        scores = CustomerScore.objects.filter(run=run, **scored).values("customer_id")
+        queryset = queryset.filter(pk__in=scores)
+    if city:
+        queryset = queryset.filter(city=city)
     search = search.strip()
     if search:
         queryset = queryset.filter(_search_condition(search))

@@ -86,6 +86,7 @@ class CustomerScore(models.Model):
         indexes = [
             models.Index(fields=["run", "value_tier"], name="score_run_tier_idx"),
             models.Index(fields=["run", "segment"], name="score_run_segment_idx"),
+            models.Index(fields=["run", "risk_level"], name="score_run_risk_idx"),
         ]
 
     def __str__(self) -> str:

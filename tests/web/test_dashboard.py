@@ -179,3 +179,19 @@ def test_customer_list_filters_by_tier_segment_and_risk_of_the_latest_run(
     page = response.content.decode()
     assert min(segment_ids) in page
     assert first_outside not in page or first_outside > max(segment_ids)
+
+
+def test_dashboard_tiles_show_predicted_value_and_value_at_risk(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    from patron.web.templatetags.patron import money
+
+    latest = analysis_run_latest()
+    assert latest is not None
+    predictive = latest.figures["predictive"]
+    page = admin_client.get("/").content.decode()
+    for key in ("predicted_value", "value_at_risk"):
+        tile = re.search(rf'id="kpi-{key}">(.*?)</div>', page, re.S)
+        assert tile is not None, key
+        assert escape(money(predictive[key])) in tile.group(1)
+        assert 'class="delta' in tile.group(1)  # the change since the previous run

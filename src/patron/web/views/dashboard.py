@@ -77,6 +77,9 @@ def _signed(value: float, shown: str) -> str:
     return f"+{shown}" if value > 0 else shown if value < 0 else "±0"
 
 
+PREDICTIVE_FIGURES = ("predicted_value", "value_at_risk")
+
+
 def kpi_tiles(figures: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Headline figures with their change since the previous run (None without one)."""
 
@@ -92,22 +95,44 @@ def kpi_tiles(figures: dict[str, Any], previous: dict[str, Any] | None) -> list[
         ("profit", _("Profit"), money, lambda d: _signed(d, money(d))),
         ("top20_revenue_share", _("Revenue share of the top 20%"), percent, points_delta),
         ("gini", _("Gini (revenue)"), gini, lambda d: f"{d:+.3f}" if d else "±0"),
+        (
+            "predicted_value",
+            _("Predicted value, next 12 months"),
+            money,
+            lambda d: _signed(d, money(d)),
+        ),
+        (
+            "value_at_risk",
+            _("Value at risk (high churn risk)"),
+            money,
+            lambda d: _signed(d, money(d)),
+        ),
     )
+
+    def figure(source: dict[str, Any] | None, key: str) -> float | None:
+        if source is None:
+            return None
+        if key in PREDICTIVE_FIGURES:  # kept under "predictive"; absent when it was skipped
+            return _number((source.get("predictive") or {}).get(key))
+        return _number(source.get(key))
+
     tiles = []
     for key, label, shown, delta_shown in specs:
-        value = _number(figures.get(key))
-        if value is None and key == "profit":
-            continue  # no costs: no profit figure
+        value = figure(figures, key)
+        if value is None and key in ("profit", *PREDICTIVE_FIGURES):
+            continue  # no costs, or no prediction in this run: no tile
         tile: dict[str, Any] = {"key": key, "label": label, "value": "—"}
         if value is not None:
             tile["value"] = shown(value)
-        before = _number(previous.get(key)) if previous is not None else None
+        before = figure(previous, key)
         if value is not None and before is not None:
             change = value - before
             tile["delta"] = delta_shown(change)
             # more customers, revenue or profit is good news; more concentration is neither
             if key in NEUTRAL_CHANGES:
                 tile["direction"] = "neutral"
+            elif key == "value_at_risk":  # more value at risk is bad news
+                tile["direction"] = "down" if change > 0 else "up" if change < 0 else "same"
             else:
                 tile["direction"] = "up" if change > 0 else "down" if change < 0 else "same"
         tiles.append(tile)

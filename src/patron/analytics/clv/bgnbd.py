@@ -108,7 +108,21 @@ def _bg_guard_c(
     return out
 
 
-class BGNBD(_CountModel[_RFTData]):
+class _GammaBetaModel(_CountModel[_RFTData]):
+    """What BG/NBD and MBG/NBD share: parameters (r, alpha, a, b), with alpha in time units,
+    and the compressed (x, t_x, T) data."""
+
+    _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    _start: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
+
+    def _prepare(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> _RFTData:
+        return prepare_rft(x, tx, big_t)
+
+    def _unit_factors(self, t_max: float) -> FloatArray:
+        return np.array([1.0, t_max, 1.0, 1.0])
+
+
+class BGNBD(_GammaBetaModel):
     r"""BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
 
     While alive, a customer buys as a Poisson process with rate
@@ -150,15 +164,6 @@ class BGNBD(_CountModel[_RFTData]):
     >>> m.p_alive([0, 2], [0.0, 30.43], [38.86, 38.86]).round(4)
     array([1.    , 0.7266])
     """
-
-    _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    _start: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
-
-    def _prepare(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> _RFTData:
-        return prepare_rft(x, tx, big_t)
-
-    def _unit_factors(self, t_max: float) -> FloatArray:
-        return np.array([1.0, t_max, 1.0, 1.0])
 
     def _rows(
         self, theta: FloatArray, data: _RFTData, with_grad: bool

@@ -14,20 +14,18 @@ References
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from ._validation import FloatArray, check_counts, check_horizon, check_rft
-from .base import _CountModel, as_output, unique_inverse
-from .bgnbd import _RFTData, bg_expectation, prepare_rft
+from .base import as_output, unique_inverse
+from .bgnbd import _GammaBetaModel, _RFTData, bg_expectation
 
 __all__ = ["MBGNBD"]
 
 
-class MBGNBD(_CountModel[_RFTData]):
+class MBGNBD(_GammaBetaModel):
     r"""MBG/NBD model (Batislam et al. 2007), lifetimes' ``ModifiedBetaGeoFitter``.
 
     Purchases follow a Poisson process with rate :math:`\lambda \sim \text{Gamma}(r,\alpha)`;
@@ -57,15 +55,6 @@ class MBGNBD(_CountModel[_RFTData]):
     >>> m.p_alive([0, 2], [0.0, 30.43], [38.86, 38.86]).round(4)
     array([0.3897, 0.7062])
     """
-
-    _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    _start: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
-
-    def _prepare(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> _RFTData:
-        return prepare_rft(x, tx, big_t)
-
-    def _unit_factors(self, t_max: float) -> FloatArray:
-        return np.array([1.0, t_max, 1.0, 1.0])
 
     def _rows(
         self, theta: FloatArray, data: _RFTData, with_grad: bool

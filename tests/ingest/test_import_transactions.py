@@ -192,3 +192,53 @@ def test_missing_required_column_names_the_columns_and_the_fix(tmp_path: Path) -
     assert "--map customer_id=" in result.output
     code, report = invoke("import", "transactions", str(path), "--map", "customer_id=会员卡")
     assert code == 0 and report["inserted"] == 1
+
+
+def _orders_csv(path: Path, rows: int, *, duplicate_of: int | None = None) -> Path:
+    """``rows`` orders of 6,000 customers; with ``duplicate_of``, the last row repeats that
+    row's order id (another item of the same order)."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("order_id,customer_id,date,amount\n")
+        for i in range(rows):
+            order = duplicate_of if duplicate_of is not None and i == rows - 1 else i
+            f.write(
+                f"O{order:06d},C{i % 6000:05d},2024-0{1 + i % 9}-1{i % 10} 10:00:00,{i % 97}.5\n"
+            )
+    return path
+
+
+def _index_names() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Order._meta.db_table)
+    return {name for name, c in constraints.items() if c["index"] or c["unique"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_first_import_rebuilds_indexes_and_keeps_orders_unique(tmp_path: Path) -> None:
+    # given a first import large enough to drop and rebuild the order indexes
+    before = _index_names()
+    path = _orders_csv(tmp_path / "orders.csv", 60_000)
+    code, report = invoke("import", "transactions", str(path))
+    assert code == 0, report
+    # then every order is in, once, and every index and unique constraint is back
+    assert report["inserted"] == Order.objects.count() == 60_000
+    assert _index_names() == before
+    expected = sum(Decimal(f"{i % 97}.5") for i in range(60_000))
+    assert sum(Order.objects.values_list("amount", flat=True)) == expected
+    # and the same file again changes nothing
+    code, again = invoke("import", "transactions", str(path))
+    assert (code, again["inserted"], again["unchanged"]) == (0, 0, 60_000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_first_import_with_a_repeated_order_id_groups_it(tmp_path: Path) -> None:
+    # given 60,000 rows whose last one is a second item of order O000007
+    path = _orders_csv(tmp_path / "orders.csv", 60_000, duplicate_of=7)
+    code, report = invoke("import", "transactions", str(path))
+    # then the two rows are one order holding both amounts
+    assert code == 0, report
+    assert report["inserted"] == Order.objects.count() == 59_999
+    order = Order.objects.get(external_id="O000007")
+    assert order.amount == Decimal(f"{7 % 97}.5") + Decimal(f"{59_999 % 97}.5")

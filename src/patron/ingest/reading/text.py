@@ -9,10 +9,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+import pyarrow as pa
+
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.reading._columns import _find_header, _names, _unique_keys
+from patron.ingest.reading._columns import _find_header, _names, _text_array, _unique_keys
 from patron.ingest.reading.base import TableReader
+from patron.ingest.reading.plain_csv import plain_batches, plain_data_offset
 from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
 
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".dat"})
@@ -140,7 +144,8 @@ class _TextReader(TableReader):
                 if self.info.format is SourceFormat.WHITESPACE:
                     yield from self._whitespace_batches(f)
                 else:
-                    yield from self._csv_batches(f)
+                    plain = self._plain_batches()
+                    yield from plain if plain is not None else self._csv_batches(f)
         except UnicodeDecodeError as exc:
             line = self._last_line + 1
             raise IngestError(
@@ -149,6 +154,50 @@ class _TextReader(TableReader):
                 code=IngestErrorCode.DECODE_ERROR,
                 extra={"line": line, "encoding": self.info.encoding, "reason": exc.reason},
             ) from None
+
+    def _plain_batches(self) -> Iterator[RawBatch] | None:
+        """Arrow's reader when the file is plain after its header (see ``plain_csv``)."""
+        info = self.info
+        if info.delimiter is None or self._skip_records != info.header_line:
+            return None
+        offset = plain_data_offset(
+            info.path,
+            encoding=info.encoding or "utf-8",
+            delimiter=info.delimiter,
+            header_line=info.header_line,
+            width=len(info.column_names),
+        )
+        if offset is None:
+            return None
+        return self._arrow_batches(offset)
+
+    def _arrow_batches(self, offset: int) -> Iterator[RawBatch]:
+        info = self.info
+        first = info.header_line + 1
+        tables = plain_batches(
+            info.path,
+            offset=offset,
+            encoding=info.encoding or "utf-8",
+            delimiter=info.delimiter or ",",
+            names=info.column_names,
+            batch_rows=self.batch_rows,
+        )
+        while True:
+            try:
+                table = next(tables)
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:  # bytes the sample did not show
+                raise UnicodeDecodeError(
+                    info.encoding or "utf-8", b"", 0, 1, str(exc)
+                ) from None  # reported as a decode error after the last good line
+            lines = np.arange(first, first + table.num_rows, dtype=np.int64)
+            first += table.num_rows
+            self._last_line = first - 1
+            columns = {
+                name: _text_array(table.column(name).combine_chunks()) for name in info.column_names
+            }
+            yield self._drop_blank(lines, columns)
 
     def _csv_batches(self, f: IO[str]) -> Iterator[RawBatch]:
         assert self.info.delimiter is not None

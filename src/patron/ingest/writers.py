@@ -8,12 +8,14 @@ PostgreSQL receives the stage through COPY; SQLite through ``executemany``.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -85,10 +87,10 @@ class TransactionStage:
         # The order's total stands on each of its item rows (JD, Shopify): take it once.
         self.order_total_repeated = order_total_repeated
         self._known_customers: set[str] = set()
-        # Hashes of the order keys seen so far, while none repeats: a file of one row per
-        # order (the usual case) then skips grouping a million rows by key in the merge.
-        self._order_key_hashes: set[int] | None = (
-            set() if "order_key" in self.columns and not self.has_row_keys else None
+        # Hashes of the order keys, while none is null: a file of one row per order (the
+        # usual case) then skips grouping a million rows by key in the merge.
+        self._order_key_hashes: list[np.ndarray] | None = (
+            [] if "order_key" in self.columns and not self.has_row_keys else None
         )
 
     def create(self) -> None:
@@ -139,21 +141,24 @@ class TransactionStage:
         self._known_customers.update(pc.unique(ids).to_pylist())
 
     def _note_order_keys(self, keys: pa.ChunkedArray | None) -> None:
-        """Drop the hashes at the first repeat (or null): the merge must then group by key.
-
-        Equal hashes of different keys only cost the faster path, never a wrong merge."""
         if keys is None or self._order_key_hashes is None:
             return
-        seen = self._order_key_hashes
-        before = len(seen)
-        seen.update(map(hash, keys.to_pylist()))
-        if len(seen) - before != len(keys) or keys.null_count:
+        if keys.null_count:
             self._order_key_hashes = None
+            return
+        hashes = np.fromiter(map(hash, keys.to_pylist()), dtype=np.int64, count=len(keys))
+        self._order_key_hashes.append(hashes)
 
-    @property
+    @functools.cached_property
     def one_row_per_order(self) -> bool:
-        """Every staged row has its own, distinct order key."""
-        return self._order_key_hashes is not None
+        """Every staged row has its own order key (asked once all rows are staged).
+
+        Equal hashes of different keys only cost the grouping, never a wrong merge."""
+        if not self._order_key_hashes:
+            return False
+        hashes = np.concatenate(self._order_key_hashes)
+        self._order_key_hashes = None
+        return len(np.unique(hashes)) == len(hashes)
 
     def _insert_bare_customers(self, ids: list[str]) -> int:
         """Customers known only by their id (the orders name them); existing ids are left
@@ -405,8 +410,9 @@ def _indexes_rebuilt_if_cheaper(
     Building an index from sorted data is several times faster than growing it row by row;
     worth it when the insert at least doubles the table. With ``unique`` (an insert that
     needs no ON CONFLICT), PostgreSQL's unique constraints are rebuilt too: adding one back
-    checks the whole table, so a duplicate still fails the import. SQLite keeps them (they belong to its table definition). Inside the caller's
-    transaction, so a failure leaves the indexes and constraints as they were.
+    checks the whole table, so a duplicate still fails the import. SQLite keeps them (they
+    belong to its table definition). Inside the caller's transaction, so a failure leaves
+    the indexes and constraints as they were.
     """
     table = model._meta.db_table  # type: ignore[attr-defined]
     names = [index.name for index in model._meta.indexes]  # type: ignore[attr-defined]

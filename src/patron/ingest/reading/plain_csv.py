@@ -102,7 +102,7 @@ def plain_batches(
 ) -> Iterator[pa.Table]:
     """Tables of at most ``batch_rows`` rows, every column text, read from ``offset`` on."""
     keys = [f"c{i}" for i in range(len(names))]
-    source = pa.memory_map(str(path))
+    source = pa.OSFile(str(path))  # not a memory map: its pages would count as ours
     source.seek(offset)
     reader = pacsv.open_csv(
         source,

@@ -473,3 +473,33 @@ def test_parsers_keep_length_and_never_flag_null(parser: object, cells: list[str
 def test_explicit_plus_signs_parse() -> None:
     # a regression found by hypothesis: Arrow's integer cast refuses a leading '+'
     assert cleaning.parse_integer(pa.array(["+0", "+12", "-3"])).values.to_pylist() == [0, 12, -3]
+
+
+def test_masked_ids_and_accounts_are_recognised() -> None:
+    cells = [
+        "1******6198",
+        "**博(156******89)",
+        "##密文",
+        "$$密文",
+        "C0001",
+        "a*b",
+        "li@x.cn",
+        None,
+    ]
+    assert cleaning.is_masked(pa.array(cells)).tolist() == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,  # one star is no mask (a product code such as A*B can hold one)
+        False,
+        False,
+    ]
+
+
+def test_phone_keys_are_stable_and_hide_the_number() -> None:
+    keys = cleaning.phone_keys(pa.array(["13812345678", None, "13812345678", "+31612345678"]))
+    first, missing, again, other = keys.to_pylist()
+    assert first == again and first != other and missing is None
+    assert first.startswith("tel-") and len(first) == 20 and "13812345678" not in first

@@ -117,7 +117,7 @@ def test_wechat_bill_with_refund_rows_and_trailer(tmp_path: Path) -> None:
     assert report["preset"] == "wechat_pay_merchant"
     assert report["skipped"] == 2 and report["rejected"] == 0  # the trailer, not errors
     assert _revenue_by_customer() == {"oUser1": Decimal("20.00"), "oUser2": Decimal("50.00")}
-    refund = Order.objects.get(source="wechat_pay", external_id="M1-refund")
+    refund = Order.objects.get(source="wechat_pay", external_id="M1-refund-5000001")
     assert refund.amount == Decimal("-10.00") and refund.original_order.external_id == "M1"
 
 
@@ -246,3 +246,25 @@ def test_value_analytics_on_a_taobao_export_count_only_paid_unrefunded_spend(
     assert "tb_bob" not in customers.index  # refunded in full: no purchase left
     assert customers.loc["tb_carol", "monetary"] == pytest.approx(60.00)  # the unpaid order is out
     assert customers.loc["tb_carol", "frequency"] == 1
+
+
+def test_a_shopify_order_with_a_cancellation_time_is_cancelled(tmp_path: Path) -> None:
+    # given a paid order that was cancelled (its refund not yet made) and a guest's order
+    path = tmp_path / "orders_export.csv"
+    path.write_text(
+        "Name,Email,Financial Status,Paid at,Created at,Cancelled at,Total,Refunded Amount,"
+        "Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n"
+        "#2001,ann@example.com,paid,2026-05-14 11:24:00 +0100,2026-05-14 11:23:45 +0100,"
+        "2026-05-15 09:00:00 +0100,35.00,0.00,1,Green tea,35.00,TEA-1\n"
+        "#2001,,,,,,,,1,Cup,0.00,CUP-1\n"
+        "#2002,ann@example.com,paid,2026-05-16 11:24:00 +0100,2026-05-16 11:23:45 +0100,,"
+        "12.00,0.00,1,Cup,12.00,CUP-1\n",
+        encoding="utf-8",
+    )
+    code, report = invoke("import", "transactions", str(path))
+    assert code == 0, report
+    assert dict(Order.objects.values_list("external_id", "status")) == {
+        "#2001": "cancelled",
+        "#2002": "completed",
+    }
+    assert _revenue_by_customer() == {"ann@example.com": Decimal("12.00")}  # 35.00 never counts

@@ -26,6 +26,17 @@ class IngestErrorCode(StrEnum):
     MISSING_COLUMN = "ingest.missing_column"
 
 
+class RowErrorCode(StrEnum):
+    """Why a row was rejected (``errors[].code`` in the report): stable for scripts."""
+
+    INVALID_VALUE = "row.invalid_value"  # not of the field's kind (a date, an amount...)
+    MISSING_VALUE = "row.missing_value"  # a required cell is blank
+    SCIENTIFIC_ID = "row.scientific_id"  # an id Excel turned into 4.00123E+27: digits lost
+    MASKED_ID = "row.masked_id"  # a masked id (1******6198) never names a customer
+    NO_CUSTOMER = "row.no_customer"  # nothing on the row names its customer
+    ROW_SHAPE = "row.shape"  # more cells than the header has names
+
+
 class IngestError(PatronError):
     """A file or option the importer cannot work with; ``code`` says which problem."""
 

@@ -16,13 +16,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
 
-from patron.ingest import cleaning
-from patron.ingest.customers import CustomerUpserter, ProductUpserter
-from patron.ingest.errors import IngestError
+from patron.ingest.archives import open_import_table
+from patron.ingest.cleaning import normalise_header
+from patron.ingest.errors import IngestError, RowErrorCode
 from patron.ingest.formats import (
     GENERIC,
     Preset,
@@ -32,6 +31,7 @@ from patron.ingest.formats import (
     trailer_pattern,
 )
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
+from patron.ingest.order_lines import order_lines_prepare
 from patron.ingest.pipeline import (
     FillDown,
     Prepare,
@@ -40,22 +40,13 @@ from patron.ingest.pipeline import (
     process,
     read_in_background,
 )
-from patron.ingest.reading import RawBatch, TableReader, open_table
-from patron.ingest.validation import DateFormatHolder, RowError, generic_status, row_keys
-from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
+from patron.ingest.reading import RawBatch, TableReader
+from patron.ingest.sinks import make_sink
+from patron.ingest.staging import stage_table
+from patron.ingest.validation import DateFormatHolder, RowError, generic_status
 from patron.sales.models import DEFAULT_SOURCE
 
 MAX_REPORTED_ERRORS = 1000
-ROW_KEY_FIELDS = (
-    "customer_id",
-    "ordered_at",
-    "amount",
-    "cost",
-    "store",
-    "channel",
-    "status",
-    "original_order_id",
-)
 
 
 @dataclass(frozen=True)
@@ -70,6 +61,12 @@ class ImportOptions:
     source: str = DEFAULT_SOURCE
     preset: str | None = None  # a preset's name, "generic" to turn detection off, None: detect
     batch_rows: int = 50_000
+    # The mapping names every field to import: no preset columns, no synonyms (the web form,
+    # where a person has seen and corrected the whole mapping).
+    mapping_complete: bool = False
+    # Read and validate only: errors, counts and rejects as an import would report them,
+    # nothing written (the web's check before the import).
+    dry_run: bool = False
 
 
 @dataclass
@@ -81,7 +78,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    skipped: int = 0
+    skipped: int = 0  # lines that are not data: preamble, blank, trailer (never errors)
+    skipped_lines: dict[str, int] = field(default_factory=dict)  # the same, by reason
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
     preset: str = GENERIC
@@ -90,6 +88,9 @@ class ImportReport:
     customers_created: int = 0
     products_created: int = 0
     lines: int = 0
+    lines_pending: int = 0  # order lines waiting for their order's file
+    # Status texts the preset does not know, with their row counts: kept, never revenue.
+    unknown_statuses: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
     date_format: str | None = None
@@ -120,31 +121,8 @@ def import_file(
     IngestError
         The file cannot be read or lacks a required column (nothing is imported).
     """
-    options = options or ImportOptions()
-    forced = preset_by_name(options.preset) if options.preset else None
-    known = [*known_column_names(kind)]
-    for candidate in [forced] if forced else load_presets():
-        if candidate.kind is kind:
-            known += candidate.known_columns()
-    reader = open_table(
-        path,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-        sheet=options.sheet,
-        known_columns=known,
-        batch_rows=options.batch_rows,
-    )
-    header = reader.info.header
-    preset = None if options.preset == GENERIC else forced or detect_preset(header, kind)
-    overrides = {**(preset.mapping(header) if preset else {}), **options.mapping}
-    try:
-        # A preset's own table decides; generic synonyms would add columns it leaves out on
-        # purpose (宝贝标题 in an order file is a title list, not a product).
-        mapping = resolve_columns(header, kind, overrides, synonyms=preset is None)
-    except IngestError as error:
-        raise _with_closest_preset(error, header, kind) from None
-    if preset is not None and options.source == DEFAULT_SOURCE:
-        options = replace(options, source=preset.platform)
+    plan = import_plan(path, kind=kind, options=options or ImportOptions())
+    mapping, preset, reader = plan.mapping, plan.preset, plan.reader
     report = ImportReport(
         kind=str(kind),
         path=str(path),
@@ -155,22 +133,105 @@ def import_file(
         preset=preset.name if preset else GENERIC,
         preset_label=dict(preset.label) if preset else {},
     )
-    return _run(report, mapping, options, progress, reader=reader, preset=preset)
+    return _run(report, mapping, plan.options, progress, reader=reader, preset=preset)
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """An opened file with its preset and column mapping: what an import of it would use."""
+
+    reader: TableReader
+    preset: Preset | None
+    mapping: ColumnMapping
+    options: ImportOptions  # the source defaults to the preset's platform
+
+
+def import_plan(
+    path: str | Path, *, kind: EntityKind, options: ImportOptions, require: bool = True
+) -> ImportPlan:
+    """Open ``path``, recognise its preset and map its columns, as :func:`import_file` does.
+
+    With ``require=False`` a mapping that lacks required fields is returned as it is (the web
+    shows it for correction) instead of raising.
+
+    Raises
+    ------
+    IngestError
+        The file cannot be opened, or (``require``) a required field has no column.
+    """
+    forced = preset_by_name(options.preset) if options.preset else None
+    known = [*known_column_names(kind)]
+    for candidate in [forced] if forced else load_presets():
+        if candidate.kind is kind:
+            known += candidate.known_columns()
+    reader = open_import_table(
+        path,
+        kind=kind,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+        known_columns=known,
+        batch_rows=options.batch_rows,
+    )
+    header = reader.info.header
+    preset = None if options.preset == GENERIC else forced or detect_preset(header, kind)
+    if options.mapping_complete:
+        overrides, synonyms = dict(options.mapping), False
+    else:
+        overrides = {**(preset.mapping(header) if preset else {}), **options.mapping}
+        # A preset's own table decides; generic synonyms would add columns it leaves out on
+        # purpose (宝贝标题 in an order file is a title list, not a product).
+        synonyms = preset is None
+    try:
+        mapping = resolve_columns(
+            header,
+            kind,
+            overrides,
+            synonyms=synonyms,
+            require=require,
+            required=preset.required_fields() if preset is not None else None,
+        )
+        if preset is not None:
+            mapping = preset.refine(mapping, header, require=require)
+    except IngestError as error:
+        raise _with_closest_preset(error, header, kind, preset) from None
+    if preset is not None and options.source == DEFAULT_SOURCE:
+        options = replace(options, source=preset.platform)
+    return ImportPlan(reader=reader, preset=preset, mapping=mapping, options=options)
 
 
 def _with_closest_preset(
-    error: IngestError, header: Sequence[str], kind: EntityKind
+    error: IngestError, header: Sequence[str], kind: EntityKind, detected: Preset | None = None
 ) -> IngestError:
-    """Add the preset the file is closest to, so a nearly-recognised export says so."""
+    """Add the preset the file is closest to, so a nearly-recognised export says so, and
+    the names that preset knows for the missing fields (the --map to use)."""
     scored = [(p.score(header), p) for p in load_presets() if p.kind is kind]
     scored = [item for item in scored if item[0] > 0]
-    if not scored:
+    if not scored or not isinstance(error.extra, dict):
         return error
     score, closest = max(scored, key=lambda item: item[0])
-    message = (
-        f"{error.message} Closest known export: {closest.label.get('en', closest.name)} "
-        f"({score} of its columns found); try --preset {closest.name}."
-    )
+    label = closest.label.get("en", closest.name)
+    if detected is not None and detected.name == closest.name:
+        message = f"{error.message} The file looks like a {label}, but lacks that column."
+    else:
+        message = (
+            f"{error.message} Closest known export: {label} ({score} of its columns found); "
+            f"try --preset {closest.name}."
+        )
+    present = {normalise_header(h): h for h in header}
+    known, maps = [], []
+    for name in error.extra.get("missing", []):
+        candidates = closest.columns.get(name, ())
+        found = [present[k] for c in candidates if (k := normalise_header(c)) in present]
+        if found:  # the file has the preset's column: name it
+            maps.append(f"--map {name}={found[0]}")
+        elif candidates:
+            known.append(f"{name} is {' or '.join(candidates)}")
+            maps.append(f"--map {name}=<your column>")
+    if known:
+        message += f" In that export {'; '.join(known)}; if your file names it otherwise:"
+    if maps:
+        message += f" {' '.join(maps)}."
     return IngestError(message, code=error.code, extra={**error.extra, "closest": closest.name})
 
 
@@ -214,7 +275,13 @@ def _run(
     started = time.perf_counter()
     kind = mapping.kind
     header = tuple(reader.info.column_names) if reader is not None else ()
-    date_format = DateFormatHolder(options.date_format, explicit=options.date_format is not None)
+    date_format = DateFormatHolder(
+        options.date_format,
+        explicit=options.date_format is not None,
+        prefer=preset.date_order if preset is not None else None,
+    )
+    preamble = len(reader.skipped) if reader is not None else 0  # before reading: preamble only
+    trailer = 0
     rejects = _RejectsWriter(options.rejects, header) if options.rejects else None
     summary = ReadSummary()
     prepare = _preparer(kind, mapping, preset)
@@ -242,27 +309,43 @@ def _run(
         )
     try:
         with transaction.atomic():
-            sink = _make_sink(kind, mapping, options, preset)
+            sink = (
+                None
+                if options.dry_run
+                else make_sink(kind, mapping, source=options.source, preset=preset)
+            )
             for result in results:
                 report.read += result.read
                 report.skipped += result.skipped
+                trailer += result.skipped
                 report.rejected += result.rejected
                 _keep_errors(report, result.errors)
                 if rejects is not None:
                     rejects.write_rows(result.reject_rows)
-                if result.prepared is not None and (options.skip_bad or report.rejected == 0):
+                writes = options.skip_bad or report.rejected == 0
+                if sink is not None and result.prepared is not None and writes:
                     sink.write(result.prepared)
                 if progress is not None:
                     progress(report.read)
             for problem in summary.problems:
                 report.rejected += 1
-                _keep_errors(report, [RowError(problem.line, "", None, problem.message)])
+                _keep_errors(
+                    report,
+                    [RowError(problem.line, "", None, problem.message, RowErrorCode.ROW_SHAPE)],
+                )
                 if rejects is not None:
                     rejects.write_problem(problem.line, problem.message)
             report.skipped += summary.skipped
+            report.skipped_lines = {
+                "preamble": preamble,
+                "blank": summary.skipped - preamble,
+                "trailer": trailer,
+            }
             report.date_format = summary.date_format if reader is not None else date_format.fmt
-            report.reading = sink.reading
-            if report.rejected and not options.skip_bad:
+            report.reading = sink.reading if sink is not None else _reading(mapping)
+            if sink is None:
+                pass  # a dry run: nothing was written, nothing is kept
+            elif report.rejected and not options.skip_bad:
                 sink.close()
                 transaction.set_rollback(True)
             else:
@@ -277,6 +360,13 @@ def _run(
     return report
 
 
+def _reading(mapping: ColumnMapping) -> str:
+    """What a row of the file is, as the sinks name it (for a dry run, which has none)."""
+    if mapping.kind is EntityKind.TRANSACTIONS:
+        return "order lines" if mapping.is_item_lines else "orders"
+    return str(mapping.kind)
+
+
 _ORDER_LEVEL_FIELDS = (
     "customer_id",
     "ordered_at",
@@ -288,6 +378,8 @@ _ORDER_LEVEL_FIELDS = (
     "refund",
     "paid_at",
     "original_order_id",
+    "buyer_phone",
+    "cancelled_at",
 )
 
 
@@ -301,6 +393,8 @@ def _fill_down(mapping: ColumnMapping, preset: Preset | None) -> FillDown | None
 def _preparer(kind: EntityKind, mapping: ColumnMapping, preset: Preset | None) -> Prepare:
     """The pure step that turns validated columns into what the sink writes."""
     if kind is EntityKind.TRANSACTIONS:
+        if preset is not None and preset.rows == "order_lines":
+            return order_lines_prepare
         return functools.partial(_stage_prepare, item_lines=mapping.is_item_lines, preset=preset)
     return _records_prepare
 
@@ -341,201 +435,3 @@ class _RejectsWriter:
 
     def close(self) -> None:
         self._file.close()
-
-
-class _TransactionSink:
-    def __init__(
-        self, mapping: ColumnMapping, options: ImportOptions, preset: Preset | None = None
-    ) -> None:
-        self.mapping = mapping
-        self.options = options
-        self.item_lines = mapping.is_item_lines
-        self.reading = "order lines" if self.item_lines else "orders"
-        self.stage = TransactionStage(
-            stage_columns(mapping, preset=preset),
-            order_total_repeated=bool(preset and preset.order_total_repeated),
-        )
-        self.stage.create()
-
-    def write(self, table: pa.Table) -> None:
-        self.stage.append(table)
-
-    def finish(self, report: ImportReport) -> None:
-        counts = self.stage.merge(source=self.options.source, item_lines=self.item_lines)
-        report.inserted = counts.inserted
-        report.updated = counts.updated
-        report.unchanged = counts.unchanged
-        report.customers_created = counts.customers_created
-        report.products_created = counts.products_created
-        report.lines = counts.lines_written
-
-    def close(self) -> None:
-        self.stage.drop()
-
-
-_OPTIONAL_STAGE_COLUMNS = {
-    "store": "store",
-    "channel": "channel",
-    "cost": "cost_cents",
-    "status": "status",
-    "original_order_id": "original_key",
-    "product_name": "product_name",
-    "category": "category",
-    "quantity": "quantity",
-}
-
-
-def stage_columns(mapping: ColumnMapping, *, preset: Preset | None = None) -> tuple[str, ...]:
-    """The stage columns a file with this mapping fills."""
-    columns = ["line", "customer_ext", "ordered_at", "ordered_on", "amount_cents"]
-    if mapping.has("order_id") or mapping.is_item_lines:
-        columns.append("order_key")
-    else:
-        columns.append("row_key")
-    if mapping.is_item_lines:
-        columns.append("sku")
-        if mapping.has("unit_price") and mapping.has("quantity"):
-            columns.append("line_amount_cents")
-    columns += [c for f, c in _OPTIONAL_STAGE_COLUMNS.items() if mapping.has(f)]
-    if mapping.has("status"):
-        columns.append("raw_status")
-    if preset is not None:  # statuses come from the preset's rules even without a column
-        columns += ["status", "raw_status"]
-    if mapping.has("refund"):  # refunds become returns linked to their order
-        columns += ["status", "original_key"]
-    return tuple(dict.fromkeys(columns))
-
-
-def stage_table(
-    columns: dict[str, pa.Array],
-    lines: np.ndarray,
-    *,
-    item_lines: bool,
-    preset: Preset | None = None,
-) -> pa.Table:
-    """Validated typed columns -> the staging table's columns.
-
-    Refunds become return rows (``<order>-refund``, negative, linked to the order); an
-    amount net of refunds (Taobao) is grossed up first so the two net out to what was kept.
-    """
-    n = len(lines)
-    nulls = pa.nulls(n, pa.string())
-    amount = columns["amount"]
-    raw_status = pc.fill_null(columns.get("raw_status", nulls), "")
-    status = columns.get("status")
-    status = (
-        pc.fill_null(status, "completed")
-        if status is not None
-        else pa.array(["completed"] * n, pa.string())
-    )
-    if preset is not None:
-        status = _preset_statuses(status, raw_status, columns, preset)
-    if preset is not None and preset.refund_row_statuses:
-        refund_rows = pc.is_in(raw_status, pa.array(list(preset.refund_row_statuses)))
-        amount = pc.if_else(refund_rows, pa.scalar(0, amount.type), amount)
-    # A return is stored with a negative amount, whatever sign the file used.
-    is_return = pc.equal(status, "returned")
-    amount = pc.if_else(is_return, pc.negate(pc.abs(amount)), amount)
-    cost = columns.get("cost")
-    if cost is not None:
-        cost = pc.if_else(is_return, pc.negate(pc.abs(cost)), cost)
-    refund = columns.get("refund")
-    if refund is not None:
-        refund = pc.fill_null(pc.abs(refund), pa.scalar(0, amount.type))
-        if preset is not None and preset.amount_net_of_refund:
-            amount = pc.add(amount, refund)
-        fully = pc.and_(pc.greater(refund, 0), pc.greater_equal(refund, amount))
-        fully = pc.and_(fully, pc.is_in(status, pa.array(["completed", "open"])))
-        status = pc.if_else(fully, "refunded", status)
-    order_key = columns.get("order_id")
-    row_key: pa.Array = nulls
-    if order_key is None:
-        if item_lines:
-            keys = row_keys(columns, ("customer_id", "ordered_at"))
-            order_key = pa.array(["g-" + k for k in keys], pa.string())
-        else:
-            order_key = nulls
-            row_key = pa.array(["r-" + k for k in row_keys(columns, ROW_KEY_FIELDS)], pa.string())
-    sku = columns.get("sku")
-    if sku is None and item_lines and "product_name" in columns:
-        sku = columns["product_name"]  # a product known only by its name: the name is its code
-    quantity = columns.get("quantity")
-    ordered_at = columns["ordered_at"]
-    data = {
-        "line": pa.array(lines, pa.int64()),
-        "order_key": order_key,
-        "row_key": row_key,
-        "customer_ext": columns["customer_id"],
-        "ordered_at": utc_text(ordered_at),
-        "ordered_on": pc.cast(cleaning.local_dates(ordered_at, settings.TIME_ZONE), pa.string()),
-        "store": pc.fill_null(columns.get("store", nulls), ""),
-        "channel": pc.fill_null(columns.get("channel", nulls), ""),
-        "amount_cents": cents(amount),
-        "cost_cents": cents(cost) if cost is not None else pa.nulls(n, pa.int64()),
-        "status": status,
-        "raw_status": raw_status,
-        "original_key": columns.get("original_order_id", nulls),
-        "sku": sku if sku is not None else nulls,
-        "product_name": columns.get("product_name", nulls),
-        "category": columns.get("category", nulls),
-        "quantity": pc.cast(quantity, pa.float64())
-        if quantity is not None
-        else pa.nulls(n, pa.float64()),
-        "line_amount_cents": _line_cents(columns.get("unit_price"), quantity, n),
-    }
-    table = pa.table({name: data[name] for name in STAGE_COLUMN_NAMES})
-    if refund is None or order_key is nulls:
-        return table
-    refunded = pc.greater(refund, 0)
-    if not pc.any(refunded).as_py():
-        return table
-    returns = table.filter(refunded)
-    k = returns.num_rows
-    keys = returns["order_key"].combine_chunks()
-    replace_columns = {
-        "order_key": pc.binary_join_element_wise(keys, pa.scalar("-refund"), ""),
-        "amount_cents": pc.negate(cents(refund.filter(refunded))),
-        "cost_cents": pa.nulls(k, pa.int64()),
-        "status": pa.array(["returned"] * k, pa.string()),
-        "raw_status": pa.array([""] * k, pa.string()),
-        "original_key": keys,
-    }
-    for name, values in replace_columns.items():
-        returns = returns.set_column(returns.schema.get_field_index(name), name, values)
-    return pa.concat_tables([table, returns])
-
-
-def _line_cents(unit_price: pa.Array | None, quantity: pa.Array | None, n: int) -> pa.Array:
-    """A line's amount from its unit price and quantity, when the file gives both."""
-    if unit_price is None or quantity is None:
-        return pa.nulls(n, pa.int64())
-    price = cents(unit_price)
-    return pc.cast(
-        pc.round(pc.multiply(pc.cast(price, pa.float64()), pc.cast(quantity, pa.float64()))),
-        pa.int64(),
-    )
-
-
-def _preset_statuses(
-    status: pa.Array, raw_status: pa.Array, columns: dict[str, pa.Array], preset: Preset
-) -> pa.Array:
-    """A preset's rules on top of its status table: unpaid when not paid, another status
-    for the same text once paid (Taobao's 交易关闭 after payment is a refund)."""
-    paid_field = preset.unpaid_when_blank
-    if paid_field is None or paid_field not in columns:
-        return status
-    paid = pc.is_valid(columns[paid_field])
-    for text, when_paid in preset.statuses_when_paid.items():
-        status = pc.if_else(pc.and_(paid, pc.equal(raw_status, text)), when_paid, status)
-    unpaid = pc.and_(pc.invert(paid), pc.is_in(status, pa.array(["completed", "open"])))
-    return pc.if_else(unpaid, "unpaid", status)
-
-
-def _make_sink(  # type: ignore[no-untyped-def]
-    kind: EntityKind, mapping: ColumnMapping, options: ImportOptions, preset: Preset | None
-):
-    if kind is EntityKind.TRANSACTIONS:
-        return _TransactionSink(mapping, options, preset)
-    if kind is EntityKind.CUSTOMERS:
-        return CustomerUpserter(mapping, source=options.source)
-    return ProductUpserter(mapping)

@@ -6,7 +6,8 @@ matched after ``normalise_header`` folds width, case, spaces, wrappers and units
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,6 +43,9 @@ class Field:
     synonyms: tuple[str, ...]
     required: bool = False
     help: str = ""
+    # A cell that cannot be read is left out rather than rejecting its row: the field only
+    # helps (a buyer's phone that names a customer when nothing else does).
+    lenient: bool = False
 
 
 _CUSTOMER_ID = (
@@ -345,6 +349,35 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
         ("paid_at", "paid at", "payment time", "订单付款时间"),
         help="when it was paid; blank means unpaid for presets that say so",
     ),
+    # The next four have no synonyms: a platform preset (or --map) names their column.
+    Field(
+        "cancelled_at",
+        ValueKind.TEXT,
+        (),
+        help="when the order was cancelled: a filled cell means cancelled, for presets that "
+        "say so (Shopify's Cancelled at)",
+    ),
+    Field(
+        "buyer_phone",
+        ValueKind.PHONE,
+        (),
+        help="the buyer's or receiver's phone: names the customer of an export without a "
+        "buyer id, when it is not masked",
+        lenient=True,
+    ),
+    Field(
+        "refund_id",
+        ValueKind.IDENTIFIER,
+        (),
+        help="the id of one refund (微信退款单号): each refund becomes its own return, so a "
+        "refund in a later bill adds to the earlier ones",
+    ),
+    Field(
+        "after_sale_status",
+        ValueKind.TEXT,
+        (),
+        help="after-sale status (售后状态): the preset says which values mean refunded",
+    ),
 )
 
 CUSTOMER_FIELDS: tuple[Field, ...] = (
@@ -505,13 +538,35 @@ ITEM_LINE_FIELDS = ("sku", "product_name", "quantity")
 
 
 @dataclass(frozen=True)
+class CustomerKey:
+    """How the rows of an export without a buyer id name their customer (a preset's
+    ``[customer_key]``): per row, the first of ``sources`` that has a value and is not
+    masked; else, with ``otherwise="order"``, one unidentified buyer per order
+    (``order_prefix`` + the order id), or with ``otherwise="reject"`` an error for the row.
+    A phone becomes ``tel-`` + a hash of its normalised digits, so the same number links
+    orders and customer records across files without showing the number in the id."""
+
+    sources: tuple[str, ...]
+    otherwise: str = "reject"
+    order_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class ColumnMapping:
     kind: EntityKind
     columns: dict[str, str]  # field name -> file column
     unmapped: tuple[str, ...]  # file columns no field took
+    # Fields a row must fill; None: the fields' own ``required`` flags.
+    required: frozenset[str] | None = None
+    # field -> several file columns read as one, joined by a space (First Name + Last Name).
+    combined: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    customer_key: CustomerKey | None = None
 
     def has(self, field: str) -> bool:
         return field in self.columns
+
+    def is_required(self, spec: Field) -> bool:
+        return spec.required if self.required is None else spec.name in self.required
 
     @property
     def is_item_lines(self) -> bool:
@@ -544,14 +599,21 @@ def resolve_columns(
     overrides: Mapping[str, str] | None = None,
     *,
     synonyms: bool = True,
+    require: bool = True,
+    required: Collection[str] | None = None,
 ) -> ColumnMapping:
     """Match file columns to fields: explicit ``overrides`` first, then synonyms, in field order.
+
+    With ``require=False`` a mapping without some required field is returned as it is (for a
+    person to complete it) instead of raising. ``required`` names the required fields when
+    they are not the fields' own flags (a preset that derives the customer, or a file of
+    order lines).
 
     Raises
     ------
     IngestError
-        An override names an unknown field or column, or a required field has no column;
-        the message lists the columns found and the ``--map`` that would fix it.
+        An override names an unknown field or column, or (``require``) a required field has
+        no column; the message lists the columns found and the ``--map`` that would fix it.
     """
     header = list(header)
     fields = FIELDS[kind]
@@ -587,8 +649,11 @@ def resolve_columns(
                 columns[field.name] = column
                 taken.add(column)
                 break
-    missing = [f for f in fields if f.required and f.name not in columns]
-    if missing:
+    required_names = (
+        frozenset(f.name for f in fields if f.required) if required is None else frozenset(required)
+    )
+    missing = [f for f in fields if f.name in required_names and f.name not in columns]
+    if missing and require:
         names = ", ".join(f.name for f in missing)
         example = " ".join(f"--map {f.name}=COLUMN" for f in missing)
         raise IngestError(
@@ -599,4 +664,9 @@ def resolve_columns(
             extra={"missing": [f.name for f in missing], "columns": header},
         )
     unmapped = tuple(c for c in header if c not in taken)
-    return ColumnMapping(kind=kind, columns=columns, unmapped=unmapped)
+    return ColumnMapping(
+        kind=kind,
+        columns=columns,
+        unmapped=unmapped,
+        required=None if required is None else required_names,
+    )

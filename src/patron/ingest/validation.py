@@ -7,6 +7,7 @@ objects; good rows stay in Arrow arrays.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,11 +17,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.ingest import cleaning
-from patron.ingest.errors import IngestError
+from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
 from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
 from patron.ingest.reading import RawBatch
 
 MISSING = "a value is required here"
+MASKED_ID = (
+    "a masked id hides who this is; Patron never matches or merges customers on masked "
+    "values: export the file with full ids, or name another column with --map {field}=COLUMN"
+)
+NO_CUSTOMER = (
+    "nothing on this row names the customer: {sources} is blank or masked, and Patron never "
+    "matches customers on masked values; export the file with full numbers, or name an id "
+    "column with --map {field}=COLUMN"
+)
+SCIENTIFIC_ID = (
+    "this id was turned into scientific notation by Excel and its last digits are lost: "
+    "import the file as downloaded, or format the column as text in Excel before saving"
+)
 ATTRIBUTE_PREFIX = "attribute:"
 EXPECTED = {
     ValueKind.IDENTIFIER: "an id as text (not in scientific notation such as 1.23E+15: "
@@ -76,6 +90,7 @@ class RowError:
     column: str
     value: str | None
     message: str
+    code: str = RowErrorCode.INVALID_VALUE
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +98,7 @@ class RowError:
             "column": self.column,
             "value": self.value,
             "message": self.message,
+            "code": str(self.code),
         }
 
 
@@ -102,10 +118,15 @@ class ValidatedBatch:
 
 @dataclass
 class DateFormatHolder:
-    """The date format of a file, detected once from its first batch and then kept."""
+    """The date format of a file, detected once from its first batch and then kept.
+
+    ``prefer`` settles dates that read both ways (``5/3/2016``): ``"month_first"`` or
+    ``"day_first"``, from a preset whose platform writes one order (WooCommerce, US style).
+    """
 
     fmt: str | None
     explicit: bool = False
+    prefer: str | None = None
 
 
 def _record(
@@ -115,14 +136,15 @@ def _record(
     mask: np.ndarray,
     column: str,
     message: str,
+    code: str = RowErrorCode.INVALID_VALUE,
 ) -> None:
     idx = np.flatnonzero(mask & good)
     if not len(idx):
         return
-    raw = batch.columns[column]
+    raw = batch.columns.get(column)
     for i in idx:
-        value = raw[int(i)].as_py()
-        errors.append(RowError(int(batch.lines[i]), column, value, message))
+        value = raw[int(i)].as_py() if raw is not None else None
+        errors.append(RowError(int(batch.lines[i]), column, value, message, code))
     good[idx] = False
 
 
@@ -149,9 +171,17 @@ def _tags(values: pa.Array) -> cleaning.Parsed:
     return cleaning.Parsed(values=text, invalid=np.zeros(len(text), dtype=bool))
 
 
-def _resolve_date_format(samples: Sequence[str]) -> str | None:
-    """The format of a sample; if a few bad cells spoil it, the format most cells share."""
-    fmt = cleaning.detect_date_format(samples)
+def _resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> str | None:
+    """The format of a sample; if a few bad cells spoil it, the format most cells share.
+
+    Dates that read both day first and month first take ``prefer`` when it is given."""
+    try:
+        fmt = cleaning.detect_date_format(samples)
+    except IngestError as error:
+        if error.code is not IngestErrorCode.AMBIGUOUS_DATE_FORMAT or prefer is None:
+            raise
+        day_first, month_first = error.extra["candidates"]
+        return str(month_first if prefer == "month_first" else day_first)
     if fmt is not None:
         return fmt
     votes: dict[str, int] = {}
@@ -224,7 +254,7 @@ def parse_column(
         if date_format.fmt is None and not date_format.explicit:
             cleaned = cleaning.clean_text(values).drop_null()
             sample = cleaned.slice(0, 2000).to_pylist()
-            date_format.fmt = _resolve_date_format(sample) if sample else None
+            date_format.fmt = _resolve_date_format(sample, date_format.prefer) if sample else None
         parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
         return _second_formats(parsed, values, tz=tz) if parsed.invalid.any() else parsed
     if kind is ValueKind.TEXT:
@@ -254,31 +284,104 @@ def validate_batch(
         column = mapping.columns.get(spec.name)
         if column is None:
             continue
-        parsed = parse_column(
-            spec, batch.columns[column], tz=tz, date_format=date_format, status_of=status_of
-        )
+        values = _cells(batch, mapping, spec.name, column)
+        parsed = parse_column(spec, values, tz=tz, date_format=date_format, status_of=status_of)
         if spec.kind is ValueKind.STATUS:
-            out["raw_status"] = cleaning.clean_text(batch.columns[column])
+            out["raw_status"] = cleaning.clean_text(values)
         expected = EXPECTED.get(spec.kind, "")
         if spec.kind is ValueKind.DATETIME:
             hint = f" in the format {date_format.fmt}" if date_format.fmt else ""
             expected = expected.format(fmt=hint or " such as 2024-01-31 or 20240131")
-        _record(batch, errors, good, parsed.invalid, column, f"expected {expected}")
-        if spec.required:
+        if spec.lenient:  # an unreadable cell is only left out
+            parsed = dataclasses.replace(
+                parsed,
+                values=pc.if_else(
+                    pa.array(parsed.invalid), pa.scalar(None, parsed.values.type), parsed.values
+                ),
+                invalid=np.zeros(n, dtype=bool),
+            )
+        if spec.kind is ValueKind.IDENTIFIER:  # only Excel's scientific notation spoils an id
+            _record(
+                batch,
+                errors,
+                good,
+                parsed.invalid,
+                column,
+                SCIENTIFIC_ID,
+                RowErrorCode.SCIENTIFIC_ID,
+            )
+        else:
+            _record(batch, errors, good, parsed.invalid, column, f"expected {expected}")
+        if mapping.is_required(spec):
             missing = np.asarray(pc.is_null(parsed.values).to_numpy(zero_copy_only=False))
-            _record(batch, errors, good, missing & ~parsed.invalid, column, MISSING)
+            missing &= ~parsed.invalid
+            _record(batch, errors, good, missing, column, MISSING, RowErrorCode.MISSING_VALUE)
         out[spec.name] = parsed.values
         if spec.kind is ValueKind.PHONE:
             masked = getattr(parsed, "masked", None)
-            out["phone_is_masked"] = pa.array(
+            out[f"{spec.name}_is_masked"] = pa.array(
                 masked if masked is not None else np.zeros(n, dtype=bool)
             )
+    if mapping.kind is not EntityKind.PRODUCTS:
+        _customer_ids(batch, mapping, out, errors, good)
     if mapping.kind is EntityKind.CUSTOMERS:
         # Columns no field takes are the shop's own: questionnaire answers, preferences...
         for column in mapping.unmapped:
             out[ATTRIBUTE_PREFIX + column] = cleaning.clean_text(batch.columns[column])
     errors.sort(key=lambda e: e.line)
     return ValidatedBatch(lines=batch.lines, columns=out, good=good, errors=errors)
+
+
+def _cells(batch: RawBatch, mapping: ColumnMapping, name: str, column: str) -> pa.Array:
+    """A field's cells: its column, or its columns joined by a space (First + Last Name)."""
+    parts = [c for c in mapping.combined.get(name, ()) if c in batch.columns]
+    if len(parts) < 2:
+        return batch.columns[column]
+    texts = [pc.fill_null(cleaning.clean_text(batch.columns[c]), "") for c in parts]
+    joined = pc.utf8_trim_whitespace(pc.binary_join_element_wise(*texts, " "))
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+
+
+def _customer_ids(
+    batch: RawBatch,
+    mapping: ColumnMapping,
+    out: dict[str, pa.Array],
+    errors: list[RowError],
+    good: np.ndarray,
+) -> None:
+    """Make sure no row names its customer by a masked value, and fill the customer of an
+    export without a buyer id from its ``customer_key`` (see :class:`CustomerKey`)."""
+    target = "customer_id" if mapping.kind is EntityKind.TRANSACTIONS else "external_id"
+    key = mapping.customer_key
+    if key is None:
+        column = mapping.columns.get(target)
+        if column is not None and target in out:
+            masked = cleaning.is_masked(out[target])
+            message = MASKED_ID.format(field=target)
+            _record(batch, errors, good, masked, column, message, RowErrorCode.MASKED_ID)
+        return
+    kinds = {f.name: f.kind for f in FIELDS[mapping.kind]}
+    n = len(batch.lines)
+    derived: pa.Array = pa.nulls(n, pa.string())
+    for source in key.sources:
+        values = out.get(source)
+        if values is None:
+            continue
+        none = pa.scalar(None, pa.string())
+        if kinds[source] is ValueKind.PHONE:
+            ids = cleaning.phone_keys(pc.if_else(out[f"{source}_is_masked"], none, values))
+        else:
+            ids = pc.if_else(pa.array(cleaning.is_masked(values)), none, values)
+        derived = pc.coalesce(derived, ids)
+    if key.otherwise == "order" and "order_id" in out:
+        prefixed = pc.binary_join_element_wise(key.order_prefix, out["order_id"], "")
+        derived = pc.coalesce(derived, prefixed)
+    nobody = np.asarray(pc.is_null(derived).to_numpy(zero_copy_only=False), dtype=bool)
+    columns = [mapping.columns[s] for s in key.sources if s in mapping.columns]
+    message = NO_CUSTOMER.format(sources=" / ".join(columns) or target, field=target)
+    where = columns[0] if columns else target
+    _record(batch, errors, good, nobody, where, message, RowErrorCode.NO_CUSTOMER)
+    out[target] = derived
 
 
 def row_keys(columns: dict[str, pa.Array], names: Sequence[str]) -> list[str]:

@@ -29,11 +29,14 @@ from patron.ingest.cleaning.dates import (
 from patron.ingest.cleaning.numbers import parse_amount, parse_integer
 from patron.ingest.cleaning.parsed import Parsed, ParsedDatetime, ParsedPhone
 from patron.ingest.cleaning.people import (
+    PHONE_KEY_PREFIX,
+    is_masked,
     mask_phone,
     normalise_email,
     normalise_phone,
     parse_bool,
     parse_gender,
+    phone_keys,
 )
 from patron.ingest.cleaning.text import (
     clean_text,
@@ -43,6 +46,7 @@ from patron.ingest.cleaning.text import (
 )
 
 __all__ = [
+    "PHONE_KEY_PREFIX",
     "ArrayLike",
     "Parsed",
     "ParsedDatetime",
@@ -50,6 +54,7 @@ __all__ = [
     "clean_text",
     "detect_date_format",
     "format_has_time",
+    "is_masked",
     "local_dates",
     "mask_phone",
     "normalise_email",
@@ -62,5 +67,6 @@ __all__ = [
     "parse_gender",
     "parse_identifier",
     "parse_integer",
+    "phone_keys",
     "strip_wrappers",
 ]

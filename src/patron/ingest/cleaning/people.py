@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from patron.ingest.cleaning._arrow import _NULL_TEXT, ArrayLike, _mask, _nfkc, _null_where
+from patron.ingest.cleaning._arrow import (
+    _NULL_TEXT,
+    ArrayLike,
+    _as_text,
+    _mask,
+    _nfkc,
+    _null_where,
+)
 from patron.ingest.cleaning.parsed import Parsed, ParsedPhone
 from patron.ingest.cleaning.text import clean_text
 
@@ -34,6 +43,40 @@ def normalise_phone(values: ArrayLike) -> ParsedPhone:
     )
     invalid = _mask(pc.and_(pc.is_valid(text), pc.is_null(result)))
     return ParsedPhone(result, invalid, _mask(masked))
+
+
+# A masked id or account: runs of asterisks (1******6198, **博(156******89)) or Douyin's
+# ciphertext (##…, $$…).
+_MASKED_ID = r"\*{2,}|^(?:##|\$\$)"
+PHONE_KEY_PREFIX = "tel-"
+
+
+def is_masked(values: ArrayLike) -> np.ndarray:
+    """Which cells (as :func:`clean_text` leaves them) are masked ids or accounts
+    (``1******6198``, ``**博(156******89)``, ``##密文``): such a cell hides who it was and
+    must never name or match a customer. A column without ``*``, ``##`` or ``$$`` costs one
+    substring scan."""
+    text = _as_text(values)
+    suspect = pc.or_(
+        pc.match_substring(text, "*"),
+        pc.or_(pc.starts_with(text, "##"), pc.starts_with(text, "$$")),
+    )
+    if not pc.any(suspect).as_py():
+        return np.zeros(len(text), dtype=bool)
+    return _mask(pc.match_substring_regex(text, pattern=_MASKED_ID))
+
+
+def phone_keys(phones: ArrayLike) -> pa.Array:
+    """A customer id made from a normalised phone: ``tel-`` and the first 16 hex digits of
+    its BLAKE2b hash, so one number gives one customer in every file without the id showing
+    the number. Null stays null; one hash per distinct phone."""
+    text = clean_text(phones)
+    distinct = [p for p in pc.unique(text).to_pylist() if p is not None]
+    keys = [
+        PHONE_KEY_PREFIX + hashlib.blake2b(p.encode(), digest_size=8).hexdigest() for p in distinct
+    ]
+    index = pc.index_in(text, value_set=pa.array(distinct, pa.string()))
+    return pc.take(pa.array(keys, pa.string()), index)
 
 
 def mask_phone(phone: str) -> str:

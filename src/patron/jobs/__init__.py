@@ -1,0 +1,1 @@
+"""Background jobs (Huey): imports and analysis runs started from the browser, with progress."""

@@ -1,0 +1,144 @@
+"""Writes: create a job and queue it, run it (in the worker), record how it ended.
+
+A job is queued on commit, so the worker never looks for a row that is not there yet. Its
+work is a function of the registry below, ``work(*, job, progress) -> result``: it reports
+progress through :class:`~patron.jobs.progress.JobProgress`, returns a JSON-able result, and
+raises :class:`~patron.core.errors.PatronError` for a failure a person can act on (its
+``extra["result"]``, when there is one, is kept as the job's result).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
+
+from patron.core.errors import PatronError
+from patron.jobs.models import Job, JobKind, JobStatus
+from patron.jobs.progress import JobProgress, progress_read
+
+logger = logging.getLogger("patron.jobs")
+
+# kind -> the work function (a dotted path, imported when a job of that kind runs).
+WORK: dict[str, Any] = {
+    JobKind.IMPORT_CHECK: "patron.jobs.imports.upload_check_work",
+    JobKind.IMPORT: "patron.jobs.imports.upload_import_work",
+    JobKind.ANALYSIS: "patron.jobs.analysis.analysis_work",
+}
+ERROR_MAX_CHARS = 4000
+INTERRUPTED = gettext_noop("The worker stopped while this job was running; start it again.")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+@transaction.atomic
+def job_create(*, kind: JobKind, params: dict[str, Any], user: Any = None) -> Job:
+    """Record a queued job and hand it to the queue once the transaction commits."""
+    job = Job(
+        kind=kind,
+        params=params,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    job.full_clean()
+    job.save()
+    transaction.on_commit(functools.partial(_enqueue, job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from patron.jobs.tasks import job_execute
+
+    job_execute(job_id)
+
+
+def job_run(*, job_id: int) -> Job | None:
+    """Run a queued job: queued -> running -> done or failed. What the worker calls.
+
+    A job that is not queued (already taken, or gone) is left alone, so a task delivered
+    twice runs its work once. Returns the job, or None when there is no such job.
+    """
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), worker=worker_name()
+    )
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not claimed:
+        return job
+    progress = JobProgress(job_id=job.pk)
+    work = WORK[job.kind]
+    work = import_string(work) if isinstance(work, str) else work
+    try:
+        result = work(job=job, progress=progress)
+    except PatronError as error:
+        extra = error.extra if isinstance(error.extra, dict) else {}
+        _finish(job, progress, JobStatus.FAILED, result=extra.get("result"), error=error.message)
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        _finish(job, progress, JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+    else:
+        _finish(job, progress, JobStatus.DONE, result=result)
+    return job
+
+
+def _finish(
+    job: Job,
+    progress: JobProgress,
+    status: JobStatus,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str = "",
+) -> None:
+    live = progress_read(job.pk) or {}
+    job.status = status
+    job.result = result or {}
+    job.error = error[:ERROR_MAX_CHARS]
+    job.progress_done = int(live.get("done") or progress.done)
+    job.progress_total = live.get("total", progress.total)
+    job.message = str(live.get("message") or progress.message)[:200]
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "result",
+            "error",
+            "progress_done",
+            "progress_total",
+            "message",
+            "finished_at",
+        ]
+    )
+    progress.clear()
+
+
+def job_interrupted_fail() -> int:
+    """Mark as failed the running jobs of this host whose worker process is gone (a worker
+    killed mid-job); returns how many. Run when a worker starts."""
+    host = socket.gethostname()
+    failed = 0
+    for job in Job.objects.filter(status=JobStatus.RUNNING, worker__startswith=f"{host}:"):
+        pid = job.worker.rsplit(":", 1)[1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        failed += Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now()
+        )
+        JobProgress(job_id=job.pk).clear()
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

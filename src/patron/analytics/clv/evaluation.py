@@ -3,6 +3,8 @@
 * :func:`holdout_score`: per-customer error of the predicted number of holdout purchases
   (``expected_purchases(duration, x, t_x, T)``) against the actual ones: MAE and RMSE, plus
   the predicted and actual totals.
+* :func:`holdout_by_frequency`: mean predicted and actual holdout purchases by calibration
+  frequency, the conditional-expectation check of Fader, Hardie & Lee (2005, Figure 4).
 * :func:`tracking_curve`: cumulative expected versus actual repeat purchases of the whole
   customer base by period, the aggregate check of Fader, Hardie & Lee (2005, Figure 2).
 * :func:`select_model`: fit each candidate on the calibration summary and keep the one with
@@ -25,9 +27,11 @@ from .base import ConvergenceError
 from .data import DAYS_PER_UNIT, CalibrationHoldout, _day_number, _per_day, _validate
 
 __all__ = [
+    "HoldoutByFrequency",
     "HoldoutScore",
     "ModelChoice",
     "TrackingCurve",
+    "holdout_by_frequency",
     "holdout_score",
     "select_model",
     "tracking_curve",
@@ -83,6 +87,16 @@ class TrackingCurve:
 
 
 @dataclass(frozen=True)
+class HoldoutByFrequency:
+    """Per calibration frequency (the last bin: that many or more), mean holdout purchases."""
+
+    frequency: NDArray[np.int64]
+    customers: NDArray[np.int64]
+    expected: FloatArray
+    actual: FloatArray
+
+
+@dataclass(frozen=True)
 class ModelChoice:
     """The fitted best model, every score (best first) and the failures by model name."""
 
@@ -120,6 +134,48 @@ def holdout_score(model: RepeatPurchaseModel, split: CalibrationHoldout) -> Hold
         predicted_total=float(np.sum(predicted)),
         actual_total=float(np.sum(actual)),
         n_customers=int(actual.shape[0]),
+    )
+
+
+def holdout_by_frequency(
+    model: RepeatPurchaseModel, split: CalibrationHoldout, *, max_frequency: int = 7
+) -> HoldoutByFrequency:
+    """Mean predicted and actual holdout purchases of the customers of each calibration
+    frequency ``0, 1, ..., max_frequency`` (the last bin holds ``max_frequency`` and more).
+
+    The conditional-expectation plot of Fader, Hardie & Lee (2005, Figure 4) and lifetimes'
+    ``plot_calibration_purchases_vs_holdout_purchases``. Bins without customers are left out.
+
+    Examples
+    --------
+    >>> from patron.analytics.clv import BGNBD, calibration_holdout_split
+    >>> split = calibration_holdout_split(
+    ...     ["a", "a", "b", "a"],
+    ...     np.array(["2024-01-01", "2024-01-05", "2024-01-02", "2024-02-01"], "datetime64[D]"),
+    ...     calibration_end="2024-01-15", observation_end="2024-02-15",
+    ... )
+    >>> m = BGNBD.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
+    >>> by = holdout_by_frequency(m, split)
+    >>> by.frequency.tolist(), by.customers.tolist(), by.actual.tolist()
+    ([0, 1], [1, 1], [0.0, 1.0])
+    """
+    top = int(check_counts(max_frequency, "max_frequency", minimum=1))
+    cal = split.calibration
+    predicted = np.asarray(
+        model.expected_purchases(split.duration_holdout, cal.frequency, cal.recency, cal.T),
+        dtype=np.float64,
+    )
+    group = np.minimum(cal.frequency, top)
+    customers = np.bincount(group, minlength=top + 1)
+    expected = np.bincount(group, weights=predicted, minlength=top + 1)
+    actual = np.bincount(group, weights=split.frequency_holdout, minlength=top + 1)
+    present = customers > 0
+    n = customers[present]
+    return HoldoutByFrequency(
+        frequency=np.flatnonzero(present).astype(np.int64),
+        customers=n.astype(np.int64),
+        expected=expected[present] / n,
+        actual=actual[present] / n,
     )
 
 

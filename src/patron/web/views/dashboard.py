@@ -1,7 +1,8 @@
 """The dashboard: the latest stored analysis run against the one before it.
 
-Nothing is recomputed on a page view. The KPI tiles, pyramid, R×F heatmap, Lorenz curve and
-segment table come from the run's ``figures`` JSON (written by ``patron analyze``); the tier
+Nothing is recomputed on a page view. The KPI tiles, pyramid, R×F heatmap, Lorenz curve, KPI
+trends, cohort heatmap (:mod:`patron.web.trends`) and segment table come from the run's
+``figures`` JSON (written by ``patron analyze``); the tier
 migration between the latest two runs is one aggregate query over their ``CustomerScore``
 rows, cached (runs never change). Charts are inline SVG drawn on the server
 (:mod:`patron.insights.charts`): no script, no CDN, works offline.
@@ -27,6 +28,7 @@ from patron.insights.models import AnalysisRun, CustomerScore
 from patron.insights.selectors import analysis_run_latest, analysis_run_previous
 from patron.sales.selectors import store_stats
 from patron.web.templatetags.patron import money, num
+from patron.web.trends import cohort_heatmap, kpi_trends, number_or_none, percent
 
 MIGRATION_CACHE_SECONDS = 600
 NEUTRAL_CHANGES = frozenset({"top20_revenue_share", "gini"})
@@ -57,20 +59,8 @@ def chart_language() -> Language:
     return "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
 
 
-def _label(pair: dict[str, str], lang: Language) -> str:
+def in_language(pair: dict[str, str], lang: Language) -> str:
     return pair.get(lang) or pair.get("en", "")
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if number != number else number  # NaN stored as null, or as NaN by old runs
-
-
-def percent(value: float | None, places: int = 1) -> str:
-    """0.1234 as "12.3%"; unknown as a dash."""
-    return "—" if value is None else f"{100 * value:.{places}f}%"
 
 
 def _signed(value: float, shown: str) -> str:
@@ -113,8 +103,8 @@ def kpi_tiles(figures: dict[str, Any], previous: dict[str, Any] | None) -> list[
         if source is None:
             return None
         if key in PREDICTIVE_FIGURES:  # kept under "predictive"; absent when it was skipped
-            return _number((source.get("predictive") or {}).get(key))
-        return _number(source.get(key))
+            return number_or_none((source.get("predictive") or {}).get(key))
+        return number_or_none(source.get(key))
 
     tiles = []
     for key, label, shown, delta_shown in specs:
@@ -143,24 +133,25 @@ def pyramid_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]
     counts = figures.get("tiers") or {}
     table = {row["level"]: row for row in figures.get("tier_table") or []}
     customers = sum(int(v) for v in counts.values()) or 1
-    revenue = sum(_number(row.get("revenue")) or 0.0 for row in table.values())
+    revenue = sum(number_or_none(row.get("revenue")) or 0.0 for row in table.values())
     rows = []
     for tier in TIERS:
         row = table.get(tier.code, {})
         count = int(counts.get(tier.code, row.get("customers", 0)) or 0)
-        tier_revenue = _number(row.get("revenue"))
+        tier_revenue = number_or_none(row.get("revenue"))
         share = tier_revenue / revenue if tier_revenue is not None and revenue else None
         rows.append(
             {
                 "code": tier.code,
-                "label": _label(tier.label, lang),
+                "label": in_language(tier.label, lang),
                 "customers": count,
                 "customer_share": count / customers,
                 "revenue": tier_revenue,
                 "revenue_share": share,
                 "customer_share_shown": percent(count / customers),
                 "revenue_share_shown": percent(share),
-                "profit": _number(row.get("profit")),
+                "profit": number_or_none(row.get("profit")),
+                "profit_share": percent(number_or_none(row.get("profit_share"))),
             }
         )
     return rows
@@ -177,12 +168,13 @@ def segment_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]
         rows.append(
             {
                 "code": segment.code,
-                "label": _label(segment.label, lang),
+                "label": in_language(segment.label, lang),
                 "customers": count,
                 "share": percent(count / customers),
-                "revenue": _number(row.get("revenue")),
-                "profit": _number(row.get("profit")),
-                "action": _label(segment.action, lang),
+                "revenue": number_or_none(row.get("revenue")),
+                "profit": number_or_none(row.get("profit")),
+                "profit_share": percent(number_or_none(row.get("profit_share"))),
+                "action": in_language(segment.action, lang),
             }
         )
     return rows
@@ -215,7 +207,7 @@ def tier_migration_counts(*, before: AnalysisRun, after: AnalysisRun) -> dict[tu
 
 def migration_table(counts: dict[tuple[str, str], int], lang: Language) -> dict[str, Any]:
     """The tier transition matrix as rows of cells (count and row share), plus the totals."""
-    names = {t.code: _label(t.label, lang) for t in TIERS}
+    names = {t.code: in_language(t.label, lang) for t in TIERS}
     rank = {code: i for i, code in enumerate(TIER_CODES)}
     row_codes, col_codes = [*TIER_CODES, NEW], [*TIER_CODES, LOST]
     columns = [names[c] for c in TIER_CODES] + [gettext("Lost")]
@@ -266,7 +258,7 @@ def dashboard_value(*, run: AnalysisRun, previous: AnalysisRun | None) -> dict[s
         "run": run,
         "previous": previous,
         "tiles": kpi_tiles(figures, previous.figures if previous is not None else None),
-        "statement": _label(statement, lang) if statement else "",
+        "statement": in_language(statement, lang) if statement else "",
         "basis": figures.get("value_basis", "revenue"),
         "pyramid": pyramid,
         "pyramid_svg": pyramid_svg(
@@ -279,6 +271,9 @@ def dashboard_value(*, run: AnalysisRun, previous: AnalysisRun | None) -> dict[s
         else "",
         "lorenz_svg": lorenz_svg(lorenz["x"], lorenz["y"], lang) if lorenz.get("x") else "",
         "segments": segment_rows(figures, lang),
+        "trends": kpi_trends(figures, lang),
+        "cohorts": cohort_heatmap(figures, lang),
+        "lost_after_days": (figures.get("settings") or {}).get("lost_after_days"),
         "migration": None,
     }
     if previous is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -77,8 +78,12 @@ INSTALLED_APPS = [
     "patron.accounts",
     "patron.customers",
     "patron.sales",
+    "patron.ingest",
     "patron.insights",
+    "patron.retention",
+    "patron.jobs",
     "patron.web",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -230,9 +235,46 @@ DEFAULT_FROM_EMAIL = os.environ.get("PATRON_EMAIL_FROM", "Patron <patron@localho
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+
+def huey_settings(url: str, *, name: str, immediate: bool, workers: int) -> dict[str, object]:
+    """Huey (background jobs, patron.jobs) from PATRON_QUEUE_URL: a SQLite file under var/ by
+    default (nothing to install or run), redis://... for Redis. ``immediate`` runs each job
+    at once in the process that starts it, with no queue and no worker (the test suite)."""
+    common: dict[str, object] = {
+        "name": name,
+        "immediate": immediate,
+        "results": False,  # a job's outcome is kept on its Job row, not in the queue
+        "utc": True,
+        "consumer": {"workers": workers, "worker_type": "thread", "check_worker_health": True},
+    }
+    if url.startswith(("redis://", "rediss://")):
+        return {**common, "huey_class": "huey.RedisHuey", "url": url}
+    if url and not url.startswith("sqlite:///"):
+        raise ImproperlyConfigured(
+            f"PATRON_QUEUE_URL must be sqlite:///PATH or redis://HOST:PORT/DB, got {url!r}"
+        )
+    path = Path(url.removeprefix("sqlite:///")) if url else VAR_DIR / "jobs.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {**common, "huey_class": "huey.SqliteHuey", "filename": str(path)}
+
+
+# One queue per database: a job id means nothing in another database (the demo's, say).
+_QUEUE_NAME = "patron-" + hashlib.sha256(DATABASE_URL.encode()).hexdigest()[:10]
+HUEY = huey_settings(
+    os.environ.get("PATRON_QUEUE_URL", ""),
+    name=os.environ.get("PATRON_QUEUE_NAME", _QUEUE_NAME),
+    immediate=_env_bool("PATRON_JOBS_IMMEDIATE", False),
+    workers=int(os.environ.get("PATRON_WORKERS", "1")),
+)
+# Files uploaded for import in the browser, kept until the import is done with them.
+PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
+PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PATRON_LOG_LEVEL", "WARNING")},
+    # The worker's own lines (jobs taken and done), once: Huey adds no handler of its own.
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("patron.web.urls")),
     path("accounts/", include("patron.accounts.urls")),
+    path("warnings/", include("patron.retention.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -29,7 +29,8 @@ LIST_QUERIES = 7
 # Session, user, permissions (2); the customer; key figures (one aggregate); consents;
 # orders: count, page, lines, products; timeline: count, page (authors joined); audit:
 # consent ids, entries (actors and content types joined; content types cached); the roles.
-DETAIL_QUERIES = 17  # the value panel looks up the latest two analysis runs
+# The value panel looks up the latest two analysis runs; the churn warnings panel, its list.
+DETAIL_QUERIES = 18
 
 
 def _customers(count: int, prefix: str) -> list[Customer]:

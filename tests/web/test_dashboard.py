@@ -74,7 +74,9 @@ def test_dashboard_shows_the_migration_of_the_latest_two_runs(
     # and the charts, tiles and segment actions are there, drawn inline (no script, no CDN)
     for anchor in ('id="pyramid"', 'id="heatmap"', 'id="lorenz"', 'id="migration"'):
         assert anchor in page
-    assert page.count("<svg") == 3 and "cdn" not in page.lower()
+    # pyramid, heatmap, Lorenz; the three KPI trend charts and the cohort heatmap
+    assert page.count("<svg") == 7 and "cdn" not in page.lower()
+    assert 'id="trends"' in page and 'id="cohorts"' in page
     assert 'id="kpi-customers"' in page and 'class="delta' in page
     assert SEGMENTS[0].action["en"].split(";")[0] in page
     assert f"{latest.figures['customers']:,}" in page

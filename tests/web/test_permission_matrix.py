@@ -49,11 +49,30 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web:customer_edit": frozenset({"admin", "marketing", "service"}),  # analyst: read-only
     "web:interaction_add": frozenset({"admin", "marketing", "service"}),
     "web:segments": frozenset({"admin", "marketing", "analyst"}),
+    "web:segment_detail": frozenset({"admin", "marketing", "analyst"}),
     "web:loyalty": frozenset({"admin", "marketing", "analyst"}),
     "web:campaigns": frozenset({"admin", "marketing", "analyst"}),
     "web:service": frozenset({"admin", "service", "analyst"}),
     "web:reports": frozenset({"admin", "marketing", "analyst"}),
     "web:settings": ADMIN,
+    # import in the browser: admin and marketing; analysts read only, service imports nothing
+    "web:import_start": frozenset({"admin", "marketing"}),
+    "web:import_review": frozenset({"admin", "marketing"}),
+    "web:import_check": frozenset({"admin", "marketing"}),
+    "web:import_confirm": frozenset({"admin", "marketing"}),
+    "web:import_rejects": frozenset({"admin", "marketing"}),
+    # a job's page: anyone signed in, for the jobs they started (all jobs: admin, analyst)
+    "web:job_detail": SIGNED_IN,
+    "web:job_status": SIGNED_IN,
+    # starting a run writes one: analysts are read-only
+    "web:analysis_start": frozenset({"admin", "marketing"}),
+    # churn warnings: service and marketing act, analysts read (issue 5)
+    "web:predictions": frozenset({"admin", "marketing", "analyst"}),
+    "retention:warning_list": SIGNED_IN,
+    "retention:warning_detail": SIGNED_IN,
+    "retention:warning_assign": frozenset({"admin", "marketing", "service"}),
+    "retention:warning_respond": frozenset({"admin", "marketing", "service"}),
+    "retention:warning_refresh": frozenset({"admin", "marketing", "service"}),
     "api:customer_list": SIGNED_IN,
     "api:customer_get": SIGNED_IN,
     "api:customer_create": frozenset({"admin", "marketing"}),
@@ -71,6 +90,10 @@ SAMPLE_KWARGS = {
     "object_id": "1",
     "id": "1",
     "app_label": "customers",
+    "upload_id": "1",
+    "job_id": "1",
+    "kind": "tier",
+    "name": "very_low",
 }
 
 

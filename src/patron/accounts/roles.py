@@ -32,6 +32,12 @@ _CUSTOMERS_READ = (
     "sales.view_product",
     "auditlog.view_logentry",
 )
+# The churn warning list: service and marketing take warnings and record responses.
+_WARNINGS_WORK = (
+    "retention.view_churnwarning",
+    "retention.add_churnwarning",
+    "retention.change_churnwarning",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ROLE_ADMIN: (ALL,),
@@ -51,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.view_reports",
         "accounts.export_customers",
         "accounts.see_full_phone",
+        *_WARNINGS_WORK,
+        "jobs.import_data",  # import files in the browser
+        "jobs.run_analysis",
     ),
     ROLE_SERVICE: (
         *_CUSTOMERS_READ,
@@ -62,8 +71,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.view_tickets",
         "accounts.manage_tickets",
         "accounts.see_full_phone",
+        *_WARNINGS_WORK,
     ),
     # Plus every view_ permission of the business apps (see _resolve).
+    # Read-only everywhere (the rule): starting an analysis run writes one, so it is
+    # for admin and marketing; analysts read every run.
     ROLE_ANALYST: ("accounts.export_customers", "accounts.view_reports"),
 }
 

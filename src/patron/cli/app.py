@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from patron import __version__
-from patron.cli import admin, analyze, clv, customers, data, demo
+from patron.cli import admin, analyze, clv, customers, data, demo, retention, worker
 
 app = typer.Typer(
     name="patron",
@@ -36,6 +36,7 @@ app.add_typer(data.import_app, name="import")
 app.command("stats")(data.stats)
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
+app.command("worker")(worker.worker)
 app.add_typer(admin.token_app, name="token")
 app.command("createuser")(admin.createuser)
 app.command(
@@ -45,3 +46,4 @@ app.command(
 app.add_typer(customers.customers_app, name="customers")
 app.add_typer(clv.clv_app, name="clv")
 app.command("analyze")(analyze.analyze)
+app.add_typer(retention.warnings_app, name="warnings")

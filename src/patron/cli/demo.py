@@ -15,19 +15,33 @@ PortOption = Annotated[
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 
 
-def _serve(host: str, port: int, threads: int = 8) -> None:
+NoWorkerOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-worker",
+        help="Do not start a background-job worker beside the server (run `patron worker` "
+        "yourself). Also: PATRON_WORKER=external.",
+    ),
+]
+
+
+def _serve(host: str, port: int, threads: int = 8, *, worker: bool = True) -> None:
     from waitress import serve as waitress_serve
 
+    from patron.cli.worker import worker_process, worker_wanted
     from patron.wsgi import application
 
-    console.print(f"Serving Patron on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="patron")
+    with worker_process(worker and worker_wanted()):
+        console.print(f"Serving Patron on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
+        waitress_serve(application, host=host, port=port, threads=threads, ident="patron")
 
 
-def serve(port: PortOption = 8000, host: HostOption = "127.0.0.1") -> None:
-    """Serve the web app with a production WSGI server (waitress)."""
+def serve(
+    port: PortOption = 8000, host: HostOption = "127.0.0.1", no_worker: NoWorkerOption = False
+) -> None:
+    """Serve the web app with a production WSGI server (waitress) and a background-job worker."""
     setup_django(serving=True)
-    _serve(host, port)
+    _serve(host, port, worker=not no_worker)
 
 
 def demo(

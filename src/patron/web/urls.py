@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patron.web.views import customers, dashboard
+from patron.web.views import analysis, customers, dashboard, imports, jobs, predictions, segments
 from patron.web.views.sections import SECTION_VIEWS
 
 app_name = "web"
@@ -16,5 +16,16 @@ urlpatterns = [
         customers.interaction_add,
         name="interaction_add",
     ),
+    path("segments/", segments.segment_list, name="segments"),
+    path("segments/<str:kind>/<str:name>/", segments.segment_detail, name="segment_detail"),
+    path("imports/", imports.import_start, name="import_start"),
+    path("imports/<int:upload_id>/", imports.import_review, name="import_review"),
+    path("imports/<int:upload_id>/check/", imports.import_check, name="import_check"),
+    path("imports/<int:upload_id>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:upload_id>/rejects.csv", imports.import_rejects, name="import_rejects"),
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
+    path("analysis/", analysis.analysis_start, name="analysis_start"),
+    path("reports/predictions/", predictions.prediction_charts, name="predictions"),
     *[path(f"{key}/", view, name=key) for key, view in SECTION_VIEWS.items()],
 ]

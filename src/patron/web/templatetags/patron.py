@@ -37,11 +37,14 @@ def num(value: Any, places: int = 0) -> str:
 NAVIGATION = (
     ("dashboard", "web:home", _("Dashboard"), None),
     ("customers", "web:customer_list", _("Customers"), "customers.view_customer"),
+    ("imports", "web:import_start", _("Import"), "jobs.import_data"),
     ("segments", "web:segments", _("Segments"), "accounts.view_segments"),
     ("loyalty", "web:loyalty", _("Loyalty"), "accounts.view_loyalty"),
     ("campaigns", "web:campaigns", _("Campaigns"), "accounts.view_campaigns"),
     ("service", "web:service", _("Service"), "accounts.view_tickets"),
+    ("warnings", "retention:warning_list", _("Churn warnings"), "retention.view_churnwarning"),
     ("reports", "web:reports", _("Reports"), "accounts.view_reports"),
+    ("predictions", "web:predictions", _("Predictions"), "accounts.view_reports"),
     ("settings", "web:settings", _("Settings"), "accounts.manage_settings"),
 )
 

@@ -22,19 +22,8 @@ class Section:
     items: tuple[Promise, ...]
 
 
+# "segments" has its own pages now (web/views/segments.py).
 SECTIONS = (
-    Section(
-        "segments",
-        _("Segments"),
-        "accounts.view_segments",
-        _("Groups of customers to look at and to act on."),
-        (
-            _("RFM scores and named segments"),
-            _("Value tiers: the customer pyramid"),
-            _("Segments built from filters, kept up to date"),
-            _("Diagnosis: what sets a weak segment apart"),
-        ),
-    ),
     Section(
         "loyalty",
         _("Loyalty"),

@@ -29,7 +29,7 @@ def _order(customer: Customer, external_id: str, amount: str) -> Order:
     )
 
 
-def test_duplicates_by_phone_email_and_name_but_never_masked_phones() -> None:
+def test_duplicates_by_phone_email_and_name_but_never_masked_phones_or_names() -> None:
     # given
     a = Customer.objects.create(external_id="A", name="张伟", phone="13812345678")
     Customer.objects.create(external_id="B", name="张 伟", phone="13812345678")
@@ -39,6 +39,8 @@ def test_duplicates_by_phone_email_and_name_but_never_masked_phones() -> None:
     Customer.objects.create(external_id="F", name="王芳", birth_date=date(1990, 1, 1))
     Customer.objects.create(external_id="G", phone="186******05", phone_is_masked=True)
     Customer.objects.create(external_id="H", phone="186******05", phone_is_masked=True)
+    Customer.objects.create(external_id="I", name="张*", birth_date=date(1985, 5, 5))
+    Customer.objects.create(external_id="J", name="张*", birth_date=date(1985, 5, 5))
     # when
     pairs = {(p.keep, p.other): p for p in customer_duplicate_candidates()}
     # then

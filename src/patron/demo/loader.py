@@ -79,6 +79,10 @@ def demo_runs_create(*, step: Step | None = None) -> list[int]:
         say(f"Analysing customer value as of {as_of.isoformat()}")
         run, _ = analysis_run_create(as_of=as_of)
         ids.append(run.pk)
+    from patron.demo.warnings import demo_warnings_create
+
+    say("Raising the churn warning list")
+    demo_warnings_create(today=last + timedelta(days=1))
     return ids
 
 

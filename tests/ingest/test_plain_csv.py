@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +71,9 @@ def test_fast_path_equals_row_by_row(
 @pytest.mark.parametrize(
     "body",
     [
-        'a,"1",x\n',  # a quote: maybe a quoted line break
+        'a,"1\nb",x\n',  # a quoted line break
+        'a, "1",x\n',  # a quote after a space: Python skips the space, Arrow would not
+        'a,"1,2",x,y\n',  # a quoted delimiter in a row one cell too wide
         "a,1,x\n\nb,2,y\n",  # a blank line: reported as skipped
         "a,1,x\nb,2\n",  # a short line
         "a,1,x,extra\n",  # a wide line
@@ -112,3 +116,50 @@ def test_errors_in_a_large_plain_file_name_their_lines(tmp_path: Path) -> None:
         12_347,
         30_001,
     ]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(st.text(alphabet='ab1,."客=', max_size=6), min_size=3, max_size=3),
+        min_size=1,
+        max_size=30,
+    ),
+    quote_all=st.booleans(),
+    taobao_ids=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
+    chunk=st.integers(2, 40),
+)
+def test_quoted_cells_read_the_same_by_both_paths(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[list[str]],
+    quote_all: bool,
+    taobao_ids: bool,
+    encoding: str,
+    chunk: int,
+) -> None:
+    # given cells with delimiters, doubled quotes and Taobao's ="..." ids, one record a line
+    monkeypatch.setattr(plain_csv, "_CHUNK", chunk)
+    buffer = io.StringIO()
+    writer = csv.writer(
+        buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
+    writer.writerow(["id", "amount", "note"])
+    for row in rows:
+        if taobao_ids:
+            # real ids are digits; an id holding a quote or comma is not a Taobao id
+            ident = row[0].replace('"', "").replace(",", "")
+            buffer.write(f'="{ident}",')
+            writer.writerow(row[1:])
+        else:
+            writer.writerow(row)
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    # then the fast path is taken and gives what the row-by-row reader gives
+    reader = open_table(path, known_columns=["id", "amount"], batch_rows=3)
+    if reader.info.header_line == 1 and reader.info.delimiter == ",":
+        assert reader._plain_batches() is not None
+    assert _read(path, fast=True) == _read(path, fast=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,7 +159,8 @@ class TransactionStage:
             return False
         hashes = np.concatenate(self._order_key_hashes)
         self._order_key_hashes = None
-        return len(np.unique(hashes)) == len(hashes)
+        hashes.sort()  # a sort is several times faster than numpy's hashed unique here
+        return not (hashes[1:] == hashes[:-1]).any()
 
     def _insert_bare_customers(self, ids: list[str]) -> int:
         """Customers known only by their id (the orders name them); existing ids are left
@@ -181,12 +183,13 @@ class TransactionStage:
                 )
                 return int(cursor.rowcount)
             else:
+                # One JSON array rather than a bound row per id: SQLite reads it in C.
                 stamp = now.isoformat(sep=" ").replace("+00:00", "")
-                cursor.executemany(
+                cursor.execute(
                     f"""INSERT OR IGNORE INTO {table} ({columns})
-                        VALUES (?, '', '', 0, '', 'u', '', '', '', '', '', '',
-                            '[]', '{{}}', ?, ?)""",
-                    [(i, stamp, stamp) for i in ids],
+                        SELECT value, '', '', 0, '', 'u', '', '', '', '', '', '',
+                            '[]', '{{}}', %s, %s FROM json_each(%s)""",
+                    [stamp, stamp, json.dumps(ids, ensure_ascii=False)],
                 )
                 return int(cursor.rowcount)
 

@@ -160,7 +160,7 @@ def _reader(
     reader = pacsv.open_csv(
         source,
         read_options=pacsv.ReadOptions(
-            column_names=keys, encoding=_ENCODINGS[encoding], block_size=8 << 20
+            column_names=keys, encoding=_ENCODINGS[encoding], block_size=1 << 20
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,

@@ -109,3 +109,18 @@ def test_order_batch_with_a_bad_order_writes_nothing(api: Client) -> None:
     assert response.json()["errors"][0]["line"] == 2
     assert response.json()["errors"][0]["column"] == "ordered_at"
     assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "phone"), [("service", "13812345678"), ("analyst", "138****5678")]
+)
+def test_the_api_masks_phones_for_roles_that_do_not_call_customers(role: str, phone: str) -> None:
+    # given a customer and a token of a role (service sees full numbers; analysts do not)
+    Customer.objects.create(external_id="C9", name="李四", phone="13812345678")
+    user = get_user_model().objects.create_user(f"api-{role}", password="x-long-password-1")
+    user_role_set(user=user, role=role)
+    _, token = token_create(username=f"api-{role}")
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    # then the record and the list show the phone as the web pages do
+    assert client.get("/api/v1/customers/C9").json()["phone"] == phone
+    assert [c["phone"] for c in client.get("/api/v1/customers").json()["items"]] == [phone]

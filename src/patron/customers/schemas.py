@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from ninja import Schema
+
+from patron.accounts.privacy import phone_for, phone_mask
 
 
 class CustomerOut(Schema):
@@ -26,6 +29,15 @@ class CustomerOut(Schema):
     attributes: dict[str, object]
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_phone(obj: Any, context: dict[str, Any] | None) -> str:
+        """Masked for a token whose user may not see full numbers, as on the web pages."""
+        request = (context or {}).get("request")
+        user = getattr(request, "user", None)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return phone_mask(obj.phone)
+        return phone_for(user=user, phone=obj.phone)
 
 
 class CustomerIn(Schema):

@@ -48,6 +48,15 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in LANGUAGE_CODE: a test client's request leaves its language (a
+    zh-hans cookie) active in the thread, which would translate the next test's messages."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_user(django_user_model: Any) -> Callable[..., Any]:
     """A user with a role; with ``password`` it can sign in through the form."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from typer.testing import CliRunner
 
 from patron.cli import app
@@ -51,16 +52,26 @@ def real_queue(monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path) -
     HUEY.immediate = True
 
 
-def test_a_worker_process_runs_the_queued_check(real_queue: Any, make_user: Any) -> None:
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "expected an amount such as 123.45 (¥, 元 and thousands separators are fine)"),
+        ("zh-hans", "应为金额，例如 123.45（可以带 ¥、元 和千位分隔符）"),
+    ],
+)
+def test_a_worker_process_runs_the_queued_check(
+    real_queue: Any, make_user: Any, language: str, expected: str
+) -> None:
     from patron.cli.worker import worker_process
 
-    # given an upload whose check is queued, with no worker running
+    # given an upload whose check is queued in a language, with no worker running
     alice = make_user("alice", "marketing")
     data = b"customer_id,date,amount\nC1,2024-01-05,10.00\nC2,2024-01-06,abc\nC3,2024-01-07,2\n"
     upload = upload_create(
         user=alice, file=SimpleUploadedFile("orders.csv", data), kind=EntityKind.TRANSACTIONS
     )
-    job = upload_check_start(upload=upload, user=alice, mapping=dict(upload.mapping))
+    with translation.override(language):
+        job = upload_check_start(upload=upload, user=alice, mapping=dict(upload.mapping))
     assert real_queue.pending_count() == 1
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
 
@@ -78,6 +89,8 @@ def test_a_worker_process_runs_the_queued_check(real_queue: Any, make_user: Any)
     assert job.worker.endswith(f":{child.pid}")
     assert (job.result["read"], job.result["rejected"]) == (3, 1)
     assert [e["line"] for e in job.result["errors"]] == [3]
+    # in the language it was queued in, though the worker's process never activated one
+    assert job.result["errors"][0]["message"] == expected
     assert (upload_dir(upload) / CHECK_REJECTS).is_file()
     assert real_queue.pending_count() == 0
 

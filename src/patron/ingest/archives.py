@@ -18,6 +18,7 @@ from typing import Any
 
 from patron.ingest.errors import IngestError, IngestErrorCode
 from patron.ingest.formats import load_presets
+from patron.ingest.i18n import gettext
 from patron.ingest.mapping import EntityKind
 from patron.ingest.reading import (
     PARQUET_SUFFIXES,
@@ -60,7 +61,8 @@ def open_import_table(
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise IngestError(
-            f"{path.name} cannot be read as a zip file ({exc}).",
+            gettext("%(file)s cannot be read as a zip file (%(reason)s).")
+            % {"file": path.name, "reason": exc},
             code=IngestErrorCode.UNREADABLE_FILE,
             extra={"path": str(path)},
         ) from None
@@ -78,7 +80,8 @@ def open_import_table(
                 candidates.append((target, info.file_size))
         if not candidates:
             raise IngestError(
-                f"{path.name} holds no file Patron reads ({', '.join(sorted(_READABLE))}).",
+                gettext("%(file)s holds no file Patron reads (%(suffixes)s).")
+                % {"file": path.name, "suffixes": ", ".join(sorted(_READABLE))},
                 code=IngestErrorCode.UNSUPPORTED_FORMAT,
                 extra={"path": str(path)},
             )
@@ -94,7 +97,7 @@ def open_import_table(
                 best = (score, size, reader)
         if best is None:
             raise IngestError(
-                f"No file in {path.name} can be read as a table.",
+                gettext("No file in %(file)s can be read as a table.") % {"file": path.name},
                 code=IngestErrorCode.UNREADABLE_FILE,
                 extra={"path": str(path)},
             )

@@ -30,6 +30,7 @@ from patron.ingest.formats import (
     preset_by_name,
     trailer_pattern,
 )
+from patron.ingest.i18n import gettext, join_sentences
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
 from patron.ingest.order_lines import order_lines_prepare
 from patron.ingest.pipeline import (
@@ -210,14 +211,17 @@ def _with_closest_preset(
     if not scored or not isinstance(error.extra, dict):
         return error
     score, closest = max(scored, key=lambda item: item[0])
-    label = closest.label.get("en", closest.name)
+    label = closest.display_label()
     if detected is not None and detected.name == closest.name:
-        message = f"{error.message} The file looks like a {label}, but lacks that column."
+        hint = gettext("The file looks like a %(export)s, but lacks that column.") % {
+            "export": label
+        }
     else:
-        message = (
-            f"{error.message} Closest known export: {label} ({score} of its columns found); "
-            f"try --preset {closest.name}."
-        )
+        hint = gettext(
+            "Closest known export: %(export)s (%(score)s of its columns found); "
+            "try --preset %(preset)s."
+        ) % {"export": label, "score": score, "preset": closest.name}
+    parts = [error.message, hint]
     present = {normalise_header(h): h for h in header}
     known, maps = [], []
     for name in error.extra.get("missing", []):
@@ -226,12 +230,17 @@ def _with_closest_preset(
         if found:  # the file has the preset's column: name it
             maps.append(f"--map {name}={found[0]}")
         elif candidates:
-            known.append(f"{name} is {' or '.join(candidates)}")
-            maps.append(f"--map {name}=<your column>")
+            names = gettext(" or ").join(candidates)
+            known.append(gettext("%(field)s is %(columns)s") % {"field": name, "columns": names})
+            maps.append(f"--map {name}=" + gettext("<your column>"))
     if known:
-        message += f" In that export {'; '.join(known)}; if your file names it otherwise:"
-    if maps:
-        message += f" {' '.join(maps)}."
+        parts.append(
+            gettext("In that export %(columns)s; if your file names it otherwise: %(maps)s.")
+            % {"columns": "; ".join(known), "maps": " ".join(maps)}
+        )
+    elif maps:
+        parts.append(gettext("%(maps)s.") % {"maps": " ".join(maps)})
+    message = join_sentences(parts)
     return IngestError(message, code=error.code, extra={**error.extra, "closest": closest.name})
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 
 
 class EntityKind(StrEnum):
@@ -587,7 +588,8 @@ def parse_map_options(options: Iterable[str]) -> dict[str, str]:
         field, sep, column = option.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise IngestError(
-                f"--map expects field=column, got {option!r}", code=IngestErrorCode.BAD_MAPPING
+                gettext("--map expects field=column, got %(option)s") % {"option": repr(option)},
+                code=IngestErrorCode.BAD_MAPPING,
             )
         mapping[field.strip()] = column.strip()
     return mapping
@@ -625,16 +627,28 @@ def resolve_columns(
     for field_name, column in (overrides or {}).items():
         if field_name not in field_names:
             raise IngestError(
-                f"--map names an unknown field {field_name!r}; fields for {kind}: "
-                + ", ".join(sorted(field_names)),
+                gettext("--map names an unknown field %(field)s; fields for %(kind)s: %(fields)s")
+                % {
+                    "field": repr(field_name),
+                    "kind": kind,
+                    "fields": ", ".join(sorted(field_names)),
+                },
                 code=IngestErrorCode.BAD_MAPPING,
             )
         if column not in header:
             found = by_normal.get(normalise_header(column))
             if found is None:
                 raise IngestError(
-                    f"--map {field_name}={column}: the file has no column {column!r}; "
-                    f"columns found: {', '.join(header)}",
+                    gettext(
+                        "--map %(field)s=%(column)s: the file has no column %(quoted)s; "
+                        "columns found: %(columns)s"
+                    )
+                    % {
+                        "field": field_name,
+                        "column": column,
+                        "quoted": repr(column),
+                        "columns": ", ".join(header),
+                    },
                     code=IngestErrorCode.BAD_MAPPING,
                 )
             column = found
@@ -657,9 +671,16 @@ def resolve_columns(
         names = ", ".join(f.name for f in missing)
         example = " ".join(f"--map {f.name}=COLUMN" for f in missing)
         raise IngestError(
-            f"No column for required field(s) {names} in this {kind} file. "
-            f"Columns found: {', '.join(header) or '(none)'}. "
-            f"Name the column(s) with {example}.",
+            gettext(
+                "No column for required field(s) %(fields)s in this %(kind)s file. "
+                "Columns found: %(columns)s. Name the column(s) with %(example)s."
+            )
+            % {
+                "fields": names,
+                "kind": kind,
+                "columns": ", ".join(header) or gettext("(none)"),
+                "example": example,
+            },
             code=IngestErrorCode.MISSING_COLUMN,
             extra={"missing": [f.name for f in missing], "columns": header},
         )

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.core.errors import PatronError
+from patron.ingest.i18n import gettext
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch, RowProblem, TableReader
 from patron.ingest.validation import (
@@ -257,7 +258,7 @@ def read_in_background(
                 kind, payload = receive.recv()
             except EOFError:
                 raise PatronError(
-                    "The file reader stopped unexpectedly.", code="ingest.reader_died"
+                    gettext("The file reader stopped unexpectedly."), code="ingest.reader_died"
                 ) from None
             if kind == "batch":
                 yield payload

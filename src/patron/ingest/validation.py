@@ -18,37 +18,12 @@ import pyarrow.compute as pc
 
 from patron.ingest import cleaning
 from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
+from patron.ingest.i18n import gettext
 from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
+from patron.ingest.messages import MASKED_ID, MISSING, NO_CUSTOMER, SCIENTIFIC_ID, expected_message
 from patron.ingest.reading import RawBatch
 
-MISSING = "a value is required here"
-MASKED_ID = (
-    "a masked id hides who this is; Patron never matches or merges customers on masked "
-    "values: export the file with full ids, or name another column with --map {field}=COLUMN"
-)
-NO_CUSTOMER = (
-    "nothing on this row names the customer: {sources} is blank or masked, and Patron never "
-    "matches customers on masked values; export the file with full numbers, or name an id "
-    "column with --map {field}=COLUMN"
-)
-SCIENTIFIC_ID = (
-    "this id was turned into scientific notation by Excel and its last digits are lost: "
-    "import the file as downloaded, or format the column as text in Excel before saving"
-)
 ATTRIBUTE_PREFIX = "attribute:"
-EXPECTED = {
-    ValueKind.IDENTIFIER: "an id as text (not in scientific notation such as 1.23E+15: "
-    "format the column as text in Excel before saving)",
-    ValueKind.AMOUNT: "an amount such as 123.45 (¥, 元 and thousands separators are fine)",
-    ValueKind.DATETIME: "a date{fmt}",
-    ValueKind.DATE: "a date such as 2024-01-31",
-    ValueKind.QUANTITY: "a whole number such as 2",
-    ValueKind.PHONE: "a phone number such as 13812345678 or +86 138 1234 5678",
-    ValueKind.EMAIL: "an email address such as name@example.com",
-    ValueKind.GENDER: "男/女/保密 or male/female/unknown",
-    ValueKind.BOOLEAN: "yes/no (是/否, 1/0, true/false)",
-    ValueKind.STATUS: "completed, returned or cancelled (完成, 退货, 取消)",
-}
 
 # Raw status text (after normalise_header) -> stored status.
 STATUS_VALUES = {
@@ -288,10 +263,6 @@ def validate_batch(
         parsed = parse_column(spec, values, tz=tz, date_format=date_format, status_of=status_of)
         if spec.kind is ValueKind.STATUS:
             out["raw_status"] = cleaning.clean_text(values)
-        expected = EXPECTED.get(spec.kind, "")
-        if spec.kind is ValueKind.DATETIME:
-            hint = f" in the format {date_format.fmt}" if date_format.fmt else ""
-            expected = expected.format(fmt=hint or " such as 2024-01-31 or 20240131")
         if spec.lenient:  # an unreadable cell is only left out
             parsed = dataclasses.replace(
                 parsed,
@@ -307,15 +278,17 @@ def validate_batch(
                 good,
                 parsed.invalid,
                 column,
-                SCIENTIFIC_ID,
+                gettext(SCIENTIFIC_ID),
                 RowErrorCode.SCIENTIFIC_ID,
             )
-        else:
-            _record(batch, errors, good, parsed.invalid, column, f"expected {expected}")
+        elif parsed.invalid.any():
+            expected = expected_message(spec.kind, date_format.fmt)
+            _record(batch, errors, good, parsed.invalid, column, expected)
         if mapping.is_required(spec):
             missing = np.asarray(pc.is_null(parsed.values).to_numpy(zero_copy_only=False))
             missing &= ~parsed.invalid
-            _record(batch, errors, good, missing, column, MISSING, RowErrorCode.MISSING_VALUE)
+            message = gettext(MISSING)
+            _record(batch, errors, good, missing, column, message, RowErrorCode.MISSING_VALUE)
         out[spec.name] = parsed.values
         if spec.kind is ValueKind.PHONE:
             masked = getattr(parsed, "masked", None)
@@ -357,7 +330,7 @@ def _customer_ids(
         column = mapping.columns.get(target)
         if column is not None and target in out:
             masked = cleaning.is_masked(out[target])
-            message = MASKED_ID.format(field=target)
+            message = gettext(MASKED_ID) % {"field": target}
             _record(batch, errors, good, masked, column, message, RowErrorCode.MASKED_ID)
         return
     kinds = {f.name: f.kind for f in FIELDS[mapping.kind]}
@@ -378,7 +351,7 @@ def _customer_ids(
         derived = pc.coalesce(derived, prefixed)
     nobody = np.asarray(pc.is_null(derived).to_numpy(zero_copy_only=False), dtype=bool)
     columns = [mapping.columns[s] for s in key.sources if s in mapping.columns]
-    message = NO_CUSTOMER.format(sources=" / ".join(columns) or target, field=target)
+    message = gettext(NO_CUSTOMER) % {"sources": " / ".join(columns) or target, "field": target}
     where = columns[0] if columns else target
     _record(batch, errors, good, nobody, where, message, RowErrorCode.NO_CUSTOMER)
     out[target] = derived

@@ -28,7 +28,7 @@ from patron.jobs.errors import JobError, JobErrorCode
 from patron.jobs.fields import field_label
 from patron.jobs.models import ImportMode, Job, JobKind, JobStatus, Upload
 from patron.jobs.progress import JobProgress
-from patron.jobs.services import job_create
+from patron.jobs.services import job_create, job_language
 
 UPLOAD_SUFFIXES = frozenset(TEXT_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES)
 CHECK_REJECTS = "check-rejects.csv"
@@ -90,7 +90,8 @@ def upload_create(
         )
     except IngestError as error:
         _remove(target)
-        raise IngestError(f"{name}: {error.message}", code=error.code, extra=error.extra) from None
+        message = _("%(name)s: %(problem)s") % {"name": name, "problem": error.message}
+        raise IngestError(message, code=error.code, extra=error.extra) from None
     upload = Upload(
         kind=str(kind),
         original_name=name[:255],
@@ -141,7 +142,9 @@ def upload_check_start(
         upload.mapping = dict(mapping)
         upload.date_format = date_format
         upload.check_job = job_create(
-            kind=JobKind.IMPORT_CHECK, params={"upload_id": upload.pk}, user=user
+            kind=JobKind.IMPORT_CHECK,
+            params={"upload_id": upload.pk, **job_language()},
+            user=user,
         )
         upload.full_clean()
         upload.save(update_fields=["mapping", "date_format", "check_job"])
@@ -199,7 +202,7 @@ def upload_import_start(*, upload: Upload, user: Any, mode: ImportMode) -> Job:
         upload.mode = mode
         upload.import_job = job_create(
             kind=JobKind.IMPORT,
-            params={"upload_id": upload.pk, "check_job_id": check.pk},
+            params={"upload_id": upload.pk, "check_job_id": check.pk, **job_language()},
             user=user,
         )
         upload.full_clean()

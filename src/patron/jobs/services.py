@@ -5,18 +5,26 @@ work is a function of the registry below, ``work(*, job, progress) -> result``: 
 progress through :class:`~patron.jobs.progress.JobProgress`, returns a JSON-able result, and
 raises :class:`~patron.core.errors.PatronError` for a failure a person can act on (its
 ``extra["result"]``, when there is one, is kept as the job's result).
+
+A job whose params name a ``language`` (:func:`job_language`, taken when a person starts it)
+runs in that language, so the messages its work builds (an import's row errors, the reasons
+in its rejects file, its error) read as that person reads the page; other jobs run in
+``LANGUAGE_CODE``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
@@ -54,6 +62,29 @@ def job_create(*, kind: JobKind, params: dict[str, Any], user: Any = None) -> Jo
     return job
 
 
+def job_language() -> dict[str, str]:
+    """``{"language": ...}``: the active language (the request's), for a job's params; empty
+    when no language is active."""
+    language = translation.get_language()
+    return {"language": language} if language else {}
+
+
+@contextlib.contextmanager
+def _in_language(params: dict[str, Any]) -> Iterator[None]:
+    """Activate the language a job's params name while its work runs (a language Patron no
+    longer offers falls back to its nearest, else to ``LANGUAGE_CODE``)."""
+    language = params.get("language") if isinstance(params, dict) else None
+    if not isinstance(language, str) or not language:
+        yield
+        return
+    try:
+        language = translation.get_supported_language_variant(language)
+    except LookupError:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        yield
+
+
 def _enqueue(job_id: int) -> None:
     from patron.jobs.tasks import job_execute
 
@@ -76,7 +107,8 @@ def job_run(*, job_id: int) -> Job | None:
     work = WORK[job.kind]
     work = import_string(work) if isinstance(work, str) else work
     try:
-        result = work(job=job, progress=progress)
+        with _in_language(job.params):
+            result = work(job=job, progress=progress)
     except PatronError as error:
         extra = error.extra if isinstance(error.extra, dict) else {}
         _finish(job, progress, JobStatus.FAILED, result=extra.get("result"), error=error.message)

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from patron.ingest.cleaning._arrow import _NULL_TEXT, ArrayLike, _mask, _nfkc
 from patron.ingest.cleaning.text import clean_text
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 
 _MONTHS = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -58,7 +59,7 @@ def _compile_format(fmt: str) -> _DateFormat:
     while i < len(fmt):
         if fmt[i] == "%":
             if i + 1 >= len(fmt):
-                raise _bad_format(fmt, "it ends with a lone '%'")
+                raise _bad_format(fmt, gettext("it ends with a lone '%'"))
             tokens.append("%" + fmt[i + 1])
             i += 2
         else:
@@ -98,22 +99,25 @@ def _compile_format(fmt: str) -> _DateFormat:
         elif code in _DIRECTIVES:
             out.append(_DIRECTIVES[code])
         else:
-            raise _bad_format(fmt, f"'%{code}' is not supported")
+            raise _bad_format(
+                fmt, gettext("%(directive)s is not supported") % {"directive": f"'%{code}'"}
+            )
         fields.append(code)
     out.append(")?$" if optional_from is not None else "$")
     if len(set(fields)) != len(fields):
-        raise _bad_format(fmt, "a field appears twice")
+        raise _bad_format(fmt, gettext("a field appears twice"))
     have = set(fields)
     if not (have & {"Y", "y"} and have & {"m", "b"} and "d" in have) or ("I" in have) != (
         "p" in have
     ):
-        raise _bad_format(fmt, "it needs a year, a month and a day (and %p with %I)")
+        raise _bad_format(fmt, gettext("it needs a year, a month and a day (and %p with %I)"))
     return _DateFormat(fmt, "".join(out), frozenset(have))
 
 
 def _bad_format(fmt: str, why: str) -> IngestError:
     return IngestError(
-        f"The date format {fmt!r} cannot be used: {why}.",
+        gettext("The date format %(format)s cannot be used: %(reason)s.")
+        % {"format": repr(fmt), "reason": why},
         code=IngestErrorCode.INVALID_DATE_FORMAT,
         extra={"format": fmt},
     )

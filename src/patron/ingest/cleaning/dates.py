@@ -19,6 +19,7 @@ from patron.ingest.cleaning._dialect import (
 )
 from patron.ingest.cleaning.parsed import Parsed, ParsedDatetime
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 
 _DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
@@ -35,7 +36,8 @@ def _zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise IngestError(
-            f"Unknown time zone {tz!r}; use a name such as 'Asia/Shanghai'.",
+            gettext("Unknown time zone %(zone)s; use a name such as 'Asia/Shanghai'.")
+            % {"zone": repr(tz)},
             code=IngestErrorCode.UNKNOWN_TIMEZONE,
             extra={"tz": tz},
         ) from None
@@ -145,9 +147,16 @@ def detect_date_format(samples: Sequence[str] | pa.Array) -> str | None:
         if by_day == n and by_month == n:
             examples = text.slice(0, 3).to_pylist()
             raise IngestError(
-                f"Dates such as {examples[0]!r} can be read day first or month first. "
-                f"Pass --date-format '{day_first}' (day first) or "
-                f"--date-format '{month_first}' (month first).",
+                gettext(
+                    "Dates such as %(example)s can be read day first or month first. "
+                    "Pass --date-format '%(day_first)s' (day first) or "
+                    "--date-format '%(month_first)s' (month first)."
+                )
+                % {
+                    "example": repr(examples[0]),
+                    "day_first": day_first,
+                    "month_first": month_first,
+                },
                 code=IngestErrorCode.AMBIGUOUS_DATE_FORMAT,
                 extra={"candidates": [day_first, month_first], "examples": examples},
             )

@@ -11,6 +11,7 @@ from importlib import resources
 
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext, language
 from patron.ingest.mapping import FIELDS, ColumnMapping, CustomerKey, EntityKind
 
 GENERIC = "generic"
@@ -120,6 +121,10 @@ class Preset:
                 combined[field_name] = tuple(present)
         return combined
 
+    def display_label(self) -> str:
+        """The export's name in the active language (English, then the preset's name)."""
+        return self.label.get(language()) or self.label.get("en", self.name)
+
     @property
     def customer_field(self) -> str:
         return "customer_id" if self.kind is EntityKind.TRANSACTIONS else "external_id"
@@ -166,9 +171,15 @@ class Preset:
         if require and key is not None and key.otherwise != "order" and not named:
             names = [c for s in key.sources for c in self.columns.get(s, ())]
             raise IngestError(
-                f"This {self.label.get('en', self.name)} has no column that names the "
-                f"customer ({', '.join(names)}); name one with "
-                f"--map {self.customer_field}=COLUMN.",
+                gettext(
+                    "This %(export)s has no column that names the customer (%(columns)s); "
+                    "name one with --map %(field)s=COLUMN."
+                )
+                % {
+                    "export": self.display_label(),
+                    "columns": ", ".join(names),
+                    "field": self.customer_field,
+                },
                 code=IngestErrorCode.MISSING_COLUMN,
                 extra={"missing": [self.customer_field], "columns": list(by_normal.values())},
             )
@@ -330,7 +341,9 @@ def preset_by_name(name: str) -> Preset | None:
             return preset
     names = ", ".join([GENERIC, *(p.name for p in load_presets())])
     raise IngestError(
-        f"No import preset named {name!r}; presets: {names}.", code=IngestErrorCode.BAD_MAPPING
+        gettext("No import preset named %(name)s; presets: %(presets)s.")
+        % {"name": repr(name), "presets": names},
+        code=IngestErrorCode.BAD_MAPPING,
     )
 
 

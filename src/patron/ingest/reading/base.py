@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from patron.ingest.i18n import gettext
 from patron.ingest.reading._columns import _text_array
 from patron.ingest.reading.types import FileInfo, RawBatch, RowProblem, SkippedLine
 
@@ -48,10 +49,12 @@ class TableReader:
             return None
         if len(row) > width:
             if filled[-1] >= width:
+                message = gettext(
+                    "line %(line)s has %(cells)s cells but the header has %(names)s names"
+                )
                 self.problems.append(
                     RowProblem(
-                        line,
-                        f"line {line} has {filled[-1] + 1} cells but the header has {width} names",
+                        line, message % {"line": line, "cells": filled[-1] + 1, "names": width}
                     )
                 )
                 return None

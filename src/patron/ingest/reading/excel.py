@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 from patron.ingest.reading._columns import HEADER_SEARCH_ROWS, _find_header, _names, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
@@ -73,7 +74,8 @@ def _xlsx_rows(
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types
         raise IngestError(
-            f"{path.name} cannot be read as an Excel workbook ({exc}).",
+            gettext("%(file)s cannot be read as an Excel workbook (%(reason)s).")
+            % {"file": path.name, "reason": exc},
             code=IngestErrorCode.UNREADABLE_FILE,
             extra={"path": str(path)},
         ) from None
@@ -81,13 +83,14 @@ def _xlsx_rows(
         names = list(book.sheet_names)
         if sheet is not None and sheet not in names:
             raise IngestError(
-                f"{path.name} has no sheet {sheet!r}; its sheets are {', '.join(names)}.",
+                gettext("%(file)s has no sheet %(sheet)s; its sheets are %(sheets)s.")
+                % {"file": path.name, "sheet": repr(sheet), "sheets": ", ".join(names)},
                 code=IngestErrorCode.SHEET_NOT_FOUND,
                 extra={"sheet": sheet, "sheets": names},
             )
         if not names:
             raise IngestError(
-                f"{path.name} has no sheets.",
+                gettext("%(file)s has no sheets.") % {"file": path.name},
                 code=IngestErrorCode.EMPTY_FILE,
                 extra={"path": str(path)},
             )
@@ -125,7 +128,8 @@ def _open_xlsx(
     index = _find_header(head, known)
     if index is None:
         raise IngestError(
-            f"Sheet {name!r} of {path.name} is empty.",
+            gettext("Sheet %(sheet)s of %(file)s is empty.")
+            % {"sheet": repr(name), "file": path.name},
             code=IngestErrorCode.EMPTY_FILE,
             extra={"path": str(path), "sheet": name},
         )

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.excel import XLSX_SUFFIXES, _open_xlsx
 from patron.ingest.reading.parquet import PARQUET_SUFFIXES, _open_parquet
@@ -36,7 +37,9 @@ def open_table(
     path = Path(path)
     if not path.is_file():
         raise IngestError(
-            f"No file at {path}.", code=IngestErrorCode.FILE_NOT_FOUND, extra={"path": str(path)}
+            gettext("No file at %(path)s.") % {"path": path},
+            code=IngestErrorCode.FILE_NOT_FOUND,
+            extra={"path": str(path)},
         )
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
@@ -56,7 +59,12 @@ def open_table(
         return _open_parquet(path, batch_rows=batch_rows, names=names)
     supported = sorted(TEXT_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES)
     raise IngestError(
-        f"{path.name}: unsupported file type {suffix or '(none)'}; use {', '.join(supported)}.",
+        gettext("%(file)s: unsupported file type %(suffix)s; use %(suffixes)s.")
+        % {
+            "file": path.name,
+            "suffix": suffix or gettext("(none)"),
+            "suffixes": ", ".join(supported),
+        },
         code=IngestErrorCode.UNSUPPORTED_FORMAT,
         extra={"path": str(path), "suffix": suffix},
     )

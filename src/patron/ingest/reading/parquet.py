@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from patron.ingest.cleaning import strip_wrappers
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 from patron.ingest.reading._columns import _text_array, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
@@ -87,13 +88,15 @@ def _open_parquet(path: Path, *, batch_rows: int, names: Sequence[str] | None) -
             stored = list(parquet.schema_arrow.names)
     except (pa.ArrowException, OSError) as exc:
         raise IngestError(
-            f"{path.name} cannot be read as Parquet ({exc}).",
+            gettext("%(file)s cannot be read as Parquet (%(reason)s).")
+            % {"file": path.name, "reason": exc},
             code=IngestErrorCode.UNREADABLE_FILE,
             extra={"path": str(path)},
         ) from None
     if names is not None and len(names) != len(stored):
         raise IngestError(
-            f"{path.name} has {len(stored)} columns but {len(names)} names were given.",
+            gettext("%(file)s has %(columns)s columns but %(names)s names were given.")
+            % {"file": path.name, "columns": len(stored), "names": len(names)},
             code=IngestErrorCode.UNREADABLE_FILE,
             extra={"path": str(path), "columns": stored},
         )

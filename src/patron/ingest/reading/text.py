@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
+from patron.ingest.i18n import gettext
 from patron.ingest.reading._columns import _find_header, _names, _text_array, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.plain_csv import plain_batches, plain_data_offset
@@ -117,7 +118,10 @@ def _resolve_delimiter(delimiter: str) -> str | None:
         return _DELIMITER_ALIASES[delimiter]
     if len(delimiter) != 1:
         raise IngestError(
-            f"The delimiter must be one character (or 'tab', 'whitespace'), not {delimiter!r}.",
+            gettext(
+                "The delimiter must be one character (or 'tab', 'whitespace'), not %(delimiter)s."
+            )
+            % {"delimiter": repr(delimiter)},
             code=IngestErrorCode.UNREADABLE_FILE,
             extra={"delimiter": delimiter},
         )
@@ -149,8 +153,11 @@ class _TextReader(TableReader):
         except UnicodeDecodeError as exc:
             line = self._last_line + 1
             raise IngestError(
-                f"The text near line {line} is not valid {self.info.encoding}: pass --encoding "
-                f"(for example gb18030 or utf-8).",
+                gettext(
+                    "The text near line %(line)s is not valid %(encoding)s: pass --encoding "
+                    "(for example gb18030 or utf-8)."
+                )
+                % {"line": line, "encoding": self.info.encoding},
                 code=IngestErrorCode.DECODE_ERROR,
                 extra={"line": line, "encoding": self.info.encoding, "reason": exc.reason},
             ) from None
@@ -229,7 +236,11 @@ class _TextReader(TableReader):
         except csv.Error as exc:
             line = reader.line_num
             raise IngestError(
-                f"Line {line} cannot be read as CSV ({exc}); is a quote left open above it?",
+                gettext(
+                    "Line %(line)s cannot be read as CSV (%(reason)s); is a quote left open "
+                    "above it?"
+                )
+                % {"line": line, "reason": exc},
                 code=IngestErrorCode.MALFORMED_FILE,
                 extra={"line": line},
             ) from None
@@ -285,7 +296,8 @@ def _open_text(
             codecs.lookup(encoding)
         except LookupError:
             raise IngestError(
-                f"Unknown encoding {encoding!r}; try utf-8, utf-8-sig, gbk or gb18030.",
+                gettext("Unknown encoding %(encoding)s; try utf-8, utf-8-sig, gbk or gb18030.")
+                % {"encoding": repr(encoding)},
                 code=IngestErrorCode.UNKNOWN_ENCODING,
                 extra={"encoding": encoding},
             ) from None
@@ -317,7 +329,8 @@ def _open_text(
     index = _find_header(records, known)
     if index is None:
         raise IngestError(
-            f"{path.name} has no header row (the file is empty or blank).",
+            gettext("%(file)s has no header row (the file is empty or blank).")
+            % {"file": path.name},
             code=IngestErrorCode.EMPTY_FILE,
             extra={"path": str(path)},
         )

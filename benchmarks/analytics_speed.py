@@ -12,7 +12,7 @@ Generates a Parquet file of transactions (``customer_id`` string, ``order_date``
   in a subprocess.
 
     .venv/bin/python benchmarks/analytics_speed.py [--customers 1000000] \
-        [--transactions 10000000] [--keep DIR]
+        [--transactions 10000000] [--keep DIR] [--database sqlite|postgresql|none]
 """
 
 from __future__ import annotations
@@ -125,11 +125,65 @@ def run(code: str, *args: str) -> dict[str, float]:
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
+def _from_database(kind: str, data: Path, work: Path) -> dict[str, float]:
+    """Import ``data`` into a new app database, then time ``patron analyze`` on it."""
+    env = {
+        **os.environ,
+        "PATRON_VAR_DIR": str(work / "var"),
+        "PATRON_ALLOW_INSECURE_KEY": "1",
+    }
+    if kind == "sqlite":
+        env["PATRON_DATABASE_URL"] = f"sqlite:///{work / 'analytics_bench.sqlite3'}"
+        (work / "analytics_bench.sqlite3").unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        admin = os.environ.get("PATRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+        with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS patron_bench_analytics")
+            conn.execute("CREATE DATABASE patron_bench_analytics")
+        env["PATRON_DATABASE_URL"] = admin + "/patron_bench_analytics"
+    patron = str(Path(sys.executable).parent / "patron")
+    subprocess.run([patron, "init"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [patron, "import", "transactions", str(data), "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    imported = time.perf_counter() - started
+    done = subprocess.run(
+        [sys.executable, "-c", PATRON, "analyze", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT / "src")},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"analyze failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    measured = json.loads(done.stderr.strip().splitlines()[-1])
+    report = json.loads(done.stdout)
+    return {
+        **measured,
+        "import_seconds": imported,
+        "customers": float(report["summary"]["customers"]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--transactions", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, help="Keep the Parquet file and outputs here.")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql", "none"],
+        default="sqlite",
+        help="also import the file into a new app database of this kind (timed apart) and "
+        "time `patron analyze` on it, which stores a run with every customer's scores and "
+        "predictions (default: sqlite)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="patron-bench-") as tmp:
@@ -168,6 +222,18 @@ def main() -> None:
             )
         )
         print(f"{'pandas (analyst RFM + pyramid)':34}{peer['seconds']:9.2f}{peer['peak_mb']:10.0f}")
+        if args.database != "none":
+            stored = _from_database(args.database, data, work)
+            print(
+                f"{'patron analyze (app database)':34}{stored['seconds']:9.2f}"
+                f"{stored['peak_mb']:10.0f}  ({args.database}; stores the run and "
+                f"{stored['customers']:,.0f} customers' scores and predictions; the import "
+                f"before it took {stored['import_seconds']:.1f} s)"
+            )
+            print(
+                f"ratio pandas / patron from the app database: "
+                f"{peer['seconds'] / stored['seconds']:.2f}x (target >= 5x)"
+            )
         print(
             f"ratio pandas / patron: {peer['seconds'] / ours['seconds']:.2f}x "
             f"(target >= 5x); patron end to end {ours['seconds']:.1f} s (target <= 15 s); "

@@ -163,3 +163,26 @@ def test_quoted_cells_read_the_same_by_both_paths(
     if reader.info.header_line == 1 and reader.info.delimiter == ",":
         assert reader._plain_batches() is not None
     assert _read(path, fast=True) == _read(path, fast=False)
+
+
+def test_a_preview_reads_its_rows_without_scanning_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patron.ingest.mapping import EntityKind
+    from patron.ingest.preview import file_preview
+    from patron.ingest.reading import text
+
+    # given a plain file, and a scan that must not run
+    path = tmp_path / "plain.csv"
+    path.write_text(
+        "customer_id,date,amount\n" + "".join(f"C{i},2024-01-02,{i}.5\n" for i in range(500)),
+        encoding="utf-8",
+    )
+
+    def no_scan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a preview scanned the whole file")
+
+    monkeypatch.setattr(text, "plain_data_offset", no_scan)
+    # when the first rows are previewed, then they come from the row-by-row reader
+    preview = file_preview(path, kind=EntityKind.TRANSACTIONS, rows=3)
+    assert [row[0] for row in preview.sample] == [2, 3, 4]

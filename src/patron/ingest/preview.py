@@ -65,6 +65,7 @@ def file_preview(
         plan = import_plan(path, kind=kind, options=options, require=False)
     info = plan.reader.info
     sample: list[list[Any]] = []
+    plan.reader.sample_only = True  # the first rows only: no whole-file fast-path scan
     for batch in plan.reader.batches():
         cells = [batch.columns[name].to_pylist() for name in info.column_names]
         for i, line in enumerate(batch.lines.tolist()):

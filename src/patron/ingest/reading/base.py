@@ -25,6 +25,9 @@ class TableReader:
         self.skipped: list[SkippedLine] = [SkippedLine(n, "preamble") for n in self._preamble]
         self.problems: list[RowProblem] = []
         self.rows_read = 0
+        # Set when only the first rows will be read (a preview): readers then skip work
+        # that pays off over the whole file only, such as the plain-text scan.
+        self.sample_only = False
 
     def batches(self) -> Iterator[RawBatch]:
         """Yield the data rows in batches of at most ``batch_rows``, streaming the file."""

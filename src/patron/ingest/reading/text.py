@@ -165,7 +165,7 @@ class _TextReader(TableReader):
     def _plain_batches(self) -> Iterator[RawBatch] | None:
         """Arrow's reader when the file is plain after its header (see ``plain_csv``)."""
         info = self.info
-        if info.delimiter is None or self._skip_records != info.header_line:
+        if self.sample_only or info.delimiter is None or self._skip_records != info.header_line:
             return None
         offset = plain_data_offset(
             info.path,

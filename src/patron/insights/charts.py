@@ -102,6 +102,13 @@ def pyramid_svg(
     return "".join(parts)
 
 
+def heat_shade(share: float, *, floor: float = 0.08) -> tuple[float, str]:
+    """A heat cell's fill opacity for a share in [0, 1] (clamped; never fully blank) and the
+    ink that stays readable on it."""
+    shade = floor + (1 - floor) * min(max(share, 0.0), 1.0)
+    return shade, "#fff" if shade > 0.55 else "#123"
+
+
 def heatmap_svg(grid: list[list[int]], lang: Language) -> str:
     """R (rows, 5 at the top) by F (columns) customer counts, shaded by count."""
     cell, pad = 56, 34
@@ -116,9 +123,8 @@ def heatmap_svg(grid: list[list[int]], lang: Language) -> str:
         parts.append(f'<text x="10" y="{y + cell / 2 + 4}" class="axis">R{r}</text>')
         for f in range(1, 6):
             value = grid[r - 1][f - 1]
-            shade = 0.08 + 0.92 * value / peak
+            shade, ink = heat_shade(value / peak)
             x = pad + (f - 1) * cell
-            ink = "#fff" if shade > 0.55 else "#123"
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
                 f'fill="#1d4e89" fill-opacity="{shade:.3f}"/>'

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
+from patron.insights.charts import heat_shade
+
 
 def hbars_svg(rows: list[tuple[str, float, str]], *, title: str) -> str:
     """Horizontal bars from zero: (label, value, shown); the longest bar is the largest value.
@@ -77,8 +79,7 @@ def grid_svg(
             if value is None or n == 0:
                 continue
             x = left + c * cell_w
-            shade = 0.08 + 0.92 * min(max(value, 0.0), 1.0)
-            ink = "#fff" if shade > 0.55 else "#123"
+            shade, ink = heat_shade(value)
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
                 f'fill="#1f7a4d" fill-opacity="{shade:.3f}" data-row="{escape(label)}" '

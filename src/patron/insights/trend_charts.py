@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable
 from html import escape
 
+from patron.insights.charts import heat_shade
+
 SERIES_COLOURS = ("#1d4e89", "#c0392b", "#1f7a4d", "#b7791f")
 
 
@@ -127,8 +129,7 @@ def cohort_heatmap_svg(
             if share is None:
                 continue
             x = left + k * cell
-            shade = 0.06 + 0.94 * min(max(share, 0.0), 1.0)
-            ink = "#fff" if shade > 0.55 else "#123"
+            shade, ink = heat_shade(share, floor=0.06)
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell - 2}" height="20" fill="#1d4e89" '
                 f'fill-opacity="{shade:.3f}" data-cohort="{escape(cohort)}" data-since="{k}" '

@@ -269,6 +269,9 @@ HUEY = huey_settings(
 # Files uploaded for import in the browser, kept until the import is done with them.
 PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+# Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
+# DuckDB first (patron.insights.engine), "database" runs it in the app database.
+PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,7 @@ an alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284 (P(aliv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -190,23 +190,22 @@ def churn_risk(
     risk = 1.0 - keep
     level = np.where(risk >= rules.high, "high", np.where(risk >= rules.medium, "medium", "low"))
 
-    codes: list[str] = []
-    texts: dict[str, list[str]] = {"en": [], "zh-hans": []}
-    fired = np.column_stack([flags[code] for code in REASONS])
-    for i in range(n):  # one small string per customer; the arithmetic above is vectorised
-        names = [code for code, on in zip(REASONS, fired[i], strict=True) if on]
-        codes.append(";".join(names))
-        values = {
-            "p_gone": gone[i],
-            "recency": recency[i],
-            "ratio": ratio[i],
-            "interval": interval[i],
-            "drop": drop[i],
-            "complaints": complaints[i],
-            "satisfaction": score_1to5[i],
-        }
-        for language, out in texts.items():
-            out.append("; ".join(REASONS[c][language].format(**values) for c in names))
+    values = {
+        "p_gone": gone,
+        "recency": recency,
+        "ratio": ratio,
+        "interval": interval,
+        "drop": drop,
+        "complaints": complaints,
+        "satisfaction": score_1to5,
+    }
+    codes = _joined({code: np.where(flags[code], code, "") for code in REASONS}, n, ";")
+    texts = {
+        language: _joined(
+            {code: _reason_texts(code, language, flags[code], values) for code in REASONS}, n
+        )
+        for language in ("en", "zh-hans")
+    }
     return pd.DataFrame(
         {
             "risk_score": risk,
@@ -216,3 +215,27 @@ def churn_risk(
             "reasons_zh": texts["zh-hans"],
         }
     )
+
+
+def _reason_texts(
+    code: str, language: str, fired: NDArray[np.bool_], values: dict[str, NDArray[np.float64]]
+) -> NDArray[np.object_]:
+    """The reason's sentence for each customer it fired for, "" for the others: formatted
+    only where it fired, with only the values its template names."""
+    template = REASONS[code][language]
+    names = [name for name in values if "{" + name in template]
+    rows = np.flatnonzero(fired)
+    out = np.full(len(fired), "", dtype=object)
+    picked = [values[name][rows].tolist() for name in names]
+    out[rows] = [
+        template.format(**dict(zip(names, row, strict=True))) for row in zip(*picked, strict=True)
+    ]
+    return out
+
+
+def _joined(parts: dict[str, NDArray[Any]], n: int, separator: str = "; ") -> list[str]:
+    """Per customer, the non-empty parts in order, joined."""
+    columns = [part.tolist() for part in parts.values()]
+    if not columns:
+        return [""] * n
+    return [separator.join(filter(None, row)) for row in zip(*columns, strict=True)]

@@ -107,9 +107,14 @@ def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
     """One row per customer and purchase day, with neighbours and running orders."""
     t = prepare_transactions(transactions, as_of=as_of)
     p = t.filter(~t.is_return)
-    days = p.group_by(["customer_id", "order_date"]).aggregate(
-        orders=p.order_id.nunique() + p.order_date.count(where=p.order_id.isnull())
+    # Without order ids every row is an order: a plain count, not a distinct one (which
+    # engines such as DuckDB run as a far slower aggregation).
+    orders = (
+        p.order_id.nunique() + p.order_date.count(where=p.order_id.isnull())
+        if "order_id" in transactions.columns
+        else p.count()
     )
+    days = p.group_by(["customer_id", "order_date"]).aggregate(orders=orders)
     w = ibis.window(group_by=days.customer_id, order_by=days.order_date)
     running = ibis.cumulative_window(group_by=days.customer_id, order_by=days.order_date)
     days = days.mutate(
@@ -143,6 +148,31 @@ def _ints(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
     return values
 
 
+def _day_aggregates(days: ir.Table, window: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Starts, orders and gaps by month; lapses by day; activity by month."""
+    started = days.prev_date.isnull() | (days.gap > window)
+    by_month = _frame(
+        days.group_by("month").aggregate(
+            new=days.customer_id.count(where=days.prev_date.isnull()),
+            starts=days.customer_id.count(where=started),
+            orders=days.orders.sum(),
+            gap_sum=days.gap.sum(),
+            gap_count=days.gap.count(),
+        )
+    )
+    ends = days.filter(days.next_date.isnull() | (days.next_gap > window))
+    lapses = _frame(ends.group_by("order_date").aggregate(lapses=ends.customer_id.count()))
+    cm = _customer_months(days)
+    activity = _frame(
+        cm.group_by("month").aggregate(
+            active=cm.customer_id.count(),
+            repeat=cm.customer_id.count(where=cm.cum_end >= 2),
+            retained=cm.customer_id.count(where=cm.prev_month == cm.month - 1),
+        )
+    )
+    return by_month, lapses, activity
+
+
 def monthly_kpis(
     transactions: ir.Table, *, as_of: dt.date, lost_after_days: int = 90
 ) -> pd.DataFrame:
@@ -167,27 +197,9 @@ def monthly_kpis(
     if lost_after_days < 1:
         raise ValueError(f"lost_after_days must be at least 1, got {lost_after_days}")
     window = lost_after_days
-    days = _purchase_days(transactions, as_of)
-    started = days.prev_date.isnull() | (days.gap > window)
-    by_month = _frame(
-        days.group_by("month").aggregate(
-            new=days.customer_id.count(where=days.prev_date.isnull()),
-            starts=days.customer_id.count(where=started),
-            orders=days.orders.sum(),
-            gap_sum=days.gap.sum(),
-            gap_count=days.gap.count(),
-        )
-    )
-    ends = days.filter(days.next_date.isnull() | (days.next_gap > window))
-    lapses = _frame(ends.group_by("order_date").aggregate(lapses=ends.customer_id.count()))
-    cm = _customer_months(days)
-    activity = _frame(
-        cm.group_by("month").aggregate(
-            active=cm.customer_id.count(),
-            repeat=cm.customer_id.count(where=cm.cum_end >= 2),
-            retained=cm.customer_id.count(where=cm.prev_month == cm.month - 1),
-        )
-    )
+    # Four aggregations read the purchase days: materialise them once in the engine.
+    with _purchase_days(transactions, as_of).cache() as days:
+        by_month, lapses, activity = _day_aggregates(days, window)
     t = prepare_transactions(transactions, as_of=as_of)
     t = t.mutate(month=_month_index(t.order_date))
     money = _frame(t.group_by("month").aggregate(revenue_cents=t.amount_cents.sum()))

@@ -41,6 +41,20 @@ def store_backend() -> Any:
     raise NotImplementedError(f"analysis runs do not support the {connection.vendor} database")
 
 
+def live_orders(backend: Any) -> ir.Table:
+    """The rows of ``sales_order`` whose money counts (see :func:`store_transactions`)."""
+    order = backend.table("sales_order")
+    # A refunded order and the return that refunds it are no purchase at all: both leave,
+    # so neither frequency nor monetary counts money that went back.
+    refunded = order.filter(order.status == "refunded").id
+    return order.filter(
+        order.status.isin([str(s) for s in REVENUE_STATUSES if s != "refunded"]),
+        ~(order.status == "returned")
+        | order.original_order_id.isnull()
+        | ~order.original_order_id.isin(refunded),
+    )
+
+
 def store_transactions(backend: Any = None) -> ir.Table:
     """Orders of the store in the analytics input contract (:mod:`patron.analytics.summary`).
 
@@ -51,17 +65,8 @@ def store_transactions(backend: Any = None) -> ir.Table:
     refunded orders together with their refunds; a partial refund is a return.
     """
     con = backend if backend is not None else store_backend()
-    order = con.table("sales_order")
     customer = con.table("customers_customer")
-    # A refunded order and the return that refunds it are no purchase at all: both leave,
-    # so neither frequency nor monetary counts money that went back.
-    refunded = order.filter(order.status == "refunded").id
-    live = order.filter(
-        order.status.isin([str(s) for s in REVENUE_STATUSES if s != "refunded"]),
-        ~(order.status == "returned")
-        | order.original_order_id.isnull()
-        | ~order.original_order_id.isin(refunded),
-    )
+    live = live_orders(con)
     joined = live.join(customer, live.customer_id == customer.id)
     amount, cost = live.amount, live.cost
     if connection.vendor == "sqlite":  # no decimal type: REAL keeps cents exact enough

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
@@ -16,29 +17,30 @@ from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from patron.analytics.report import AnalysisSettings, ValueAnalysis
 
 NO_ORDERS = "There are no orders to analyse; import transactions first."
 STAGE = "patron_stage_scores"
-# (column, SQLite type, PostgreSQL type)
+# (column, SQLite type, PostgreSQL type); money is staged in whole cents
 _STAGE_COLUMNS = (
     ("customer_ext", "TEXT", "text"),
     ("recency_days", "INTEGER", "integer"),
     ("frequency", "INTEGER", "integer"),
-    ("monetary", "TEXT", "numeric(14,2)"),
+    ("monetary", "INTEGER", "bigint"),
     ("r_score", "INTEGER", "smallint"),
     ("f_score", "INTEGER", "smallint"),
     ("m_score", "INTEGER", "smallint"),
     ("segment", "TEXT", "text"),
     ("value_tier", "TEXT", "text"),
-    ("revenue", "TEXT", "numeric(14,2)"),
-    ("margin", "TEXT", "numeric(14,2)"),
-    ("cost_to_serve", "TEXT", "numeric(14,2)"),
-    ("profit", "TEXT", "numeric(14,2)"),
+    ("revenue", "INTEGER", "bigint"),
+    ("margin", "INTEGER", "bigint"),
+    ("cost_to_serve", "INTEGER", "bigint"),
+    ("profit", "INTEGER", "bigint"),
     ("p_alive", "REAL", "double precision"),
     ("expected_purchases", "REAL", "double precision"),
-    ("clv", "TEXT", "numeric(14,2)"),
+    ("clv", "INTEGER", "bigint"),
     ("risk_level", "TEXT", "text"),
     ("risk_score", "REAL", "double precision"),
     ("risk_reasons_en", "TEXT", "text"),
@@ -47,46 +49,62 @@ _STAGE_COLUMNS = (
 _MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv")
 _FLOATS = ("p_alive", "expected_purchases", "risk_score")
 _TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh")
-BATCH_ROWS = 50_000
+BATCH_ROWS = 100_000
 
 
 class AnalysisError(PatronError):
     default_code = "insights.analysis_failed"
 
 
-def _money_text(values: pd.Series) -> list[str | None]:
-    """Money as exact two-decimal text (None when unknown), for NUMERIC columns."""
+def _stage_table(customers: pd.DataFrame) -> pa.Table:
+    """The scores as staged, column by column in Arrow: money in whole cents (the amounts
+    are cents already, up to float noise), NaN and None as null."""
     import numpy as np
+    import pyarrow as pa
 
-    cents = np.rint(values.to_numpy(dtype=np.float64) * 100)
-    known = ~np.isnan(cents)
-    out: list[str | None] = [None] * len(cents)
-    whole = np.where(known, cents, 0).astype(np.int64)
-    for i in np.flatnonzero(known):
-        c = int(whole[i])
-        sign = "-" if c < 0 else ""
-        out[i] = f"{sign}{abs(c) // 100}.{abs(c) % 100:02d}"
-    return out
-
-
-def _stage_rows(customers: pd.DataFrame) -> list[list[object]]:
-    columns: list[list[object]] = []
+    columns = {}
     for name, _lite, _pg in _STAGE_COLUMNS:
-        if name == "customer_ext":
-            columns.append(customers["customer_id"].tolist())
-        elif name in _MONEY:
-            columns.append(_money_text(customers[name]))  # type: ignore[arg-type]
-        elif name in _FLOATS:
-            floats = customers[name].to_numpy(dtype="float64", na_value=float("nan"))
-            columns.append([None if v != v else float(v) for v in floats.tolist()])
+        source = "customer_id" if name == "customer_ext" else name
+        values = customers[source]
+        if name in _MONEY or name in _FLOATS or name == "recency_days":
+            floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            missing = np.isnan(floats)
+            if name in _MONEY:
+                floats = np.rint(floats * 100)
+            if name in _FLOATS:
+                columns[name] = pa.array(floats, mask=missing)
+            else:
+                whole = np.where(missing, 0, floats).astype(np.int64)
+                columns[name] = pa.array(whole, mask=missing)
         elif name in _TEXTS:
-            columns.append([v if isinstance(v, str) else None for v in customers[name].tolist()])
-        elif name == "recency_days":
-            values = customers[name]
-            columns.append([None if v is None or v != v else int(v) for v in values.astype(object)])
+            texts = values.to_numpy(dtype=object)
+            columns[name] = pa.array(
+                [v if isinstance(v, str) else None for v in texts], type=pa.string()
+            )
+        elif name in ("customer_ext", "segment", "value_tier"):
+            columns[name] = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
         else:
-            columns.append(customers[name].tolist())
-    return [list(row) for row in zip(*columns, strict=True)]
+            columns[name] = pa.array(values.to_numpy(dtype=np.int64))
+    return pa.table(columns)
+
+
+def _stage_append(cursor: Any, table: pa.Table, *, postgres: bool) -> None:
+    names = ", ".join(table.column_names)
+    if postgres:
+        import pyarrow.csv as pacsv
+
+        buffer = io.BytesIO()
+        pacsv.write_csv(
+            table,
+            buffer,
+            write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+        )
+        with cursor.cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+    else:
+        marks = ", ".join("?" for _ in table.column_names)
+        rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+        cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", rows)
 
 
 def _with_predictions(customers: pd.DataFrame, predictions: pd.DataFrame | None) -> pd.DataFrame:
@@ -107,7 +125,6 @@ def _with_predictions(customers: pd.DataFrame, predictions: pd.DataFrame | None)
 def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
     """Stage the scores in a temporary table, then one INSERT ... SELECT joins the customers."""
     postgres = connection.vendor == "postgresql"
-    names = [c[0] for c in _STAGE_COLUMNS]
     types = ", ".join(f"{n} {pg if postgres else lite}" for n, lite, pg in _STAGE_COLUMNS)
     score = connection.ops.quote_name(CustomerScore._meta.db_table)
     customer = connection.ops.quote_name(Customer._meta.db_table)
@@ -116,17 +133,13 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({types})")
         try:
             for start in range(0, len(customers), BATCH_ROWS):
-                rows = _stage_rows(customers.iloc[start : start + BATCH_ROWS])
-                if postgres:
-                    with cursor.cursor.copy(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN") as cp:
-                        for row in rows:
-                            cp.write_row(row)
-                else:
-                    marks = ", ".join("?" for _ in names)
-                    cursor.executemany(
-                        f"INSERT INTO {STAGE} ({', '.join(names)}) VALUES ({marks})", rows
-                    )
-            money = (lambda c: f"s.{c}") if postgres else (lambda c: f"CAST(s.{c} AS NUMERIC)")
+                table = _stage_table(customers.iloc[start : start + BATCH_ROWS])
+                _stage_append(cursor, table, postgres=postgres)
+            money = (
+                (lambda c: f"CAST(s.{c} AS numeric) / 100")
+                if postgres
+                else (lambda c: f"s.{c} / 100.0")
+            )
             cursor.execute(
                 f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment, value_tier, revenue, margin,
@@ -163,12 +176,14 @@ def analysis_run_create(
         There are no orders on or before ``as_of``.
     """
     from patron.analytics.report import AnalysisSettings, analyze_transactions
+    from patron.insights.engine import analysis_transactions
     from patron.insights.runs import predict_customers
-    from patron.insights.selectors import store_transactions
 
     settings = settings or AnalysisSettings()
     started = time.perf_counter()
-    transactions = store_transactions()
+    if step is not None:
+        step("Reading the orders")
+    transactions = analysis_transactions(as_of=as_of)
     try:
         from patron.analytics.report import default_as_of
 

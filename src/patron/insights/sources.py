@@ -151,19 +151,9 @@ class FileTransactions:
         """
         con = self.duckdb
         if con is None:
-            con = _duckdb()
+            con = duckdb_backend()
             con.con.register("patron_transactions", self.table_)
-        t = con.table("patron_transactions")
-        columns = {
-            "customer_id": t.customer_id,
-            "order_date": t.order_date,
-            "amount": t.amount_cents.cast("float64") / 100,
-            "cost": t.cost_cents.cast("float64") / 100,
-            "is_return": t.is_return,
-        }
-        if self.has_order_id:
-            columns["order_id"] = t.order_id
-        return t.select(**columns)
+        return in_contract(con.table("patron_transactions"), has_order_id=self.has_order_id)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -180,7 +170,23 @@ class FileTransactions:
         }
 
 
-def _duckdb() -> Any:
+def in_contract(t: Any, *, has_order_id: bool) -> Any:
+    """A table in cents (``customer_id``, ``order_date``, ``amount_cents``, ``cost_cents``,
+    ``is_return``, and ``order_id`` when ``has_order_id``) as the analytics input contract."""
+    columns = {
+        "customer_id": t.customer_id,
+        "order_date": t.order_date,
+        "amount": t.amount_cents.cast("float64") / 100,
+        "cost": t.cost_cents.cast("float64") / 100,
+        "is_return": t.is_return,
+    }
+    if has_order_id:
+        columns["order_id"] = t.order_id
+    return t.select(**columns)
+
+
+def duckdb_backend() -> Any:
+    """An in-memory DuckDB for one analysis, its memory bounded by ``PATRON_DUCKDB_MEMORY``."""
     import ibis
 
     con = ibis.duckdb.connect()
@@ -348,7 +354,7 @@ def read_transactions_file(
         has_order_id="order_id" in columns.columns or columns.is_item_lines,
     )
     if reader.info.format is SourceFormat.PARQUET:
-        backend = _duckdb()
+        backend = duckdb_backend()
         plan = _parquet_plan(backend, reader, columns, holder, tz=tz, batch_rows=batch_rows)
         if plan is not None:
             return _read_parquet_fast(

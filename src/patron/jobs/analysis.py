@@ -22,8 +22,11 @@ from patron.jobs.services import job_create
 
 # The steps an analysis run names as it starts each (patron.analytics.report and
 # patron.insights.services), as msgids so that the browser shows them translated.
+STARTING = gettext_noop("Reading the orders")
+FINDING_AS_OF = gettext_noop("Finding the last purchase")
 ANALYSIS_STEPS = (
-    gettext_noop("Finding the last purchase"),
+    STARTING,
+    FINDING_AS_OF,
     gettext_noop("Summarising customers"),
     gettext_noop("Scoring customers"),
     gettext_noop("Monthly KPIs"),
@@ -31,7 +34,6 @@ ANALYSIS_STEPS = (
     gettext_noop("Predicting value"),
     gettext_noop("Storing scores"),
 )
-STARTING = gettext_noop("Reading the orders")
 
 
 @transaction.atomic
@@ -65,7 +67,7 @@ def analysis_work(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     from patron.insights.services import analysis_run_create
 
     as_of = dt.date.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else None
-    steps = [s for s in ANALYSIS_STEPS if as_of is None or s != ANALYSIS_STEPS[0]]
+    steps = [s for s in ANALYSIS_STEPS if as_of is None or s != FINDING_AS_OF]
     total = len(steps) + 1  # and the end
     progress.update(0, total=total, message=STARTING)
     seen: list[str] = []

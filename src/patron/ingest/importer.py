@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from patron.ingest.i18n import gettext, join_sentences
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
 from patron.ingest.order_lines import order_lines_prepare
 from patron.ingest.pipeline import (
+    BatchResult,
     FillDown,
     Prepare,
     ReadSummary,
@@ -42,7 +43,7 @@ from patron.ingest.pipeline import (
     read_in_background,
 )
 from patron.ingest.reading import RawBatch, TableReader
-from patron.ingest.sinks import make_sink
+from patron.ingest.sinks import TransactionSink, make_sink
 from patron.ingest.staging import stage_table
 from patron.ingest.validation import DateFormatHolder, RowError, generic_status
 from patron.sales.models import DEFAULT_SOURCE
@@ -290,7 +291,6 @@ def _run(
         prefer=preset.date_order if preset is not None else None,
     )
     preamble = len(reader.skipped) if reader is not None else 0  # before reading: preamble only
-    trailer = 0
     rejects = _RejectsWriter(options.rejects, header) if options.rejects else None
     summary = ReadSummary()
     prepare = _preparer(kind, mapping, preset)
@@ -323,19 +323,15 @@ def _run(
                 if options.dry_run
                 else make_sink(kind, mapping, source=options.source, preset=preset)
             )
-            for result in results:
-                report.read += result.read
-                report.skipped += result.skipped
-                trailer += result.skipped
-                report.rejected += result.rejected
-                _keep_errors(report, result.errors)
-                if rejects is not None:
-                    rejects.write_rows(result.reject_rows)
-                writes = options.skip_bad or report.rejected == 0
-                if sink is not None and result.prepared is not None and writes:
-                    sink.write(result.prepared)
-                if progress is not None:
-                    progress(report.read)
+            skipped_before = report.skipped
+            try:
+                _consume(results, sink, report, rejects, options, progress)
+            except BaseException:
+                # Before the rollback: a sink writing on a thread of its own must stop first.
+                if isinstance(sink, TransactionSink):
+                    sink.abort()
+                raise
+            trailer = report.skipped - skipped_before
             for problem in summary.problems:
                 report.rejected += 1
                 _keep_errors(
@@ -367,6 +363,29 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _consume(
+    results: Iterator[BatchResult],
+    sink: Any,
+    report: ImportReport,
+    rejects: _RejectsWriter | None,
+    options: ImportOptions,
+    progress: ProgressCallback | None,
+) -> None:
+    """Count, report and write each batch (all-or-nothing: no writes after a rejection)."""
+    for result in results:
+        report.read += result.read
+        report.skipped += result.skipped
+        report.rejected += result.rejected
+        _keep_errors(report, result.errors)
+        if rejects is not None:
+            rejects.write_rows(result.reject_rows)
+        writes = options.skip_bad or report.rejected == 0
+        if sink is not None and result.prepared is not None and writes:
+            sink.write(result.prepared)
+        if progress is not None:
+            progress(report.read)
 
 
 def _reading(mapping: ColumnMapping) -> str:

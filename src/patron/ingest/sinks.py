@@ -30,6 +30,8 @@ class TransactionSink:
         self.stage = TransactionStage(
             stage_columns(mapping, preset=preset),
             order_total_repeated=bool(preset and preset.order_total_repeated),
+            source=source,
+            item_lines=self.item_lines,
         )
         self.stage.create()
         self.phones: dict[str, str] = {}
@@ -60,6 +62,9 @@ class TransactionSink:
         report.lines = counts.lines_written + pending_lines_attach(source=self.source)
         report.unknown_statuses = dict(self.unknown.most_common())
         _phones_fill(self.phones)
+
+    def abort(self) -> None:
+        self.stage.abort()
 
     def close(self) -> None:
         self.stage.drop()

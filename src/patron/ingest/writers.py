@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +22,8 @@ from django.db import connection
 from django.utils import timezone
 
 from patron.customers.models import Customer
+from patron.ingest.indexes import indexes_rebuilt_if_cheaper
+from patron.ingest.order_stream import OrderStream
 from patron.sales.models import Order, OrderLine, Product
 
 STAGE = "patron_stage_tx"
@@ -71,15 +71,62 @@ class MergeCounts:
     lines_written: int
 
 
+_BARE_COLUMNS = (
+    "external_id, name, phone, phone_is_masked, email, gender, region, city, "
+    "occupation, acquisition_channel, company, credit_rating, tags, attributes, "
+    "created_at, updated_at"
+)
+
+
+def bare_customers_sql(*, returning: bool = False) -> str:
+    table = _table(Customer)
+    if _is_postgres():
+        return f"""INSERT INTO {table} ({_BARE_COLUMNS})
+            SELECT id, '', '', FALSE, '', 'u', '', '', '', '', '', '',
+                '[]'::jsonb, '{{}}'::jsonb, %s, %s FROM unnest(%s::text[]) AS id
+            ON CONFLICT (external_id) DO NOTHING""" + (
+            " RETURNING external_id, id" if returning else ""
+        )
+    # One JSON array rather than a bound row per id: SQLite reads it in C.
+    return f"""INSERT OR IGNORE INTO {table} ({_BARE_COLUMNS})
+        SELECT value, '', '', 0, '', 'u', '', '', '', '', '', '',
+            '[]', '{{}}', %s, %s FROM json_each(%s)""" + (
+        " RETURNING external_id, id" if returning else ""
+    )
+
+
+def bare_customers_params(ids: list[str]) -> list[object]:
+    now = timezone.now()
+    if _is_postgres():
+        return [now, now, ids]
+    stamp = now.isoformat(sep=" ").replace("+00:00", "")
+    return [stamp, stamp, json.dumps(ids, ensure_ascii=False)]
+
+
+def bare_customers_insert(ids: list[str]) -> int:
+    """Customers known only by their id (the orders name them); existing ids are left
+    alone by the unique constraint. Returns how many were new."""
+    with connection.cursor() as cursor:
+        cursor.execute(bare_customers_sql(), bare_customers_params(ids))
+        return int(cursor.rowcount)
+
+
 class TransactionStage:
     """A temporary table of validated transaction rows, filled batch by batch."""
 
     def __init__(
-        self, columns: tuple[str, ...] = STAGE_COLUMN_NAMES, *, order_total_repeated: bool = False
+        self,
+        columns: tuple[str, ...] = STAGE_COLUMN_NAMES,
+        *,
+        order_total_repeated: bool = False,
+        source: str | None = None,
+        item_lines: bool = False,
     ) -> None:
         """``columns``: the stage columns the file fills; the others take their default.
 
-        Binding fewer values per row is most of what staging costs on SQLite.
+        Binding fewer values per row is most of what staging costs on SQLite. With the
+        ``source`` (and no item lines), a file of whole orders may be streamed into an empty
+        store instead (:mod:`patron.ingest.order_stream`).
         """
         self.rows = 0
         self.postgres = _is_postgres()
@@ -93,6 +140,15 @@ class TransactionStage:
         self._order_key_hashes: list[np.ndarray] | None = (
             [] if "order_key" in self.columns and not self.has_row_keys else None
         )
+        whole_orders = (
+            not item_lines
+            and not order_total_repeated
+            and self._order_key_hashes is not None
+            and "original_key" not in self.columns
+        )
+        self._stream_source = source if whole_orders else None
+        self._stream: OrderStream | None = None
+        self._streamed_customers = 0
 
     def create(self) -> None:
         cols = ", ".join(
@@ -103,8 +159,25 @@ class TransactionStage:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({cols})")
+        if self._stream_source is not None and OrderStream.possible():
+            self._stream = OrderStream(self._stream_source, timezone.now())
+            self._stream.start()
+
+    def _unstream(self) -> None:
+        """Back to staging: the streamed orders move into the stage."""
+        assert self._stream is not None
+        self._stream.unstream(STAGE)
+        self._streamed_customers = self._stream.customers_created
+        self._stream = None
+
+    def abort(self) -> None:
+        """The import failed: stop a stream's writes before the transaction rolls back."""
+        if self._stream is not None:
+            self._stream.abort()
+            self._stream = None
 
     def drop(self) -> None:
+        self.abort()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE_ORDERS}")
@@ -114,8 +187,14 @@ class TransactionStage:
         if table.num_rows == 0:
             return
         table = table.select(list(self.columns))
-        self._note_customers(table["customer_ext"])
         self._note_order_keys(table["order_key"] if self._order_key_hashes is not None else None)
+        if self._stream is not None:
+            if table["order_key"].null_count == 0:
+                self._stream.write(table)
+                self.rows += table.num_rows
+                return
+            self._unstream()  # a row without an order id: the merge must number it
+        self._note_customers(table["customer_ext"])
         with connection.cursor() as cursor:
             if self.postgres:
                 buffer = io.BytesIO()
@@ -162,39 +241,20 @@ class TransactionStage:
         hashes.sort()  # a sort is several times faster than numpy's hashed unique here
         return not (hashes[1:] == hashes[:-1]).any()
 
-    def _insert_bare_customers(self, ids: list[str]) -> int:
-        """Customers known only by their id (the orders name them); existing ids are left
-        alone by the unique constraint. Returns how many were new."""
-        now = timezone.now()
-        table = _table(Customer)
-        columns = (
-            "external_id, name, phone, phone_is_masked, email, gender, region, city, "
-            "occupation, acquisition_channel, company, credit_rating, tags, attributes, "
-            "created_at, updated_at"
-        )
-        with connection.cursor() as cursor:
-            if self.postgres:
-                cursor.execute(
-                    f"""INSERT INTO {table} ({columns})
-                        SELECT id, '', '', FALSE, '', 'u', '', '', '', '', '', '',
-                            '[]'::jsonb, '{{}}'::jsonb, %s, %s FROM unnest(%s::text[]) AS id
-                        ON CONFLICT (external_id) DO NOTHING""",
-                    [now, now, ids],
-                )
-                return int(cursor.rowcount)
-            else:
-                # One JSON array rather than a bound row per id: SQLite reads it in C.
-                stamp = now.isoformat(sep=" ").replace("+00:00", "")
-                cursor.execute(
-                    f"""INSERT OR IGNORE INTO {table} ({columns})
-                        SELECT value, '', '', 0, '', 'u', '', '', '', '', '', '',
-                            '[]', '{{}}', %s, %s FROM json_each(%s)""",
-                    [stamp, stamp, json.dumps(ids, ensure_ascii=False)],
-                )
-                return int(cursor.rowcount)
-
     def merge(self, *, source: str, item_lines: bool) -> MergeCounts:
         """Turn staged rows into customers, products, orders and lines; count what changed."""
+        if self._stream is not None:
+            if self.one_row_per_order:
+                self._stream.finish()
+                return MergeCounts(
+                    inserted=self._stream.inserted,
+                    updated=0,
+                    unchanged=0,
+                    customers_created=self._stream.customers_created,
+                    products_created=0,
+                    lines_written=0,
+                )
+            self._unstream()  # two rows share an order id: the merge groups them
         now = timezone.now()
         with connection.cursor() as cursor:
             if self.postgres:
@@ -205,8 +265,8 @@ class TransactionStage:
                 # Temporary tables are never analysed automatically: without row counts the
                 # planner picks a million index probes over one hash join.
                 cursor.execute(f"ANALYZE {STAGE}")
-            with _indexes_rebuilt_if_cheaper(Customer, adding=len(self._known_customers)):
-                customers_created = self._insert_bare_customers(sorted(self._known_customers))
+            with indexes_rebuilt_if_cheaper(Customer, adding=len(self._known_customers)):
+                customers_created = bare_customers_insert(sorted(self._known_customers))
             products_created = self._insert_products(cursor, now) if item_lines else 0
             first_import = not Order.objects.filter(source=source).exists()
             select, params = self._stage_orders_select(source, first_import=first_import)
@@ -228,7 +288,7 @@ class TransactionStage:
             inserted=counts.get("new", 0),
             updated=counts.get("changed", 0),
             unchanged=counts.get("same", 0),
-            customers_created=customers_created,
+            customers_created=customers_created + self._streamed_customers,
             products_created=products_created,
             lines_written=lines,
         )
@@ -253,7 +313,7 @@ class TransactionStage:
     ) -> int:
         order = _table(Order)
         cursor.execute(f"SELECT COUNT(*) FROM {STAGE}")
-        with _indexes_rebuilt_if_cheaper(Order, adding=int(cursor.fetchone()[0]), unique=True):
+        with indexes_rebuilt_if_cheaper(Order, adding=int(cursor.fetchone()[0]), unique=True):
             cursor.execute(
                 f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
                         store, channel, amount, cost, status, raw_status, created_at)
@@ -348,7 +408,7 @@ class TransactionStage:
 
     def _write_orders(self, cursor, source: str, now: datetime, new: int) -> None:  # type: ignore[no-untyped-def]
         order = _table(Order)
-        with _indexes_rebuilt_if_cheaper(Order, adding=new, unique=True):
+        with indexes_rebuilt_if_cheaper(Order, adding=new, unique=True):
             cursor.execute(
                 f"""INSERT INTO {order} (source, external_id, customer_id, ordered_at, ordered_on,
                         store, channel, amount, cost, status, raw_status, created_at)
@@ -402,70 +462,6 @@ class TransactionStage:
     def _count(cursor, table: str) -> int:  # type: ignore[no-untyped-def]
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         return int(cursor.fetchone()[0])
-
-
-@contextmanager
-def _indexes_rebuilt_if_cheaper(
-    model: type, *, adding: int, unique: bool = False
-) -> Iterator[None]:
-    """Drop a table's secondary indexes around a large insert and build them again after.
-
-    Building an index from sorted data is several times faster than growing it row by row;
-    worth it when the insert at least doubles the table. With ``unique`` (an insert that
-    needs no ON CONFLICT), PostgreSQL's unique constraints are rebuilt too: adding one back
-    checks the whole table, so a duplicate still fails the import. SQLite keeps them (they
-    belong to its table definition). Inside the caller's transaction, so a failure leaves
-    the indexes and constraints as they were.
-    """
-    table = model._meta.db_table  # type: ignore[attr-defined]
-    names = [index.name for index in model._meta.indexes]  # type: ignore[attr-defined]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
-        existing = int(cursor.fetchone()[0])
-        if adding < 50_000 or adding < existing or not names:
-            definitions = []
-        else:
-            marks = ", ".join(["%s"] * len(names))
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-                    f"AND indexname IN ({marks})",
-                    [table, *names],
-                )
-            else:
-                cursor.execute(
-                    f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                    f"AND tbl_name = %s AND name IN ({marks})",
-                    [table, *names],
-                )
-            definitions = cursor.fetchall()
-        foreign_keys: list[tuple[str, str]] = []
-        if definitions and connection.vendor == "postgresql":
-            # Checking a foreign key once for the whole table (when it is added back) is one
-            # join; checking it per inserted row is a trigger call each. A unique index built
-            # from sorted rows costs a fraction of growing it row by row.
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = ANY(%s) ORDER BY contype",
-                [table, ["f", "u"] if unique else ["f"]],
-            )
-            foreign_keys = cursor.fetchall()
-        quoted = connection.ops.quote_name(table)
-        for name, _ in foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
-            )
-        for name, _ in definitions:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    yield
-    if not definitions:
-        return
-    with connection.cursor() as cursor:
-        for _, sql in definitions:
-            cursor.execute(sql)
-        for name, definition in reversed(foreign_keys):  # unique ones first
-            constraint = connection.ops.quote_name(name)
-            cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} {definition}")
 
 
 def cents(values: pa.Array) -> pa.Array:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from patron.analytics.kpis import KPI_COLUMNS, cohort_retention, monthly_kpis
+from patron.analytics.kpis import KPI_COLUMNS, cohort_retention, kpis_and_cohorts, monthly_kpis
 
 AS_OF = dt.date(1998, 6, 30)
 Loader = Callable[[pd.DataFrame], ibis.Table]
@@ -56,6 +56,20 @@ def test_small_log_by_hand(engine: tuple[str, Loader], small: pd.DataFrame) -> N
     assert k["revenue"].tolist() == [30.0, 3.0, 30.0, 10.0]
     assert k["revenue_per_customer"].tolist() == [30.0, 3.0, 30.0, 10.0]
     np.testing.assert_array_equal(k["avg_interval_days"], [10.0, np.nan, 55.0, np.nan])
+
+
+def test_kpis_and_cohorts_together_equal_each_alone(
+    engine: tuple[str, Loader], small: pd.DataFrame
+) -> None:
+    _, load = engine
+    as_of = dt.date(2024, 4, 30)
+    kpis, cohorts = kpis_and_cohorts(load(small), as_of=as_of, lost_after_days=40)
+    pd.testing.assert_frame_equal(kpis, monthly_kpis(load(small), as_of=as_of, lost_after_days=40))
+    alone = cohort_retention(load(small), as_of=as_of)
+    pd.testing.assert_frame_equal(cohorts.counts, alone.counts)
+    pd.testing.assert_frame_equal(cohorts.shares, alone.shares)
+    with pytest.raises(ValueError, match="lost_after_days"):
+        kpis_and_cohorts(load(small), as_of=as_of, lost_after_days=0)
 
 
 def test_small_cohorts_by_hand(engine: tuple[str, Loader], small: pd.DataFrame) -> None:

@@ -19,26 +19,9 @@ from patron.insights.models import CustomerScore
 from patron.insights.services import analysis_run_create
 from patron.sales.models import Order, OrderStatus
 
-SCORE_FIELDS = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "r_score",
-    "f_score",
-    "m_score",
-    "segment",
-    "value_tier",
-    "revenue",
-    "margin",
-    "cost_to_serve",
-    "profit",
-    "p_alive",
-    "expected_purchases",
-    "clv",
-    "risk_level",
-    "risk_score",
-    "risk_reasons_en",
-    "risk_reasons_zh",
+# Every stored score column: the scores, the predictions and the churn reasons.
+SCORE_FIELDS = tuple(
+    f.name for f in CustomerScore._meta.concrete_fields if f.name not in ("id", "run", "customer")
 )
 
 

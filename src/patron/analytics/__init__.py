@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         top_share,
     )
     from patron.analytics.diagnosis import diagnose_attributes, diagnose_categories
-    from patron.analytics.kpis import Cohorts, cohort_retention, monthly_kpis
+    from patron.analytics.kpis import Cohorts, cohort_retention, kpis_and_cohorts, monthly_kpis
     from patron.analytics.migration import Migration, customer_migration
     from patron.analytics.profitability import (
         ProfitSettings,
@@ -91,6 +91,7 @@ _EXPORTS: dict[str, str] = {
     "customer_migration": "migration",
     "Cohorts": "kpis",
     "cohort_retention": "kpis",
+    "kpis_and_cohorts": "kpis",
     "monthly_kpis": "kpis",
     "diagnose_attributes": "diagnosis",
     "diagnose_categories": "diagnosis",
@@ -120,6 +121,7 @@ __all__ = [
     "diagnose_attributes",
     "diagnose_categories",
     "gini",
+    "kpis_and_cohorts",
     "lorenz_curve",
     "loyalty_levers",
     "monthly_kpis",

@@ -68,7 +68,7 @@ from numpy.typing import NDArray
 
 from patron.analytics.summary import prepare_transactions
 
-__all__ = ["KPI_COLUMNS", "Cohorts", "cohort_retention", "monthly_kpis"]
+__all__ = ["KPI_COLUMNS", "Cohorts", "cohort_retention", "kpis_and_cohorts", "monthly_kpis"]
 
 #: Columns of :func:`monthly_kpis`, in order.
 KPI_COLUMNS: tuple[str, ...] = (
@@ -194,12 +194,33 @@ def monthly_kpis(
         ``as_of``'s month, columns :data:`KPI_COLUMNS`. Counts are int64, rates
         and money float64.
     """
-    if lost_after_days < 1:
-        raise ValueError(f"lost_after_days must be at least 1, got {lost_after_days}")
-    window = lost_after_days
+    _check_window(lost_after_days)
     # Four aggregations read the purchase days: materialise them once in the engine.
     with _purchase_days(transactions, as_of).cache() as days:
-        by_month, lapses, activity = _day_aggregates(days, window)
+        return _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days)
+
+
+def kpis_and_cohorts(
+    transactions: ir.Table, *, as_of: dt.date, lost_after_days: int = 90
+) -> tuple[pd.DataFrame, Cohorts]:
+    """:func:`monthly_kpis` and :func:`cohort_retention` from one materialised table of
+    purchase days (an analysis run needs both; each alone groups the transactions again)."""
+    _check_window(lost_after_days)
+    with _purchase_days(transactions, as_of).cache() as days:
+        kpis = _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days)
+        cohorts = _cohort_retention(days, as_of=as_of)
+    return kpis, cohorts
+
+
+def _check_window(lost_after_days: int) -> None:
+    if lost_after_days < 1:
+        raise ValueError(f"lost_after_days must be at least 1, got {lost_after_days}")
+
+
+def _monthly_kpis(
+    transactions: ir.Table, days: ir.Table, *, as_of: dt.date, window: int
+) -> pd.DataFrame:
+    by_month, lapses, activity = _day_aggregates(days, window)
     t = prepare_transactions(transactions, as_of=as_of)
     t = t.mutate(month=_month_index(t.order_date))
     money = _frame(t.group_by("month").aggregate(revenue_cents=t.amount_cents.sum()))
@@ -307,7 +328,10 @@ def cohort_retention(transactions: ir.Table, *, as_of: dt.date) -> Cohorts:
     -------
     Cohorts
     """
-    days = _purchase_days(transactions, as_of)
+    return _cohort_retention(_purchase_days(transactions, as_of), as_of=as_of)
+
+
+def _cohort_retention(days: ir.Table, *, as_of: dt.date) -> Cohorts:
     cm = _customer_months(days)
     cells = _frame(cm.group_by(["cohort", "month"]).aggregate(customers=cm.customer_id.count()))
     last = _index_of(as_of)

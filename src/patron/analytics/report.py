@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from patron.analytics.concentration import concentration_report, lorenz_curve
-from patron.analytics.kpis import cohort_retention, monthly_kpis
+from patron.analytics.kpis import kpis_and_cohorts
 from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_tier
 from patron.analytics.rfm import RFMThresholds, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
@@ -371,9 +371,11 @@ def analyze_transactions(
     kpis = cohorts = None
     if settings.kpis:
         say("Monthly KPIs")
-        kpis = monthly_kpis(transactions, as_of=as_of, lost_after_days=settings.lost_after_days)
+        kpis, cohort_table = kpis_and_cohorts(
+            transactions, as_of=as_of, lost_after_days=settings.lost_after_days
+        )
         say("Cohorts")
-        cohorts = cohort_retention(transactions, as_of=as_of).shares
+        cohorts = cohort_table.shares
         figures["kpis"] = _records(kpis)
         figures["cohorts"] = {
             "months": [d.isoformat() for d in cohorts.index],

@@ -739,13 +739,19 @@ def _read_parquet_fast(
         dates = ", ".join(f"DATE {_literal(d.isoformat())}" for d in unsafe)
         plan.unsafe_days = f"{plan.order_date} IN ({dates})"
     plain = plan.plain_sql()
+    order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""
+    # One pass over the file: the plain rows, converted, into memory (the analysis then
+    # groups an in-memory table, not the file again); their count from the table; the
+    # file's row count from its metadata.
     con.execute(
-        f"CREATE TEMP VIEW patron_marked AS SELECT *, {plain} AS patron_plain FROM {plan.source}"
+        f"CREATE TEMP TABLE patron_plain AS SELECT {plan.customer_id} AS customer_id, "
+        f"{plan.order_date} AS order_date, {order_id}{plan.amount_cents} AS amount_cents, "
+        f"{plan.cost_cents} AS cost_cents, {plan.status} AS patron_status "
+        f"FROM {plan.source} WHERE {plain}"
     ).fetchall()
-    total, plain_rows, cancelled = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE patron_plain), "
-        f"count(*) FILTER (WHERE patron_plain AND ({plan.status}) = 'cancelled') "
-        "FROM patron_marked"
+    total = con.execute(f"SELECT count(*) FROM {plan.source}").fetchall()[0][0]
+    plain_rows, cancelled = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE patron_status = 'cancelled') FROM patron_plain"
     ).fetchall()[0]
     out.read = int(plain_rows)
     out.cancelled = int(cancelled)
@@ -754,7 +760,7 @@ def _read_parquet_fast(
     if plain_rows < total:
         rows = np.asarray(
             con.sql(
-                "SELECT file_row_number FROM patron_marked WHERE NOT patron_plain "
+                f"SELECT file_row_number FROM {plan.source} WHERE NOT ({plain}) "
                 "ORDER BY file_row_number"
             )
             .to_arrow_table()
@@ -794,19 +800,13 @@ def _read_parquet_fast(
     out.rows = int(plain_rows) - int(cancelled) + (rest.num_rows if rest is not None else 0)
     if not out.rows:
         raise AnalysisSourceError(NO_ROWS.format(name=path.name))
-    # The plain rows stay in the file: the analysis reads them through this view.
-    where = "" if plain_rows == total else f"WHERE {plain}"
-    order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""
     returned = "patron_status = 'returned'"
     select = (
         f"SELECT customer_id, order_date, {'order_id, ' if order_id else ''}"
         f"CASE WHEN {returned} THEN -abs(amount_cents) ELSE amount_cents END AS amount_cents, "
         f"CASE WHEN {returned} THEN -abs(cost_cents) ELSE cost_cents END AS cost_cents, "
-        f"CASE WHEN {returned} THEN TRUE END AS is_return FROM ("
-        f"SELECT {plan.customer_id} AS customer_id, {plan.order_date} AS order_date, {order_id}"
-        f"{plan.amount_cents} AS amount_cents, {plan.cost_cents} AS cost_cents, "
-        f"{plan.status} AS patron_status FROM {plan.source} {where}"
-        ") WHERE patron_status <> 'cancelled'"
+        f"CASE WHEN {returned} THEN TRUE END AS is_return FROM patron_plain "
+        "WHERE patron_status <> 'cancelled'"
     )
     if rest is not None:
         select += (
@@ -814,6 +814,5 @@ def _read_parquet_fast(
             "amount_cents, cost_cents, is_return FROM patron_rest"
         )
     con.execute(f"CREATE TEMP VIEW patron_transactions AS {select}").fetchall()
-    con.execute("DROP VIEW patron_marked").fetchall()
     out.duckdb = backend
     return out

@@ -73,6 +73,12 @@ def analysis_transactions(*, as_of: dt.date | None = None) -> ir.Table:
     return store_transactions_in_duckdb(as_of=as_of)
 
 
+def release(transactions: ir.Table) -> None:
+    """Close the engine connection behind ``transactions`` (for DuckDB: its memory and the
+    copy it holds); the table is unusable afterwards."""
+    transactions.get_backend().disconnect()
+
+
 def store_transactions_in_duckdb(*, as_of: dt.date | None = None) -> ir.Table:
     """The store's live orders, copied into an in-memory DuckDB; one row per order.
 

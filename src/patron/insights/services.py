@@ -176,7 +176,7 @@ def analysis_run_create(
         There are no orders on or before ``as_of``.
     """
     from patron.analytics.report import AnalysisSettings, analyze_transactions
-    from patron.insights.engine import analysis_transactions
+    from patron.insights.engine import analysis_transactions, release
     from patron.insights.runs import predict_customers
 
     settings = settings or AnalysisSettings()
@@ -202,6 +202,7 @@ def analysis_run_create(
             step("Predicting value")
         predictions, predictive = predict_customers(transactions, analysis)
         analysis.figures["predictive"] = predictive
+        release(transactions)  # the copy and the engine's memory, before the scores are built
         if step is not None:
             step("Storing scores")
         with transaction.atomic():

@@ -85,6 +85,7 @@ def _write(path: Path, columns: dict[str, pa.Array], row_group_size: int | None 
 ODD_IDS = [
     "C1", " C2 ", "'C3", '="C4"', "`C5", "null", "N/A", "-", "", "   ", None, "1.23E+15",
     "4e5", "C6\n", "客户7", "_8_", "9", "a b", "#N/A", "无退款申请", "C\u30009", "\u00a0C10",
+    "X" * 64, "Y" * 65, "客" * 65,  # at and over the 64 characters the store keeps
 ]  # fmt: skip
 ODD_AMOUNTS = [
     12.5, 0.125, 1.005, 2.675, -3.335, 0.0, -0.0, 1e-7, 0.004, 0.01, 999_999_999.99,

@@ -35,6 +35,7 @@ class RowErrorCode(StrEnum):
     MASKED_ID = "row.masked_id"  # a masked id (1******6198) never names a customer
     NO_CUSTOMER = "row.no_customer"  # nothing on the row names its customer
     ROW_SHAPE = "row.shape"  # more cells than the header has names
+    TOO_LONG = "row.too_long"  # longer than the store keeps for the field
 
 
 class IngestError(PatronError):

@@ -47,6 +47,8 @@ class Field:
     # A cell that cannot be read is left out rather than rejecting its row: the field only
     # helps (a buyer's phone that names a customer when nothing else does).
     lenient: bool = False
+    # The longest text the store keeps for this field (its model field's max_length).
+    max_length: int | None = None
 
 
 _CUSTOMER_ID = (
@@ -528,10 +530,46 @@ PRODUCT_FIELDS: tuple[Field, ...] = (
     ),
 )
 
+#: The longest text each field's column holds in the store: the models' ``max_length``
+#: (tests/ingest/test_import_limits.py holds the two equal). A longer cell rejects its row
+#: rather than failing the import in PostgreSQL or being kept whole by SQLite.
+MAX_LENGTHS: dict[EntityKind, dict[str, int]] = {
+    EntityKind.TRANSACTIONS: {
+        "customer_id": 64,
+        "order_id": 64,
+        "original_order_id": 64,
+        "store": 100,
+        "channel": 64,
+        "status": 64,
+        "sku": 64,
+        "product_name": 200,
+        "category": 100,
+    },
+    EntityKind.CUSTOMERS: {
+        "external_id": 64,
+        "name": 200,
+        "phone": 32,
+        "email": 254,
+        "region": 64,
+        "city": 64,
+        "occupation": 64,
+        "acquisition_channel": 64,
+        "company": 200,
+        "credit_rating": 16,
+    },
+    EntityKind.PRODUCTS: {"sku": 64, "name": 200, "category": 100},
+}
+
+
+def _limited(kind: EntityKind, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    limits = MAX_LENGTHS[kind]
+    return tuple(dataclasses.replace(f, max_length=limits.get(f.name)) for f in fields)
+
+
 FIELDS: dict[EntityKind, tuple[Field, ...]] = {
-    EntityKind.TRANSACTIONS: TRANSACTION_FIELDS,
-    EntityKind.CUSTOMERS: CUSTOMER_FIELDS,
-    EntityKind.PRODUCTS: PRODUCT_FIELDS,
+    EntityKind.TRANSACTIONS: _limited(EntityKind.TRANSACTIONS, TRANSACTION_FIELDS),
+    EntityKind.CUSTOMERS: _limited(EntityKind.CUSTOMERS, CUSTOMER_FIELDS),
+    EntityKind.PRODUCTS: _limited(EntityKind.PRODUCTS, PRODUCT_FIELDS),
 }
 
 # Product columns turn a transaction file into a file of item lines (DOMAIN.md).

@@ -16,6 +16,7 @@ __all__ = [
     "MISSING",
     "NO_CUSTOMER",
     "SCIENTIFIC_ID",
+    "TOO_LONG",
     "expected_message",
 ]
 
@@ -33,6 +34,7 @@ SCIENTIFIC_ID = gettext_noop(
     "this id was turned into scientific notation by Excel and its last digits are lost: "
     "import the file as downloaded, or format the column as text in Excel before saving"
 )
+TOO_LONG = gettext_noop("too long: expected at most %(limit)s characters")
 # What a cell of each kind should have held (the message of an unreadable cell).
 EXPECTED = {
     ValueKind.IDENTIFIER: gettext_noop(

@@ -20,7 +20,14 @@ from patron.ingest import cleaning
 from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
-from patron.ingest.messages import MASKED_ID, MISSING, NO_CUSTOMER, SCIENTIFIC_ID, expected_message
+from patron.ingest.messages import (
+    MASKED_ID,
+    MISSING,
+    NO_CUSTOMER,
+    SCIENTIFIC_ID,
+    TOO_LONG,
+    expected_message,
+)
 from patron.ingest.reading import RawBatch
 
 ATTRIBUTE_PREFIX = "attribute:"
@@ -284,6 +291,13 @@ def validate_batch(
         elif parsed.invalid.any():
             expected = expected_message(spec.kind, date_format.fmt)
             _record(batch, errors, good, parsed.invalid, column, expected)
+        if spec.max_length is not None:
+            text = out["raw_status"] if spec.kind is ValueKind.STATUS else parsed.values
+            if pa.types.is_string(text.type):
+                longer = pc.greater(pc.utf8_length(text), spec.max_length)
+                too_long = np.asarray(pc.fill_null(longer, False)) & ~parsed.invalid
+                message = gettext(TOO_LONG) % {"limit": spec.max_length}
+                _record(batch, errors, good, too_long, column, message, RowErrorCode.TOO_LONG)
         if mapping.is_required(spec):
             missing = np.asarray(pc.is_null(parsed.values).to_numpy(zero_copy_only=False))
             missing &= ~parsed.invalid

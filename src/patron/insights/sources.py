@@ -54,6 +54,7 @@ from patron.core.errors import PatronError
 from patron.ingest import cleaning
 from patron.ingest.mapping import (
     FIELDS,
+    MAX_LENGTHS,
     ColumnMapping,
     EntityKind,
     ValueKind,
@@ -459,11 +460,17 @@ class _Plan:
         return " AND ".join([*self.plain, f"NOT ({self.unsafe_days})"])
 
 
-def _id_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | None:
-    """(text, plain condition) of an identifier column, None when its type is not covered."""
+def _id_sql(
+    column: str, kind: str, *, required: bool, max_length: int | None = None
+) -> tuple[str, str] | None:
+    """(text, plain condition) of an identifier column, None when its type is not covered.
+
+    An id longer than the store keeps (``max_length``) is not plain: the importer's
+    validation rejects it."""
     if kind == "VARCHAR":
+        limit = f"length({column}) <= {int(max_length)} AND " if max_length else ""
         plain = (
-            f"(regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
+            f"({limit}regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
             f"{_in_list(column, list(_WORD_PLACEHOLDERS))} AND NOT "
             f"regexp_full_match({column}, {_literal(_SCIENTIFIC_RE)}))"
         )
@@ -563,8 +570,13 @@ def _parquet_plan(
         name = stored_of[columns.columns[field_name]]
         return _quote(name), types[name]
 
-    customer = _id_sql(*col("customer_id"), required=True)
-    order = _id_sql(*col("order_id"), required=False) if "order_id" in columns.columns else None
+    limits = MAX_LENGTHS[EntityKind.TRANSACTIONS]
+    customer = _id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    order = (
+        _id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
+        if "order_id" in columns.columns
+        else None
+    )
     amount = _cents_sql(*col("amount"), required=True)
     cost = _cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
     date_column, date_type = col("ordered_at")

@@ -312,3 +312,50 @@ def test_job_status_json_reports_live_progress(alice: Client, django_user_model:
     Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
     page = alice.get(reverse("web:job_detail", args=[job.pk])).content.decode()
     assert "http-equiv" not in page
+
+
+def youzan_cut() -> SimpleUploadedFile:
+    """Four of a Youzan order export's columns: too few for it to be recognised."""
+    text = (
+        "订单号,订单状态,订单实付金额,订单创建时间\n"
+        "E001,交易成功,88.00,2024-03-01 10:00:00\n"
+        "E002,待付款,12.00,2024-03-02 11:00:00\n"
+        "E003,交易成功,20.50,2024-03-03 12:00:00\n"
+    )
+    return SimpleUploadedFile("orders.csv", text.encode("utf-8"), content_type="text/csv")
+
+
+def test_an_export_format_is_chosen_when_it_is_not_recognised(alice: Client, post: Any) -> None:
+    # given a cut-down Youzan export: recognised automatically, it names no customer column
+    item = upload(alice, youzan_cut())
+    assert item.preview["preset"] == "generic" and "customer_id" in item.preview["missing"]
+
+    # when the same file is uploaded with the Youzan format chosen
+    response = alice.post(
+        reverse("web:import_start"),
+        {"kind": "transactions", "file": youzan_cut(), "preset": "youzan_orders"},
+    )
+    assert response.status_code == 302
+    item = Upload.objects.latest("pk")
+
+    # then the review shows the format and its mapping, and the rows check and import
+    page = review(alice, item)
+    assert item.preview["preset"] == "youzan_orders" and item.preview["missing"] == []
+    assert "Youzan order export" in page.content.decode()
+    post(alice, reverse("web:import_check", args=[item.pk]), mapping_data(page))
+    item.refresh_from_db()
+    assert item.check_job.status == JobStatus.DONE, item.check_job.error
+    assert item.check_job.result["rejected"] == 0
+    post(alice, reverse("web:import_confirm", args=[item.pk]), {"mode": "all"})
+    statuses = dict(Order.objects.values_list("external_id", "status"))
+    assert statuses == {"E001": "completed", "E002": "unpaid", "E003": "completed"}
+
+
+def test_a_format_of_another_kind_is_refused(alice: Client) -> None:
+    response = alice.post(
+        reverse("web:import_start"),
+        {"kind": "transactions", "file": youzan_cut(), "preset": "youzan_customers"},
+    )
+    assert response.status_code == 400
+    assert "Youzan customer export holds Customers" in response.content.decode()
+    assert not Upload.objects.exists()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patron.ingest.mapping import FIELDS, EntityKind
@@ -21,6 +22,29 @@ ENCODINGS = [
     ("big5", "Big5"),
 ]
 NOT_IMPORTED = _("— not imported —")
+AUTOMATIC = _("Recognise automatically")
+NO_PRESET = _("None: plain columns (English or Chinese names)")
+
+
+def _preset(name: str) -> Any:
+    from patron.ingest.formats import preset_by_name
+
+    return preset_by_name(name)
+
+
+def _preset_label(preset: Any) -> str:
+    language = "zh-hans" if (get_language() or "").lower().startswith("zh") else "en"
+    return str(preset.label.get(language) or preset.label.get("en") or preset.name)
+
+
+def preset_choices() -> list[tuple[str, Any]]:
+    """Automatic recognition, no preset, then every shipped export format by its label."""
+    from patron.ingest.formats import GENERIC, load_presets
+
+    formats = sorted(((p.name, _preset_label(p)) for p in load_presets()), key=lambda c: c[1])
+    return [("", AUTOMATIC), (GENERIC, NO_PRESET), *formats]
+
+
 DUPLICATE_FIELD = _("%(field)s is chosen for more than one column: %(columns)s.")
 
 
@@ -42,6 +66,30 @@ class UploadForm(forms.Form):
         max_length=100,
         help_text=_("Leave empty for the first sheet."),
     )
+    preset = forms.ChoiceField(
+        label=_("Export format"),
+        required=False,
+        help_text=_(
+            "Patron recognises the format from the columns; choose one only when it picks the "
+            "wrong one, or none."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = preset_choices()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        name, kind = cleaned.get("preset"), cleaned.get("kind")
+        preset = _preset(name) if name else None
+        if preset is not None and kind and str(preset.kind) != kind:
+            self.add_error(
+                "preset",
+                _("%(format)s holds %(holds)s; choose that above, or another format.")
+                % {"format": _preset_label(preset), "holds": UploadKind(str(preset.kind)).label},
+            )
+        return cleaned
 
 
 class MappingForm(forms.Form):

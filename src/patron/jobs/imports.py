@@ -48,9 +48,17 @@ def upload_path(upload: Upload) -> Path:
 
 
 def upload_create(
-    *, user: Any, file: UploadedFile, kind: EntityKind, encoding: str = "", sheet: str = ""
+    *,
+    user: Any,
+    file: UploadedFile,
+    kind: EntityKind,
+    encoding: str = "",
+    sheet: str = "",
+    preset: str = "",
 ) -> Upload:
     """Keep an uploaded file under PATRON_UPLOAD_DIR and preview it (preset, mapping, rows).
+
+    ``preset``: an export format's name, or "generic" for none; empty to recognise it.
 
     Raises
     ------
@@ -86,7 +94,9 @@ def upload_create(
         preview = file_preview(
             target,
             kind=kind,
-            options=ImportOptions(encoding=encoding or None, sheet=sheet or None),
+            options=ImportOptions(
+                encoding=encoding or None, sheet=sheet or None, preset=preset or None
+            ),
         )
     except IngestError as error:
         _remove(target)

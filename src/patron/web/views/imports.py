@@ -55,6 +55,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 kind=EntityKind(form.cleaned_data["kind"]),
                 encoding=form.cleaned_data["encoding"],
                 sheet=form.cleaned_data["sheet"],
+                preset=form.cleaned_data["preset"],
             )
         except PatronError as error:
             form.add_error("file", error.message)

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from patron import __version__
-from patron.cli import admin, analyze, clv, customers, data, demo, retention, worker
+from patron.cli import admin, analyze, clv, customers, data, demo, retention, uploads, worker
 
 app = typer.Typer(
     name="patron",
@@ -47,3 +47,4 @@ app.add_typer(customers.customers_app, name="customers")
 app.add_typer(clv.clv_app, name="clv")
 app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
+app.add_typer(uploads.uploads_app, name="uploads")

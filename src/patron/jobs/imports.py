@@ -9,14 +9,17 @@ import proper runs with the checked mapping, all-or-nothing or skipping the bad 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import shutil
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -312,3 +315,37 @@ def upload_rejects_path(upload: Upload) -> Path | None:
             if path.exists():
                 return path
     return None
+
+
+@dataclass(frozen=True)
+class UploadsCleaned:
+    removed: int  # uploads whose files and records are gone
+    bytes: int  # the size of the files removed
+    kept_busy: int  # old uploads kept because a check or an import of theirs is under way
+
+    def as_dict(self) -> dict[str, int]:
+        return {"removed": self.removed, "bytes": self.bytes, "kept_busy": self.kept_busy}
+
+
+def uploads_clean(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> UploadsCleaned:
+    """Delete uploads older than ``older_than``: the stored file, its rejects and the record.
+
+    The jobs stay (their results and who ran them); an upload whose check or import is queued
+    or running is kept.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    removed = size = busy = 0
+    for upload in Upload.objects.filter(created_at__lt=cutoff).select_related(
+        "check_job", "import_job"
+    ):
+        jobs = [job for job in (upload.check_job, upload.import_job) if job is not None]
+        if any(not job.finished for job in jobs):
+            busy += 1
+            continue
+        folder = upload_dir(upload)
+        if folder.is_dir() and folder != Path(settings.PATRON_UPLOAD_DIR):
+            size += sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+            shutil.rmtree(folder, ignore_errors=True)
+        upload.delete()
+        removed += 1
+    return UploadsCleaned(removed=removed, bytes=size, kept_busy=busy)

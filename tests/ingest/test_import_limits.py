@@ -91,3 +91,33 @@ def test_a_too_long_customer_name_is_rejected(cli, tmp_path: Path) -> None:
         (2, "name"),
         (3, "credit_rating"),
     ]
+
+
+def test_a_database_refusal_is_one_clear_message_and_nothing_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DataError
+    from typer.testing import CliRunner
+
+    from patron.cli import app
+    from patron.customers.models import Customer
+    from patron.ingest import writers
+
+    # given a database that refuses the merge (validation leaves it nothing it knows of)
+    def refuse(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise DataError('value too long for type character varying(64)\nCONTEXT:  COPY "x"')
+
+    monkeypatch.setattr(writers.TransactionStage, "merge", refuse)
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,date,amount\nO1,C1,2024-01-01,10.00\n", encoding="utf-8")
+
+    # when the file is imported
+    result = CliRunner().invoke(app, ["import", "transactions", str(path)])
+
+    # then the command says so in one line and exits 1, with nothing imported
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "The database refused the import, so nothing of the file was imported: value too " \
+           "long for type character varying(64)" in " ".join(result.output.split())  # fmt: skip
+    assert "Traceback" not in result.output
+    assert Order.objects.count() == 0 and Customer.objects.count() == 0

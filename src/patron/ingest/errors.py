@@ -24,6 +24,7 @@ class IngestErrorCode(StrEnum):
     UNKNOWN_TIMEZONE = "ingest.unknown_timezone"
     BAD_MAPPING = "ingest.bad_mapping"
     MISSING_COLUMN = "ingest.missing_column"
+    DATABASE_REFUSED = "ingest.database_refused"  # the store refused a write: all rolled back
 
 
 class RowErrorCode(StrEnum):

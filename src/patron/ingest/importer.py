@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from patron.ingest.archives import open_import_table
 from patron.ingest.cleaning import normalise_header
-from patron.ingest.errors import IngestError, RowErrorCode
+from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
 from patron.ingest.formats import (
     GENERIC,
     Preset,
@@ -30,7 +30,7 @@ from patron.ingest.formats import (
     preset_by_name,
     trailer_pattern,
 )
-from patron.ingest.i18n import gettext, join_sentences
+from patron.ingest.i18n import gettext, gettext_noop, join_sentences
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
 from patron.ingest.order_lines import order_lines_prepare
 from patron.ingest.pipeline import (
@@ -354,9 +354,23 @@ def _run(
                 sink.close()
                 transaction.set_rollback(True)
             else:
-                sink.finish(report)
+                try:
+                    sink.finish(report)
+                except BaseException:
+                    if isinstance(sink, TransactionSink):  # as above: stop it before rollback
+                        sink.abort()
+                    raise
                 sink.close()
                 report.committed = True
+    except DatabaseError as error:
+        # Validation should leave nothing for the database to refuse; when it does, say so
+        # plainly (the transaction is rolled back: nothing of the file is kept).
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise IngestError(
+            gettext(DATABASE_REFUSED) % {"error": reason},
+            code=IngestErrorCode.DATABASE_REFUSED,
+            extra={"error": reason},
+        ) from error
     finally:
         if rejects is not None:
             rejects.close()
@@ -394,6 +408,10 @@ def _reading(mapping: ColumnMapping) -> str:
         return "order lines" if mapping.is_item_lines else "orders"
     return str(mapping.kind)
 
+
+DATABASE_REFUSED = gettext_noop(
+    "The database refused the import, so nothing of the file was imported: %(error)s"
+)
 
 _ORDER_LEVEL_FIELDS = (
     "customer_id",

@@ -6,6 +6,7 @@ half-imported. With ``skip_bad`` the good rows go in and the rejects are written
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import time
@@ -324,44 +325,34 @@ def _run(
                 else make_sink(kind, mapping, source=options.source, preset=preset)
             )
             skipped_before = report.skipped
-            try:
+            with _stopped_on_failure(sink):
                 _consume(results, sink, report, rejects, options, progress)
-            except BaseException:
-                # Before the rollback: a sink writing on a thread of its own must stop first.
-                if isinstance(sink, TransactionSink):
-                    sink.abort()
-                raise
-            trailer = report.skipped - skipped_before
-            for problem in summary.problems:
-                report.rejected += 1
-                _keep_errors(
-                    report,
-                    [RowError(problem.line, "", None, problem.message, RowErrorCode.ROW_SHAPE)],
-                )
-                if rejects is not None:
-                    rejects.write_problem(problem.line, problem.message)
-            report.skipped += summary.skipped
-            report.skipped_lines = {
-                "preamble": preamble,
-                "blank": summary.skipped - preamble,
-                "trailer": trailer,
-            }
-            report.date_format = summary.date_format if reader is not None else date_format.fmt
-            report.reading = sink.reading if sink is not None else _reading(mapping)
-            if sink is None:
-                pass  # a dry run: nothing was written, nothing is kept
-            elif report.rejected and not options.skip_bad:
-                sink.close()
-                transaction.set_rollback(True)
-            else:
-                try:
+                trailer = report.skipped - skipped_before
+                for problem in summary.problems:
+                    report.rejected += 1
+                    _keep_errors(
+                        report,
+                        [RowError(problem.line, "", None, problem.message, RowErrorCode.ROW_SHAPE)],
+                    )
+                    if rejects is not None:
+                        rejects.write_problem(problem.line, problem.message)
+                report.skipped += summary.skipped
+                report.skipped_lines = {
+                    "preamble": preamble,
+                    "blank": summary.skipped - preamble,
+                    "trailer": trailer,
+                }
+                report.date_format = summary.date_format if reader is not None else date_format.fmt
+                report.reading = sink.reading if sink is not None else _reading(mapping)
+                if sink is None:
+                    pass  # a dry run: nothing was written, nothing is kept
+                elif report.rejected and not options.skip_bad:
+                    sink.close()
+                    transaction.set_rollback(True)
+                else:
                     sink.finish(report)
-                except BaseException:
-                    if isinstance(sink, TransactionSink):  # as above: stop it before rollback
-                        sink.abort()
-                    raise
-                sink.close()
-                report.committed = True
+                    sink.close()
+                    report.committed = True
     except DatabaseError as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
         # plainly (the transaction is rolled back: nothing of the file is kept).
@@ -377,6 +368,18 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+@contextlib.contextmanager
+def _stopped_on_failure(sink: Any) -> Iterator[None]:
+    """Before the rollback, a sink writing on a thread of its own must stop first, or a
+    queued batch would be written after it, outside any transaction."""
+    try:
+        yield
+    except BaseException:
+        if isinstance(sink, TransactionSink):
+            sink.abort()
+        raise
 
 
 def _consume(

@@ -65,6 +65,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web:job_detail": SIGNED_IN,
     "web:job_status": SIGNED_IN,
     # starting a run writes one: analysts are read-only
+    "web:analysis_settings": ADMIN,
     "web:analysis_start": frozenset({"admin", "marketing"}),
     # churn warnings: service and marketing act, analysts read (issue 5)
     "web:predictions": frozenset({"admin", "marketing", "analyst"}),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import ibis.expr.types as ir
@@ -33,7 +33,7 @@ import pandas as pd
 from patron.analytics.concentration import concentration_report, lorenz_curve
 from patron.analytics.kpis import kpis_and_cohorts
 from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_tier
-from patron.analytics.rfm import RFMThresholds, rfm_scores
+from patron.analytics.rfm import RFMThresholds, rfm_b2b, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
 from patron.analytics.summary import customer_summary, prepare_transactions
 from patron.analytics.tiers import TIER_CODES, TIERS, TierCuts, tier_groups, value_tiers
@@ -65,6 +65,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 )
 
 NO_TRANSACTIONS = "no transactions on or before {as_of}"
+BAD_SETTING = "{name}: unexpected value {value!r}"
 # What scoring and profit read of the summary: purchase_days and returns (distinct counts)
 # are left out.
 _SUMMARY_NEEDED = (
@@ -91,6 +92,13 @@ class AnalysisSettings:
         See :mod:`patron.analytics.rfm`.
     rfm_thresholds : RFMThresholds or None
         Required with ``rfm_method="thresholds"``.
+    rfm_variant : {"standard", "b2b"}
+        ``"b2b"`` scores R by the quarter of the half-year of the last order and F and M per
+        half-year over the last ``b2b_half_years`` half-years
+        (:func:`~patron.analytics.rfm.rfm_b2b`); ``recency_days``, ``frequency`` and
+        ``monetary`` stay the plain measures.
+    b2b_half_years : int
+        The window of the B2B variant, in half-years.
     tier_shares : tuple of 5 floats
         Shares of customers per tier, top first (ignored when ``tier_thresholds`` is set).
     tier_thresholds : tuple of 4 floats or None
@@ -105,11 +113,27 @@ class AnalysisSettings:
 
     rfm_method: Literal["quintile", "thresholds"] = "quintile"
     rfm_thresholds: RFMThresholds | None = None
+    rfm_variant: Literal["standard", "b2b"] = "standard"
+    b2b_half_years: int = 2
     tier_shares: tuple[float, float, float, float, float] = (0.01, 0.04, 0.15, 0.30, 0.50)
     tier_thresholds: tuple[float, float, float, float] | None = None
     profit: ProfitSettings = field(default_factory=ProfitSettings)
     lost_after_days: int = 90
     kpis: bool = True
+
+    def __post_init__(self) -> None:
+        # Checked when the settings are made, not half-way through a run.
+        if self.rfm_method not in ("quintile", "thresholds"):
+            raise ValueError(BAD_SETTING.format(name="rfm_method", value=self.rfm_method))
+        if self.rfm_method == "thresholds" and self.rfm_thresholds is None:
+            raise ValueError("rfm_method 'thresholds' needs rfm_thresholds")
+        if self.rfm_variant not in ("standard", "b2b"):
+            raise ValueError(BAD_SETTING.format(name="rfm_variant", value=self.rfm_variant))
+        if not isinstance(self.b2b_half_years, int) or not 1 <= self.b2b_half_years <= 8:
+            raise ValueError(BAD_SETTING.format(name="b2b_half_years", value=self.b2b_half_years))
+        if not isinstance(self.lost_after_days, int) or self.lost_after_days < 1:
+            raise ValueError(BAD_SETTING.format(name="lost_after_days", value=self.lost_after_days))
+        self.tier_cuts()  # raises on shares that do not add up or thresholds out of order
 
     def tier_cuts(self) -> TierCuts:
         if self.tier_thresholds is not None:
@@ -125,16 +149,22 @@ class AnalysisSettings:
     def from_dict(cls, data: dict[str, Any]) -> AnalysisSettings:
         """The inverse of :meth:`as_dict`; unknown keys are an error."""
         values = dict(data)
-        if values.get("rfm_thresholds") is not None:
-            values["rfm_thresholds"] = RFMThresholds(
-                **{k: tuple(v) for k, v in values["rfm_thresholds"].items()}
-            )
-        if "profit" in values:
-            values["profit"] = ProfitSettings(**values["profit"])
-        for key in ("tier_shares", "tier_thresholds"):
-            if values.get(key) is not None:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown analysis setting(s): {', '.join(unknown)}")
+        try:
+            if values.get("rfm_thresholds") is not None:
+                values["rfm_thresholds"] = RFMThresholds(
+                    **{k: tuple(v) for k, v in values["rfm_thresholds"].items()}
+                )
+            if "profit" in values:
+                values["profit"] = ProfitSettings(**values["profit"])
+            for key in ("tier_shares", "tier_thresholds"):
+                if values.get(key) is not None:
+                    values[key] = tuple(values[key])
+            return cls(**values)
+        except (TypeError, AttributeError) as error:  # a misspelt or mistyped nested key
+            raise ValueError(f"invalid analysis settings: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -209,17 +239,44 @@ def _counts(codes: np.ndarray, levels: tuple[str, ...]) -> dict[str, int]:
     return {level: int(found[i]) for i, level in enumerate(levels)}
 
 
+def _b2b_scores(
+    scores: pd.DataFrame, transactions: ir.Table, as_of: dt.date, settings: AnalysisSettings
+) -> pd.DataFrame:
+    """``scores`` with R, F and M of the B2B variant; the plain measures are kept."""
+    b2b = rfm_b2b(
+        transactions,
+        as_of=as_of,
+        half_years=settings.b2b_half_years,
+        method=settings.rfm_method,
+        thresholds=settings.rfm_thresholds,
+    )
+    if not np.array_equal(b2b["customer_id"].to_numpy(), scores["customer_id"].to_numpy()):
+        raise RuntimeError("B2B scores are not aligned by customer_id")  # pragma: no cover
+    out = scores.copy()
+    for column in ("r_score", "f_score", "m_score", "rfm_cell", "rfm_total"):
+        out[column] = b2b[column].to_numpy()
+    return out
+
+
 def _customer_frame(
-    summary: pd.DataFrame, settings: AnalysisSettings
+    summary: pd.DataFrame,
+    settings: AnalysisSettings,
+    *,
+    transactions: ir.Table | None = None,
+    as_of: dt.date | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Per-customer scores, segments, tiers and profit; also the profit frame and basis."""
     if not pd.Index(summary["customer_id"]).is_monotonic_increasing:  # engine collation
         summary = summary.sort_values("customer_id", kind="stable")
     summary = summary.reset_index(drop=True)
-    scores = assign_segments(
-        rfm_scores(summary, method=settings.rfm_method, thresholds=settings.rfm_thresholds)
-    )
-    profit = customer_profit(summary, settings=settings.profit)
+    scores = rfm_scores(summary, method=settings.rfm_method, thresholds=settings.rfm_thresholds)
+    if settings.rfm_variant == "b2b":
+        if transactions is None or as_of is None:
+            raise ValueError("the B2B variant needs the transactions and the as-of date")
+        scores = _b2b_scores(scores, transactions, as_of, settings)
+    scores = assign_segments(scores)
+    profit = customer_profit(summary, settings=settings.profit, contacts=contacts)
     ids = summary["customer_id"].to_numpy()
     if not (
         np.array_equal(scores["customer_id"].to_numpy(), ids)
@@ -314,6 +371,7 @@ def analyze_transactions(
     *,
     as_of: dt.date | None = None,
     settings: AnalysisSettings | None = None,
+    contacts: pd.DataFrame | None = None,
     step: Step | None = None,
 ) -> ValueAnalysis:
     """Run the whole value analysis on a transaction table as of a date.
@@ -325,6 +383,9 @@ def analyze_transactions(
     as_of : datetime.date, optional
         Default: :func:`default_as_of` (the day after the last row).
     settings : AnalysisSettings, optional
+    contacts : pandas.DataFrame, optional
+        ``customer_id`` with ``service_contacts`` and/or ``messages`` counts, for their cost
+        to serve (:func:`~patron.analytics.profitability.customer_profit`).
     step : callable, optional
         Called with the name of each step as it starts (for progress display).
 
@@ -366,7 +427,9 @@ def analyze_transactions(
     if summary.empty:
         raise ValueError(NO_TRANSACTIONS.format(as_of=as_of))
     say("Scoring customers")
-    customers, profit, basis = _customer_frame(summary, settings)
+    customers, profit, basis = _customer_frame(
+        summary, settings, transactions=transactions, as_of=as_of, contacts=contacts
+    )
     figures = _figures(customers, profit, basis, as_of)
     kpis = cohorts = None
     if settings.kpis:

@@ -66,7 +66,22 @@ MarginRateOption = Annotated[
         "unknown, e.g. 0.3 (default: unknown; the pyramid then ranks by revenue).",
     ),
 ]
-PerOrderOption = Annotated[float, typer.Option("--cost-per-order", help="Cost to serve one order.")]
+PerOrderOption = Annotated[
+    float | None,
+    typer.Option("--cost-per-order", help="Cost to serve one order (default: the settings')."),
+]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="A JSON file of analysis settings (RFM method and variant, tier cuts, cost to "
+        "serve, lost window; docs/analytics/runs.md). Its keys replace those of the saved "
+        "settings (a stored run) or of the defaults (--source).",
+    ),
+]
 KpisOption = Annotated[
     bool | None,
     typer.Option(
@@ -170,7 +185,8 @@ def analyze(
     sheet: SheetOption = None,
     skip_bad: SkipBadOption = False,
     margin_rate: MarginRateOption = None,
-    cost_per_order: PerOrderOption = 0.0,
+    cost_per_order: PerOrderOption = None,
+    settings_file: SettingsOption = None,
     kpis: KpisOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -186,15 +202,15 @@ def analyze(
         kpis if kpis is not None else (source is None or report is not None or xlsx is not None)
     )
 
-    def settings() -> Any:
-        from patron.analytics.profitability import ProfitSettings
-        from patron.analytics.report import AnalysisSettings
-
-        try:
-            profit = ProfitSettings(default_margin_rate=margin_rate, per_order=cost_per_order)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-        return AnalysisSettings(profit=profit, kpis=bool(with_kpis))
+    def settings(base: Any = None) -> Any:
+        """``base`` (saved settings, or the defaults) with --settings and the flags on top."""
+        return settings_with(
+            base,
+            settings_file,
+            margin_rate=margin_rate,
+            cost_per_order=cost_per_order,
+            kpis=bool(with_kpis),
+        )
 
     if source is not None:
         _analyze_file(
@@ -217,9 +233,11 @@ def analyze(
 
     def run() -> None:
         from patron.insights.runs import analyze_store, run_summary
+        from patron.insights.selectors import analysis_settings_get
 
+        chosen = settings(analysis_settings_get())
         with _progress(not as_json) as (step, _rows):
-            stored, analysis = analyze_store(as_of=day, settings=settings(), step=step)
+            stored, analysis = analyze_store(as_of=day, settings=chosen, step=step)
             step("Writing files")
             written = _write(analysis, out=out, report=report, lang=lang, xlsx=xlsx)
         result = {
@@ -231,6 +249,45 @@ def analyze(
         print_json(result) if as_json else _print(result)
 
     run_with_django(run)
+
+
+def settings_with(
+    base: Any,
+    path: Path | None,
+    *,
+    margin_rate: float | None,
+    cost_per_order: float | None,
+    kpis: bool,
+) -> Any:
+    """Analysis settings: ``base`` (None: the defaults), then the JSON file, then the flags."""
+    import dataclasses
+    import json
+
+    from patron.analytics.report import AnalysisSettings
+
+    values = (base or AnalysisSettings()).as_dict()
+    try:
+        if path is not None:
+            try:
+                given = json.loads(path.read_text(encoding="utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise ValueError(f"{path.name} is not a JSON file: {error}") from None
+            if not isinstance(given, dict):
+                raise ValueError(f"{path.name} must hold one JSON object of settings")
+            profit = given.pop("profit", None)
+            if profit is not None:
+                if not isinstance(profit, dict):
+                    raise ValueError("profit must be an object of cost-to-serve settings")
+                values["profit"] = {**values["profit"], **profit}
+            values.update(given)
+        if margin_rate is not None:
+            values["profit"]["default_margin_rate"] = margin_rate
+        if cost_per_order is not None:
+            values["profit"]["per_order"] = cost_per_order
+        chosen = AnalysisSettings.from_dict(values)
+        return dataclasses.replace(chosen, kpis=kpis)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _analyze_file(

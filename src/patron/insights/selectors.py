@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from patron.core.models import SystemSetting
+from patron.customers.models import Interaction, InteractionKind
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.sales.models import REVENUE_STATUSES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pandas as pd
 
     from patron.analytics.migration import Migration
+    from patron.analytics.report import AnalysisSettings
+
+#: Where the analysis settings an administrator saved are kept (a SystemSetting key).
+ANALYSIS_SETTINGS_KEY = "analysis_settings"
+#: Interactions that cost a service contact, and those that cost a message (cost to serve).
+SERVICE_CONTACT_KINDS = (
+    InteractionKind.CALL,
+    InteractionKind.EMAIL,
+    InteractionKind.COMPLAINT,
+    InteractionKind.VISIT,
+)
+MESSAGE_KINDS = (InteractionKind.MESSAGE, InteractionKind.SURVEY)
 
 MigrationColumn = Literal["value_tier", "segment"]
 
@@ -130,4 +146,38 @@ def analysis_run_migration(
         _levels(run=after, column=column),
         column=column,
         levels=levels,
+    )
+
+
+def analysis_settings_get() -> AnalysisSettings:
+    """The settings every run of the store uses: those saved in Settings, else the defaults."""
+    from patron.analytics.report import AnalysisSettings
+
+    saved = SystemSetting.objects.filter(key=ANALYSIS_SETTINGS_KEY).first()
+    if saved is None:
+        return AnalysisSettings()
+    return AnalysisSettings.from_dict(saved.value)
+
+
+def contact_counts(*, as_of: dt.date) -> pd.DataFrame:
+    """Per customer, service contacts and messages on or before ``as_of`` (cost to serve).
+
+    Columns ``customer_id`` (external id), ``service_contacts`` and ``messages``; customers
+    without any are not there. Days are the business time zone's.
+    """
+    import pandas as pd
+    from django.utils import timezone
+
+    end = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+    rows = (
+        Interaction.objects.filter(occurred_at__lt=end)
+        .values("customer__external_id")
+        .annotate(
+            service_contacts=Count("id", filter=Q(kind__in=SERVICE_CONTACT_KINDS)),
+            messages=Count("id", filter=Q(kind__in=MESSAGE_KINDS)),
+        )
+        .values_list("customer__external_id", "service_contacts", "messages")
+    )
+    return pd.DataFrame.from_records(
+        list(rows), columns=["customer_id", "service_contacts", "messages"]
     )

@@ -12,8 +12,10 @@ from django.db import connection, transaction
 
 from patron import __version__
 from patron.core.errors import PatronError
+from patron.core.models import SystemSetting
 from patron.customers.models import Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
+from patron.insights.selectors import ANALYSIS_SETTINGS_KEY, analysis_settings_get, contact_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -175,11 +177,11 @@ def analysis_run_create(
     AnalysisError
         There are no orders on or before ``as_of``.
     """
-    from patron.analytics.report import AnalysisSettings, analyze_transactions
+    from patron.analytics.report import analyze_transactions
     from patron.insights.engine import analysis_transactions, release
     from patron.insights.runs import predict_customers
 
-    settings = settings or AnalysisSettings()
+    settings = settings or analysis_settings_get()
     started = time.perf_counter()
     if step is not None:
         step("Reading the orders")
@@ -195,7 +197,13 @@ def analysis_run_create(
     run.save()
     try:
         try:
-            analysis = analyze_transactions(transactions, as_of=as_of, settings=settings, step=step)
+            analysis = analyze_transactions(
+                transactions,
+                as_of=as_of,
+                settings=settings,
+                contacts=contact_counts(as_of=as_of),
+                step=step,
+            )
         except ValueError as error:
             raise AnalysisError(str(error)) from None
         if step is not None:
@@ -220,3 +228,10 @@ def analysis_run_create(
         )
         raise
     return run, analysis
+
+
+def analysis_settings_save(*, settings: AnalysisSettings) -> None:
+    """Keep ``settings`` for every later run of the store (runs already made keep theirs)."""
+    SystemSetting.objects.update_or_create(
+        key=ANALYSIS_SETTINGS_KEY, defaults={"value": settings.as_dict()}
+    )

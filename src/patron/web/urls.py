@@ -26,6 +26,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
     path("analysis/", analysis.analysis_start, name="analysis_start"),
+    path("settings/analysis/", analysis.analysis_settings, name="analysis_settings"),
     path("reports/predictions/", predictions.prediction_charts, name="predictions"),
     *[path(f"{key}/", view, name=key) for key, view in SECTION_VIEWS.items()],
 ]

@@ -1,20 +1,51 @@
-"""Start an analysis run of the store from the browser; it runs as a background job."""
+"""Start an analysis run of the store from the browser (a background job); its settings."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patron.accounts.permissions import require_permission
 from patron.core.errors import PatronError
-from patron.insights.selectors import analysis_run_list
+from patron.insights.forms import AnalysisSettingsForm
+from patron.insights.selectors import analysis_run_list, analysis_settings_get
+from patron.insights.services import analysis_settings_save
 from patron.jobs.analysis import analysis_start as analysis_job_start
 from patron.jobs.forms import AnalysisForm
 from patron.jobs.models import JobKind
 from patron.jobs.selectors import job_active, job_list_for_user, job_state
 
 RUN_ANALYSIS = "jobs.run_analysis"
+MANAGE_SETTINGS = "accounts.manage_settings"
+SETTINGS_GROUPS = (
+    (
+        gettext_lazy("RFM"),
+        (
+            "rfm_method",
+            "rfm_variant",
+            "b2b_half_years",
+            "recency_cuts",
+            "frequency_cuts",
+            "monetary_cuts",
+        ),
+    ),
+    (gettext_lazy("Value pyramid"), ("tier_by", "tier_shares", "tier_thresholds")),
+    (
+        gettext_lazy("Profit after cost to serve"),
+        (
+            "default_margin_rate",
+            "per_order",
+            "per_service_contact",
+            "per_message",
+            "per_account_per_year",
+            "acquisition",
+        ),
+    ),
+    (gettext_lazy("Monthly KPIs"), ("lost_after_days",)),
+)
 
 
 @require_permission(RUN_ANALYSIS)
@@ -39,5 +70,25 @@ def analysis_start(request: HttpRequest) -> HttpResponse:
             "jobs": job_list_for_user(user=request.user, kind=JobKind.ANALYSIS)[:10],
             "runs": analysis_run_list(status=None)[:10],
         },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@require_permission(MANAGE_SETTINGS)
+def analysis_settings(request: HttpRequest) -> HttpResponse:
+    """How every later run scores, tiers and costs customers (runs made keep their own)."""
+    current = analysis_settings_get()
+    if request.method == "POST":
+        form = AnalysisSettingsForm(request.POST)
+        if form.is_valid():
+            analysis_settings_save(settings=form.cleaned_data["settings"])
+            messages.success(request, _("Saved. The next analysis run uses these settings."))
+            return redirect("web:analysis_settings")
+    else:
+        form = AnalysisSettingsForm(initial=AnalysisSettingsForm.initial_from(current))
+    return render(
+        request,
+        "web/analysis/settings.html",
+        {"section": "settings", "form": form, "groups": SETTINGS_GROUPS},
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -236,3 +236,16 @@ def test_unknown_customer_is_404(make_user: Any) -> None:
     client = Client()
     client.force_login(make_user("alice", "admin"))
     assert client.get("/customers/NOPE/").status_code == 404
+
+
+def test_editing_in_chinese_keeps_the_birth_date(zhang: Customer, make_user: Any) -> None:
+    # given a customer with a birth date, and the edit page in Chinese
+    zhang.birth_date = date(1989, 2, 26)
+    zhang.save()
+    client = Client(headers={"accept-language": "zh-hans"})
+    client.force_login(make_user("mia", "marketing"))
+    # when the form is shown
+    form = client.get("/customers/C1/edit/").content.decode()
+    # then the date input holds an ISO date, the only format a browser's date input takes
+    assert 'type="date" name="birth_date" value="1989-02-26"' in form
+    assert "1989/02/26" not in form

@@ -97,7 +97,11 @@ class CustomerProfileForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254, required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     birth_date = forms.DateField(
-        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Birth date"),
+        required=False,
+        # A date input only takes ISO dates: the locale's format (1989/02/26 in Chinese)
+        # would show an empty field, and saving it would erase the birth date.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     region = forms.CharField(label=_("Region"), max_length=64, required=False)
     city = forms.CharField(label=_("City"), max_length=64, required=False)

@@ -79,7 +79,7 @@ class WarningResponseForm(forms.Form):
     follow_up_on = forms.DateField(
         label=_("Follow up on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("When to call again; leave empty for none."),
     )
     note = forms.CharField(

@@ -9,7 +9,9 @@ Generates a Parquet file of transactions (``customer_id`` string, ``order_date``
   command and of any validation workers, from ``resource.getrusage`` in the child);
 - the same RFM and value pyramid in pandas, as an analyst would write it (``read_parquet``,
   ``groupby``, ``qcut`` on ``rank(method="first")``, a pyramid by rank, ``to_csv``), also
-  in a subprocess.
+  in a subprocess;
+- a floor: the same RFM and pyramid as one bare DuckDB statement (no validation, segments,
+  profit or summary), which bounds what any DuckDB-based command can reach here.
 
     .venv/bin/python benchmarks/analytics_speed.py [--customers 1000000] \
         [--transactions 10000000] [--keep DIR] [--database sqlite|postgresql|none]
@@ -84,6 +86,45 @@ rfm.drop(columns="last").to_csv(out, encoding="utf-8-sig")
 print(json.dumps({"seconds": time.perf_counter() - start,
                   "peak_mb": peak_mb(),
                   "customers": n}), file=sys.stderr)
+"""
+)
+
+
+# The floor: the same RFM and pyramid as the pandas script in one DuckDB statement, with no
+# validation, segments, profit or summary. Not a peer: it says how much of patron's time any
+# DuckDB-based command pays on this machine, so the 5x target can be read against it.
+BARE_DUCKDB = (
+    PEAK
+    + r"""
+import json, sys, time
+start = time.perf_counter()
+import duckdb
+path, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect(config={"enable_progress_bar": False})
+tiers = "CASE " + " ".join(
+    f"WHEN rank <= ceil({share} * n) THEN '{name}'"
+    for share, name in [(.01, "very_high"), (.05, "high"), (.2, "moderate"), (.5, "low")]
+) + " ELSE 'very_low' END"
+score = "(row_number() OVER (ORDER BY {}, customer_id) - 1) * 5 // n + 1"
+sql = f'''
+    COPY (
+      WITH per AS (
+        SELECT customer_id, max(order_date) AS last, count(*) AS frequency,
+               sum(amount) AS monetary
+        FROM read_parquet('{path}') GROUP BY customer_id),
+      scored AS (
+        SELECT customer_id, max(last) OVER () + 1 - last AS recency_days, frequency, monetary,
+               {score.format("last")} AS r_score, {score.format("frequency")} AS f_score,
+               {score.format("monetary")} AS m_score,
+               row_number() OVER (ORDER BY monetary DESC, customer_id) AS rank, n
+        FROM (SELECT *, count(*) OVER () AS n FROM per))
+      SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score,
+             {tiers} AS value_tier FROM scored
+    ) TO '{out}' (HEADER)'''
+con.execute(sql)
+customers = con.execute(f"SELECT count(*) FROM read_csv('{out}')").fetchone()[0]
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak_mb(),
+                  "customers": customers}), file=sys.stderr)
 """
 )
 
@@ -202,6 +243,8 @@ def main() -> None:
             PATRON, "analyze", "--source", str(data), "--out", str(work / "patron"), "--json"
         )
         peer = run(PANDAS, str(data), str(work / "pandas.csv"))
+        bare = run(BARE_DUCKDB, str(data), str(work / "duckdb.csv"))
+        assert bare["customers"] == peer["customers"], (bare, peer)
         summary = json.loads((work / "patron" / "summary.json").read_text(encoding="utf-8"))
         assert summary["customers"] == peer["customers"], (summary["customers"], peer)
 
@@ -222,6 +265,11 @@ def main() -> None:
             )
         )
         print(f"{'pandas (analyst RFM + pyramid)':34}{peer['seconds']:9.2f}{peer['peak_mb']:10.0f}")
+        print(
+            f"{'floor: one bare DuckDB statement':34}{bare['seconds']:9.2f}{bare['peak_mb']:10.0f}"
+            f"  (the same RFM + pyramid, no validation, segments, profit or summary; "
+            f"{peer['seconds'] / bare['seconds']:.2f}x pandas)"
+        )
         if args.database != "none":
             stored = _from_database(args.database, data, work)
             print(

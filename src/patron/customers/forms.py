@@ -69,8 +69,10 @@ class CustomerFilterForm(forms.Form):
         ]
 
     def filters(self) -> dict[str, str]:
-        """Arguments for ``selectors.customer_filter`` (unknown choices are ignored)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Arguments for ``selectors.customer_filter``: an invalid field (an unknown choice, a
+        search too long) is left out and shows its error; the valid ones still apply."""
+        self.is_valid()
+        data = self.cleaned_data
         return {
             "search": data.get("q", ""),
             "region": data.get("region", ""),
@@ -83,7 +85,8 @@ class CustomerFilterForm(forms.Form):
         }
 
     def sort_key(self) -> str:
-        return (self.cleaned_data.get("sort") if self.is_valid() else "") or "id"
+        self.is_valid()
+        return self.cleaned_data.get("sort") or "id"
 
 
 def _split_tags(value: str) -> list[str]:

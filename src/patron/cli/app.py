@@ -5,7 +5,18 @@ from typing import Annotated
 import typer
 
 from patron import __version__
-from patron.cli import admin, analyze, clv, customers, data, demo, retention, uploads, worker
+from patron.cli import (
+    admin,
+    analyze,
+    clv,
+    customers,
+    data,
+    demo,
+    retention,
+    runs,
+    uploads,
+    worker,
+)
 
 app = typer.Typer(
     name="patron",
@@ -48,3 +59,4 @@ app.add_typer(clv.clv_app, name="clv")
 app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
+app.add_typer(runs.runs_app, name="runs")

@@ -87,7 +87,7 @@ def test_bad_settings_are_refused_when_made(values: dict[str, Any], message: str
 
 
 def test_settings_from_a_dict_name_an_unknown_key() -> None:
-    with pytest.raises(ValueError, match="unknown analysis setting.*tier_share\\b"):
+    with pytest.raises(ValueError, match=r"unknown analysis setting.*tier_share\b"):
         AnalysisSettings.from_dict({"tier_share": [0.2] * 5})
     with pytest.raises(ValueError, match="invalid analysis settings"):
         AnalysisSettings.from_dict({"profit": {"per_orders": 1}})

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from patron.insights import sources
+from patron.insights import parquet_fast
 from patron.insights.sources import AnalysisSourceError, read_transactions_file
 
 
@@ -29,7 +29,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[
             return error
 
     calls: list[bool] = []
-    plan = sources._parquet_plan
+    plan = parquet_fast.parquet_plan
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         found = plan(*args, **kwargs)
@@ -37,11 +37,11 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[
         return found
 
     with monkeypatch.context() as m:
-        m.setattr(sources, "_parquet_plan", spy)
+        m.setattr(parquet_fast, "parquet_plan", spy)
         fast = run()
     assert calls == [True], "the set-based path was not taken"
     with monkeypatch.context() as m:
-        m.setattr(sources, "_parquet_plan", lambda *a, **k: None)
+        m.setattr(parquet_fast, "parquet_plan", lambda *a, **k: None)
         text = run()
     return fast, text
 

@@ -1,0 +1,463 @@
+"""Parquet, set-based: the rows DuckDB can validate in closed form, without the text path.
+
+Each closed form below states when the importer's text path (the Parquet reader's
+``_column_text`` followed by ``validate_batch``) accepts a cell and what it makes of it;
+tests/insights/test_parquet_fast.py checks them against that path. A row is *plain* when
+every mapped cell is; the other rows take the text path itself (see
+:mod:`patron.insights.sources`, whose :func:`~patron.insights.sources.read_transactions_file`
+calls :func:`parquet_plan` and :func:`read_parquet_fast`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from patron.ingest.mapping import FIELDS, MAX_LENGTHS, ColumnMapping, EntityKind, ValueKind
+from patron.ingest.reading import RawBatch
+from patron.ingest.reading.base import TableReader
+from patron.ingest.validation import (
+    DateFormatHolder,
+    _resolve_date_format,
+    _status,
+    generic_status,
+)
+from patron.insights.sources import (
+    MAX_REPORTED_ERRORS,
+    NO_ROWS,
+    REJECTED_ROWS,
+    AnalysisSourceError,
+    FileTransactions,
+    _results,
+)
+
+_SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
+_TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
+#: The date format the importer detects in the text the Parquet reader makes of the type.
+_TYPE_DATE_FORMAT = {"DATE": "%Y-%m-%d", **{t: "%Y-%m-%d %H:%M:%S" for t in _TIMESTAMP_TYPES}}
+# clean_text leaves a cell alone when it neither starts nor ends with whitespace or a
+# spreadsheet wrapper and is no placeholder; a letter, digit or underscore at both ends
+# ensures the first two. Placeholders that pass that test:
+_WORD_PLACEHOLDERS = ("null", "NULL", "Null", "N/A", "n/a", "无退款申请")
+_PLAIN_TEXT_RE = r"(?s)[\p{L}\p{N}_](.*[\p{L}\p{N}_])?"
+_SCIENTIFIC_RE = r"[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+"  # cleaning.text._SCIENTIFIC
+_PLAIN_AMOUNT_RE = r"-?[0-9]{1,9}(\.[0-9]{1,2})?"
+#: Fields the set-based path reads; any other mapped field must be free text (never invalid).
+_FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
+_MAX_STATUS_VALUES = 1000
+_DAY_US = 86_400_000_000
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in_list(column: str, values: list[str]) -> str:
+    if not values:
+        return "FALSE"
+    return f"{column} IN ({', '.join(_literal(v) for v in values)})"
+
+
+@dataclass
+class _Plan:
+    """SQL for the plain rows of a Parquet file and how to read the rest."""
+
+    source: str  # read_parquet(...) with file_row_number
+    columns: ColumnMapping
+    date_type: str
+    date_format: str
+    customer_id: str  # text expressions
+    order_id: str | None
+    order_date: str
+    amount_cents: str
+    cost_cents: str
+    status: str  # 'completed', 'returned' or 'cancelled'
+    plain: list[str]  # conditions, all true on a plain row
+    batch_rows: int
+    unsafe_days: str = "FALSE"  # set once the dates are seen
+
+    def plain_sql(self) -> str:
+        return " AND ".join([*self.plain, f"NOT ({self.unsafe_days})"])
+
+
+def _id_sql(
+    column: str, kind: str, *, required: bool, max_length: int | None = None
+) -> tuple[str, str] | None:
+    """(text, plain condition) of an identifier column, None when its type is not covered.
+
+    An id longer than the store keeps (``max_length``) is not plain: the importer's
+    validation rejects it."""
+    if kind == "VARCHAR":
+        limit = f"length({column}) <= {int(max_length)} AND " if max_length else ""
+        plain = (
+            f"({limit}regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
+            f"{_in_list(column, list(_WORD_PLACEHOLDERS))} AND NOT "
+            f"regexp_full_match({column}, {_literal(_SCIENTIFIC_RE)}))"
+        )
+        text = column
+    elif kind in _INTEGER_TYPES:  # digits, perhaps a minus: never a placeholder or wrapped
+        plain, text = "TRUE", f"CAST({column} AS VARCHAR)"
+    else:
+        return None
+    if required:
+        return text, f"({column} IS NOT NULL AND {plain})"
+    return text, f"({column} IS NULL OR {plain})"
+
+
+def _cents_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | None:
+    """(integer cents, plain condition) of an amount column, None when not covered.
+
+    The text of a double is its shortest representation, plain decimal below 1e10 and down
+    to 1e-6; parse_amount rounds that decimal half away from zero. A double within 1e-6 of a
+    whole number of cents, at least a cent and below 1e9, therefore gives that number of
+    cents, whatever the shortest representation is; other doubles take the text path.
+    """
+    if kind == "DOUBLE":
+        plain = (
+            f"(isfinite({column}) AND abs({column}) < 1e9 AND ({column} = 0 OR "
+            f"abs({column}) >= 0.005) AND abs({column} * 100 - round({column} * 100)) <= 1e-6)"
+        )
+        cents = f"CAST(round({column} * 100) AS BIGINT)"
+    elif kind.startswith("DECIMAL"):  # exact; more than two decimals take the text path
+        plain = f"(abs({column}) < 1e9 AND floor({column} * 100) = {column} * 100)"
+        cents = f"CAST({column} * 100 AS BIGINT)"
+    elif kind in _INTEGER_TYPES:
+        plain = f"(abs(CAST({column} AS DOUBLE)) < 1e9)"
+        cents = f"CAST({column} AS BIGINT) * 100"
+    elif kind == "VARCHAR":
+        plain = f"regexp_full_match({column}, {_literal(_PLAIN_AMOUNT_RE)})"
+        cents = f"CAST(CAST({column} AS DECIMAL(18, 2)) * 100 AS BIGINT)"
+    else:
+        return None
+    guarded = f"CASE WHEN {plain} THEN {cents} END"
+    if required:
+        return guarded, f"({column} IS NOT NULL AND {plain})"
+    return guarded, f"({column} IS NULL OR {plain})"
+
+
+def _first_batch(path: Path, column: str, batch_rows: int) -> pa.Array | None:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=[column]):
+            return batch.column(0)
+    return None
+
+
+def parquet_plan(
+    backend: Any,
+    reader: TableReader,
+    columns: ColumnMapping,
+    holder: DateFormatHolder,
+    *,
+    tz: str,
+    batch_rows: int,
+) -> _Plan | None:
+    """The SQL for the set-based path, or None when the text path must read the file."""
+    import pyarrow.parquet as pq
+
+    from patron.ingest.cleaning import clean_text
+    from patron.ingest.reading.parquet import _column_text
+
+    info = reader.info
+    specs = {f.name: f for f in FIELDS[EntityKind.TRANSACTIONS]}
+    for name in columns.columns:
+        if name not in _FAST_FIELDS and (
+            specs[name].kind is not ValueKind.TEXT or specs[name].required
+        ):
+            return None
+    if columns.is_item_lines and "order_id" not in columns.columns:
+        return None
+    with pq.ParquetFile(info.path) as parquet:
+        stored = list(parquet.schema_arrow.names)
+    written = list(info.header)
+    folded = [n.casefold() for n in stored]
+    if (
+        len(set(written)) != len(written)
+        or len(set(folded)) != len(folded)
+        or "file_row_number" in folded
+    ):
+        return None
+    con = backend.con
+    path_sql = _literal(str(info.path))
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path_sql})").fetchall()
+    if [row[0] for row in described] != stored:
+        return None
+    types = {row[0]: str(row[1]) for row in described}
+    stored_of = dict(zip(written, stored, strict=True))
+
+    def col(field_name: str) -> tuple[str, str]:
+        name = stored_of[columns.columns[field_name]]
+        return _quote(name), types[name]
+
+    limits = MAX_LENGTHS[EntityKind.TRANSACTIONS]
+    customer = _id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    order = (
+        _id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
+        if "order_id" in columns.columns
+        else None
+    )
+    amount = _cents_sql(*col("amount"), required=True)
+    cost = _cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
+    date_column, date_type = col("ordered_at")
+    if (
+        customer is None
+        or amount is None
+        or ("order_id" in columns.columns and order is None)
+        or ("cost" in columns.columns and cost is None)
+        or date_type not in _TYPE_DATE_FORMAT
+    ):
+        return None
+    # The date format: given, or what the importer detects in the file's first batch.
+    fmt = holder.fmt
+    if fmt is None:
+        first = _first_batch(info.path, stored_of[columns.columns["ordered_at"]], batch_rows)
+        if first is None:
+            return None
+        sample = clean_text(_column_text(first)).drop_null().slice(0, 2000).to_pylist()
+        fmt = _resolve_date_format(sample) if sample else None
+    if fmt != _TYPE_DATE_FORMAT[date_type]:
+        return None
+    order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
+    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    plain = [
+        customer[1],
+        amount[1],
+        f"({date_column} IS NOT NULL AND {order_date} BETWEEN DATE {low} AND DATE {high})",
+    ]
+    if order is not None:
+        plain.append(order[1])
+    if cost is not None:
+        plain.append(cost[1])
+    status = "'completed'"
+    if "status" in columns.columns:
+        status_column, status_type = col("status")
+        if status_type != "VARCHAR":
+            return None
+        distinct = con.sql(
+            f"SELECT DISTINCT {status_column} FROM read_parquet({path_sql}) "
+            f"LIMIT {_MAX_STATUS_VALUES + 1}"
+        ).to_arrow_table()
+        if distinct.num_rows > _MAX_STATUS_VALUES:
+            return None
+        raw = distinct.column(0).combine_chunks().cast(pa.string())
+        parsed = _status(_column_text(raw), generic_status)
+        values = raw.to_pylist()
+        mapped = parsed.values.to_pylist()
+        good = [
+            v for v, bad in zip(values, parsed.invalid, strict=True) if v is not None and not bad
+        ]
+        plain.append(f"({status_column} IS NULL OR {_in_list(status_column, good)})")
+        returned = [v for v, m in zip(values, mapped, strict=True) if v in good and m == "returned"]
+        cancelled = [
+            v for v, m in zip(values, mapped, strict=True) if v in good and m == "cancelled"
+        ]
+        status = (
+            f"CASE WHEN {_in_list(status_column, returned)} THEN 'returned' "
+            f"WHEN {_in_list(status_column, cancelled)} THEN 'cancelled' ELSE 'completed' END"
+        )
+    return _Plan(
+        source=f"read_parquet({path_sql}, file_row_number = true)",
+        columns=columns,
+        date_type=date_type,
+        date_format=fmt,
+        customer_id=customer[0],
+        order_id=order[0] if order is not None else None,
+        order_date=order_date,
+        amount_cents=amount[0],
+        cost_cents=cost[0] if cost is not None else "CAST(NULL AS BIGINT)",
+        status=status,
+        plain=plain,
+        batch_rows=batch_rows,
+    )
+
+
+def _unsafe_days(days: list[dt.date], tz: str) -> list[dt.date]:
+    """Days on which the importer's time-zone round trip (wall time -> UTC -> local date)
+    may not give the day back: where any offset it looks up for the day differs.
+
+    ``parse_datetime`` gives every wall time of day ``d`` the offset at its start when that
+    equals the offset at its end; ``local_dates`` does the same per UTC day of the instant,
+    which lies in day ``d - 1``, ``d`` or ``d + 1``. When all those offsets agree the local
+    date is ``d``; other days take the text path.
+    """
+    from patron.ingest.cleaning.dates import _offset_of_instant, _offset_of_wall, _zone
+
+    zone = _zone(tz)
+    epoch = dt.date(1970, 1, 1)
+    instant: dict[int, int] = {}
+
+    def at(day: int) -> int:
+        if day not in instant:
+            instant[day] = _offset_of_instant(zone, day * _DAY_US)
+        return instant[day]
+
+    unsafe = []
+    for day in days:
+        d = (day - epoch).days
+        offsets = {
+            _offset_of_wall(zone, d * _DAY_US),
+            _offset_of_wall(zone, (d + 1) * _DAY_US),
+            *(at(k) for k in range(d - 1, d + 3)),
+        }
+        if len(offsets) > 1:
+            unsafe.append(day)
+    return unsafe
+
+
+def _batch_bounds(path: Path, batch_rows: int) -> np.ndarray:
+    """Row index where each batch of the Parquet reader starts (and the end)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        first = parquet.schema_arrow.names[0]
+        sizes = [b.num_rows for b in parquet.iter_batches(batch_size=batch_rows, columns=[first])]
+    return np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+
+
+def _rest_batches(
+    path: Path, reader: TableReader, rows: np.ndarray, batch_rows: int
+) -> Iterator[RawBatch]:
+    """The rows at ``rows`` (sorted file row indices) as the Parquet reader gives them:
+    the same batches, the same text, blank rows dropped."""
+    import pyarrow.parquet as pq
+
+    from patron.ingest.reading.parquet import _column_text
+
+    names = reader.info.column_names
+    start = 0
+    with pq.ParquetFile(path) as parquet:
+        for record_batch in parquet.iter_batches(batch_size=batch_rows):
+            n = record_batch.num_rows
+            lo, hi = np.searchsorted(rows, [start, start + n])
+            if hi > lo:
+                take = pa.array(rows[lo:hi] - start)
+                columns = {}
+                for i, key in enumerate(names):
+                    column = record_batch.column(i)
+                    if pa.types.is_timestamp(column.type):  # its text depends on the batch
+                        columns[key] = _column_text(column).take(take)
+                    else:
+                        columns[key] = _column_text(column.take(take))
+                batch = reader._drop_blank(rows[lo:hi] + 2, columns)
+                if len(batch):
+                    yield batch
+            start += n
+
+
+def read_parquet_fast(
+    backend: Any,
+    plan: _Plan,
+    out: FileTransactions,
+    reader: TableReader,
+    *,
+    tz: str,
+    skip_bad: bool,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> FileTransactions:
+    path = out.path
+    con = backend.con
+    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    days = [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT {plan.order_date} FROM {plan.source} "
+            f"WHERE {plan.order_date} BETWEEN DATE {low} AND DATE {high}"
+        ).fetchall()
+    ]
+    unsafe = _unsafe_days(days, tz)
+    if unsafe:
+        dates = ", ".join(f"DATE {_literal(d.isoformat())}" for d in unsafe)
+        plan.unsafe_days = f"{plan.order_date} IN ({dates})"
+    plain = plan.plain_sql()
+    order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""
+    # One pass over the file: the plain rows, converted, into memory (the analysis then
+    # groups an in-memory table, not the file again); their count from the table; the
+    # file's row count from its metadata.
+    con.execute(
+        f"CREATE TEMP TABLE patron_plain AS SELECT {plan.customer_id} AS customer_id, "
+        f"{plan.order_date} AS order_date, {order_id}{plan.amount_cents} AS amount_cents, "
+        f"{plan.cost_cents} AS cost_cents, {plan.status} AS patron_status "
+        f"FROM {plan.source} WHERE {plain}"
+    ).fetchall()
+    total = con.execute(f"SELECT count(*) FROM {plan.source}").fetchall()[0][0]
+    plain_rows, cancelled = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE patron_status = 'cancelled') FROM patron_plain"
+    ).fetchall()[0]
+    out.read = int(plain_rows)
+    out.cancelled = int(cancelled)
+    out.date_format = plan.date_format
+    rest = None
+    if plain_rows < total:
+        rows = np.asarray(
+            con.sql(
+                f"SELECT file_row_number FROM {plan.source} WHERE NOT ({plain}) "
+                "ORDER BY file_row_number"
+            )
+            .to_arrow_table()
+            .column(0)
+            .to_numpy(),
+            dtype=np.int64,
+        )
+        holder = DateFormatHolder(plan.date_format, explicit=True)
+        tables = []
+        many = len(rows) >= 500_000
+        for result in _results(
+            _rest_batches(path, reader, rows, plan.batch_rows),
+            plan.columns,
+            tz,
+            holder,
+            workers=workers if many else 1,
+        ):
+            out.read += result.read
+            out.rejected += result.rejected
+            out.cancelled += result.cancelled
+            room = MAX_REPORTED_ERRORS - len(out.errors)
+            if room > 0:
+                out.errors.extend(result.errors[:room])
+            if result.table.num_rows:
+                tables.append(result.table)
+        out.errors.sort(key=lambda e: e.line)
+        if tables:
+            rest = pa.concat_tables(tables)
+            con.register("patron_rest", rest)
+    if progress is not None:
+        progress(out.read)
+    if out.rejected and not skip_bad:
+        raise AnalysisSourceError(
+            REJECTED_ROWS.format(rejected=out.rejected, read=out.read, name=path.name),
+            extra={"errors": [e.as_dict() for e in out.errors[:20]]},
+        )
+    out.rows = int(plain_rows) - int(cancelled) + (rest.num_rows if rest is not None else 0)
+    if not out.rows:
+        raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+    returned = "patron_status = 'returned'"
+    select = (
+        f"SELECT customer_id, order_date, {'order_id, ' if order_id else ''}"
+        f"CASE WHEN {returned} THEN -abs(amount_cents) ELSE amount_cents END AS amount_cents, "
+        f"CASE WHEN {returned} THEN -abs(cost_cents) ELSE cost_cents END AS cost_cents, "
+        f"CASE WHEN {returned} THEN TRUE END AS is_return FROM patron_plain "
+        "WHERE patron_status <> 'cancelled'"
+    )
+    if rest is not None:
+        select += (
+            f" UNION ALL SELECT customer_id, order_date, {'order_id, ' if order_id else ''}"
+            "amount_cents, cost_cents, is_return FROM patron_rest"
+        )
+    con.execute(f"CREATE TEMP VIEW patron_transactions AS {select}").fetchall()
+    out.duckdb = backend
+    return out

@@ -197,3 +197,33 @@ def test_dashboard_tiles_show_predicted_value_and_value_at_risk(
         assert tile is not None, key
         assert escape(money(predictive[key])) in tile.group(1)
         assert 'class="delta' in tile.group(1)  # the change since the previous run
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "button"),
+    [("en", "No orders yet", "Import a file"), ("zh-hans", "还没有订单", "导入文件")],
+)
+def test_an_empty_store_points_to_the_import_page_not_to_an_analysis(
+    admin_client: Client, make_user: Any, language: str, heading: str, button: str
+) -> None:
+    # given a fresh installation: no orders, no runs
+    # when an administrator opens the dashboard
+    page = admin_client.get("/", headers={"accept-language": language}).content.decode()
+    # then it asks for an import, with a link to the import page, and offers no analysis
+    # (which could only fail) and no customer search (there is nobody to find)
+    assert heading in page and button in page and 'href="/imports/"' in page
+    assert 'id="run-analysis-link"' not in page and 'id="no-analysis"' not in page
+    assert "/customers/" not in page.split("</header>", 1)[1]
+    # an analyst cannot import: the page says who can
+    analyst = Client(headers={"accept-language": "en"})
+    analyst.force_login(make_user("ann", "analyst"))
+    seen = analyst.get("/").content.decode()
+    assert "Ask an administrator or someone in marketing" in seen
+    assert 'id="import-first"' not in seen
+
+
+def test_predictions_without_a_run_point_to_the_run_analysis_button(admin_client: Client) -> None:
+    page = admin_client.get(
+        "/reports/predictions/", headers={"accept-language": "zh-hans"}
+    ).content.decode()
+    assert "尚无客户价值分析" in page and "运行分析" in page

@@ -215,3 +215,17 @@ def test_a_file_that_cannot_be_read_is_refused_in_the_page_language(
     assert response.context["form"].errors["file"] == [message]
     assert message in response.content.decode()
     assert not Upload.objects.exists()
+
+
+def test_every_importer_field_has_a_label_in_english_and_chinese() -> None:
+    """The column selects of the import page name fields, never show their code names."""
+    from patron.ingest.mapping import FIELDS
+    from patron.jobs.fields import FIELD_LABELS, field_label
+
+    names = {field.name for fields in FIELDS.values() for field in fields}
+    assert names - set(FIELD_LABELS) == set()
+    with translation.override("en"):
+        english = {name: field_label(name) for name in names}
+    with translation.override("zh-hans"):
+        untranslated = {name for name in names if field_label(name) == english[name]}
+    assert untranslated == set()

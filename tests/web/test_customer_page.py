@@ -249,3 +249,45 @@ def test_editing_in_chinese_keeps_the_birth_date(zhang: Customer, make_user: Any
     # then the date input holds an ISO date, the only format a browser's date input takes
     assert 'type="date" name="birth_date" value="1989-02-26"' in form
     assert "1989/02/26" not in form
+
+
+def test_switching_language_after_a_form_error_lands_on_the_page(
+    zhang: Customer, make_user: Any
+) -> None:
+    # given a note refused: the page with the error is shown at the form's POST-only address
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(make_user("sam", "service"))
+    refused = client.post("/customers/C1/interactions/", {"kind": "note", "text": " "})
+    assert refused.status_code == 400
+    assert 'name="next" type="hidden" value="/customers/C1/interactions/"' in (
+        refused.content.decode()
+    )
+    # when the language switcher sends the browser back to that address
+    switched = client.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": "/customers/C1/interactions/"}
+    )
+    landed = client.get(switched["Location"], follow=True)
+    # then it lands on the customer's page in Chinese, not on a blank 405 page
+    assert landed.redirect_chain == [("/customers/C1/", 302)]
+    assert landed.status_code == 200 and "客户资料" in landed.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "back"),
+    [
+        ("/customers/C1/interactions/", "/customers/C1/"),
+        ("/warnings/7/respond/", "/warnings/7/"),
+        ("/warnings/7/assign/", "/warnings/7/"),
+        ("/warnings/refresh/", "/warnings/"),
+        ("/imports/3/check/", "/imports/3/"),
+        ("/imports/3/confirm/", "/imports/3/"),
+    ],
+)
+def test_a_form_address_opened_directly_goes_to_its_page(
+    zhang: Customer, make_user: Any, url: str, back: str
+) -> None:
+    client = Client()
+    client.force_login(make_user("ada", "admin"))
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == back
+    assert client.put(url).status_code == 405

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from patron.accounts.permissions import require_permission
 from patron.core.errors import PatronError
@@ -27,6 +26,7 @@ from patron.retention import selectors, services
 from patron.retention.forms import WarningAssignForm, WarningFilterForm, WarningResponseForm
 from patron.retention.models import ChurnWarning
 from patron.web.templatetags.patron import money
+from patron.web.views.methods import post_only
 
 VIEW = "retention.view_churnwarning"
 CHANGE = "retention.change_churnwarning"
@@ -154,7 +154,7 @@ def warning_detail(request: HttpRequest, id: int) -> HttpResponse:
 
 
 @require_permission(VIEW, CHANGE)
-@require_POST
+@post_only("retention:warning_detail")
 def warning_assign(request: HttpRequest, id: int) -> HttpResponse:
     warning = _warning_or_404(id)
     owners = list(selectors.warning_owner_choices())
@@ -183,7 +183,7 @@ def warning_assign(request: HttpRequest, id: int) -> HttpResponse:
 
 
 @require_permission(VIEW, CHANGE)
-@require_POST
+@post_only("retention:warning_detail")
 def warning_respond(request: HttpRequest, id: int) -> HttpResponse:
     warning = _warning_or_404(id)
     form = WarningResponseForm(request.POST)
@@ -204,7 +204,7 @@ def warning_respond(request: HttpRequest, id: int) -> HttpResponse:
 
 
 @require_permission(VIEW, ADD, CHANGE)
-@require_POST
+@post_only("retention:warning_list")
 def warning_refresh(request: HttpRequest) -> HttpResponse:
     try:
         result = services.warning_list_refresh()

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from patron.accounts.permissions import require_permission
 from patron.accounts.privacy import FULL_PHONE_PERMISSION, phone_for
@@ -19,6 +18,7 @@ from patron.customers.forms import CustomerFilterForm, CustomerProfileForm, Inte
 from patron.customers.models import Customer
 from patron.web import exports
 from patron.web.panels import PanelContext, customer_panels_for
+from patron.web.views.methods import post_only
 
 logger = logging.getLogger("patron.audit")
 PAGE_SIZE = 25
@@ -111,7 +111,7 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
 
 @require_permission("customers.view_customer", "customers.add_interaction")
-@require_POST
+@post_only("web:customer_detail")
 def interaction_add(request: HttpRequest, external_id: str) -> HttpResponse:
     customer = _customer_or_404(external_id)
     form = InteractionForm(request.POST)

@@ -15,7 +15,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from patron.accounts.permissions import require_permission
 from patron.core.errors import PatronError
@@ -30,6 +29,7 @@ from patron.jobs.imports import (
 )
 from patron.jobs.models import ImportMode, JobStatus, Upload
 from patron.jobs.selectors import job_state, upload_get_for_user, upload_list_for_user
+from patron.web.views.methods import post_only
 
 IMPORT_PERMISSION = "jobs.import_data"
 ERRORS_SHOWN = 200
@@ -138,7 +138,7 @@ def import_review(request: HttpRequest, upload_id: int) -> HttpResponse:
 
 
 @require_permission(IMPORT_PERMISSION)
-@require_POST
+@post_only("web:import_review")
 def import_check(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = _upload_or_404(request, upload_id)
     form = _mapping_form(upload, request.POST)
@@ -164,7 +164,7 @@ def _review_url(upload: Upload) -> str:
 
 
 @require_permission(IMPORT_PERMISSION)
-@require_POST
+@post_only("web:import_review")
 def import_confirm(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = _upload_or_404(request, upload_id)
     confirm = ConfirmForm(request.POST)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from patron.analytics.migration import LOST, NEW
-from patron.analytics.segments import SEGMENTS
+from patron.analytics.segments import SEGMENT_CODES, SEGMENTS
 from patron.analytics.tiers import TIER_CODES, TIERS
 from patron.demo.loader import demo_load
 from patron.insights.models import AnalysisRun, CustomerScore
@@ -227,3 +227,44 @@ def test_predictions_without_a_run_point_to_the_run_analysis_button(admin_client
         "/reports/predictions/", headers={"accept-language": "zh-hans"}
     ).content.decode()
     assert "尚无客户价值分析" in page and "运行分析" in page
+
+
+def test_dashboard_compares_any_two_runs_by_segment(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    # given the demo's two runs, chosen the other way round (the later one as "against")
+    earlier, later = demo_with_runs["runs"]
+    before, after = AnalysisRun.objects.get(pk=later), AnalysisRun.objects.get(pk=earlier)
+
+    # when the dashboard is asked for the segment migration between them
+    response = admin_client.get(f"/?run={earlier}&against={later}&by=segment")
+
+    # then the matrix is the segment migration from the later run to the earlier, cell by cell
+    page = response.content.decode()
+    assert response.status_code == 200
+    expected = analysis_run_migration(before=before, after=after, column="segment").counts
+    shown = _matrix(page)
+    assert len(shown) == (len(SEGMENT_CODES) + 1) ** 2
+    for b in [*SEGMENT_CODES, NEW]:
+        for a in [*SEGMENT_CODES, LOST]:
+            assert shown[(b, a)] == int(expected.loc[b, a]), (b, a)
+    # and both runs are offered in the chooser, with the chosen ones selected
+    assert f'<option value="{earlier}" selected>' in page
+    assert f'<option value="{later}" selected>' in page
+
+
+def test_dashboard_names_a_run_that_does_not_exist(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    huge = "9" * 30  # past any database integer
+    chinese = {"accept-language": "zh-hans"}
+    response = admin_client.get(f"/?run=99999&against={huge}", headers=chinese)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "没有已完成的分析 99999" in page and f"没有已完成的分析 {huge[:20]}" in page
+    # and the latest run is shown against the one before it, as without the query
+    latest = analysis_run_latest()
+    assert latest is not None and f'<option value="{latest.pk}" selected>' in page
+    previous = analysis_run_previous(run=latest)
+    assert previous is not None and f'<option value="{previous.pk}" selected>' in page
+    assert len(_matrix(page)) == (len(TIER_CODES) + 1) ** 2

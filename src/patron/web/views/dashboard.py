@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,27 +23,52 @@ from django.utils.translation import gettext_lazy as _
 from patron.accounts.permissions import public, require_permission
 from patron.analytics.migration import LOST, NEW
 from patron.analytics.segments import SEGMENTS
-from patron.analytics.tiers import TIER_CODES, TIERS
+from patron.analytics.tiers import TIERS
 from patron.insights.charts import Language, heatmap_svg, lorenz_svg, pyramid_svg
 from patron.insights.models import AnalysisRun, CustomerScore
-from patron.insights.selectors import analysis_run_latest, analysis_run_previous
+from patron.insights.selectors import (
+    MigrationColumn,
+    analysis_run_latest,
+    analysis_run_list,
+    analysis_run_previous,
+)
 from patron.sales.selectors import store_stats
 from patron.web.templatetags.patron import money, num
 from patron.web.trends import cohort_heatmap, kpi_trends, number_or_none, percent
 
 MIGRATION_CACHE_SECONDS = 600
+RUNS_TO_CHOOSE = 100
 NEUTRAL_CHANGES = frozenset({"top20_revenue_share", "gini"})
 
 
 @require_permission()
 def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"section": "dashboard"}
-    run = analysis_run_latest()
+    run = _chosen_run(request, "run") or analysis_run_latest()
     if run is None:
         context["stats"] = store_stats()
     else:
-        context["value"] = dashboard_value(run=run, previous=analysis_run_previous(run=run))
+        previous = _chosen_run(request, "against") or analysis_run_previous(run=run)
+        by: MigrationColumn = "segment" if request.GET.get("by") == "segment" else "value_tier"
+        context["value"] = dashboard_value(run=run, previous=previous, by=by)
+        context["runs"] = list(analysis_run_list()[:RUNS_TO_CHOOSE])
     return render(request, "web/home.html", context)
+
+
+def _chosen_run(request: HttpRequest, name: str) -> AnalysisRun | None:
+    """The completed run the query string names under ``name``; a message when there is none."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    number = value.isdigit() and len(value) < 10  # past the database's integer: no such run
+    found = analysis_run_list().filter(pk=int(value)).first() if number else None
+    if found is None:
+        messages.warning(
+            request,
+            gettext("There is no completed analysis run %(run)s; the usual one is shown.")
+            % {"run": value[:20]},
+        )
+    return found
 
 
 @public
@@ -180,24 +206,32 @@ def segment_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]
     return rows
 
 
-def tier_migration_counts(*, before: AnalysisRun, after: AnalysisRun) -> dict[tuple[str, str], int]:
-    """Customers by (tier in ``before``, tier in ``after``); ``"(new)"`` / ``"(lost)"`` when absent.
+def migration_counts(
+    *, before: AnalysisRun, after: AnalysisRun, column: MigrationColumn = "value_tier"
+) -> dict[tuple[str, str], int]:
+    """Customers by (level in ``before``, level in ``after``); ``"(new)"`` / ``"(lost)"`` when
+    absent. Levels are value tiers or segments (``column``).
 
-    One query: each customer's tier in either run (a conditional aggregate per customer), then
+    One query: each customer's level in either run (a conditional aggregate per customer), then
     the pairs counted. The same numbers as
     :func:`patron.insights.selectors.analysis_run_migration`, without loading every score.
     """
-    key = f"dashboard:tier-migration:{before.pk}:{before.created_at.timestamp()}:{after.pk}"
+    if column not in ("value_tier", "segment"):
+        raise ValueError(f"no migration by {column!r}")
+    key = (
+        f"dashboard:migration:{column}:{before.pk}:{before.created_at.timestamp()}:"
+        f"{after.pk}:{after.created_at.timestamp()}"
+    )
     cached = cache.get(key)
     if cached is not None:
         return {(b, a): n for b, a, n in cached}
     table = connection.ops.quote_name(CustomerScore._meta.db_table)
     sql = f"""
-        SELECT tier_before, tier_after, COUNT(*) FROM (
-            SELECT MAX(CASE WHEN run_id = %s THEN value_tier END) AS tier_before,
-                   MAX(CASE WHEN run_id = %s THEN value_tier END) AS tier_after
+        SELECT level_before, level_after, COUNT(*) FROM (
+            SELECT MAX(CASE WHEN run_id = %s THEN {column} END) AS level_before,
+                   MAX(CASE WHEN run_id = %s THEN {column} END) AS level_after
             FROM {table} WHERE run_id IN (%s, %s) GROUP BY customer_id
-        ) pairs GROUP BY tier_before, tier_after"""
+        ) pairs GROUP BY level_before, level_after"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [before.pk, after.pk, before.pk, after.pk])
         rows = [(b or NEW, a or LOST, int(n)) for b, a, n in cursor.fetchall()]
@@ -205,12 +239,19 @@ def tier_migration_counts(*, before: AnalysisRun, after: AnalysisRun) -> dict[tu
     return {(b, a): n for b, a, n in rows}
 
 
-def migration_table(counts: dict[tuple[str, str], int], lang: Language) -> dict[str, Any]:
-    """The tier transition matrix as rows of cells (count and row share), plus the totals."""
-    names = {t.code: in_language(t.label, lang) for t in TIERS}
-    rank = {code: i for i, code in enumerate(TIER_CODES)}
-    row_codes, col_codes = [*TIER_CODES, NEW], [*TIER_CODES, LOST]
-    columns = [names[c] for c in TIER_CODES] + [gettext("Lost")]
+def migration_table(
+    counts: dict[tuple[str, str], int], lang: Language, column: MigrationColumn = "value_tier"
+) -> dict[str, Any]:
+    """The transition matrix as rows of cells (count and row share), plus the totals.
+
+    Levels are listed best first (tiers from very high, segments from champions), so a move
+    to an earlier level is an upgrade, as in :mod:`patron.analytics.migration`."""
+    levels = TIERS if column == "value_tier" else SEGMENTS
+    codes = [level.code for level in levels]
+    names = {level.code: in_language(level.label, lang) for level in levels}
+    rank = {code: i for i, code in enumerate(codes)}
+    row_codes, col_codes = [*codes, NEW], [*codes, LOST]
+    columns = [names[c] for c in codes] + [gettext("Lost")]
     rows = []
     moves = {"upgrades": 0, "downgrades": 0, "same": 0, "new": 0, "lost": 0}
     for b in row_codes:
@@ -244,10 +285,12 @@ def migration_table(counts: dict[tuple[str, str], int], lang: Language) -> dict[
             )
         label = gettext("New customers") if b == NEW else names[b]
         rows.append({"code": b, "label": label, "total": total, "cells": cells})
-    return {"columns": columns, "rows": rows, "moves": moves}
+    return {"columns": columns, "rows": rows, "moves": moves, "by": column}
 
 
-def dashboard_value(*, run: AnalysisRun, previous: AnalysisRun | None) -> dict[str, Any]:
+def dashboard_value(
+    *, run: AnalysisRun, previous: AnalysisRun | None, by: MigrationColumn = "value_tier"
+) -> dict[str, Any]:
     """Everything the value part of the dashboard shows, from stored runs only."""
     lang = chart_language()
     figures = run.figures or {}
@@ -278,6 +321,6 @@ def dashboard_value(*, run: AnalysisRun, previous: AnalysisRun | None) -> dict[s
     }
     if previous is not None:
         value["migration"] = migration_table(
-            tier_migration_counts(before=previous, after=run), lang
+            migration_counts(before=previous, after=run, column=by), lang, by
         )
     return value

@@ -255,3 +255,11 @@ def test_settings_page_saves_and_explains_mistakes(make_user: Any) -> None:
     # and the page shows them back
     again = client.get("/settings/analysis/").content.decode()
     assert 'value="2, 3, 5, 10"' in again and 'value="2, 8, 20, 30, 40"' in again
+
+
+@pytest.mark.django_db
+def test_the_settings_section_links_to_the_analysis_settings(make_user: Any) -> None:
+    client = Client()
+    client.force_login(make_user("boss", role="admin"))
+    page = client.get("/settings/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert 'href="/settings/analysis/"' in page and "分析设置" in page

@@ -20,6 +20,8 @@ class Section:
     permission: str
     summary: Promise
     items: tuple[Promise, ...]
+    #: Pages of the section that are here already: (URL name, label, what it holds).
+    ready: tuple[tuple[str, Promise, Promise], ...] = ()
 
 
 # "segments" has its own pages now (web/views/segments.py).
@@ -77,6 +79,13 @@ SECTIONS = (
             _("Users and their roles"),
             _("Business settings: currency, time zone"),
             _("Import presets and API tokens"),
+        ),
+        ready=(
+            (
+                "web:analysis_settings",
+                _("Analysis settings"),
+                _("RFM method, pyramid cuts, cost to serve."),
+            ),
         ),
     ),
 )

@@ -248,6 +248,9 @@ def test_dashboard_compares_any_two_runs_by_segment(
     for b in [*SEGMENT_CODES, NEW]:
         for a in [*SEGMENT_CODES, LOST]:
             assert shown[(b, a)] == int(expected.loc[b, a]), (b, a)
+    # and customers absent from a run are not confused with the segments "new" and "lost"
+    assert "Not in the earlier run" in page and "Not in the later run" in page
+    assert "Same segment" in page
     # and both runs are offered in the chooser, with the chosen ones selected
     assert f'<option value="{earlier}" selected>' in page
     assert f'<option value="{later}" selected>' in page

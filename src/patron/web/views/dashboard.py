@@ -251,7 +251,13 @@ def migration_table(
     names = {level.code: in_language(level.label, lang) for level in levels}
     rank = {code: i for i, code in enumerate(codes)}
     row_codes, col_codes = [*codes, NEW], [*codes, LOST]
-    columns = [names[c] for c in codes] + [gettext("Lost")]
+    # Segments have their own "new" and "lost": the customers absent from a run are named apart.
+    absent_before, absent_after = (
+        (gettext("New customers"), gettext("Lost"))
+        if column == "value_tier"
+        else (gettext("Not in the earlier run"), gettext("Not in the later run"))
+    )
+    columns = [names[c] for c in codes] + [absent_after]
     rows = []
     moves = {"upgrades": 0, "downgrades": 0, "same": 0, "new": 0, "lost": 0}
     for b in row_codes:
@@ -283,7 +289,7 @@ def migration_table(
                     "shade": f"{0.06 + 0.6 * share:.2f}" if n else "0",
                 }
             )
-        label = gettext("New customers") if b == NEW else names[b]
+        label = absent_before if b == NEW else names[b]
         rows.append({"code": b, "label": label, "total": total, "cells": cells})
     return {"columns": columns, "rows": rows, "moves": moves, "by": column}
 

@@ -34,6 +34,7 @@ from patron.analytics.summary import collect
 from patron.analytics.tiers import PROFIT_GROUP_CODES, TIER_CODES
 
 __all__ = [
+    "COST_SETTINGS",
     "PROFIT_COLUMNS",
     "ProfitSettings",
     "customer_profit",
@@ -58,6 +59,14 @@ PROFIT_COLUMNS: tuple[str, ...] = (
     "unprofitable",
 )
 
+#: The cost-to-serve fields of :class:`ProfitSettings`, in currency units.
+COST_SETTINGS: tuple[str, ...] = (
+    "per_order",
+    "per_service_contact",
+    "per_message",
+    "per_account_per_year",
+    "acquisition",
+)
 BAD_SETTING = "{name} must be a finite number >= 0, got {value!r}"
 BAD_RATE = "default_margin_rate must be between -1 and 1, got {value!r}"
 
@@ -91,13 +100,7 @@ class ProfitSettings:
     acquisition: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in (
-            "per_order",
-            "per_service_contact",
-            "per_message",
-            "per_account_per_year",
-            "acquisition",
-        ):
+        for name in COST_SETTINGS:
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(BAD_SETTING.format(name=name, value=value))

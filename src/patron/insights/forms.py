@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from patron.analytics.profitability import ProfitSettings
+from patron.analytics.profitability import COST_SETTINGS, ProfitSettings
 from patron.analytics.report import AnalysisSettings
 from patron.analytics.rfm import RFMThresholds
 
@@ -134,13 +134,7 @@ class AnalysisSettingsForm(forms.Form):
             "default_margin_rate": None if rate is None else round(Decimal(str(rate)) * 100, 2),
             **{
                 name: Decimal(str(getattr(profit, name))).quantize(Decimal("0.01"))
-                for name in (
-                    "per_order",
-                    "per_service_contact",
-                    "per_message",
-                    "per_account_per_year",
-                    "acquisition",
-                )
+                for name in COST_SETTINGS
             },
             "lost_after_days": settings.lost_after_days,
         }
@@ -204,16 +198,7 @@ class AnalysisSettingsForm(forms.Form):
                 ),
                 profit=ProfitSettings(
                     default_margin_rate=None if rate is None else float(rate) / 100,
-                    **{
-                        name: float(data[name])
-                        for name in (
-                            "per_order",
-                            "per_service_contact",
-                            "per_message",
-                            "per_account_per_year",
-                            "acquisition",
-                        )
-                    },
+                    **{name: float(data[name]) for name in COST_SETTINGS},
                 ),
                 lost_after_days=data["lost_after_days"],
             )

@@ -29,12 +29,12 @@ from patron.ingest.validation import (
     generic_status,
 )
 from patron.insights.sources import (
-    MAX_REPORTED_ERRORS,
     NO_ROWS,
     REJECTED_ROWS,
     AnalysisSourceError,
     FileTransactions,
     _results,
+    tally,
 )
 
 _SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
@@ -423,14 +423,7 @@ def read_parquet_fast(
             holder,
             workers=workers if many else 1,
         ):
-            out.read += result.read
-            out.rejected += result.rejected
-            out.cancelled += result.cancelled
-            room = MAX_REPORTED_ERRORS - len(out.errors)
-            if room > 0:
-                out.errors.extend(result.errors[:room])
-            if result.table.num_rows:
-                tables.append(result.table)
+            tally(out, result, tables)
         out.errors.sort(key=lambda e: e.line)
         if tables:
             rest = pa.concat_tables(tables)

@@ -300,6 +300,19 @@ def _results(
             yield pending.popleft().result()
 
 
+def tally(out: FileTransactions, result: _BatchOut, tables: list[pa.Table]) -> None:
+    """Count a validated batch into ``out`` (errors up to the reported maximum) and keep its
+    good rows in ``tables``."""
+    out.read += result.read
+    out.rejected += result.rejected
+    out.cancelled += result.cancelled
+    room = MAX_REPORTED_ERRORS - len(out.errors)
+    if room > 0:
+        out.errors.extend(result.errors[:room])
+    if result.table.num_rows:
+        tables.append(result.table)
+
+
 def read_transactions_file(
     path: str | Path,
     *,
@@ -365,14 +378,7 @@ def read_transactions_file(
             )
     tables: list[pa.Table] = []
     for result in _results(reader.batches(), columns, tz, holder, workers=workers):
-        out.read += result.read
-        out.rejected += result.rejected
-        out.cancelled += result.cancelled
-        room = MAX_REPORTED_ERRORS - len(out.errors)
-        if room > 0:
-            out.errors.extend(result.errors[:room])
-        if result.table.num_rows:
-            tables.append(result.table)
+        tally(out, result, tables)
         if progress is not None:
             progress(out.read)
     for problem in reader.problems:

@@ -74,6 +74,7 @@ def test_customers_csv_equals_pandas_on_cdnow(
         "m_score",
         "segment",
         "value_tier",
+        "profit_group",
         "revenue",
         "cost",
         "margin",
@@ -99,6 +100,14 @@ def test_customers_csv_equals_pandas_on_cdnow(
     best_first = merged.sort_values(["cents", "customer_id"], ascending=[False, True])
     expected_tier = np.repeat(["very_high", "high", "moderate", "low", "very_low"], sizes)
     assert (best_first["value_tier"].to_numpy() == expected_tier).all()
+    # and the four groups: the customers with a positive value split 20/30/50 % by rank into
+    # high, medium and low profit; the others have none
+    positive = int((best_first["cents"] > 0).sum())
+    ends = [math.ceil(share * positive) for share in (0.2, 0.5, 1.0)]
+    sizes = np.diff([0, *ends])
+    expected_group = np.repeat(["high", "medium", "low"], sizes).tolist()
+    expected_group += ["no_profit"] * (n - positive)
+    assert best_first["profit_group"].tolist() == expected_group
 
 
 def test_summary_json_equals_pandas(cdnow_run: tuple[Path, dict], reference: pd.DataFrame) -> None:
@@ -122,6 +131,10 @@ def test_summary_json_equals_pandas(cdnow_run: tuple[Path, dict], reference: pd.
         "very_low": 11_785,
     }
     assert sum(summary["segments"].values()) == 23_570
+    assert sum(summary["profit_groups"].values()) == 23_570
+    assert [row["level"] for row in summary["profit_group_table"]] == [
+        "high", "medium", "low", "no_profit",
+    ]  # fmt: skip
     assert printed["summary"]["customers"] == 23_570
 
 
@@ -133,6 +146,12 @@ def test_report_is_one_offline_file_with_charts(cdnow_run: tuple[Path, dict]) ->
     assert not re.search(r"<(script|link|img|iframe)\b", html)
     assert "客户金字塔" in html and "Value pyramid" in html
     assert "Champions" in html and "冠军客户" in html
+    # and the four profit groups, with the counts of summary.json
+    summary = json.loads((out / "run" / "summary.json").read_text(encoding="utf-8"))
+    groups = html.split('id="profit-groups"', 1)[1].split("</section>", 1)[0]
+    assert "利润分组" in groups and "High profit" in groups and "无利润" in groups
+    for count in summary["profit_groups"].values():
+        assert f'<td class="n">{count:,}</td>' in groups
 
 
 def test_report_in_one_language(tmp_path: Path) -> None:

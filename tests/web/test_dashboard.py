@@ -3,6 +3,7 @@ customer 360 page shows the customer's value panel."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -271,3 +272,33 @@ def test_dashboard_names_a_run_that_does_not_exist(
     previous = analysis_run_previous(run=latest)
     assert previous is not None and f'<option value="{previous.pk}" selected>' in page
     assert len(_matrix(page)) == (len(TIER_CODES) + 1) ** 2
+
+
+def test_dashboard_shows_the_four_profit_groups_of_the_run(
+    demo_with_runs: dict[str, Any], admin_client: Client
+) -> None:
+    # given the latest run's stored scores, counted here by the rule (top 20/30/50 % of the
+    # customers with a positive value; the others no profit), on the pyramid's value
+    latest = analysis_run_latest()
+    assert latest is not None
+    basis = latest.figures["value_basis"]
+    values = sorted(
+        (float(v), c)
+        for c, v in CustomerScore.objects.filter(run=latest).values_list(
+            "customer__external_id", basis
+        )
+    )
+    positive = sum(1 for v, _ in values if v > 0)
+    high, medium = math.ceil(0.2 * positive), math.ceil(0.5 * positive) - math.ceil(0.2 * positive)
+    expected = {"high": high, "medium": medium, "low": positive - high - medium}
+    expected["no_profit"] = len(values) - positive
+
+    # when the dashboard opens, in Chinese
+    page = admin_client.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+
+    # then the profit-group card counts the same customers
+    assert "利润分组" in page
+    shown = dict(
+        re.findall(r'<tr data-group="([a-z_]+)"><td>[^<]+</td><td class="num">([\d,]+)', page)
+    )
+    assert {k: int(v.replace(",", "")) for k, v in shown.items()} == expected

@@ -12,10 +12,12 @@ Per-customer columns (:data:`CUSTOMER_COLUMNS`)
 with returns only), ``frequency`` (orders), ``monetary`` (net revenue), ``r_score``,
 ``f_score``, ``m_score`` (1-5), ``segment`` (a code of
 :data:`~patron.analytics.segments.SEGMENT_CODES`), ``value_tier`` (a code of
-:data:`~patron.analytics.tiers.TIER_CODES`), ``revenue`` (net revenue, equal to
-``monetary``), ``cost`` (cost of goods where known), ``margin``, ``cost_to_serve`` and
-``profit`` (see :mod:`patron.analytics.profitability`; margin and profit are missing when
-costs are unknown and no default margin rate is set, and the pyramid then ranks by revenue).
+:data:`~patron.analytics.tiers.TIER_CODES`), ``profit_group`` (high, medium, low or no profit:
+:data:`~patron.analytics.tiers.PROFIT_GROUP_CODES`, on the pyramid's value), ``revenue`` (net
+revenue, equal to ``monetary``), ``cost`` (cost of goods where known), ``margin``,
+``cost_to_serve`` and ``profit`` (see :mod:`patron.analytics.profitability`; margin and profit
+are missing when costs are unknown and no default margin rate is set, and the pyramid then
+ranks by revenue).
 """
 
 from __future__ import annotations
@@ -36,7 +38,16 @@ from patron.analytics.profitability import ProfitSettings, customer_profit, prof
 from patron.analytics.rfm import RFMThresholds, rfm_b2b, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
 from patron.analytics.summary import customer_summary, prepare_transactions
-from patron.analytics.tiers import TIER_CODES, TIERS, TierCuts, tier_groups, value_tiers
+from patron.analytics.tiers import (
+    PROFIT_GROUP_CODES,
+    PROFIT_GROUPS,
+    TIER_CODES,
+    TIERS,
+    TierCuts,
+    profit_group_indices,
+    tier_groups,
+    value_tiers,
+)
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -57,6 +68,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "m_score",
     "segment",
     "value_tier",
+    "profit_group",
     "revenue",
     "cost",
     "margin",
@@ -291,6 +303,10 @@ def _customer_frame(
     order, groups = tier_groups(values, ids, settings.tier_cuts())
     tier = np.empty(len(ids), dtype=object)
     tier[order] = np.array(TIER_CODES, dtype=object)[groups]
+    profit_group = np.empty(len(ids), dtype=object)  # the same rank order, four groups
+    profit_group[order] = np.array(PROFIT_GROUP_CODES, dtype=object)[
+        profit_group_indices(values[order])
+    ]
     recency = pd.array(scores["recency_days"].to_numpy(), dtype="Int64")
     cost = pd.to_numeric(summary["cost"]).to_numpy(dtype=np.float64, na_value=np.nan)
     customers = pd.DataFrame(
@@ -304,6 +320,7 @@ def _customer_frame(
             "m_score": scores["m_score"].to_numpy(),
             "segment": scores["segment"].to_numpy(),
             "value_tier": tier,
+            "profit_group": profit_group,
             "revenue": profit["revenue"].to_numpy(),
             "cost": np.round(cost, 2),
             "margin": profit["margin"].to_numpy(),
@@ -328,6 +345,10 @@ def _figures(
     by_tier = profit_by_tier(profit, pd.DataFrame({"customer_id": ids, "tier": tiers}))
     by_segment = profit_by_tier(
         profit, pd.DataFrame({"customer_id": ids, "segment": segments}), column="segment"
+    )
+    groups = customers["profit_group"].to_numpy()
+    by_group = profit_by_tier(
+        profit, pd.DataFrame({"customer_id": ids, "group": groups}), column="group"
     )
     r = customers["r_score"].to_numpy(dtype=np.int64)
     f = customers["f_score"].to_numpy(dtype=np.int64)
@@ -358,9 +379,12 @@ def _figures(
         "segments": _counts(segments, SEGMENT_CODES),
         "tier_table": _records(by_tier),
         "segment_table": _records(by_segment),
+        "profit_groups": _counts(groups, PROFIT_GROUP_CODES),
+        "profit_group_table": _records(by_group),
         "rf_heatmap": heat.tolist(),  # rows R = 1..5, columns F = 1..5
         "labels": {
             "tiers": {t.code: t.label for t in TIERS},
+            "profit_groups": {g.code: g.label for g in PROFIT_GROUPS},
             "segments": {s.code: {"label": s.label, "action": s.action} for s in SEGMENTS},
         },
     }

@@ -57,6 +57,7 @@ __all__ = [
     "TIER_CODES",
     "Tier",
     "TierCuts",
+    "profit_group_indices",
     "profit_groups",
     "rank_order",
     "tier",
@@ -325,6 +326,26 @@ def tier_groups(
     return order, groups
 
 
+def profit_group_indices(
+    sorted_values: NDArray[np.float64],
+    *,
+    shares: tuple[float, float, float] = (0.2, 0.3, 0.5),
+    thresholds: tuple[float, float] | None = None,
+) -> NDArray[np.int64]:
+    """The profit group index (0 = high, 3 = no profit) at each rank of values sorted best
+    first (:func:`rank_order`): what :func:`profit_groups` builds its frame from."""
+    positive = int((sorted_values > 0).sum())
+    groups = np.full(len(sorted_values), 3, dtype=np.int64)
+    if thresholds is not None:
+        _check_thresholds(thresholds, 2)
+        if thresholds[1] <= 0:
+            raise ValueError(BAD_THRESHOLDS.format(k=2, thresholds=thresholds))
+        groups[:positive] = _cut_values(sorted_values[:positive], thresholds)
+    else:
+        groups[:positive] = _cut_positions(positive, _cumulative(shares, 3))
+    return groups
+
+
 def profit_groups(
     customers: pd.DataFrame | ir.Table,
     *,
@@ -359,15 +380,7 @@ def profit_groups(
     ids = id_array(frame["customer_id"].to_numpy())
     order = rank_order(values, ids)
     sorted_values = values[order]
-    positive = int((sorted_values > 0).sum())
-    groups = np.full(len(order), 3, dtype=np.int64)
-    if thresholds is not None:
-        _check_thresholds(thresholds, 2)
-        if thresholds[1] <= 0:
-            raise ValueError(BAD_THRESHOLDS.format(k=2, thresholds=thresholds))
-        groups[:positive] = _cut_values(sorted_values[:positive], thresholds)
-    else:
-        groups[:positive] = _cut_positions(positive, _cumulative(shares, 3))
+    groups = profit_group_indices(sorted_values, shares=shares, thresholds=thresholds)
     codes = np.array(PROFIT_GROUP_CODES, dtype=object)
     return pd.DataFrame(
         {

@@ -31,6 +31,8 @@ HEADINGS: dict[str, dict[str, str]] = {
     "lorenz": {"en": "Concentration (Lorenz curve)", "zh-hans": "集中度（洛伦兹曲线）"},
     "tiers": {"en": "Tiers: value and cost", "zh-hans": "客户层级：价值与成本"},
     "segments": {"en": "Segments and actions", "zh-hans": "客户细分与建议行动"},
+    "profit_groups": {"en": "Profit groups", "zh-hans": "利润分组"},
+    "group": {"en": "Group", "zh-hans": "分组"},
     "kpis": {"en": "Monthly KPIs", "zh-hans": "月度指标"},
     "tier": {"en": "Tier", "zh-hans": "层级"},
     "segment": {"en": "Segment", "zh-hans": "细分"},

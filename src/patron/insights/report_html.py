@@ -14,7 +14,7 @@ from typing import Any
 
 from patron.analytics.report import ValueAnalysis
 from patron.analytics.segments import SEGMENTS
-from patron.analytics.tiers import TIERS
+from patron.analytics.tiers import PROFIT_GROUPS, TIERS
 from patron.insights.charts import (
     HEADINGS,
     Language,
@@ -44,6 +44,28 @@ def _pct(value: Any, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def _value_rows(levels: Any, table: list[dict[str, Any]], lang: Language) -> list[dict[str, str]]:
+    """Value and cost per tier or profit group, every level listed, as shown."""
+    by_level = {row["level"]: row for row in table}
+    rows = []
+    for level in levels:
+        row = by_level.get(level.code, {})
+        # a margin unknown for every customer of the level (no costs, no default rate)
+        unknown = row.get("margin_unknown", 0) and row["margin_unknown"] == row["customers"]
+        rows.append(
+            {
+                "label": _text(level.label, lang),
+                "customers": _int(row.get("customers", 0)),
+                "revenue": _money(row.get("revenue")),
+                "margin": "–" if unknown else _money(row.get("margin")),
+                "cost_to_serve": _money(row.get("cost_to_serve")),
+                "profit": "–" if unknown else _money(row.get("profit")),
+                "unprofitable": _int(row.get("unprofitable", 0)),
+            }
+        )
+    return rows
+
+
 def report_context(analysis: ValueAnalysis, *, lang: Language = "both") -> dict[str, Any]:
     """Everything the template shows, as text and SVG strings."""
     fig = analysis.figures
@@ -56,23 +78,8 @@ def report_context(analysis: ValueAnalysis, *, lang: Language = "both") -> dict[
         (h["top20"], _pct(fig.get("top20_revenue_share"))),
         (h["gini"], "–" if fig.get("gini") is None else f"{fig['gini']:.3f}"),
     ]
-    tier_rows = []
-    by_level = {row["level"]: row for row in fig.get("tier_table", [])}
-    for tier in TIERS:
-        row = by_level.get(tier.code, {})
-        # a margin unknown for every customer of the tier (no costs, no default rate)
-        unknown = row.get("margin_unknown", 0) and row["margin_unknown"] == row["customers"]
-        tier_rows.append(
-            {
-                "label": _text(tier.label, lang),
-                "customers": _int(row.get("customers", 0)),
-                "revenue": _money(row.get("revenue")),
-                "margin": "–" if unknown else _money(row.get("margin")),
-                "cost_to_serve": _money(row.get("cost_to_serve")),
-                "profit": "–" if unknown else _money(row.get("profit")),
-                "unprofitable": _int(row.get("unprofitable", 0)),
-            }
-        )
+    tier_rows = _value_rows(TIERS, fig.get("tier_table", []), lang)
+    group_rows = _value_rows(PROFIT_GROUPS, fig.get("profit_group_table", []), lang)
     segment_rows = []
     seg_table = {row["level"]: row for row in fig.get("segment_table", [])}
     n = fig["customers"] or 1
@@ -129,6 +136,7 @@ def report_context(analysis: ValueAnalysis, *, lang: Language = "both") -> dict[
         "lorenz": lorenz_svg(fig["lorenz"]["x"], fig["lorenz"]["y"], lang),
         "trend": trend,
         "tier_rows": tier_rows,
+        "group_rows": group_rows if fig.get("profit_group_table") else [],
         "segment_rows": segment_rows,
         "kpi_rows": kpi_rows,
     }

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from patron.accounts.permissions import public, require_permission
 from patron.analytics.migration import LOST, NEW
 from patron.analytics.segments import SEGMENTS
-from patron.analytics.tiers import TIERS
+from patron.analytics.tiers import PROFIT_GROUPS, TIERS
 from patron.insights.charts import Language, heatmap_svg, lorenz_svg, pyramid_svg
 from patron.insights.models import AnalysisRun, CustomerScore
 from patron.insights.selectors import (
@@ -183,6 +183,30 @@ def pyramid_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]
     return rows
 
 
+def profit_group_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
+    """The four-group split (high, medium, low, no profit); empty for runs made before it."""
+    table = {row["level"]: row for row in figures.get("profit_group_table") or []}
+    if not table:
+        return []
+    customers = sum(int(row.get("customers") or 0) for row in table.values()) or 1
+    rows = []
+    for group in PROFIT_GROUPS:
+        row = table.get(group.code, {})
+        count = int(row.get("customers") or 0)
+        rows.append(
+            {
+                "code": group.code,
+                "label": in_language(group.label, lang),
+                "customers": count,
+                "customer_share_shown": percent(count / customers),
+                "revenue": number_or_none(row.get("revenue")),
+                "profit": number_or_none(row.get("profit")),
+                "profit_share": percent(number_or_none(row.get("profit_share"))),
+            }
+        )
+    return rows
+
+
 def segment_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
     table = {row["level"]: row for row in figures.get("segment_table") or []}
     counts = figures.get("segments") or {}
@@ -320,6 +344,7 @@ def dashboard_value(
         else "",
         "lorenz_svg": lorenz_svg(lorenz["x"], lorenz["y"], lang) if lorenz.get("x") else "",
         "segments": segment_rows(figures, lang),
+        "profit_groups": profit_group_rows(figures, lang),
         "trends": kpi_trends(figures, lang),
         "cohorts": cohort_heatmap(figures, lang),
         "lost_after_days": (figures.get("settings") or {}).get("lost_after_days"),

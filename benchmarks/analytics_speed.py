@@ -100,7 +100,8 @@ import json, sys, time
 start = time.perf_counter()
 import duckdb
 path, out = sys.argv[1], sys.argv[2]
-con = duckdb.connect(config={"enable_progress_bar": False})
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 tiers = "CASE " + " ".join(
     f"WHEN rank <= ceil({share} * n) THEN '{name}'"
     for share, name in [(.01, "very_high"), (.05, "high"), (.2, "moderate"), (.5, "low")]

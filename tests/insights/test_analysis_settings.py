@@ -263,3 +263,20 @@ def test_the_settings_section_links_to_the_analysis_settings(make_user: Any) -> 
     client.force_login(make_user("boss", role="admin"))
     page = client.get("/settings/", headers={"accept-language": "zh-hans"}).content.decode()
     assert 'href="/settings/analysis/"' in page and "分析设置" in page
+
+
+@pytest.mark.django_db
+def test_saved_settings_an_older_version_wrote_are_named_not_a_traceback(make_user: Any) -> None:
+    # given settings saved with a key this version does not have
+    from patron.core.models import SystemSetting
+    from patron.insights.selectors import ANALYSIS_SETTINGS_KEY, AnalysisSettingsError
+
+    SystemSetting.objects.create(key=ANALYSIS_SETTINGS_KEY, value={"rfm_bins": 10})
+    # then a run says what to do
+    with pytest.raises(AnalysisSettingsError, match=r"rfm_bins.*save them again"):
+        analysis_settings_get()
+    # and the settings page opens on the defaults, with the same message
+    client = Client()
+    client.force_login(make_user("boss", role="admin"))
+    page = client.get("/settings/analysis/")
+    assert page.status_code == 200 and "save them again" in page.content.decode()

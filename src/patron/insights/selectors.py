@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from patron.core.errors import PatronError
 from patron.core.models import SystemSetting
 from patron.customers.models import Interaction, InteractionKind
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
     from patron.analytics.migration import Migration
     from patron.analytics.report import AnalysisSettings
+
+
+class AnalysisSettingsError(PatronError):
+    default_code = "insights.settings_invalid"
+
 
 #: Where the analysis settings an administrator saved are kept (a SystemSetting key).
 ANALYSIS_SETTINGS_KEY = "analysis_settings"
@@ -156,7 +162,13 @@ def analysis_settings_get() -> AnalysisSettings:
     saved = SystemSetting.objects.filter(key=ANALYSIS_SETTINGS_KEY).first()
     if saved is None:
         return AnalysisSettings()
-    return AnalysisSettings.from_dict(saved.value)
+    try:
+        return AnalysisSettings.from_dict(saved.value)
+    except ValueError as error:  # saved by a version that had other settings
+        raise AnalysisSettingsError(
+            f"The saved analysis settings cannot be used ({error}); save them again on "
+            "Settings → Analysis settings."
+        ) from None
 
 
 def contact_counts(*, as_of: dt.date) -> pd.DataFrame:

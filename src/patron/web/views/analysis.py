@@ -9,9 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patron.accounts.permissions import require_permission
+from patron.analytics.report import AnalysisSettings
 from patron.core.errors import PatronError
 from patron.insights.forms import AnalysisSettingsForm
-from patron.insights.selectors import analysis_run_list, analysis_settings_get
+from patron.insights.selectors import (
+    AnalysisSettingsError,
+    analysis_run_list,
+    analysis_settings_get,
+)
 from patron.insights.services import analysis_settings_save
 from patron.jobs.analysis import analysis_start as analysis_job_start
 from patron.jobs.forms import AnalysisForm
@@ -77,7 +82,11 @@ def analysis_start(request: HttpRequest) -> HttpResponse:
 @require_permission(MANAGE_SETTINGS)
 def analysis_settings(request: HttpRequest) -> HttpResponse:
     """How every later run scores, tiers and costs customers (runs made keep their own)."""
-    current = analysis_settings_get()
+    try:
+        current = analysis_settings_get()
+    except AnalysisSettingsError as error:  # the form starts from the defaults
+        messages.error(request, error.message)
+        current = AnalysisSettings()
     if request.method == "POST":
         form = AnalysisSettingsForm(request.POST)
         if form.is_valid():

@@ -359,3 +359,28 @@ def test_a_format_of_another_kind_is_refused(alice: Client) -> None:
     assert response.status_code == 400
     assert "Youzan customer export holds Customers" in response.content.decode()
     assert not Upload.objects.exists()
+
+
+def test_a_header_only_file_says_it_has_no_rows(alice: Client) -> None:
+    # given a file with a header and nothing under it
+    only_header = SimpleUploadedFile("orders.csv", b"customer_id,order_date,amount\n")
+    # when it is uploaded and reviewed, in Chinese
+    item = upload(alice, only_header)
+    page = alice.get(
+        reverse("web:import_review", args=[item.pk]), headers={"accept-language": "zh-hans"}
+    ).content.decode()
+    # then the page says there is nothing to import, not "the first 0 rows"
+    assert 'id="no-rows"' in page and "没有数据行" in page and 'id="sample"' not in page
+
+
+def test_an_undecodable_file_points_to_the_encoding_box(alice: Client) -> None:
+    # given a GBK file uploaded as UTF-8: its Chinese bytes are not valid UTF-8
+    response = alice.post(
+        reverse("web:import_start"),
+        {"kind": "transactions", "file": gbk_file(), "encoding": "utf-8"},
+        headers={"accept-language": "zh-hans"},
+    )
+    # then the page says to choose the encoding, which is a box on this page
+    page = response.content.decode()
+    assert response.status_code == 400, page[:2000]
+    assert "请选择文件的文字编码" in page

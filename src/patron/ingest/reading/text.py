@@ -154,8 +154,9 @@ class _TextReader(TableReader):
             line = self._last_line + 1
             raise IngestError(
                 gettext(
-                    "The text near line %(line)s is not valid %(encoding)s: pass --encoding "
-                    "(for example gb18030 or utf-8)."
+                    "The text near line %(line)s is not valid %(encoding)s: choose the file's "
+                    "text encoding (for example GB18030 or UTF-8; --encoding on the command "
+                    "line)."
                 )
                 % {"line": line, "encoding": self.info.encoding},
                 code=IngestErrorCode.DECODE_ERROR,

@@ -82,5 +82,7 @@ def test_runs_list_and_unknown_runs(three_runs: list[int]) -> None:
     missing = runner.invoke(app, ["runs", "migration", str(three_runs[0]), "999"])
     assert missing.exit_code == 2
     assert "no completed analysis run 999" in " ".join(missing.output.split())
+    huge = runner.invoke(app, ["runs", "migration", str(three_runs[0]), "9" * 20])
+    assert huge.exit_code == 2  # past any database key: no such run, not a database error
     wrong = runner.invoke(app, ["runs", "migration", "1", "2", "--by", "colour"])
     assert wrong.exit_code == 2

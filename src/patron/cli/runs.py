@@ -64,10 +64,9 @@ def runs_list(as_json: JsonOption = False) -> None:
 
 
 def _run(pk: int, which: str) -> Any:
-    from patron.insights.models import RunStatus
-    from patron.insights.selectors import analysis_run_list
+    from patron.insights.selectors import analysis_run_completed
 
-    found = analysis_run_list(status=RunStatus.COMPLETED).filter(pk=pk).first()
+    found = analysis_run_completed(pk)
     if found is None:
         raise typer.BadParameter(
             f"no completed analysis run {pk} (see `patron runs list`)", param_hint=which

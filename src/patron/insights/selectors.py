@@ -109,6 +109,13 @@ def analysis_run_list(*, status: str | None = RunStatus.COMPLETED) -> QuerySet[A
     return runs.filter(status=status) if status else runs
 
 
+def analysis_run_completed(pk: int) -> AnalysisRun | None:
+    """The completed run numbered ``pk``, or None (also for a number no database key holds)."""
+    if not 0 < pk < 2**31:  # past PostgreSQL's integer key: a query would be refused
+        return None
+    return analysis_run_list().filter(pk=pk).first()
+
+
 def analysis_run_latest() -> AnalysisRun | None:
     """The newest completed run, or None."""
     return analysis_run_list().first()

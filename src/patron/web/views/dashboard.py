@@ -28,6 +28,7 @@ from patron.insights.charts import Language, heatmap_svg, lorenz_svg, pyramid_sv
 from patron.insights.models import AnalysisRun, CustomerScore
 from patron.insights.selectors import (
     MigrationColumn,
+    analysis_run_completed,
     analysis_run_latest,
     analysis_run_list,
     analysis_run_previous,
@@ -60,8 +61,7 @@ def _chosen_run(request: HttpRequest, name: str) -> AnalysisRun | None:
     value = request.GET.get(name, "").strip()
     if not value:
         return None
-    number = value.isdigit() and len(value) < 10  # past the database's integer: no such run
-    found = analysis_run_list().filter(pk=int(value)).first() if number else None
+    found = analysis_run_completed(int(value)) if value.isdigit() else None
     if found is None:
         messages.warning(
             request,

@@ -199,3 +199,53 @@ def test_a_search_longer_than_the_field_is_an_error_not_every_customer(
     assert response.status_code == 200
     assert "部分筛选条件无法识别" in page and "200" in page
     assert "C003" in page and "C001" not in page
+
+
+@pytest.mark.parametrize(
+    ("sort", "cursor"),
+    [
+        ("newest", ["abc"]),  # text where the sort is by an integer
+        ("newest", [1.5e400]),  # json reads it as infinity
+        ("id", [{"id": 1}]),
+        ("id", [True]),
+        ("name", ["a"]),  # one value where the sort has two
+        ("name", ["a", None]),
+        ("id", "%%%"),  # not base64
+        ("id", "bm90IGpzb24"),  # base64 of "not json"
+    ],
+)
+def test_a_damaged_page_link_shows_the_first_page_and_says_so(
+    shop: None, make_user: Any, sort: str, cursor: list[object] | str
+) -> None:
+    # given a page link edited by hand (or cut short by a mail client)
+    import base64
+    import json
+
+    if not isinstance(cursor, str):
+        cursor = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    client = Client()
+    client.force_login(make_user("ann", "analyst"))
+    first = client.get("/customers/", {"sort": sort})
+    for key in ("after", "before"):
+        # when
+        response = client.get("/customers/", {"sort": sort, key: cursor})
+        # then the first page, with a message in place of a server error
+        assert response.status_code == 200, (sort, key, cursor)
+        assert 'id="page-link-invalid"' in response.content.decode()
+        rows = [c.external_id for c in response.context["page"].customers]
+        assert rows == [c.external_id for c in first.context["page"].customers]
+    assert 'id="page-link-invalid"' not in first.content.decode()
+
+
+def test_a_page_link_past_the_integer_range_is_an_empty_page_not_an_error(
+    shop: None, make_user: Any
+) -> None:
+    import base64
+    import json
+
+    client = Client()
+    client.force_login(make_user("ann", "analyst"))
+    cursor = base64.urlsafe_b64encode(json.dumps([2**70]).encode()).decode()
+    response = client.get("/customers/", {"sort": "newest", "before": cursor})
+    assert response.status_code == 200
+    assert response.context["page"].customers == []

@@ -218,6 +218,8 @@ class CustomerPage:
     previous_cursor: str | None
     total: int  # capped at ``total_capped`` (counting a million rows on every page is waste)
     total_capped: bool
+    #: The page link (``after`` / ``before``) could not be read: this is the first page.
+    cursor_invalid: bool = False
 
 
 def _cursor_encode(customer: Customer, fields: tuple[tuple[str, bool], ...]) -> str:
@@ -228,10 +230,16 @@ def _cursor_encode(customer: Customer, fields: tuple[tuple[str, bool], ...]) -> 
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[object] | None:
+def _cursor_decode(
+    cursor: str, fields: tuple[tuple[str, bool], ...], model: type[Customer]
+) -> list[object] | None:
+    """The sort values in a page link, or None when the link is damaged or was not made here
+    (a value of the wrong type for its field would otherwise reach the database)."""
     import base64
     import binascii
     import json
+
+    from django.core.exceptions import ValidationError
 
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -240,6 +248,13 @@ def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[ob
         return None
     if not isinstance(values, list) or len(values) != len(fields):
         return None
+    for value, (name, _) in zip(values, fields, strict=True):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            return None
+        try:
+            model._meta.get_field(name).get_prep_value(value)
+        except (TypeError, ValueError, OverflowError, ValidationError):
+            return None
     return values
 
 
@@ -275,9 +290,10 @@ def customer_page(
     """One page of ``queryset`` by keyset pagination: cost does not grow with the page number."""
     fields = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["id"])
     backward = bool(before) and not after
-    cursor_values = (
-        _cursor_decode(before if backward else after, fields) if (after or before) else None
-    )
+    cursor = before if backward else after
+    cursor_values = _cursor_decode(cursor, fields, queryset.model) if cursor else None
+    if cursor_values is None:
+        backward = False  # no usable link: the first page
     ordering = [("-" if descending != backward else "") + name for name, descending in fields]
     page_query = queryset
     if cursor_values is not None:
@@ -296,6 +312,7 @@ def customer_page(
         previous_cursor=_cursor_encode(rows[0], fields) if rows and has_previous else None,
         total=min(total, LIST_COUNT_CAP),
         total_capped=total > LIST_COUNT_CAP,
+        cursor_invalid=bool(cursor) and cursor_values is None,
     )
 
 

@@ -14,6 +14,7 @@ from patron.analytics.profitability import (
     PROFIT_COLUMNS,
     ProfitSettings,
     customer_profit,
+    profit_by_levels,
     profit_by_tier,
     unprofitable_customers,
     value_versus_cost,
@@ -159,3 +160,47 @@ def test_profit_by_tier_and_value_versus_cost(
         vvc.set_index("level").loc["very_low", "cost_to_margin"]
         > vvc.set_index("level").loc["very_high", "cost_to_margin"]
     )
+
+
+def test_profit_by_levels_groups_several_ways_at_once(
+    rich_profit: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    # given CDNOW's profit, its tiers (aligned row by row) and a second, made-up grouping
+    _, profit = rich_profit
+    tiers = value_tiers(profit).set_index("customer_id").loc[profit["customer_id"], "tier"]
+    halves = np.where(np.arange(len(profit)) % 2 == 0, "even", "odd")
+    halves[:3] = "elsewhere"  # a code outside the order is left out of every level
+    # when
+    tables = profit_by_levels(
+        profit,
+        {"tier": (tiers.to_numpy(), TIER_CODES), "half": (halves, ("even", "odd"))},
+    )
+    # then each table is what pandas sums for that grouping, in cents
+    for name, codes, order in (
+        ("tier", tiers.to_numpy(), TIER_CODES),
+        ("half", halves, ("even", "odd")),
+    ):
+        frame = profit.assign(level=codes)
+        grouped = frame.groupby("level").agg(
+            customers=("customer_id", "size"),
+            revenue=("revenue", lambda s: np.round(s * 100).sum() / 100),
+            margin=("margin", lambda s: np.round(s.dropna() * 100).sum() / 100),
+            margin_unknown=("margin", lambda s: int(s.isna().sum())),
+            profit=("profit", lambda s: np.round(s.dropna() * 100).sum() / 100),
+            unprofitable=("unprofitable", "sum"),
+        )
+        table = tables[name].set_index("level")
+        assert table.index.tolist() == list(order)
+        for code in order:
+            for column in (
+                "customers",
+                "revenue",
+                "margin",
+                "margin_unknown",
+                "profit",
+                "unprofitable",
+            ):
+                assert table.loc[code, column] == grouped.loc[code, column], (name, code, column)
+    assert tables["half"]["customers"].sum() == len(profit) - 3
+    # and the tier table is profit_by_tier's
+    pd.testing.assert_frame_equal(tables["tier"], profit_by_tier(profit, value_tiers(profit)))

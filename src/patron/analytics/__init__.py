@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from patron.analytics.profitability import (
         ProfitSettings,
         customer_profit,
+        profit_by_levels,
         profit_by_tier,
         unprofitable_customers,
         value_versus_cost,
@@ -78,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "value_basis": "tiers",
     "ProfitSettings": "profitability",
     "customer_profit": "profitability",
+    "profit_by_levels": "profitability",
     "profit_by_tier": "profitability",
     "unprofitable_customers": "profitability",
     "value_versus_cost": "profitability",
@@ -125,6 +127,7 @@ __all__ = [
     "lorenz_curve",
     "loyalty_levers",
     "monthly_kpis",
+    "profit_by_levels",
     "profit_by_tier",
     "profit_groups",
     "relationship_by_tier",

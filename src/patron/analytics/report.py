@@ -34,7 +34,7 @@ import pandas as pd
 
 from patron.analytics.concentration import concentration_report, lorenz_curve
 from patron.analytics.kpis import kpis_and_cohorts
-from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_tier
+from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_levels
 from patron.analytics.rfm import RFMThresholds, rfm_b2b, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
 from patron.analytics.summary import customer_summary, prepare_transactions
@@ -340,16 +340,17 @@ def _figures(
     lorenz_x, lorenz_y = lorenz_curve(customers["revenue"].to_numpy(dtype=np.float64), points=100)
     tiers = customers["value_tier"].to_numpy()
     segments = customers["segment"].to_numpy()
-    # The same customer_id array on both sides: profit_by_tier needs no join.
-    ids = profit["customer_id"].to_numpy()
-    by_tier = profit_by_tier(profit, pd.DataFrame({"customer_id": ids, "tier": tiers}))
-    by_segment = profit_by_tier(
-        profit, pd.DataFrame({"customer_id": ids, "segment": segments}), column="segment"
-    )
     groups = customers["profit_group"].to_numpy()
-    by_group = profit_by_tier(
-        profit, pd.DataFrame({"customer_id": ids, "group": groups}), column="group"
+    # The customers frame and the profit frame share their rows: no join.
+    tables = profit_by_levels(
+        profit,
+        {
+            "tier": (tiers, TIER_CODES),
+            "segment": (segments, SEGMENT_CODES),
+            "group": (groups, PROFIT_GROUP_CODES),
+        },
     )
+    by_tier, by_segment, by_group = tables["tier"], tables["segment"], tables["group"]
     r = customers["r_score"].to_numpy(dtype=np.int64)
     f = customers["f_score"].to_numpy(dtype=np.int64)
     inside = (r >= 1) & (r <= 5) & (f >= 1) & (f <= 5)

@@ -50,7 +50,7 @@ if (
     and not _env_bool("PATRON_ALLOW_INSECURE_KEY", False)
 ):
     raise ImproperlyConfigured(
-        "PATRON_SECRET_KEY is not set and there is no var/secret_key. Run `patron init` "
+        f"PATRON_SECRET_KEY is not set and there is no {SECRET_KEY_FILE}. Run `patron init` "
         "(it writes one), or set PATRON_SECRET_KEY to a long random string, "
         "or set PATRON_DEBUG=true for local development."
     )

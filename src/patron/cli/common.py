@@ -25,8 +25,13 @@ def setup_django(*, serving: bool = False) -> None:
     if not serving:
         os.environ.setdefault("PATRON_ALLOW_INSECURE_KEY", "1")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:  # a setting the environment got wrong: say which
+        err_console.print(f"[red]Error:[/red] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _default(value: Any) -> Any:
@@ -42,9 +47,15 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def patron_errors() -> Iterator[None]:
-    """PatronError and Django's ValidationError -> a red message and exit code 1."""
+def patron_errors(*, migrated: bool = True) -> Iterator[None]:
+    """PatronError and Django's ValidationError -> a red message and exit code 1.
+
+    A database error caused by a database that cannot be opened or (with ``migrated``) is
+    not migrated is told as such (`patron init`), not as a traceback; other database errors
+    are raised as they are.
+    """
     from django.core.exceptions import ValidationError
+    from django.db.utils import DatabaseError
 
     from patron.core.errors import PatronError
 
@@ -56,9 +67,24 @@ def patron_errors() -> Iterator[None]:
     except ValidationError as error:
         err_console.print(f"[red]Invalid:[/red] {'; '.join(error.messages)}", highlight=False)
         raise typer.Exit(1) from None
+    except DatabaseError:
+        from patron.core.setup import database_check
+
+        try:
+            database_check(migrated=migrated)
+        except PatronError as problem:
+            err_console.print(
+                f"[red]Error:[/red] {problem.message}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from None
+        raise
 
 
-def run_with_django(func: Callable[[], Any], *, serving: bool = False) -> Any:
+def run_with_django(
+    func: Callable[[], Any], *, serving: bool = False, migrated: bool = True
+) -> Any:
+    """Set Django up and run ``func`` with :func:`patron_errors` (``migrated=False`` for the
+    command that migrates)."""
     setup_django(serving=serving)
-    with patron_errors():
+    with patron_errors(migrated=migrated):
         return func()

@@ -23,7 +23,7 @@ def init() -> None:
         database_init(verbose=True)
         console.print("[green]Database ready.[/green]")
 
-    run_with_django(run)
+    run_with_django(run, migrated=False)
 
 
 MapOption = Annotated[

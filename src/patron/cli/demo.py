@@ -41,6 +41,10 @@ def serve(
 ) -> None:
     """Serve the web app with a production WSGI server (waitress) and a background-job worker."""
     setup_django(serving=True)
+    with patron_errors():
+        from patron.core.setup import database_check
+
+        database_check()  # refuse a database `patron init` has not set up, before serving it
     _serve(host, port, worker=not no_worker)
 
 

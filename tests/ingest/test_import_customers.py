@@ -61,6 +61,39 @@ def test_customer_file_with_a_bad_phone_imports_nothing(tmp_path: Path) -> None:
     assert Customer.objects.count() == 0
 
 
+def test_birthdays_typed_in_another_format_are_read_in_theirs(tmp_path: Path) -> None:
+    # given a member list whose birthdays were typed two ways, and one that is no date
+    path = tmp_path / "会员.csv"
+    path.write_text(
+        "会员号,姓名,生日,注册日期\n"
+        "V1,张三,1990-01-02,2023-01-02\n"
+        "V2,李四,1985/3/4,2023年2月3日\n"
+        "V3,王五,1979-12-30,2023-03-04\n"
+        "V4,赵六,不详,2023-03-05\n",
+        encoding="utf-8",
+    )
+
+    # when
+    code, report = invoke("import", "customers", str(path))
+
+    # then only the cell that is no date is an error, and nothing is imported
+    assert code == 1
+    assert [(e["line"], e["column"], e["value"]) for e in report["errors"]] == [(5, "生日", "不详")]
+    assert Customer.objects.count() == 0
+    # and without it every date is read as written
+    path.write_text(path.read_text(encoding="utf-8").replace("不详", ""), encoding="utf-8")
+    code, report = invoke("import", "customers", str(path))
+    assert code == 0, report["errors"]
+    dates = dict(Customer.objects.values_list("external_id", "birth_date"))
+    assert dates == {
+        "V1": date(1990, 1, 2),
+        "V2": date(1985, 3, 4),
+        "V3": date(1979, 12, 30),
+        "V4": None,
+    }
+    assert Customer.objects.get(external_id="V2").acquired_on == date(2023, 2, 3)
+
+
 def test_products_from_excel(tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active

@@ -181,10 +181,15 @@ def _resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> s
 
 
 def _second_formats(
-    parsed: cleaning.Parsed, values: pa.Array, *, tz: str, most: int = 20
+    parsed: cleaning.Parsed,
+    values: pa.Array,
+    *,
+    parse: Callable[[pa.Array, str], cleaning.Parsed],
+    most: int = 20,
 ) -> cleaning.Parsed:
     """Cells that miss the file's date format but have an unambiguous one of their own (a row
-    Excel re-saved as ``2016/5/23 22:02`` in an ISO file) are read in their own format."""
+    Excel re-saved as ``2016/5/23 22:02`` in an ISO file, a birthday typed ``1985/3/4`` among
+    ``1990-01-02``) are read in their own format, with ``parse(values, format)``."""
     bad = pa.array(parsed.invalid)
     text = cleaning.clean_text(values).filter(bad)
     formats: dict[str, str] = {}
@@ -204,11 +209,20 @@ def _second_formats(
         cells = [v for v, f in formats.items() if f == fmt]
         where = np.asarray(pc.fill_null(pc.is_in(raw, pa.array(cells, pa.string())), False))
         where &= parsed.invalid
-        again = cleaning.parse_datetime(values, fmt=fmt, tz=tz)
+        again = parse(values, fmt)
         take = where & ~again.invalid
         result = pc.if_else(pa.array(take), again.values, result)
         invalid[take] = False
     return cleaning.Parsed(values=result, invalid=invalid)
+
+
+def _dates(values: pa.Array) -> cleaning.Parsed:
+    """Calendar dates (birthdays, registration days) in the column's most common format, and
+    any cell in an unambiguous format of its own."""
+    parsed = cleaning.parse_date(values, fmt=None)
+    if not parsed.invalid.any():
+        return parsed
+    return _second_formats(parsed, values, parse=lambda v, fmt: cleaning.parse_date(v, fmt=fmt))
 
 
 def parse_column(
@@ -230,7 +244,7 @@ def parse_column(
         ValueKind.BOOLEAN: cleaning.parse_bool,
         ValueKind.STATUS: lambda v: _status(v, status_of),
         ValueKind.TAGS: _tags,
-        ValueKind.DATE: lambda v: cleaning.parse_date(v, fmt=None),
+        ValueKind.DATE: _dates,
     }
     if kind is ValueKind.DATETIME:
         if date_format.fmt is None and not date_format.explicit:
@@ -238,7 +252,11 @@ def parse_column(
             sample = cleaned.slice(0, 2000).to_pylist()
             date_format.fmt = _resolve_date_format(sample, date_format.prefer) if sample else None
         parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
-        return _second_formats(parsed, values, tz=tz) if parsed.invalid.any() else parsed
+        if not parsed.invalid.any():
+            return parsed
+        return _second_formats(
+            parsed, values, parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz)
+        )
     if kind is ValueKind.TEXT:
         text = cleaning.clean_text(values)
         return cleaning.Parsed(values=text, invalid=np.zeros(len(text), dtype=bool))

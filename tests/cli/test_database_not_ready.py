@@ -38,6 +38,20 @@ def test_a_command_before_init_says_to_run_init(tmp_path: Path) -> None:
     )
 
 
+def test_an_import_before_init_says_to_run_init(tmp_path: Path) -> None:
+    # given a file to import, and no database yet
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,date,amount\nC1,2024-01-05,10\n", encoding="utf-8")
+
+    # when
+    result = _patron(tmp_path, "import", "transactions", str(path))
+
+    # then the importer's "the database refused the import" is explained
+    assert result.returncode == 1
+    assert "not set up yet: run `patron init`" in result.stderr
+    assert "refused" not in result.stderr
+
+
 def test_serve_refuses_a_database_that_is_not_set_up(tmp_path: Path) -> None:
     result = _patron(tmp_path, "serve", "--port", "8799", PATRON_SECRET_KEY="k" * 50)
 

@@ -50,9 +50,10 @@ def print_json(data: Any) -> None:
 def patron_errors(*, migrated: bool = True) -> Iterator[None]:
     """PatronError and Django's ValidationError -> a red message and exit code 1.
 
-    A database error caused by a database that cannot be opened or (with ``migrated``) is
-    not migrated is told as such (`patron init`), not as a traceback; other database errors
-    are raised as they are.
+    A database error (raised, or the cause of a PatronError such as the importer's "the
+    database refused the import") that comes from a database that cannot be opened or (with
+    ``migrated``) is not migrated is told as such (`patron init`), not as a traceback; other
+    database errors are raised as they are.
     """
     from django.core.exceptions import ValidationError
     from django.db.utils import DatabaseError
@@ -62,22 +63,28 @@ def patron_errors(*, migrated: bool = True) -> Iterator[None]:
     try:
         yield
     except PatronError as error:
+        if isinstance(error.__cause__, DatabaseError):
+            _database_problem_exit(migrated=migrated)
         err_console.print(f"[red]Error:[/red] {error.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except ValidationError as error:
         err_console.print(f"[red]Invalid:[/red] {'; '.join(error.messages)}", highlight=False)
         raise typer.Exit(1) from None
     except DatabaseError:
-        from patron.core.setup import database_check
-
-        try:
-            database_check(migrated=migrated)
-        except PatronError as problem:
-            err_console.print(
-                f"[red]Error:[/red] {problem.message}", highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(1) from None
+        _database_problem_exit(migrated=migrated)
         raise
+
+
+def _database_problem_exit(*, migrated: bool) -> None:
+    """Exit 1 with the reason when the database cannot be opened or is not migrated."""
+    from patron.core.errors import PatronError
+    from patron.core.setup import database_check
+
+    try:
+        database_check(migrated=migrated)
+    except PatronError as problem:
+        err_console.print(f"[red]Error:[/red] {problem.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def run_with_django(

@@ -142,9 +142,13 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             f"{report.preset}[/dim]",
             highlight=False,
         )
+    # An Excel or Parquet file has no text encoding, a customer file may have no date column.
+    details = [f"encoding {report.encoding}"] if report.encoding else []
+    details += [f"dates {report.date_format}"] if report.date_format else []
     console.print(
-        f"Read {report.read:,} rows ({report.reading}) from {report.path} "
-        f"[dim](encoding {report.encoding}, dates {report.date_format or '-'})[/dim]"
+        f"Read {_rows(report.read)} ({report.reading}) from {report.path}"
+        + (f" [dim]({', '.join(details)})[/dim]" if details else ""),
+        highlight=False,
     )
     mapped = ", ".join(f"{field}←{column}" for field, column in report.columns.items())
     console.print(f"Columns: {mapped}", highlight=False)
@@ -158,8 +162,9 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             f"[red]line {error.line}[/red] {error.column}{value}: {error.message}",
             highlight=False,
         )
-    if len(report.errors) > 20 or report.rejected > len(report.errors):
-        console.print(f"... {report.rejected - 20:,} more rejected rows.")
+    more = report.rejected - min(len(report.errors), 20)
+    if more > 0:
+        console.print(f"... {more:,} more rejected {'row' if more == 1 else 'rows'}.")
     if report.committed:
         console.print(
             f"[green]Inserted {report.inserted:,}, updated {report.updated:,}, unchanged "
@@ -170,9 +175,14 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             console.print(f"Rejected rows written to {rejects}")
     else:
         console.print(
-            f"[red]Nothing imported:[/red] {report.rejected:,} rows rejected. Fix them, or "
-            "use --skip-bad to import the good rows and collect the bad ones in a file."
+            f"[red]Nothing imported:[/red] {_rows(report.rejected)} rejected. Fix "
+            f"{'it' if report.rejected == 1 else 'them'}, or use --skip-bad to import the good "
+            "rows and collect the bad ones in a file."
         )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def _make_import_command(kind: str, doc: str):  # type: ignore[no-untyped-def]

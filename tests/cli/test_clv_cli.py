@@ -57,3 +57,24 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
     path.write_text("frequency,recency\n1,2\n")
     result = runner.invoke(app, ["clv", "fit", str(path)])
     assert result.exit_code == 1 and "T" in result.output
+
+
+def test_a_fit_the_data_cannot_identify_names_the_command_line_option(tmp_path: Path) -> None:
+    # given five customers: too few to identify BG/NBD's four parameters
+    path = tmp_path / "summary.csv"
+    path.write_text(
+        "customer_id,frequency,recency,T\nC1,2,55,115\nC2,1,90,110\nC3,0,0,88\n"
+        "C4,1,17,58\nC5,0,0,118\n"
+    )
+
+    # when
+    result = runner.invoke(app, ["clv", "fit", str(path)])
+
+    # then
+    assert result.exit_code == 1
+    assert "On the command line: --penalizer, e.g. --penalizer 0.01." in " ".join(
+        result.output.split()
+    )
+    # and the option it names lets the fit through
+    result = runner.invoke(app, ["clv", "fit", str(path), "--penalizer", "0.01"])
+    assert result.exit_code == 0, result.output

@@ -73,7 +73,10 @@ def _fit(frame: Any, model: str, penalizer: float) -> Any:
     try:
         return estimator.fit(*columns, weights=weights)
     except (ValueError, clv.ConvergenceError) as error:
-        err_console.print(f"[red]Error:[/red] {error}", soft_wrap=True)
+        message = str(error)
+        if "penalizer_coef" in message:  # the estimator's name for what this command calls
+            message += " On the command line: --penalizer, e.g. --penalizer 0.01."
+        err_console.print(f"[red]Error:[/red] {message}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
 
 

@@ -279,5 +279,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PATRON_LOG_LEVEL", "WARNING")},
     # The worker's own lines (jobs taken and done), once: Huey adds no handler of its own.
-    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    # Not the consumer's start-up banner (threads, scheduler, its list of task names), which
+    # tells a person starting `patron serve` nothing; its warnings and errors still show.
+    "loggers": {
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "huey.consumer": {"level": "WARNING"},
+    },
 }

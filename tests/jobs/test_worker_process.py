@@ -111,6 +111,7 @@ def test_a_worker_stops_when_the_process_that_started_it_is_gone(real_queue: Any
             child.kill()
     assert child.returncode == 0, output.decode()[-2000:]
     assert b"Patron worker: taking jobs from" in output
+    assert b"The following commands are available" not in output  # Huey's start-up banner
 
 
 def test_worker_refuses_when_jobs_run_immediately() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from patron.cli.common import console, err_console, patron_errors, setup_django
+from patron.cli.common import console, patron_errors, setup_django
 
 PortOption = Annotated[
     int, typer.Option("--port", envvar="PORT", help="Port to listen on (env PORT).")
@@ -91,9 +91,8 @@ def demo(
             )
     if no_serve:
         return
-    err_console.print(
+    console.print(
         f"Open http://{host}:{port}/ and sign in as user "
         f"[bold]{DEMO_USER}[/bold], password [bold]{DEMO_PASSWORD}[/bold]."
     )
-    console.print(f"Login: user {DEMO_USER} / password {DEMO_PASSWORD}")
     _serve(host, port)

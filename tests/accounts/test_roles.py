@@ -78,6 +78,35 @@ def test_createuser_with_a_role(django_user_model: Any) -> None:
     assert not django_user_model.objects.filter(username="bob").exists()
 
 
+def test_createuser_refuses_an_unknown_role_before_asking_for_a_password(
+    django_user_model: Any,
+) -> None:
+    from patron.cli.app import app
+
+    # when no password is given, so one would be asked for
+    result = CliRunner().invoke(app, ["createuser", "bob", "--role", "boss"], input="")
+
+    # then the role is refused first, and nothing is asked
+    assert result.exit_code == 1
+    assert "Password" not in result.output
+    assert "Error: Unknown role 'boss'; choose one of: admin, marketing, service, analyst." in (
+        result.output
+    )
+    assert not django_user_model.objects.filter(username="bob").exists()
+
+
+def test_createuser_lists_every_reason_a_password_is_refused(django_user_model: Any) -> None:
+    from patron.cli.app import app
+
+    result = CliRunner().invoke(app, ["createuser", "bob", "--password", "123"])
+
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "Invalid: This password is too short. It must contain at least 8 characters. " in text
+    assert ".;" not in text
+    assert not django_user_model.objects.filter(username="bob").exists()
+
+
 def test_the_demo_user_is_an_admin() -> None:
     from django.contrib.auth import get_user_model
 

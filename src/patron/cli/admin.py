@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from patron.cli.common import JsonOption, console, print_json, run_with_django
+from patron.cli.common import JsonOption, console, err_console, print_json, run_with_django
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def token_create(
 
 def createuser(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
-    email: Annotated[str, typer.Option("--email")] = "",
+    email: Annotated[str, typer.Option("--email", help="E-mail address (optional).")] = "",
     password: Annotated[
         str | None,
         typer.Option("--password", help="Default: asked for (or $PATRON_PASSWORD)."),
@@ -52,6 +52,16 @@ def createuser(
         from django.contrib.auth import get_user_model
         from django.contrib.auth.password_validation import validate_password
 
+        if role is not None:  # before asking for a password that would be typed for nothing
+            from patron.accounts.roles import ROLE_NAMES
+
+            if role not in ROLE_NAMES:
+                err_console.print(
+                    f"[red]Error:[/red] Unknown role {role!r}; choose one of: "
+                    f"{', '.join(ROLE_NAMES)}.",
+                    highlight=False,
+                )
+                raise typer.Exit(1)
         secret = password or os.environ.get("PATRON_PASSWORD")
         if not secret:
             secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -61,13 +71,6 @@ def createuser(
         user.set_password(secret)
         user.is_staff = user.is_superuser = superuser
         user.full_clean()
-        if role is not None:
-            from patron.accounts.roles import ROLE_NAMES
-
-            if role not in ROLE_NAMES:
-                console.print(f"[red]Unknown role {role!r}; choose one of: "
-                              f"{', '.join(ROLE_NAMES)}.[/red]")  # fmt: skip
-                raise typer.Exit(1)
         user.save()
         if role is not None:
             from patron.accounts.services import user_role_set

@@ -68,7 +68,8 @@ def patron_errors(*, migrated: bool = True) -> Iterator[None]:
         err_console.print(f"[red]Error:[/red] {error.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except ValidationError as error:
-        err_console.print(f"[red]Invalid:[/red] {'; '.join(error.messages)}", highlight=False)
+        # Django's messages are sentences ("... at least 8 characters."): one after another
+        err_console.print(f"[red]Invalid:[/red] {' '.join(error.messages)}", highlight=False)
         raise typer.Exit(1) from None
     except DatabaseError:
         _database_problem_exit(migrated=migrated)

@@ -241,7 +241,8 @@ def customer_profit(
             "cost_to_serve": cost_to_serve / 100,
             "profit": profit / 100,
             "unprofitable": profit < 0,
-        }
+        },
+        copy=False,  # fresh arrays, or the collected frame's: nothing of the caller's
     )
 
 

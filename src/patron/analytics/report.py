@@ -36,7 +36,7 @@ from patron.analytics.concentration import concentration_report, lorenz_curve
 from patron.analytics.kpis import kpis_and_cohorts
 from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_levels
 from patron.analytics.rfm import RFMThresholds, rfm_b2b, rfm_scores
-from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, assign_segments
+from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, segment_codes
 from patron.analytics.summary import customer_summary, prepare_transactions
 from patron.analytics.tiers import (
     PROFIT_GROUP_CODES,
@@ -245,10 +245,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _counts(codes: np.ndarray, levels: tuple[str, ...]) -> dict[str, int]:
-    index = pd.Index(list(levels)).get_indexer(codes)
-    found = np.bincount(index[index >= 0], minlength=len(levels))
-    return {level: int(found[i]) for i, level in enumerate(levels)}
+def _counts(table: pd.DataFrame) -> dict[str, int]:
+    """Customers per level, from a :func:`profit_by_levels` table (every level listed)."""
+    return {str(k): int(v) for k, v in zip(table["level"], table["customers"], strict=True)}
 
 
 def _b2b_scores(
@@ -287,7 +286,6 @@ def _customer_frame(
         if transactions is None or as_of is None:
             raise ValueError("the B2B variant needs the transactions and the as-of date")
         scores = _b2b_scores(scores, transactions, as_of, settings)
-    scores = assign_segments(scores)
     profit = customer_profit(summary, settings=settings.profit, contacts=contacts)
     ids = summary["customer_id"].to_numpy()
     if not (
@@ -318,7 +316,7 @@ def _customer_frame(
             "r_score": scores["r_score"].to_numpy(),
             "f_score": scores["f_score"].to_numpy(),
             "m_score": scores["m_score"].to_numpy(),
-            "segment": scores["segment"].to_numpy(),
+            "segment": segment_codes(scores["r_score"], scores["f_score"], scores["m_score"]),
             "value_tier": tier,
             "profit_group": profit_group,
             "revenue": profit["revenue"].to_numpy(),
@@ -326,7 +324,8 @@ def _customer_frame(
             "margin": profit["margin"].to_numpy(),
             "cost_to_serve": profit["cost_to_serve"].to_numpy(),
             "profit": profit["profit"].to_numpy(),
-        }
+        },
+        copy=False,  # the arrays are this run's own
     )
     return customers, profit, basis
 
@@ -376,11 +375,11 @@ def _figures(
             "x": [round(float(v), 4) for v in lorenz_x],
             "y": [round(float(v), 6) for v in lorenz_y],
         },
-        "tiers": _counts(tiers, TIER_CODES),
-        "segments": _counts(segments, SEGMENT_CODES),
+        "tiers": _counts(by_tier),
+        "segments": _counts(by_segment),
         "tier_table": _records(by_tier),
         "segment_table": _records(by_segment),
-        "profit_groups": _counts(groups, PROFIT_GROUP_CODES),
+        "profit_groups": _counts(by_group),
         "profit_group_table": _records(by_group),
         "rf_heatmap": heat.tolist(),  # rows R = 1..5, columns F = 1..5
         "labels": {

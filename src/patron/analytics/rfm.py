@@ -343,7 +343,8 @@ def rfm_scores(
             "m_score": m,
             "rfm_cell": _cells(r, f, m),
             "rfm_total": (r.astype(np.int64) + f + m).astype(np.int8),
-        }
+        },
+        copy=False,  # fresh arrays, or the collected frame's: nothing of the caller's
     )
     return _sorted_by_id(out, ids)
 
@@ -352,6 +353,8 @@ def _sorted_by_id(frame: pd.DataFrame, ids: NDArray[Any]) -> pd.DataFrame:
     """``frame`` sorted by ``customer_id`` (stable), without a sort when it already is."""
     by_id = id_order(ids)
     if np.array_equal(by_id, np.arange(len(by_id))):
+        if frame.index.equals(pd.RangeIndex(len(frame))):
+            return frame
         return frame.reset_index(drop=True)
     return frame.take(by_id).reset_index(drop=True)
 

@@ -88,6 +88,7 @@ def _import(
     def run() -> None:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from patron.ingest.errors import IngestError
         from patron.ingest.importer import ImportOptions, import_file
         from patron.ingest.mapping import EntityKind, parse_map_options
 
@@ -116,12 +117,20 @@ def _import(
             disable=as_json,
         ) as progress:
             task = progress.add_task(f"Importing {file.name}", total=None)
-            report = import_file(
-                file,
-                kind=EntityKind(kind),
-                options=options,
-                progress=lambda rows: progress.update(task, completed=rows),
-            )
+            try:
+                report = import_file(
+                    file,
+                    kind=EntityKind(kind),
+                    options=options,
+                    progress=lambda rows: progress.update(task, completed=rows),
+                )
+            except IngestError as error:
+                hint = _other_kind_hint(error, kind=kind, file=file, mapped=bool(mapping))
+                if hint is None:
+                    raise
+                raise IngestError(
+                    f"{error.message} {hint}", code=error.code, extra=error.extra
+                ) from error
         if as_json:
             data = report.as_dict()
             data["rejects_file"] = str(reject_path) if reject_path and report.rejected else None
@@ -179,6 +188,28 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             f"{'it' if report.rejected == 1 else 'them'}, or use --skip-bad to import the good "
             "rows and collect the bad ones in a file."
         )
+
+
+def _other_kind_hint(error: Exception, *, kind: str, file: Path, mapped: bool) -> str | None:
+    """For a file that lacks a required column of ``kind`` but has every one of another kind
+    (a member list given to `import transactions`): the command that fits it."""
+    from patron.ingest.errors import IngestError, IngestErrorCode
+    from patron.ingest.mapping import EntityKind, resolve_columns
+
+    if not isinstance(error, IngestError) or error.code != IngestErrorCode.MISSING_COLUMN:
+        return None
+    columns = error.extra.get("columns") if isinstance(error.extra, dict) else None
+    if mapped or not columns:
+        return None
+    for other in ("transactions", "customers", "products"):
+        if other == kind:
+            continue
+        try:
+            resolve_columns(columns, EntityKind(other))
+        except IngestError:
+            continue
+        return f"If it is a {other} file, import it with: patron import {other} {file}"
+    return None
 
 
 def _rows(count: int) -> str:

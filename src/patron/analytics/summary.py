@@ -254,20 +254,27 @@ def customer_summary(
             f"unknown summary column(s) {', '.join(sorted(unknown))}; have {SUMMARY_COLUMNS}"
         )
     has_order_id = "order_id" in transactions.schema()
+    # Without a cost column every cost is unknown: cost and margin are null and all revenue
+    # is uncosted, with no aggregate over a column of nulls.
+    has_cost = "cost" in transactions.schema()
     t = prepare_transactions(transactions, as_of=as_of, since=since)
     measures: dict[str, Any]
     if not has_order_id and "purchase_days" in wanted:
         # One row per (customer, date) first: every measure is additive over it, so the
         # distinct dates need no second pass over the rows.
         purchase = ~t.is_return
-        day = t.group_by(["customer_id", "order_date"]).aggregate(
-            purchase_rows=t.order_date.count(where=purchase),
-            return_rows=t.order_date.count(where=t.is_return),
-            revenue_cents=t.amount_cents.sum(),
-            cost_cents=t.cost_cents.sum(),
-            margin_cents=(t.amount_cents - t.cost_cents).sum(),
-            uncosted_cents=t.amount_cents.sum(where=t.cost_cents.isnull()),
-        )
+        day_measures = {
+            "purchase_rows": t.order_date.count(where=purchase),
+            "return_rows": t.order_date.count(where=t.is_return),
+            "revenue_cents": t.amount_cents.sum(),
+        }
+        if has_cost:
+            day_measures |= {
+                "cost_cents": t.cost_cents.sum(),
+                "margin_cents": (t.amount_cents - t.cost_cents).sum(),
+                "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
+            }
+        day = t.group_by(["customer_id", "order_date"]).aggregate(**day_measures)
         bought = day.purchase_rows > 0
         measures = {
             "first_purchase": day.order_date.min(where=bought),
@@ -276,10 +283,13 @@ def customer_summary(
             "purchase_days": day.order_date.count(where=bought),
             "returns": day.return_rows.sum(),
             "revenue_cents": day.revenue_cents.sum(),
-            "cost_cents": day.cost_cents.sum(),
-            "margin_cents": day.margin_cents.sum(),
-            "uncosted_cents": day.uncosted_cents.sum(),
         }
+        if has_cost:
+            measures |= {
+                "cost_cents": day.cost_cents.sum(),
+                "margin_cents": day.margin_cents.sum(),
+                "uncosted_cents": day.uncosted_cents.sum(),
+            }
         grouped = day
     else:
         purchase = ~t.is_return
@@ -300,10 +310,13 @@ def customer_summary(
             "purchase_days": t.order_date.nunique(where=purchase),
             "returns": returns,
             "revenue_cents": t.amount_cents.sum(),
-            "cost_cents": t.cost_cents.sum(),
-            "margin_cents": (t.amount_cents - t.cost_cents).sum(),
-            "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
         }
+        if has_cost:
+            measures |= {
+                "cost_cents": t.cost_cents.sum(),
+                "margin_cents": (t.amount_cents - t.cost_cents).sum(),
+                "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
+            }
         grouped = t
     needs = {
         "first_purchase": ("first_purchase",),
@@ -312,9 +325,9 @@ def customer_summary(
         "purchase_days": ("purchase_days",),
         "returns": ("returns",),
         "revenue": ("revenue_cents",),
-        "cost": ("cost_cents",),
-        "margin": ("margin_cents",),
-        "uncosted_revenue": ("uncosted_cents",),
+        "cost": ("cost_cents",) if has_cost else (),
+        "margin": ("margin_cents",) if has_cost else (),
+        "uncosted_revenue": ("uncosted_cents",) if has_cost else ("revenue_cents",),
         "recency_days": ("last_purchase",),
         "tenure_days": ("first_purchase",),
     }
@@ -331,9 +344,11 @@ def customer_summary(
         "purchase_days": lambda: agg.purchase_days.cast("int64"),
         "returns": lambda: agg.returns.cast("int64"),
         "revenue": lambda: _money(agg.revenue_cents),
-        "cost": lambda: _money(agg.cost_cents),
-        "margin": lambda: _money(agg.margin_cents),
-        "uncosted_revenue": lambda: _money(agg.uncosted_cents.fill_null(0)),
+        "cost": lambda: _money(agg.cost_cents) if has_cost else ibis.null("float64"),
+        "margin": lambda: _money(agg.margin_cents) if has_cost else ibis.null("float64"),
+        "uncosted_revenue": lambda: _money(
+            agg.uncosted_cents.fill_null(0) if has_cost else agg.revenue_cents
+        ),
         "recency_days": lambda: as_of_date.delta(agg.last_purchase, unit="day").cast("int64"),
         "tenure_days": lambda: as_of_date.delta(agg.first_purchase, unit="day").cast("int64"),
     }

@@ -145,7 +145,11 @@ class FileTransactions:
         if con is None:
             con = duckdb_backend()
             con.con.register("patron_transactions", self.table_)
-        return in_contract(con.table("patron_transactions"), has_order_id=self.has_order_id)
+        return in_contract(
+            con.table("patron_transactions"),
+            has_order_id=self.has_order_id,
+            has_cost="cost" in self.columns,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -162,16 +166,20 @@ class FileTransactions:
         }
 
 
-def in_contract(t: Any, *, has_order_id: bool) -> Any:
+def in_contract(t: Any, *, has_order_id: bool, has_cost: bool = True) -> Any:
     """A table in cents (``customer_id``, ``order_date``, ``amount_cents``, ``cost_cents``,
-    ``is_return``, and ``order_id`` when ``has_order_id``) as the analytics input contract."""
+    ``is_return``, and ``order_id`` when ``has_order_id``) as the analytics input contract.
+
+    Without ``has_cost`` (the file has no cost column) the contract's optional ``cost`` is
+    left out, so the summary does not aggregate a column of nulls."""
     columns = {
         "customer_id": t.customer_id,
         "order_date": t.order_date,
         "amount": t.amount_cents.cast("float64") / 100,
-        "cost": t.cost_cents.cast("float64") / 100,
         "is_return": t.is_return,
     }
+    if has_cost:
+        columns["cost"] = t.cost_cents.cast("float64") / 100
     if has_order_id:
         columns["order_id"] = t.order_id
     return t.select(**columns)

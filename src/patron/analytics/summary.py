@@ -361,7 +361,9 @@ def collect(data: ir.Table | pd.DataFrame, columns: Sequence[str]) -> pd.DataFra
     """Return the named columns of a table or frame as a pandas DataFrame.
 
     An Ibis table is executed (select only ``columns``); this is how the
-    one-row-per-customer results reach NumPy. A DataFrame is checked and copied.
+    one-row-per-customer results reach NumPy. A DataFrame is checked and its columns taken
+    without a copy (a million rows of ids are costly to copy): treat the result as
+    read-only, and add columns rather than change values in place.
 
     Raises
     ------
@@ -373,6 +375,6 @@ def collect(data: ir.Table | pd.DataFrame, columns: Sequence[str]) -> pd.DataFra
     if missing:
         raise ValueError(f"missing column(s) {', '.join(map(repr, missing))}; have {present!r}")
     if isinstance(data, pd.DataFrame):
-        return data.loc[:, list(columns)].reset_index(drop=True)
+        return pd.DataFrame({c: data[c].array for c in columns}, copy=False)
     frame: Any = data.select(*columns).execute()
     return pd.DataFrame(frame).reset_index(drop=True)

@@ -156,16 +156,20 @@ def _print(result: dict[str, Any]) -> None:
     else:
         console.print(f"Analysed {result['source']['rows']:,} rows as of {summary['as_of']}.")
     console.print(
-        f"{summary['customers']:,} customers, {summary['orders']:,} orders, revenue "
+        f"{summary['customers']:,} customers, {summary['orders']:,} orders (returns not "
+        f"counted), revenue "
         f"{summary['revenue']:,.2f}; top 20% give "
         f"{100 * (summary['top20_revenue_share'] or 0):.1f}% of revenue, Gini "
         f"{summary['gini'] or 0:.3f}.",
         highlight=False,
     )
     statement = summary.get("concentration_statement") or {}
-    if statement:
-        console.print(f"{statement['en']} / {statement['zh-hans']}", highlight=False)
-    tiers = ", ".join(f"{k} {v:,}" for k, v in summary["tiers"].items())
+    if statement:  # the command line speaks English (the report and the web app both)
+        console.print(f"{statement['en'][:1].upper()}{statement['en'][1:]}.", highlight=False)
+    from patron.analytics.tiers import TIERS
+
+    label = {t.code: t.label["en"] for t in TIERS}
+    tiers = ", ".join(f"{label.get(k, k)} {v:,}" for k, v in summary["tiers"].items())
     console.print(f"Tiers: {tiers}", highlight=False)
     for path in result["written"]:
         console.print(f"Wrote {path}", highlight=False)
@@ -192,8 +196,9 @@ def analyze(
 ) -> None:
     """RFM, segments, value pyramid, 80/20, profit and KPIs, as of a date.
 
-    With --source the file is analysed in memory and nothing is stored; without it the app
-    database is analysed and the run is kept with every customer's scores.
+    With --source the file is analysed in memory and nothing is stored.
+
+    Without it the app database is analysed and the run is kept with every customer's scores.
     """
     if lang not in LANGS:
         raise typer.BadParameter(f"choose one of {', '.join(LANGS)}", param_hint="--lang")

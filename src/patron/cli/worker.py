@@ -33,8 +33,11 @@ STOP_GRACE_SECONDS = 20
 def worker(workers: WorkersOption = None, parent_pid: ParentOption = None) -> None:
     """Run background jobs (imports and analyses started in the browser) until stopped.
 
-    `patron serve` and `patron demo` start one for you; run this yourself when serving with
-    another WSGI server, or with --no-worker. Ctrl+C lets the job under way finish first.
+    `patron serve` and `patron demo` start one for you.
+
+    Run this yourself when serving with another WSGI server, or with --no-worker.
+
+    Ctrl+C lets the job under way finish first.
     """
 
     def run() -> None:

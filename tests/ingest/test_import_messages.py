@@ -128,3 +128,33 @@ def test_formats_lists_the_platform_presets_in_english_and_chinese() -> None:
     assert all(p["download"]["en"] and p["download"]["zh-hans"] for p in listed.values())
     table = CliRunner().invoke(app, ["import", "formats"])
     assert "拼多多 订单导出" in table.output and "Douyin shop" in table.output
+
+
+@pytest.mark.parametrize(
+    ("cell", "no_such_day"),
+    [
+        ("2024-02-30", True),
+        ("2023/4/31", True),
+        ("2023年2月29日", True),
+        ("2024-02-30 10:00:00", True),
+        ("2024-13-01", False),  # a month past 12 is a format problem, not a missing day
+        ("yesterday", False),
+    ],
+)
+def test_a_day_the_calendar_does_not_have_is_named_as_such(
+    tmp_path: Path, cli, cell: str, no_such_day: bool
+) -> None:
+    # given a sales file with one date that is well written but does not exist
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        f"customer_id,date,amount\nA,2024-01-01,10.00\nB,{cell},5.00\nC,2024-01-03,5.00\n",
+        encoding="utf-8",
+    )
+    # when
+    code, report = cli("import", "transactions", str(path))
+    # then line 3 is the one error, and it says which kind
+    assert code == 1
+    assert [(e["line"], e["value"]) for e in report["errors"]] == [(3, cell)]
+    message = report["errors"][0]["message"]
+    assert ("no such day in the calendar" in message) is no_such_day, message
+    assert not Order.objects.exists()

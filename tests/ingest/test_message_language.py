@@ -46,7 +46,7 @@ MESSAGES = {
         "values: export the file with full ids, or name another column with "
         "--map customer_id=COLUMN",
         6: "line 6 has 4 cells but the header has 3 names",
-        7: "expected a date in the format %Y-%m-%d",
+        7: "no such day in the calendar: check the day of the month",
     },
     "zh-hans": {
         3: "应为金额，例如 123.45（可以带 ¥、元 和千位分隔符）",
@@ -54,7 +54,7 @@ MESSAGES = {
         5: "打码的 ID 看不出是谁；Patron 从不按打码的值匹配或合并客户：请导出带完整 ID 的文件，"
         "或用 --map customer_id=COLUMN 指定另一列",
         6: "第 6 行有 4 个单元格，但表头只有 3 个列名",
-        7: "应为 %Y-%m-%d 格式的日期",
+        7: "日历中没有这一天：请检查日期中的“日”",
     },
 }
 

@@ -15,6 +15,7 @@ __all__ = [
     "MASKED_ID",
     "MISSING",
     "NO_CUSTOMER",
+    "NO_SUCH_DAY",
     "SCIENTIFIC_ID",
     "TOO_LONG",
     "expected_message",
@@ -55,6 +56,8 @@ EXPECTED = {
     ValueKind.BOOLEAN: gettext_noop("expected yes/no (是/否, 1/0, true/false)"),
     ValueKind.STATUS: gettext_noop("expected completed, returned or cancelled (完成, 退货, 取消)"),
 }
+# A date written in the right shape for a day that does not exist (2024-02-30, 2023-04-31).
+NO_SUCH_DAY = gettext_noop("no such day in the calendar: check the day of the month")
 # A date cell of a file whose date format is known (detected, or given with --date-format).
 EXPECTED_DATE_IN_FORMAT = gettext_noop("expected a date in the format %(format)s")
 

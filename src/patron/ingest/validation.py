@@ -8,7 +8,9 @@ objects; good rows stay in Arrow arrays.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ from patron.ingest.messages import (
     MASKED_ID,
     MISSING,
     NO_CUSTOMER,
+    NO_SUCH_DAY,
     SCIENTIFIC_ID,
     TOO_LONG,
     expected_message,
@@ -128,6 +131,32 @@ def _record(
         value = raw[int(i)].as_py() if raw is not None else None
         errors.append(RowError(int(batch.lines[i]), column, value, message, code))
     good[idx] = False
+
+
+_YEAR_MONTH_DAY = re.compile(
+    r"\s*(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))(?:[ T]\S.*)?\s*"
+)
+
+
+def _no_such_day(raw: pa.Array | None, invalid: np.ndarray) -> np.ndarray:
+    """Among the unreadable date cells, those written year-month-day with a month of 1-12
+    and a day of 1-31 that the calendar does not have (2024-02-30, 20230431): the reader
+    is told to check the day, not the format."""
+    out = np.zeros(len(invalid), dtype=bool)
+    if raw is None:
+        return out
+    for i in np.flatnonzero(invalid):
+        text = raw[int(i)].as_py()
+        match = _YEAR_MONTH_DAY.fullmatch(text) if isinstance(text, str) else None
+        if match is None:
+            continue
+        year, month, day = (int(g) for g in match.groups() if g is not None)
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            try:
+                dt.date(year, month, day)
+            except ValueError:
+                out[i] = True
+    return out
 
 
 StatusOf = Callable[[str], str | None]
@@ -307,6 +336,9 @@ def validate_batch(
                 RowErrorCode.SCIENTIFIC_ID,
             )
         elif parsed.invalid.any():
+            if spec.kind in (ValueKind.DATETIME, ValueKind.DATE):
+                no_day = _no_such_day(batch.columns.get(column), parsed.invalid)
+                _record(batch, errors, good, no_day, column, gettext(NO_SUCH_DAY))
             expected = expected_message(spec.kind, date_format.fmt)
             _record(batch, errors, good, parsed.invalid, column, expected)
         if spec.max_length is not None:

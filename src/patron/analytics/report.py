@@ -439,6 +439,16 @@ def analyze_transactions(
     if as_of is None:
         say("Finding the last purchase")
         as_of = default_as_of(transactions)
+    kpis = cohorts = None
+    if settings.kpis:
+        # First, while no per-customer frame is held: the KPIs' engine work (a table of every
+        # purchase day) is the largest of a run, and its peak adds to what Python holds.
+        say("Monthly KPIs")
+        kpis, cohort_table = kpis_and_cohorts(
+            transactions, as_of=as_of, lost_after_days=settings.lost_after_days
+        )
+        say("Cohorts")
+        cohorts = cohort_table.shares
     say("Summarising customers")
     # Ordered in the engine: the library sorts by customer_id again, and sorting sorted
     # strings is nearly free (the result does not depend on the engine's collation).
@@ -455,14 +465,8 @@ def analyze_transactions(
         summary, settings, transactions=transactions, as_of=as_of, contacts=contacts
     )
     figures = _figures(customers, profit, basis, as_of)
-    kpis = cohorts = None
-    if settings.kpis:
-        say("Monthly KPIs")
-        kpis, cohort_table = kpis_and_cohorts(
-            transactions, as_of=as_of, lost_after_days=settings.lost_after_days
-        )
-        say("Cohorts")
-        cohorts = cohort_table.shares
+    del summary, profit  # a million rows each, not needed by what the caller does next
+    if kpis is not None and cohorts is not None:
         figures["kpis"] = _records(kpis)
         figures["cohorts"] = {
             "months": [d.isoformat() for d in cohorts.index],

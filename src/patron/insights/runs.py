@@ -136,9 +136,12 @@ def _margin_rate(analysis: ValueAnalysis) -> tuple[float, str]:
 
 
 def predict_customers(
-    transactions: ir.Table, analysis: ValueAnalysis
+    inputs: pd.DataFrame, analysis: ValueAnalysis
 ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """Predictive value per customer of ``analysis`` and the figures of the run.
+
+    ``inputs`` is :func:`predictive_inputs` of the run's transactions: read before, so that
+    the caller can free the transactions before the models run.
 
     Returns the predictions aligned row by row with ``analysis.customers`` (missing for a
     customer with returns only), and ``figures["predictive"]``: the fitted parameters, the
@@ -148,13 +151,11 @@ def predict_customers(
     import numpy as np
 
     from patron.analytics.predictive import (
-        PREDICTION_COLUMNS,
         PredictionError,
         PredictiveSettings,
         predict_value,
     )
 
-    inputs = predictive_inputs(transactions, as_of=analysis.as_of)
     rate, basis = _margin_rate(analysis)
     try:
         prediction = predict_value(
@@ -168,8 +169,7 @@ def predict_customers(
         )
     except (PredictionError, ValueError) as error:
         return None, {"skipped": True, "reason": str(error)}
-    predicted = prediction.customers.assign(customer_id=inputs["customer_id"].to_numpy())
-    aligned = analysis.customers[["customer_id"]].merge(predicted, on="customer_id", how="left")
+    aligned = _aligned(prediction.customers, inputs["customer_id"], analysis.customers)
     clv = prediction.customers["clv"].to_numpy(dtype=np.float64)
     level = prediction.customers["risk_level"].to_numpy()
     levels = {name: int((level == name).sum()) for name in ("high", "medium", "low")}
@@ -183,7 +183,33 @@ def predict_customers(
         "risk_levels": levels,
         "customers": len(inputs),
     }
-    return aligned.loc[:, list(PREDICTION_COLUMNS)], figures
+    return aligned, figures
+
+
+def _aligned(predicted: pd.DataFrame, ids: pd.Series, customers: pd.DataFrame) -> pd.DataFrame:
+    """``predicted`` (one row per ``ids``) row by row with ``customers``; a customer without a
+    prediction (returns only) gets missing values. An index lookup, not a merge: a merge of a
+    million rows copies every column twice, at the run's peak of memory."""
+    import numpy as np
+    import pandas as pd
+
+    from patron.analytics.predictive import PREDICTION_COLUMNS
+
+    position = pd.Index(ids.to_numpy()).get_indexer(customers["customer_id"].to_numpy())
+    found = position >= 0
+    take = np.where(found, position, 0)
+    columns = {}
+    for name in PREDICTION_COLUMNS:
+        values = predicted[name].to_numpy()
+        if found.all():
+            columns[name] = values[take]
+        elif values.dtype.kind in "fiu":  # missing as NaN, as a merge gives
+            columns[name] = np.where(found, values[take].astype(np.float64), np.nan)
+        else:  # text: missing as None
+            column = values[take].astype(object)
+            column[~found] = None
+            columns[name] = column
+    return pd.DataFrame(columns, copy=False)
 
 
 def run_summary(analysis: ValueAnalysis) -> dict[str, Any]:

@@ -179,7 +179,7 @@ def analysis_run_create(
     """
     from patron.analytics.report import analyze_transactions
     from patron.insights.engine import analysis_transactions, release
-    from patron.insights.runs import predict_customers
+    from patron.insights.runs import predict_customers, predictive_inputs
 
     settings = settings or analysis_settings_get()
     started = time.perf_counter()
@@ -208,9 +208,13 @@ def analysis_run_create(
             raise AnalysisError(str(error)) from None
         if step is not None:
             step("Predicting value")
-        predictions, predictive = predict_customers(transactions, analysis)
+        inputs = predictive_inputs(transactions, as_of=analysis.as_of)
+        # The orders' copy and the engine's memory go before the models and the scores: the
+        # run's peak was the churn reasons of a million customers beside the orders.
+        release(transactions)
+        predictions, predictive = predict_customers(inputs, analysis)
+        del inputs
         analysis.figures["predictive"] = predictive
-        release(transactions)  # the copy and the engine's memory, before the scores are built
         if step is not None:
             step("Storing scores")
         with transaction.atomic():

@@ -27,10 +27,10 @@ FINDING_AS_OF = gettext_noop("Finding the last purchase")
 ANALYSIS_STEPS = (
     STARTING,
     FINDING_AS_OF,
-    gettext_noop("Summarising customers"),
-    gettext_noop("Scoring customers"),
     gettext_noop("Monthly KPIs"),
     gettext_noop("Cohorts"),
+    gettext_noop("Summarising customers"),
+    gettext_noop("Scoring customers"),
     gettext_noop("Predicting value"),
     gettext_noop("Storing scores"),
 )

@@ -163,6 +163,15 @@ def _money(cents: ir.NumericValue) -> ir.FloatingValue:
     return cents.cast("float64") / 100
 
 
+def _cost_sums(t: ir.Table) -> dict[str, Any]:
+    """Known cost, margin on the rows with a known cost, and revenue of the uncosted rows."""
+    return {
+        "cost_cents": t.cost_cents.sum(),
+        "margin_cents": (t.amount_cents - t.cost_cents).sum(),
+        "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
+    }
+
+
 def customer_summary(
     transactions: ir.Table,
     *,
@@ -269,11 +278,7 @@ def customer_summary(
             "revenue_cents": t.amount_cents.sum(),
         }
         if has_cost:
-            day_measures |= {
-                "cost_cents": t.cost_cents.sum(),
-                "margin_cents": (t.amount_cents - t.cost_cents).sum(),
-                "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
-            }
+            day_measures |= _cost_sums(t)
         day = t.group_by(["customer_id", "order_date"]).aggregate(**day_measures)
         bought = day.purchase_rows > 0
         measures = {
@@ -312,11 +317,7 @@ def customer_summary(
             "revenue_cents": t.amount_cents.sum(),
         }
         if has_cost:
-            measures |= {
-                "cost_cents": t.cost_cents.sum(),
-                "margin_cents": (t.amount_cents - t.cost_cents).sum(),
-                "uncosted_cents": t.amount_cents.sum(where=t.cost_cents.isnull()),
-            }
+            measures |= _cost_sums(t)
         grouped = t
     needs = {
         "first_purchase": ("first_purchase",),

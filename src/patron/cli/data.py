@@ -66,7 +66,9 @@ PresetOption = Annotated[
 SourceOption = Annotated[
     str,
     typer.Option(
-        "--source", help="Name of the system the orders come from; order ids are unique per source."
+        "--source",
+        help="Name of the system the file comes from (a shop, a platform): order ids are "
+        "unique per source, and the consents of a customers file record it.",
     ),
 ]
 

@@ -8,6 +8,7 @@ from patron import __version__
 from patron.cli import (
     admin,
     analyze,
+    campaigns,
     clv,
     customers,
     data,
@@ -60,3 +61,4 @@ app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(campaigns.campaigns_app, name="campaigns")

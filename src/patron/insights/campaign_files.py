@@ -1,0 +1,296 @@
+"""Evaluate a campaign from files, without a database (``patron campaigns evaluate``).
+
+Two files: the contacts (who was targeted, in which group, when) and the orders, read and
+validated exactly as ``patron analyze --source`` reads them
+(:func:`patron.insights.sources.read_transactions_file`). DuckDB joins them and makes one row
+per targeted customer; :func:`patron.analytics.uplift.campaign_uplift` does the statistics.
+
+Windows, in business dates (the orders file carries dates, not times of day):
+
+- outcome: orders dated from the contact day for ``window_days`` days
+  (``contact day <= date < contact day + window_days``); the same rule for both groups, so a
+  purchase on the day of the contact counts for a control too;
+- pre-period (for CUPED): the ``pre_days`` days before the contact day.
+
+A response is at least one order (not a return) in the outcome window; revenue is the net
+amount there (returns in the window count against it); margin is revenue less cost (when the
+orders file has a cost column) or revenue times ``margin_rate``, less ``cost_per_order`` per
+order. A control row without a contact time takes the campaign's first contact day.
+No Django import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from patron.analytics.uplift import CampaignCosts, UpliftResult, campaign_uplift
+from patron.core.errors import PatronError
+from patron.ingest import cleaning
+from patron.ingest.reading import open_table
+
+__all__ = [
+    "CONTACT_COLUMNS",
+    "CampaignContacts",
+    "ContactsFileError",
+    "evaluate_campaign_files",
+    "read_contacts_file",
+]
+
+#: Field -> header names recognised (folded with :func:`cleaning.normalise_header`).
+CONTACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer_id": (
+        "customer_id", "customer", "customer id", "member_id", "客户编号", "客户id",
+        "会员编号", "会员id", "顾客编号",
+    ),
+    "group": ("group", "arm", "variant", "分组", "组别", "实验分组"),
+    "contacted_at": (
+        "contacted_at", "contacted", "contact_time", "sent_at", "触达时间", "发送时间",
+        "联系时间",
+    ),
+    "campaign": ("campaign", "campaign_id", "活动", "活动编号", "活动名称"),
+}  # fmt: skip
+TREATMENT_WORDS = frozenset({"treatment", "test", "t", "实验组", "实验", "处理组", "1", "true"})
+CONTROL_WORDS = frozenset({"control", "holdout", "c", "对照组", "对照", "控制组", "0", "false"})
+
+MISSING_COLUMN = "{name} has no {field} column; expected one of: {names} (or --map {field}=COLUMN)"
+BAD_GROUP = "expected treatment or control (实验组/对照组)"
+BAD_ID = "expected a customer id"
+BAD_TIME = "expected a date such as 2024-01-31 or 2024-01-31 09:30"
+MISSING_TIME = "a treatment row needs the time the customer was contacted"
+DUPLICATE = "customer {customer} appears {count} times; one row per targeted customer"
+INVALID_ROWS = "{count:,} rows of {name} are not valid contacts; nothing was evaluated"
+NO_CONTACTS = "{name} has no contact rows"
+BAD_WINDOW = "{option} must be a whole number of days of at least 1, got {value!r}"
+
+
+class ContactsFileError(PatronError):
+    """The contacts file lacks a column or has invalid rows."""
+
+    default_code = "insights.invalid_contacts"
+
+
+@dataclass(frozen=True)
+class CampaignContacts:
+    """Targeted customers: id, treated (bool), contact day; and the file's column names."""
+
+    table: pa.Table
+    columns: dict[str, str]
+    campaigns: list[str]
+
+
+def _fold(names: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    return {cleaning.normalise_header(n): field for field, ns in names.items() for n in ns}
+
+
+def _pick_columns(
+    header: list[str], mapping: Mapping[str, str] | None, name: str
+) -> dict[str, str]:
+    chosen: dict[str, str] = dict(mapping or {})
+    unknown = set(chosen) - set(CONTACT_COLUMNS)
+    if unknown:
+        raise ContactsFileError(
+            f"--map names unknown fields {sorted(unknown)}; use {', '.join(CONTACT_COLUMNS)}"
+        )
+    folded = _fold(CONTACT_COLUMNS)
+    for column in header:
+        field = folded.get(cleaning.normalise_header(column))
+        if field and field not in chosen:
+            chosen[field] = column
+    for field in ("customer_id", "group"):
+        if field not in chosen:
+            raise ContactsFileError(
+                MISSING_COLUMN.format(
+                    name=name, field=field, names=", ".join(CONTACT_COLUMNS[field])
+                )
+            )
+    return chosen
+
+
+def read_contacts_file(
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    tz: str = "Asia/Shanghai",
+) -> CampaignContacts:
+    """Read and check a contacts file: every row valid or nothing is returned.
+
+    Raises
+    ------
+    ContactsFileError
+        A required column is missing, rows are invalid (each named by line and column), or a
+        customer appears twice.
+    """
+    path = Path(path)
+    reader = open_table(
+        path,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        known_columns=frozenset(_fold(CONTACT_COLUMNS)),
+    )
+    columns = _pick_columns(list(reader.info.header), mapping, path.name)
+    lines: list[np.ndarray] = []
+    cells: dict[str, list[pa.Array]] = {field: [] for field in columns}
+    for batch in reader.batches():
+        lines.append(batch.lines)
+        for field, column in columns.items():
+            cells[field].append(batch.columns[column])
+    if not lines or not sum(len(x) for x in lines):
+        raise ContactsFileError(NO_CONTACTS.format(name=path.name))
+    line = np.concatenate(lines)
+    text = {field: pa.concat_arrays(arrays) for field, arrays in cells.items()}
+    errors: list[dict[str, Any]] = []
+
+    def reject(mask: np.ndarray, field: str, message: str) -> None:
+        for i in np.flatnonzero(mask)[:20]:  # the first 20 of each kind are named
+            value = text[field][int(i)].as_py() if field in text else None
+            errors.append(
+                {"line": int(line[i]), "column": columns.get(field, field),
+                 "value": value, "message": message}
+            )  # fmt: skip
+
+    ids = cleaning.parse_identifier(text["customer_id"])
+    bad_id = ids.invalid | ~np.asarray(pc.is_valid(ids.values))
+    groups = pc.utf8_lower(cleaning.clean_text(text["group"]))
+    group_list = groups.to_pylist()
+    treated = np.array([g in TREATMENT_WORDS for g in group_list])
+    bad_group = ~treated & ~np.array([g in CONTROL_WORDS for g in group_list])
+    if "contacted_at" in columns:
+        parsed = cleaning.parse_datetime(text["contacted_at"], fmt=None, tz=tz)
+        days = cleaning.local_dates(parsed.values, tz)
+        bad_time = parsed.invalid
+        missing_time = treated & ~np.asarray(pc.is_valid(days)) & ~bad_time
+    else:
+        days = pa.nulls(len(line), pa.date32())
+        bad_time = np.zeros(len(line), bool)
+        missing_time = treated
+    reject(bad_id, "customer_id", BAD_ID)
+    reject(bad_group, "group", BAD_GROUP)
+    reject(bad_time, "contacted_at", BAD_TIME)
+    reject(missing_time & ~bad_group, "contacted_at", MISSING_TIME)
+    count = int((bad_id | bad_group | bad_time | (missing_time & ~bad_group)).sum())
+    if count:
+        raise ContactsFileError(
+            INVALID_ROWS.format(count=count, name=path.name),
+            extra={"errors": sorted(errors, key=lambda e: e["line"])[:20]},
+        )
+    table = pa.table({"customer_id": ids.values, "treated": treated, "contacted_on": days})
+    first_day = pc.min(table["contacted_on"])
+    if first_day.is_valid:
+        table = table.set_column(2, "contacted_on", pc.fill_null(table["contacted_on"], first_day))
+    counts = pc.value_counts(table["customer_id"])
+    repeated = [c for c in counts.to_pylist() if c["counts"] > 1]
+    if repeated:
+        raise ContactsFileError(
+            DUPLICATE.format(customer=repeated[0]["values"], count=repeated[0]["counts"])
+        )
+    campaigns = (
+        sorted({c for c in cleaning.clean_text(text["campaign"]).to_pylist() if c})
+        if "campaign" in text
+        else []
+    )
+    return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
+
+
+_PER_CUSTOMER = """
+SELECT c.customer_id, c.treated,
+  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date >= c.contacted_on
+      AND t.order_date < c.contacted_on + {window}), 0) AS spend_cents,
+  coalesce(sum(t.cost_cents) FILTER (WHERE t.order_date >= c.contacted_on
+      AND t.order_date < c.contacted_on + {window}), 0) AS cost_cents,
+  {orders} FILTER (WHERE NOT coalesce(t.is_return, false) AND t.order_date >= c.contacted_on
+      AND t.order_date < c.contacted_on + {window}) AS orders,
+  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date < c.contacted_on
+      AND t.order_date >= c.contacted_on - {pre}), 0) AS pre_cents
+FROM contacts c LEFT JOIN transactions t USING (customer_id)
+GROUP BY c.customer_id, c.treated
+ORDER BY c.customer_id
+"""
+
+
+def _check_days(value: int, option: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(BAD_WINDOW.format(option=option, value=value))
+    return value
+
+
+def evaluate_campaign_files(
+    contacts: CampaignContacts,
+    transactions: pa.Table,
+    *,
+    window_days: int,
+    pre_days: int = 90,
+    has_cost: bool = False,
+    margin_rate: float | None = None,
+    cost_per_order: float = 0.0,
+    control_share: float | None = None,
+    costs: CampaignCosts | None = None,
+    confidence: float = 0.95,
+) -> tuple[UpliftResult, dict[str, Any]]:
+    """The uplift of a campaign, and what the evaluation used (windows, margin basis).
+
+    ``transactions`` is :attr:`FileTransactions.table` (``customer_id``, ``order_date``,
+    ``order_id``, ``amount_cents``, ``cost_cents``, ``is_return``).
+    """
+    import duckdb
+
+    _check_days(window_days, "--window")
+    _check_days(pre_days, "--pre-days")
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("contacts", contacts.table)
+        con.register("transactions", transactions)
+        has_order_id = transactions.column("order_id").null_count < transactions.num_rows
+        # without order ids every row is an order, as in the value analysis
+        orders = "count(DISTINCT t.order_id)" if has_order_id else "count(t.order_date)"
+        rows = con.sql(
+            _PER_CUSTOMER.format(window=int(window_days), pre=int(pre_days), orders=orders)
+        ).to_arrow_table()
+    finally:
+        con.close()
+    spend = rows["spend_cents"].to_numpy().astype(np.float64) / 100
+    orders = rows["orders"].to_numpy().astype(np.float64)
+    margin = None
+    basis = None
+    if has_cost:
+        margin = spend - rows["cost_cents"].to_numpy().astype(np.float64) / 100
+        basis = "revenue less cost"
+    elif margin_rate is not None:
+        margin = spend * margin_rate
+        basis = f"revenue x {margin_rate:g}"
+    if margin is not None and cost_per_order:
+        margin = margin - cost_per_order * orders
+        basis += f" less {cost_per_order:g} per order"
+    result = campaign_uplift(
+        treated=rows["treated"].to_numpy(zero_copy_only=False),
+        outcome_spend=spend,
+        outcome_orders=orders,
+        outcome_margin=margin,
+        pre_spend=rows["pre_cents"].to_numpy().astype(np.float64) / 100,
+        control_share=control_share,
+        costs=costs,
+        confidence=confidence,
+    )
+    first = pc.min(contacts.table["contacted_on"]).as_py()
+    last = pc.max(contacts.table["contacted_on"]).as_py()
+    used = {
+        "window_days": window_days,
+        "pre_days": pre_days,
+        "first_contact": first.isoformat() if isinstance(first, dt.date) else None,
+        "last_contact": last.isoformat() if isinstance(last, dt.date) else None,
+        "margin_basis": basis,
+        "campaigns": contacts.campaigns,
+    }
+    return result, used

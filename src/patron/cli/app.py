@@ -14,6 +14,7 @@ from patron.cli import (
     demo,
     retention,
     runs,
+    service,
     uploads,
     worker,
 )
@@ -60,3 +61,5 @@ app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(service.service_app, name="service")
+app.add_typer(service.surveys_app, name="surveys")

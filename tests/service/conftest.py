@@ -27,20 +27,33 @@ def run() -> AnalysisRun:
 def make_customer(run: AnalysisRun) -> Callable[..., Customer]:
     """A customer scored in the run with ``tier`` and ``risk`` (None: not scored)."""
 
-    def make(external_id: str, tier: str | None = "moderate", risk: str | None = "low",
-             email: str = "") -> Customer:  # fmt: skip
+    def make(
+        external_id: str, tier: str | None = "moderate", risk: str | None = "low", email: str = ""
+    ) -> Customer:
         customer = Customer.objects.create(
             external_id=external_id, name=f"客户{external_id}", email=email
         )
         if tier is not None:
             CustomerScore.objects.create(
-                run=run, customer=customer, recency_days=30, frequency=4,
-                monetary=Decimal("400"), r_score=3, f_score=3, m_score=3, segment="loyal",
-                value_tier=tier, revenue=Decimal("400"), cost_to_serve=Decimal("0"),
-                p_alive=0.7, clv=Decimal("300.00"), risk_level=risk,
+                run=run,
+                customer=customer,
+                recency_days=30,
+                frequency=4,
+                monetary=Decimal("400"),
+                r_score=3,
+                f_score=3,
+                m_score=3,
+                segment="loyal",
+                value_tier=tier,
+                revenue=Decimal("400"),
+                cost_to_serve=Decimal("0"),
+                p_alive=0.7,
+                clv=Decimal("300.00"),
+                risk_level=risk,
                 risk_score=0.8 if risk == "high" else 0.2,
-                risk_reasons_en="silent" if risk else None, risk_reasons_zh="很久未购买" if risk else None,
-            )  # fmt: skip
+                risk_reasons_en="silent" if risk else None,
+                risk_reasons_zh="很久未购买" if risk else None,
+            )
         return customer
 
     return make
@@ -53,10 +66,13 @@ def make_order() -> Callable[..., Order]:
     def make(customer: Customer, day: dt.date, amount: str = "80.00") -> Order:
         counter["n"] += 1
         return Order.objects.create(
-            customer=customer, external_id=f"O{counter['n']}",
-            ordered_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), ordered_on=day,
-            amount=Decimal(amount), status="completed",
-        )  # fmt: skip
+            customer=customer,
+            external_id=f"O{counter['n']}",
+            ordered_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
+            ordered_on=day,
+            amount=Decimal(amount),
+            status="completed",
+        )
 
     return make
 

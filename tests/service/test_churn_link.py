@@ -20,8 +20,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _complaint(customer: Any, **kwargs: Any) -> Any:
-    return services.ticket_create(customer=customer, kind="complaint", category="product",
-                                  channel="wechat", subject="Broken kettle", **kwargs)  # fmt: skip
+    return services.ticket_create(
+        customer=customer,
+        kind="complaint",
+        category="product",
+        channel="wechat",
+        subject="Broken kettle",
+        **kwargs,
+    )
 
 
 def test_an_open_complaint_opens_a_warning_with_its_reason(
@@ -40,14 +46,20 @@ def test_an_open_complaint_opens_a_warning_with_its_reason(
     assert warning.last_purchase == dt.date(2024, 6, 1)
     assert warning.clv is not None and warning.run is not None  # figures of the latest run
     # a question raises nothing; a second complaint adds its reason to the same warning
-    services.ticket_create(customer=customer, kind="question", category="other",
-                           channel="web", subject="Opening hours?")  # fmt: skip
+    services.ticket_create(
+        customer=customer,
+        kind="question",
+        category="other",
+        channel="web",
+        subject="Opening hours?",
+    )
     second = _complaint(customer)
     warning.refresh_from_db()
     assert ChurnWarning.objects.filter(customer=customer).count() == 1
     assert warning.reasons_en.split("; ") == [
-        f"open complaint #{ticket.pk}: Broken kettle", f"open complaint #{second.pk}: Broken kettle"
-    ]  # fmt: skip
+        f"open complaint #{ticket.pk}: Broken kettle",
+        f"open complaint #{second.pk}: Broken kettle",
+    ]
 
 
 def test_a_complaint_raises_the_warning_the_analysis_opened(make_customer: Any) -> None:

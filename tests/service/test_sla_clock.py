@@ -82,10 +82,13 @@ def test_naive_times_and_bad_hours_are_refused() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    start=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 12, 31),
-                       timezones=st.sampled_from([SH, UTC, ZoneInfo("America/New_York")])),
+    start=st.datetimes(
+        min_value=dt.datetime(2024, 1, 1),
+        max_value=dt.datetime(2026, 12, 31),
+        timezones=st.sampled_from([SH, UTC, ZoneInfo("America/New_York")]),
+    ),
     hours=st.floats(min_value=0, max_value=200, allow_nan=False),
-)  # fmt: skip
+)
 def test_add_and_between_agree(start: dt.datetime, hours: float) -> None:
     end = HOURS.add(start, hours)
     assert end >= start

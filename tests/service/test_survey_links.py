@@ -30,8 +30,9 @@ def _url(invitation: Any) -> str:
 
 def test_one_click_then_more_then_again_keeps_the_last_answer(make_customer: Any) -> None:
     # given
-    invitation = survey_invite(kind="nps", customer=make_customer("C1"), key="nps:1",
-                               language="zh-hans")  # fmt: skip
+    invitation = survey_invite(
+        kind="nps", customer=make_customer("C1"), key="nps:1", language="zh-hans"
+    )
     client = Client()
     # when: the score clicked in the email
     page = client.get(_url(invitation) + "?score=4")
@@ -50,8 +51,9 @@ def test_one_click_then_more_then_again_keeps_the_last_answer(make_customer: Any
 
 
 def test_english_page_and_out_of_range_scores(make_customer: Any) -> None:
-    invitation = survey_invite(kind="csat", customer=make_customer("C1"), key="csat:1",
-                               language="en")  # fmt: skip
+    invitation = survey_invite(
+        kind="csat", customer=make_customer("C1"), key="csat:1", language="en"
+    )
     client = Client()
     page = client.get(_url(invitation))
     assert "How satisfied are you" in page.content.decode()
@@ -84,18 +86,27 @@ def test_forged_damaged_and_expired_links_are_refused(make_customer: Any) -> Non
     assert not SurveyResponse.objects.exists()
 
 
-def test_resolving_a_ticket_invites_to_csat_once(make_customer: Any, agent: Any,
-                                                django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+def test_resolving_a_ticket_invites_to_csat_once(
+    make_customer: Any, agent: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     customer = make_customer("C1", email="c1@example.com")
-    ticket = ticket_create(customer=customer, kind="question", category="other",
-                           channel="email", subject="Invoice")  # fmt: skip
+    ticket = ticket_create(
+        customer=customer, kind="question", category="other", channel="email", subject="Invoice"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         ticket_resolve(ticket=ticket, by=agent, resolution="Sent it")
     invitation = ticket.invitations.get()
     assert (invitation.kind, invitation.key) == ("csat", f"csat:ticket:{ticket.pk}:0")
     assert csat_invite_after_resolution(ticket_id=ticket.pk) == invitation  # idempotent
-    survey_settings_update(kind="csat", active=False, every_days=90, after_order_days=0,
-                           link_valid_days=30, drivers=["speed"], ask_comment=True)  # fmt: skip
+    survey_settings_update(
+        kind="csat",
+        active=False,
+        every_days=90,
+        after_order_days=0,
+        link_valid_days=30,
+        drivers=["speed"],
+        ask_comment=True,
+    )
     assert csat_invite_after_resolution(ticket_id=ticket.pk) is None
 
 

@@ -59,11 +59,17 @@ def test_sla_due_times_in_business_hours_by_priority_and_tier(make_customer: Any
     assert urgent.first_response_due_at == dt.datetime(2024, 6, 14, 17, 30, tzinfo=SH)
     assert urgent.due_at == hours.add(FRIDAY_5PM, 4)
     # a target of the business's own for the tier wins
-    SlaTarget.objects.create(priority="normal", value_tier="low", first_response_hours=Decimal(
-        "2"), resolution_hours=Decimal("10"))  # fmt: skip
+    SlaTarget.objects.create(
+        priority="normal",
+        value_tier="low",
+        first_response_hours=Decimal("2"),
+        resolution_hours=Decimal("10"),
+    )
     own = _open(make_customer("C3", tier="low"), opened_at=FRIDAY_5PM)
-    assert (own.first_response_due_at, own.due_at) == (hours.add(FRIDAY_5PM, 2), hours.add(
-        FRIDAY_5PM, 10))  # fmt: skip
+    assert (own.first_response_due_at, own.due_at) == (
+        hours.add(FRIDAY_5PM, 2),
+        hours.add(FRIDAY_5PM, 10),
+    )
 
 
 def test_unknown_category_kind_channel_and_foreign_order_are_refused(
@@ -88,8 +94,9 @@ def test_queue_puts_breaching_tickets_first_and_reply_stops_the_clock(
 ) -> None:
     # given: an urgent ticket opened now and a low one opened long ago (past its targets)
     fresh = _open(make_customer("C1", tier="very_high"))
-    old = _open(make_customer("C2", tier="low"), kind="question",
-                opened_at=now - dt.timedelta(days=30))  # fmt: skip
+    old = _open(
+        make_customer("C2", tier="low"), kind="question", opened_at=now - dt.timedelta(days=30)
+    )
     # when
     queue = list(selectors.ticket_queue(user=agent, view="team"))
     # then
@@ -105,16 +112,23 @@ def test_queue_puts_breaching_tickets_first_and_reply_stops_the_clock(
     assert [t.pk for t in selectors.ticket_queue(user=agent, view="breaching")] == [old.pk]
 
 
-def test_resolve_with_compensation_close_and_reopen(make_customer: Any, agent: Any,
-                                                   django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+def test_resolve_with_compensation_close_and_reopen(
+    make_customer: Any, agent: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     ticket = _open(make_customer("C1"), text="The parcel is a week late")
     with pytest.raises(ValidationError) as error:
-        services.ticket_resolve(ticket=ticket, by=agent, resolution="Sent a coupon",
-                                compensation="coupon")  # fmt: skip
+        services.ticket_resolve(
+            ticket=ticket, by=agent, resolution="Sent a coupon", compensation="coupon"
+        )
     assert "compensation_reference" in error.value.message_dict
     with django_capture_on_commit_callbacks(execute=True):
-        services.ticket_resolve(ticket=ticket, by=agent, resolution="Sent a coupon",
-                                compensation="coupon", compensation_reference="SORRY20")  # fmt: skip
+        services.ticket_resolve(
+            ticket=ticket,
+            by=agent,
+            resolution="Sent a coupon",
+            compensation="coupon",
+            compensation_reference="SORRY20",
+        )
     ticket.refresh_from_db()
     assert (ticket.status, ticket.compensation_reference) == ("resolved", "SORRY20")
     with pytest.raises(ValidationError):
@@ -127,8 +141,9 @@ def test_resolve_with_compensation_close_and_reopen(make_customer: Any, agent: A
     assert kinds == ["customer", "note", "customer"]
 
 
-def test_only_roles_that_manage_tickets_may_work_on_them(make_customer: Any,
-                                                        make_user: Any) -> None:  # fmt: skip
+def test_only_roles_that_manage_tickets_may_work_on_them(
+    make_customer: Any, make_user: Any
+) -> None:
     ticket = _open(make_customer("C1"))
     for role in ("analyst", "marketing"):
         with pytest.raises(ValidationError):

@@ -180,10 +180,10 @@ def _text(table: _Table, field_name: str) -> list[str | None]:
     return cleaning.clean_text(table.columns[column]).to_pylist()
 
 
-def _err(errors: list[RowError], line: int, column: str, value: Any, message: str,
+def _err(errors: list[RowError], at: int, column: str, value: Any, message: str,
          code: str = "row.invalid_value", **params: Any) -> None:  # fmt: skip
     text = _(message) % params if params else _(message)
-    errors.append(RowError(int(line), column, None if value is None else str(value), text, code))
+    errors.append(RowError(int(at), column, None if value is None else str(value), text, code))
 
 
 def _customers(table: _Table, errors: list[RowError]) -> list[Customer | None]:

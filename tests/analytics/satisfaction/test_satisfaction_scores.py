@@ -17,7 +17,9 @@ Z95 = NormalDist().inv_cdf(0.975)
 def _nps_reference(scores: np.ndarray) -> tuple[float, float, float]:
     """NPS and its Wald interval from the full multinomial covariance matrix."""
     n = len(scores)
-    p = np.array([(scores >= 9).mean(), ((scores >= 7) & (scores <= 8)).mean(), (scores <= 6).mean()])
+    p = np.array(
+        [(scores >= 9).mean(), ((scores >= 7) & (scores <= 8)).mean(), (scores <= 6).mean()]
+    )
     cov = (np.diag(p) - np.outer(p, p)) / n
     a = np.array([1.0, 0.0, -1.0])
     estimate = float(a @ p)

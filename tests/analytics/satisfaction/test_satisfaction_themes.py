@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from patron.analytics.satisfaction import comment_themes, tokenize
@@ -29,7 +30,7 @@ def test_planted_detractor_phrases_come_first() -> None:
     planted_words = set()  # every word and two-word phrase of the planted phrases
     for phrase in PLANTED:
         words = tokenize(phrase)
-        planted_words |= set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
+        planted_words |= set(words) | {a + b for a, b in itertools.pairwise(words)}
     top = [t.term for t in themes[: len(planted_words)]]
     assert set(top) == planted_words, top
     assert all(t.z > 0 for t in themes)

@@ -123,6 +123,11 @@ STOPWORDS_ZH = frozenset(
         "然后",
         "所以",
         "因为",
+        "太",
+        "很",
+        "非常",
+        "比较",
+        "有点",
     ]
 )
 
@@ -192,7 +197,7 @@ def comment_themes(
     *,
     top: int = 15,
     min_count: int = 3,
-    prior_strength: float = 10.0,
+    prior_strength: float = 1.0,
 ) -> list[Theme]:
     """The ``top`` terms most over-represented among detractors (z > 0), highest z first;
     a term must appear in at least ``min_count`` detractor comments.
@@ -208,15 +213,14 @@ def comment_themes(
     pro, n_pro = _doc_counts(promoter_comments)
     if n_det == 0:
         return []
-    vocab = sorted(t for t, c in det.items() if c >= min_count)
+    vocab = sorted(t for t in set(det) | set(pro) if det.get(t, 0) + pro.get(t, 0) >= min_count)
     if not vocab:
         return []
-    y_d = np.array([det[t] for t in vocab], dtype=np.float64)
+    y_d = np.array([det.get(t, 0) for t in vocab], dtype=np.float64)
     y_p = np.array([pro.get(t, 0) for t in vocab], dtype=np.float64)
     total = y_d + y_p
-    # Prior: each term's share of all uses, scaled to prior_strength pseudo-comments per term.
-    alpha = prior_strength * total / total.sum() * len(vocab)
-    alpha = np.maximum(alpha, 0.01)
+    # Prior: each term's share of all uses, prior_strength pseudo-counts per term on average.
+    alpha = prior_strength * len(vocab) * total / total.sum()
     a0 = float(alpha.sum())
     n_d, n_p = float(y_d.sum()), float(y_p.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -225,6 +229,7 @@ def comment_themes(
         )
         var = 1.0 / (y_d + alpha) + 1.0 / (y_p + alpha)
         z = delta / np.sqrt(var)
+    z = np.where(y_d >= min_count, z, -np.inf)  # a theme is said by enough detractors
     order = sorted(range(len(vocab)), key=lambda i: (-z[i], vocab[i]))
     themes = []
     for i in order:

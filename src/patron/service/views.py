@@ -150,7 +150,9 @@ def _form_errors(form: Any, error: ValidationError) -> None:
 @post_only("service:ticket_detail")
 def ticket_act(request: HttpRequest, id: int) -> HttpResponse:
     ticket = _ticket_or_404(id)
-    action = request.POST.get("action", "")
+    # The note button of the reply form says so in its formaction (?do=note): a button's own
+    # name and value are not sent once patron.js disables it against double posts.
+    action = request.GET.get("do") or request.POST.get("action", "")
     user = request.user
     try:
         if action in ("reply", "note"):

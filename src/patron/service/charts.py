@@ -23,7 +23,7 @@ def interval_svg(
 
     height = len(rows) * row_h + 26
     parts = [
-        f'<svg viewBox="0 0 {left + length + 120} {height}" role="img" class="chart '
+        f'<svg viewBox="0 0 {left + length + 200} {height}" role="img" class="chart '
         f'interval-chart"><title>{escape(title)}</title>'
     ]
     for tick in (low, (low + high) / 2, high):

@@ -251,6 +251,7 @@ def _hours(value: float | None) -> str:
 @require_permission(VIEW)
 def service_report(request: HttpRequest) -> HttpResponse:
     report = selectors.ticket_report()
+    labels = dict(_category_choices())
     volume = hbars_svg(
         [(m["month"], float(m["opened"]), f"{m['opened']} · {m['complaints']}")
          for m in report.by_month],
@@ -262,6 +263,10 @@ def service_report(request: HttpRequest) -> HttpResponse:
         {
             "section": "service",
             "report": report,
+            "by_category": [
+                {**row, "label": labels.get(row["category"], row["category"])}
+                for row in report.by_category
+            ],
             "volume_svg": volume,
             "figures": {
                 "first_response_hours": _hours(report.first_response_hours),
@@ -277,6 +282,13 @@ def service_report(request: HttpRequest) -> HttpResponse:
 
 
 def _interval_rows(groups: dict[str, Any], key: str, labels: dict[str, str]) -> list[Any]:
+    """Rows of an interval chart; groups named in ``labels`` come in its order (tiers, top
+    first), the others (months) in their own."""
+    order = list(labels)
+    if order:
+        groups = dict(
+            sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+        )
     return [
         (labels.get(name, name), r[key], r["ci_low"], r["ci_high"],
          f"{r[key]:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}] n={r['responses']}")

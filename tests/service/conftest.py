@@ -20,6 +20,9 @@ AS_OF = dt.date(2024, 6, 30)
 
 @pytest.fixture
 def run() -> AnalysisRun:
+    from patron.service.services import categories_ensure
+
+    categories_ensure()  # a transactional test before this one flushed the migration's rows
     return AnalysisRun.objects.create(as_of=AS_OF, code_version="test", status=RunStatus.COMPLETED)
 
 

@@ -31,6 +31,9 @@ TEXTS = {
 
 @pytest.fixture
 def desk(make_user: Any) -> dict[str, Any]:
+    from patron.service.services import categories_ensure
+
+    categories_ensure()  # the default categories (a flush after another test removed them)
     make_user("sam", "service", password=PASSWORD)
     run = AnalysisRun.objects.create(
         as_of=dt.date(2024, 6, 30), code_version="test", status=RunStatus.COMPLETED

@@ -19,7 +19,7 @@ import itertools
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,11 +162,18 @@ def tokenize(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
 
 
-def _terms(words: Sequence[str]) -> set[str]:
-    terms = set(words)
-    for a, b in itertools.pairwise(words):
-        joiner = "" if _HAN.search(a) and _HAN.search(b) else " "
-        terms.add(f"{a}{joiner}{b}")
+_CLAUSE = re.compile(r"[，。！？；、：,.!?;:()（）\n]+")
+
+
+def _terms(comment: str) -> set[str]:
+    """The words of a comment and its two-word phrases, never across punctuation."""
+    terms: set[str] = set()
+    for clause in _CLAUSE.split(comment):
+        words = tokenize(clause)
+        terms.update(words)
+        for a, b in itertools.pairwise(words):
+            joiner = "" if _HAN.search(a) and _HAN.search(b) else " "
+            terms.add(f"{a}{joiner}{b}")
     return terms
 
 
@@ -184,7 +191,7 @@ def _doc_counts(comments: Iterable[str]) -> tuple[Counter[str], int]:
     counts: Counter[str] = Counter()
     n = 0
     for comment in comments:
-        terms = _terms(tokenize(comment))
+        terms = _terms(comment)
         if terms:
             n += 1
             counts.update(terms)

@@ -86,8 +86,9 @@ def service_report(as_json: JsonOption = False) -> None:
         from patron.service.reports import survey_data
         from patron.service.selectors import ticket_report
 
-        report = ticket_report().as_dict()
-        data = survey_data(since=ticket_report().since)
+        tickets = ticket_report()
+        report = tickets.as_dict()
+        data = survey_data(since=tickets.since, until=tickets.until)
         report["nps"] = _nan_free(nps_score(data.nps).as_dict())
         report["csat"] = _nan_free(csat_score(data.csat).as_dict())
         if as_json:

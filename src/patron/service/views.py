@@ -297,6 +297,24 @@ def _interval_rows(groups: dict[str, Any], key: str, labels: dict[str, str]) -> 
     ]  # fmt: skip
 
 
+def _group_rows(nps_by: dict[str, Any], tiers: dict[str, str]) -> list[dict[str, Any]]:
+    from patron.analytics.segments import SEGMENTS
+
+    language = _language()
+    segments = {s.code: s.label.get(language, s.label["en"]) for s in SEGMENTS}
+    kinds = (("tier", _("Value tier"), tiers), ("segment", _("Segment"), segments),
+             ("store", _("Store"), {}))  # fmt: skip
+    rows = []
+    for kind, kind_label, labels in kinds:
+        groups = nps_by.get(kind, {})
+        order = list(labels) or sorted(groups)
+        for key in sorted(groups, key=lambda k: order.index(k) if k in order else len(order)):
+            r = groups[key]
+            rows.append({"kind": kind, "kind_label": kind_label, "key": key,
+                         "label": labels.get(key, key), **r})  # fmt: skip
+    return rows
+
+
 @require_permission(VIEW)
 def survey_results(request: HttpRequest) -> HttpResponse:
     from patron.analytics.tiers import TIERS
@@ -340,6 +358,7 @@ def survey_results(request: HttpRequest) -> HttpResponse:
             "retention_svg": hbars_svg(retention_rows, title=_("Bought again within 180 days")),
             "tiers": tiers,
             "group_labels": group_labels,
+            "group_rows": _group_rows(nps_by, tiers),
         },
     )  # fmt: skip
 

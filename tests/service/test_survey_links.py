@@ -131,3 +131,22 @@ def test_survey_invitation_goes_through_the_outbox(make_customer: Any) -> None:
     assert survey_link_token(nps) in call["body_text"] and call["language"] == "zh-hans"
     # and for real: queued once however often it is sent
     assert survey_send(nps) and survey_send(nps)
+
+
+def test_scheduled_nps_invites_after_an_order_once_per_period(
+    make_customer: Any, make_order: Any
+) -> None:
+    from patron.service.surveys import nps_invites_due
+
+    today = dt.date(2024, 7, 10)
+    asked = make_customer("C1", email="c1@example.com")
+    no_email = make_customer("C2")
+    early = make_customer("C3", email="c3@example.com")
+    for customer in (asked, no_email):
+        make_order(customer, today - dt.timedelta(days=7))  # a week ago: the default
+    make_order(early, today - dt.timedelta(days=2))
+    invitations = nps_invites_due(today=today)
+    assert [(i.customer, i.kind) for i in invitations] == [(asked, "nps")]
+    assert nps_invites_due(today=today) == []  # asked within the period: not again
+    make_order(asked, today - dt.timedelta(days=7))  # a second order that day changes nothing
+    assert nps_invites_due(today=today) == []

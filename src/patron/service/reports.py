@@ -147,12 +147,40 @@ def _retained(data: SurveyData, today: dt.date) -> tuple[np.ndarray, np.ndarray,
     return eligible, kept, value
 
 
+TOP_TIERS = ("very_high", "high")
+
+
+def _drivers(data: SurveyData, rows: np.ndarray) -> dict[str, Any]:
+    """Key drivers of NPS over ``rows`` (those with every rating), when there are enough."""
+    from patron.analytics.satisfaction import KeyDrivers
+
+    empty: dict[str, Any] = {"target": "nps", "responses": 0, "items": []}
+    if not data.driver_names:
+        return empty
+    complete = rows & ~np.isnan(data.drivers).any(axis=1)
+    if complete.sum() < max(MIN_DRIVER_ROWS, len(data.driver_names) + 2):
+        return {**empty, "responses": int(complete.sum())}
+    model = KeyDrivers().fit(data.drivers[complete], data.nps[complete], names=data.driver_names)
+    items = [
+        {"driver": name, "importance": round(float(imp), 4), "share": round(float(share), 4),
+         "coef": round(float(coef), 4)}
+        for name, imp, share, coef in zip(
+            model.names_, model.importance_, model.share_, model.coef_, strict=True
+        )
+    ]  # fmt: skip
+    return {
+        "target": "nps",
+        "responses": model.n_samples_,
+        "r2": round(model.r2_, 4),
+        "items": sorted(items, key=lambda item: -item["share"]),
+    }
+
+
 def survey_report(
     *, since: dt.date | None = None, until: dt.date | None = None, today: dt.date | None = None
 ) -> dict[str, Any]:
     """The whole survey report as plain data (the JSON of ``patron surveys report``)."""
     from patron.analytics.satisfaction import (
-        KeyDrivers,
         comment_themes,
         csat_by_group,
         csat_score,
@@ -181,29 +209,10 @@ def survey_report(
         for name, keys in (("month", data.month), ("tier", data.tier),
                            ("category", data.category), ("store", data.store))
     }  # fmt: skip
-    drivers: dict[str, Any] = {"target": "nps", "responses": 0, "items": []}
     rated = ~np.isnan(data.nps)
-    if data.driver_names:
-        complete = rated & ~np.isnan(data.drivers).any(axis=1)
-        if complete.sum() >= max(MIN_DRIVER_ROWS, len(data.driver_names) + 2):
-            model = KeyDrivers().fit(
-                data.drivers[complete], data.nps[complete], names=data.driver_names
-            )
-            drivers = {
-                "target": "nps",
-                "responses": model.n_samples_,
-                "r2": round(model.r2_, 4),
-                "items": sorted(
-                    (
-                        {"driver": name, "importance": round(float(imp), 4),
-                         "share": round(float(share), 4), "coef": round(float(coef), 4)}
-                        for name, imp, share, coef in zip(
-                            model.names_, model.importance_, model.share_, model.coef_,
-                            strict=True)
-                    ),
-                    key=lambda item: -item["share"],
-                ),
-            }  # fmt: skip
+    drivers = _drivers(data, rated)
+    top = np.isin(data.tier, TOP_TIERS)
+    report["drivers_top_tiers"] = _drivers(data, rated & top)
     report["drivers"] = drivers
     groups = nps_group(np.where(rated, data.nps, 0))
     comments = np.array(data.comment, dtype=object)

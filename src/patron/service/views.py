@@ -355,6 +355,11 @@ def survey_results(request: HttpRequest) -> HttpResponse:
                  for d in report["drivers"]["items"]],
                 title=_("What drives NPS"),
             ),
+            "drivers_top_svg": hbars_svg(
+                [(surveys.driver_label(d["driver"]), d["share"], f"{100 * d['share']:.0f}%")
+                 for d in report["drivers_top_tiers"]["items"]],
+                title=_("What drives NPS in the high and very high tiers"),
+            ),
             "retention_svg": hbars_svg(retention_rows, title=_("Bought again within 180 days")),
             "tiers": tiers,
             "group_labels": group_labels,

@@ -150,3 +150,17 @@ def test_scheduled_nps_invites_after_an_order_once_per_period(
     assert nps_invites_due(today=today) == []  # asked within the period: not again
     make_order(asked, today - dt.timedelta(days=7))  # a second order that day changes nothing
     assert nps_invites_due(today=today) == []
+
+
+def test_the_links_in_the_message_answer_with_one_click(make_customer: Any) -> None:
+    from patron.service.tasks import survey_message
+
+    invitation = survey_invite(kind="csat", customer=make_customer("C1"), key="csat:9",
+                               language="zh-hans")  # fmt: skip
+    message = survey_message(invitation)
+    assert message["subject"] == "请为我们的服务打分" and message["language"] == "zh-hans"
+    links = [line.split(": ", 1)[1] for line in message["body_text"].splitlines()[1:]]
+    assert len(links) == 5 and message["body_html"].count("<a href=") == 5
+    path = links[1].removeprefix("http://localhost:8000")  # the score 2
+    assert Client().get(path).status_code == 200
+    assert SurveyResponse.objects.get().csat == 2

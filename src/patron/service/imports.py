@@ -28,7 +28,6 @@ from django.utils.translation import gettext_noop
 from patron.customers.models import Customer
 from patron.ingest import cleaning
 from patron.ingest.reading import open_table
-from patron.ingest.validation import RowError
 from patron.service.errors import ServiceError, ServiceErrorCode
 from patron.service.models import ResponseSource, SurveyResponse, Ticket, TicketCategory
 
@@ -52,6 +51,23 @@ ROWS_REJECTED = gettext_noop(
     "%(count)s row(s) of %(file)s are wrong; nothing was imported. Correct them, or use "
     "--skip-bad to import the good rows."
 )
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A rejected cell: its file line, column, value and what was expected (the importer's
+    report shape: ``patron import`` prints the same fields)."""
+
+    line: int
+    column: str
+    value: str | None
+    message: str
+    code: str = "row.invalid_value"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "value": self.value,
+                "message": self.message, "code": self.code}  # fmt: skip
+
 
 RESPONSE_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer_id": ("customer_id", "customer id", "customer", "客户编号", "客户id", "会员id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from patron.service.models import Compensation, Priority, TicketChannel, TicketKind
@@ -62,3 +63,21 @@ class SurveySettingsForm(forms.Form):
         choices=[(key, labels[0]) for key, labels in DRIVER_LABELS.items()],
     )
     ask_comment = forms.BooleanField(label=_("Ask for a comment"), required=False)
+
+
+def form_add_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its fields where they exist."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """(code, label in the page's language) of the active categories."""
+    from patron.service.selectors import category_list
+    from patron.web.views.dashboard import chart_language
+
+    language = chart_language()
+    return [(c.code, c.label(language)) for c in category_list()]

@@ -164,3 +164,20 @@ def test_the_links_in_the_message_answer_with_one_click(make_customer: Any) -> N
     path = links[1].removeprefix("http://localhost:8000")  # the score 2
     assert Client().get(path).status_code == 200
     assert SurveyResponse.objects.get().csat == 2
+
+
+def test_scheduled_relationship_nps_once_per_period(make_customer: Any, make_order: Any) -> None:
+    from patron.service.surveys import nps_invites_due
+
+    survey_settings_update(kind="nps", active=True, every_days=90, after_order_days=0,
+                           link_valid_days=30, drivers=["delivery"], ask_comment=True)  # fmt: skip
+    today = dt.date(2024, 7, 10)
+    active = make_customer("C1", email="c1@example.com")
+    lapsed = make_customer("C2", email="c2@example.com")
+    make_order(active, today - dt.timedelta(days=40))
+    make_order(active, today - dt.timedelta(days=3))
+    make_order(lapsed, today - dt.timedelta(days=200))
+    invitations = nps_invites_due(today=today)
+    assert [(i.customer, i.order) for i in invitations] == [(active, None)]
+    assert invitations[0].key.startswith(f"nps:schedule:{active.pk}:")
+    assert nps_invites_due(today=today + dt.timedelta(days=1)) == []

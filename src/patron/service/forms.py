@@ -53,7 +53,7 @@ class SurveySettingsForm(forms.Form):
     active = forms.BooleanField(label=_("Send this survey"), required=False)
     every_days = forms.IntegerField(label=_("Ask a customer at most every (days)"), min_value=1)
     after_order_days = forms.IntegerField(
-        label=_("Days after an order (0: not after orders)"), min_value=0
+        label=_("Days after an order (0: on a schedule instead)"), min_value=0
     )
     link_valid_days = forms.IntegerField(label=_("Link valid for (days)"), min_value=1)
     drivers = forms.MultipleChoiceField(

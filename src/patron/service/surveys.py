@@ -261,28 +261,38 @@ def csat_invite_after_resolution(*, ticket_id: int) -> SurveyInvitation | None:
 
 
 def nps_invites_due(*, today: dt.date | None = None, limit: int = 5000) -> list[SurveyInvitation]:
-    """The scheduled NPS: customers with an email whose order was ``after_order_days`` ago and
-    who were not asked in the last ``every_days``, invited once per order."""
+    """The NPS invitations due today, for customers with an email not asked in the last
+    ``every_days``: after an order (the customers whose order was ``after_order_days`` ago,
+    once per order) or, with ``after_order_days`` 0, on a schedule (every customer who bought
+    in the last ``every_days``, once per period of that length)."""
     from patron.retention.services import PURCHASE_STATUSES
     from patron.sales.models import Order
 
     settings = survey_settings_get(kind=SurveyKind.NPS)
-    if not settings.active or settings.after_order_days == 0:
+    if not settings.active:
         return []
     today = today or timezone.localdate()
-    day = today - dt.timedelta(days=settings.after_order_days)
     since = timezone.now() - dt.timedelta(days=settings.every_days)
     recently = SurveyInvitation.objects.filter(kind=SurveyKind.NPS, created_at__gte=since)
     orders = (
-        Order.objects.filter(ordered_on=day, status__in=PURCHASE_STATUSES)
+        Order.objects.filter(status__in=PURCHASE_STATUSES)
         .exclude(customer__email="")
         .exclude(customer_id__in=recently.values("customer_id"))
         .select_related("customer")
-        .order_by("customer_id", "pk")
+        .order_by("customer_id", "-ordered_on", "-pk")
     )
+    if settings.after_order_days:
+        day = today - dt.timedelta(days=settings.after_order_days)
+        orders = orders.filter(ordered_on=day)
+        key = "nps:order:{order}"
+    else:
+        orders = orders.filter(
+            ordered_on__gt=today - dt.timedelta(days=settings.every_days), ordered_on__lte=today
+        )
+        key = "nps:schedule:{customer}:" + str(today.toordinal() // settings.every_days)
     invitations: list[SurveyInvitation] = []
     seen: set[int] = set()
-    for order in orders[:limit]:
+    for order in orders.iterator(chunk_size=2000):
         if order.customer_id in seen:
             continue
         seen.add(order.customer_id)
@@ -290,8 +300,10 @@ def nps_invites_due(*, today: dt.date | None = None, limit: int = 5000) -> list[
             survey_invite(
                 kind=SurveyKind.NPS,
                 customer=order.customer,
-                order=order,
-                key=f"nps:order:{order.pk}",
+                order=order if settings.after_order_days else None,
+                key=key.format(order=order.pk, customer=order.customer_id),
             )
         )
+        if len(invitations) == limit:
+            break
     return invitations

@@ -261,7 +261,7 @@ class SurveySettings(models.Model):
     # NPS: ask every customer at most this often, and this many days after an order.
     every_days = models.PositiveIntegerField(_("ask a customer at most every (days)"), default=90)
     after_order_days = models.PositiveIntegerField(
-        _("days after an order (0: not after orders)"), default=7
+        _("days after an order (0: on a schedule instead)"), default=7
     )
     link_valid_days = models.PositiveIntegerField(_("link valid for (days)"), default=30)
     drivers = models.JSONField(_("driver ratings asked"), default=list, blank=True)

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('csat', 'Satisfaction (CSAT)'), ('nps', 'Recommendation (NPS)')], max_length=8, unique=True, verbose_name='survey')),
                 ('active', models.BooleanField(default=True, verbose_name='send it')),
                 ('every_days', models.PositiveIntegerField(default=90, verbose_name='ask a customer at most every (days)')),
-                ('after_order_days', models.PositiveIntegerField(default=7, verbose_name='days after an order (0: not after orders)')),
+                ('after_order_days', models.PositiveIntegerField(default=7, verbose_name='days after an order (0: on a schedule instead)')),
                 ('link_valid_days', models.PositiveIntegerField(default=30, verbose_name='link valid for (days)')),
                 ('drivers', models.JSONField(blank=True, default=list, verbose_name='driver ratings asked')),
                 ('ask_comment', models.BooleanField(default=True, verbose_name='ask for a comment')),

@@ -53,9 +53,11 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _mount() -> None:
     from patron.customers.api import router as customers_router
     from patron.sales.api import router as sales_router
+    from patron.service.api import router as tickets_router
 
     api.add_router("/customers", customers_router)
     api.add_router("/orders", sales_router)
+    api.add_router("/tickets", tickets_router)
 
 
 _mount()

@@ -80,6 +80,16 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:customer_update": frozenset({"admin", "marketing", "service"}),
     "api:order_create": ADMIN,
     "api:order_batch": ADMIN,
+    # service (issue 22): the service role works on tickets, analysts read, marketing neither
+    "service:ticket_list": frozenset({"admin", "service", "analyst"}),
+    "service:ticket_detail": frozenset({"admin", "service", "analyst"}),
+    "service:report": frozenset({"admin", "service", "analyst"}),
+    "service:survey_results": frozenset({"admin", "service", "analyst"}),
+    "service:ticket_new": frozenset({"admin", "service"}),
+    "service:ticket_act": frozenset({"admin", "service"}),
+    "service:survey_settings": frozenset({"admin", "service"}),
+    "service:survey_answer": EVERYONE,  # a signed link, no sign-in
+    "api:ticket_create": frozenset({"admin", "service"}),
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

@@ -15,6 +15,7 @@ from patron.cli import (
     demo,
     retention,
     runs,
+    service,
     uploads,
     worker,
 )
@@ -62,3 +63,5 @@ app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
 app.add_typer(runs.runs_app, name="runs")
 app.add_typer(campaigns.campaigns_app, name="campaigns")
+app.add_typer(service.service_app, name="service")
+app.add_typer(service.surveys_app, name="surveys")

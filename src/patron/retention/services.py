@@ -376,3 +376,109 @@ def warning_respond(
     warning.full_clean(validate_constraints=False)
     warning.save()
     return warning
+
+
+# --- warnings raised outside an analysis run (service: complaints, detractors) -----------------
+
+#: The risk score a warning raised for a reason (complaint, detractor) starts with at least.
+REASON_RISK_SCORE = 0.9
+
+
+def _joined(existing: str, reason: str) -> str:
+    parts = [p for p in existing.split("; ") if p]
+    return "; ".join(parts if reason in parts else [*parts, reason])
+
+
+@transaction.atomic
+def warning_raise_for_reason(
+    *, customer: Any, reason_en: str, reason_zh: str, today: dt.date | None = None
+) -> ChurnWarning | None:
+    """Raise a churn warning for a reason found outside an analysis run (an open complaint, a
+    detractor's answer), or add the reason to the customer's open warning and raise it to high
+    risk. The reason is kept in both languages.
+
+    A new warning names the customer's current silence by their last purchase (the day they
+    became a customer when they never bought); a silence already warned of and closed is not
+    warned of again, as in :func:`warning_list_refresh`: then nothing happens and None is
+    returned. The figures (P(alive), CLV, revenue) come from the latest completed run that
+    scored the customer, when there is one.
+    """
+    from patron.insights.models import CustomerScore
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    warning = (
+        ChurnWarning.objects.select_for_update()
+        .filter(customer=customer, status__in=OPEN_STATUSES)
+        .first()
+    )
+    if warning is not None:
+        warning.reasons_en = _joined(warning.reasons_en, reason_en)
+        warning.reasons_zh = _joined(warning.reasons_zh, reason_zh)
+        warning.risk_level = RiskLevel.HIGH
+        warning.risk_score = max(warning.risk_score, REASON_RISK_SCORE)
+        warning.save(
+            update_fields=["reasons_en", "reasons_zh", "risk_level", "risk_score", "updated_at"]
+        )
+        return warning
+    last = (
+        Order.objects.filter(customer=customer, status__in=PURCHASE_STATUSES, ordered_on__lte=today)
+        .order_by("-ordered_on")
+        .values_list("ordered_on", flat=True)
+        .first()
+    ) or timezone.localdate(customer.created_at)
+    if ChurnWarning.objects.filter(customer=customer, last_purchase=last).exists():
+        return None
+    score = (
+        CustomerScore.objects.filter(customer=customer, run__status=RunStatus.COMPLETED)
+        .select_related("run")
+        .order_by("-run__as_of", "-run_id")
+        .first()
+    )
+    warning = ChurnWarning(
+        customer=customer,
+        run=score.run if score else None,
+        raised_on=today,
+        risk_level=RiskLevel.HIGH,
+        risk_score=max(score.risk_score or 0.0, REASON_RISK_SCORE) if score else REASON_RISK_SCORE,
+        reasons_en=reason_en,
+        reasons_zh=reason_zh,
+        p_alive=score.p_alive if score else None,
+        clv=score.clv if score else None,
+        revenue=score.revenue if score else 0,
+        last_purchase=last,
+        created_at=now,
+        updated_at=now,
+    )
+    warning.full_clean(validate_constraints=False)
+    warning.save()
+    return warning
+
+
+@transaction.atomic
+def warning_close_recovered(*, customer: Any, purchased_on: dt.date) -> ChurnWarning | None:
+    """Close the customer's open warning as recovered: they bought again on ``purchased_on``
+    (after a resolved complaint: service recovery). None when no warning is open."""
+    warning = (
+        ChurnWarning.objects.select_for_update()
+        .filter(customer=customer, status__in=OPEN_STATUSES)
+        .first()
+    )
+    if warning is None:
+        return None
+    warning.status = WarningStatus.RECOVERED
+    warning.closed_at = timezone.now()
+    warning.closed_automatically = True
+    warning.follow_up_on = None
+    warning.purchased_again_on = purchased_on
+    warning.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "closed_automatically",
+            "follow_up_on",
+            "purchased_again_on",
+            "updated_at",
+        ]
+    )
+    return warning

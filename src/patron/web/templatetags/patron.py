@@ -41,7 +41,7 @@ NAVIGATION = (
     ("segments", "web:segments", _("Segments"), "accounts.view_segments"),
     ("loyalty", "web:loyalty", _("Loyalty"), "accounts.view_loyalty"),
     ("campaigns", "web:campaigns", _("Campaigns"), "accounts.view_campaigns"),
-    ("service", "web:service", _("Service"), "accounts.view_tickets"),
+    ("service", "service:ticket_list", _("Service"), "accounts.view_tickets"),
     ("warnings", "retention:warning_list", _("Churn warnings"), "retention.view_churnwarning"),
     ("reports", "web:reports", _("Reports"), "accounts.view_reports"),
     ("predictions", "web:predictions", _("Predictions"), "accounts.view_reports"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from patron.ingest.messages import (
     expected_message,
 )
 from patron.ingest.reading import RawBatch
+from patron.ingest.rows import content_keys
 
 ATTRIBUTE_PREFIX = "attribute:"
 
@@ -167,7 +167,7 @@ def generic_status(raw: str) -> str | None:
     return STATUS_VALUES.get(cleaning.normalise_header(raw))
 
 
-def _status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
+def parse_status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
     """Map status text through ``status_of`` once per distinct value (exports repeat a few)."""
     text = cleaning.clean_text(values)
     distinct = pc.unique(text).to_pylist()
@@ -182,7 +182,7 @@ def _tags(values: pa.Array) -> cleaning.Parsed:
     return cleaning.Parsed(values=text, invalid=np.zeros(len(text), dtype=bool))
 
 
-def _resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> str | None:
+def resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> str | None:
     """The format of a sample; if a few bad cells spoil it, the format most cells share.
 
     Dates that read both day first and month first take ``prefer`` when it is given."""
@@ -271,7 +271,7 @@ def parse_column(
         ValueKind.EMAIL: cleaning.normalise_email,
         ValueKind.GENDER: cleaning.parse_gender,
         ValueKind.BOOLEAN: cleaning.parse_bool,
-        ValueKind.STATUS: lambda v: _status(v, status_of),
+        ValueKind.STATUS: lambda v: parse_status(v, status_of),
         ValueKind.TAGS: _tags,
         ValueKind.DATE: _dates,
     }
@@ -279,7 +279,7 @@ def parse_column(
         if date_format.fmt is None and not date_format.explicit:
             cleaned = cleaning.clean_text(values).drop_null()
             sample = cleaned.slice(0, 2000).to_pylist()
-            date_format.fmt = _resolve_date_format(sample, date_format.prefer) if sample else None
+            date_format.fmt = resolve_date_format(sample, date_format.prefer) if sample else None
         parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
         if not parsed.invalid.any():
             return parsed
@@ -427,13 +427,7 @@ def row_keys(columns: dict[str, pa.Array], names: Sequence[str]) -> list[str]:
     Identical rows get identical keys; the writer numbers repeats (key-1, key-2, ...) so two
     identical purchases stay two, and a re-import of the same file matches them again.
     """
-    parts = [
-        pc.fill_null(pc.cast(columns[name], pa.string()), "") for name in names if name in columns
-    ]
-    joined = pc.binary_join_element_wise(*parts, "\x1f")
-    return [
-        hashlib.blake2b(value.encode(), digest_size=10).hexdigest() for value in joined.to_pylist()
-    ]
+    return content_keys([columns[name] for name in names if name in columns])
 
 
 def kind_fields(kind: EntityKind) -> tuple[Field, ...]:

@@ -19,7 +19,7 @@ from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 
-def _column_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def column_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A typed Parquet column as text cells, spelled as in a CSV export."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -74,7 +74,7 @@ class _ParquetReader(TableReader):
                 lines = np.arange(first, first + n, dtype=np.int64)
                 first += n
                 columns = {
-                    key: _column_text(record_batch.column(i))
+                    key: column_text(record_batch.column(i))
                     for i, key in enumerate(self.info.column_names)
                 }
                 yield self._drop_blank(lines, columns)

@@ -209,7 +209,14 @@ def _with_closest_preset(
     """Add the preset the file is closest to, so a nearly-recognised export says so, and
     the names that preset knows for the missing fields (the --map to use)."""
     scored = [(p.score(header), p) for p in load_presets() if p.kind is kind]
-    scored = [item for item in scored if item[0] > 0]
+    # A preset is named when it was detected, or when most of its columns are there: one
+    # shared column (a date, an amount) says nothing about where a file comes from.
+    scored = [
+        (score, p)
+        for score, p in scored
+        if (detected is not None and p.name == detected.name)
+        or (score > 0 and 2 * score > len(p.signature))
+    ]
     if not scored or not isinstance(error.extra, dict):
         return error
     score, closest = max(scored, key=lambda item: item[0])

@@ -25,6 +25,7 @@ from patron.ingest.i18n import gettext
 
 __all__ = [
     "FIELDS",
+    "FIELD_ALIASES",
     "ITEM_LINE_FIELDS",
     "MAX_LENGTHS",
     "ColumnMapping",
@@ -36,6 +37,13 @@ __all__ = [
     "parse_map_options",
     "resolve_columns",
 ]
+
+
+#: Words a person types in ``--map`` for a field, beside its name (``--map date=下单时间``).
+FIELD_ALIASES: dict[EntityKind, dict[str, str]] = {
+    EntityKind.TRANSACTIONS: {"date": "ordered_at", "customer": "customer_id", "order": "order_id"},
+    EntityKind.CUSTOMERS: {"customer": "external_id", "customer_id": "external_id"},
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class ColumnMapping:
     # field -> several file columns read as one, joined by a space (First Name + Last Name).
     combined: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     customer_key: CustomerKey | None = None
+    # Fields whose column was named (--map, a preset), not found by a synonym.
+    explicit: frozenset[str] = frozenset()
 
     def has(self, field: str) -> bool:
         return field in self.columns
@@ -119,7 +129,10 @@ def resolve_columns(
     for column in header:
         by_normal.setdefault(normalise_header(column), column)
     columns: dict[str, str] = {}
+    aliases = FIELD_ALIASES.get(kind, {})
     for field_name, column in (overrides or {}).items():
+        if field_name not in field_names and field_name.strip().casefold() in aliases:
+            field_name = aliases[field_name.strip().casefold()]
         if field_name not in field_names:
             raise IngestError(
                 gettext("--map names an unknown field %(field)s; fields for %(kind)s: %(fields)s")
@@ -148,6 +161,7 @@ def resolve_columns(
                 )
             column = found
         columns[field_name] = column
+    explicit = set(columns)
     taken = set(columns.values())
     for field in fields if synonyms else ():
         if field.name in columns:
@@ -185,4 +199,5 @@ def resolve_columns(
         columns=columns,
         unmapped=unmapped,
         required=None if required is None else required_names,
+        explicit=frozenset(explicit),
     )

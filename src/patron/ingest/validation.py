@@ -209,6 +209,41 @@ def resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> st
     return best if votes[best] * 2 >= sum(votes.values()) else None
 
 
+#: Cells whose date format is tried first; the whole column only when they are ambiguous.
+DATE_SAMPLE = 2000
+
+
+def detect_column_date_format(values: pa.Array, prefer: str | None = None) -> str | None:
+    """The date format of a column, told from its first cells (:data:`DATE_SAMPLE`).
+
+    When those read both day first and month first (``11/1/2000`` and nothing else), every
+    distinct cell of the column is looked at before asking: ``11/30/2000`` further down
+    settles it.
+
+    Raises
+    ------
+    IngestError
+        ``AMBIGUOUS_DATE_FORMAT`` when the whole column reads both ways too.
+    """
+    cleaned = cleaning.clean_text(values).drop_null()
+    sample = cleaned.slice(0, DATE_SAMPLE).to_pylist()
+    if not sample:
+        return None
+    try:
+        return resolve_date_format(sample, prefer)
+    except IngestError as error:
+        if error.code is not IngestErrorCode.AMBIGUOUS_DATE_FORMAT or len(cleaned) <= DATE_SAMPLE:
+            raise
+        candidates = error.extra["candidates"]
+        try:
+            fmt = cleaning.detect_date_format(pc.unique(cleaned))
+        except IngestError:
+            raise error from None
+        if fmt not in candidates:
+            raise error from None
+        return fmt
+
+
 def _second_formats(
     parsed: cleaning.Parsed,
     values: pa.Array,
@@ -277,9 +312,7 @@ def parse_column(
     }
     if kind is ValueKind.DATETIME:
         if date_format.fmt is None and not date_format.explicit:
-            cleaned = cleaning.clean_text(values).drop_null()
-            sample = cleaned.slice(0, 2000).to_pylist()
-            date_format.fmt = resolve_date_format(sample, date_format.prefer) if sample else None
+            date_format.fmt = detect_column_date_format(values, date_format.prefer)
         parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
         if not parsed.invalid.any():
             return parsed

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.core.errors import PatronError
+from patron.ingest.amount_check import amount_doubt
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch
 from patron.ingest.rows import (
@@ -269,6 +270,8 @@ def validated_batches(
     first = next(batches, None)
     if first is None:
         return
+    if (doubt := amount_doubt(mapping, first.columns)) is not None:
+        raise doubt  # as the import asks: which column is the money?
     yield _validate(first, mapping, tz, date_format)  # fixes the date format for the file
     if workers <= 1:
         for batch in batches:

@@ -27,9 +27,9 @@ from patron.ingest.reading.base import TableReader
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
 from patron.ingest.validation import (
     DateFormatHolder,
+    detect_column_date_format,
     generic_status,
     parse_status,
-    resolve_date_format,
 )
 from patron.insights.file_rows import (
     NO_ROWS,
@@ -173,7 +173,6 @@ def parquet_plan(
     """The SQL for the set-based path, or None when the text path must read the file."""
     import pyarrow.parquet as pq
 
-    from patron.ingest.cleaning import clean_text
     from patron.ingest.reading.parquet import column_text
 
     info = reader.info
@@ -231,8 +230,7 @@ def parquet_plan(
         first = _first_batch(info.path, stored_of[columns.columns["ordered_at"]], batch_rows)
         if first is None:
             return None
-        sample = clean_text(column_text(first)).drop_null().slice(0, 2000).to_pylist()
-        fmt = resolve_date_format(sample) if sample else None
+        fmt = detect_column_date_format(column_text(first))  # as validate_batch detects it
     if fmt != _TYPE_DATE_FORMAT[date_type]:
         return None
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"

@@ -33,7 +33,7 @@ from django.db import connection
 from patron.customers.models import Customer
 from patron.ingest.bare_customers import bare_customers_params, bare_customers_sql
 from patron.ingest.indexes import MIN_ROWS, DroppedIndexes, indexes_drop, indexes_restore
-from patron.ingest.rows import money, order_status
+from patron.ingest.rows import cents_sql, money, order_status
 from patron.sales.models import Order
 
 _COLUMNS = (
@@ -226,8 +226,8 @@ class OrderStream:
                 f"""INSERT INTO {stage} (line, order_key, customer_ext, ordered_at, ordered_on,
                         store, channel, amount_cents, cost_cents, status, raw_status)
                     SELECT o.id - %s, o.external_id, c.external_id, o.ordered_at, o.ordered_on,
-                        o.store, o.channel, CAST(o.amount * 100 AS bigint),
-                        CAST(o.cost * 100 AS bigint), o.status, o.raw_status
+                        o.store, o.channel, {cents_sql("o.amount", postgres=True)},
+                        {cents_sql("o.cost", postgres=True)}, o.status, o.raw_status
                     FROM {order} o JOIN {customer} c ON c.id = o.customer_id
                     WHERE o.source = %s ORDER BY o.id""",
                 [top, self.source],

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,9 +45,12 @@ __all__ = [
     "RETURNED",
     "business_dates",
     "cents",
+    "cents_expr",
+    "cents_sql",
     "content_keys",
     "item_line_order_keys",
     "money",
+    "money_sql",
     "order_status",
     "order_status_sql",
     "purchase_identity",
@@ -83,6 +87,27 @@ def money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if array.null_count:
         decimals = pc.if_else(pc.is_null(array), pa.scalar(None, decimals.type), decimals)
     return decimals
+
+
+def cents_sql(column: str, *, postgres: bool) -> str:
+    """Stored money (a SQL expression) -> integer cents, as SQL: PostgreSQL's numeric is exact;
+    SQLite keeps amounts as REAL, exact to far below a cent, so they are rounded."""
+    if postgres:
+        return f"CAST({column} * 100 AS bigint)"
+    return f"CAST(ROUND({column} * 100) AS INTEGER)"
+
+
+def money_sql(column: str, *, postgres: bool) -> str:
+    """Integer cents (a SQL expression) -> the store's money, as SQL."""
+    return f"CAST({column} AS numeric) / 100" if postgres else f"{column} / 100.0"
+
+
+def cents_expr(column: Any, *, exact: bool) -> Any:
+    """Stored money (an Ibis column) -> integer cents: exact decimals (PostgreSQL) multiply;
+    SQLite's REAL amounts are rounded (as :func:`cents_sql`)."""
+    if exact:
+        return (column * 100).cast("int64")
+    return (column.cast("float64") * 100).round().cast("int64")
 
 
 def signed_by_status(values: pa.Array, returned: pa.Array) -> pa.Array:

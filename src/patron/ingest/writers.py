@@ -24,7 +24,7 @@ from patron.customers.models import Customer
 from patron.ingest.bare_customers import bare_customers_insert
 from patron.ingest.indexes import indexes_rebuilt_if_cheaper
 from patron.ingest.order_stream import OrderStream
-from patron.ingest.rows import order_status_sql
+from patron.ingest.rows import cents_sql, money_sql, order_status_sql
 from patron.sales.models import Order, OrderLine, Product
 
 STAGE = "patron_stage_tx"
@@ -290,16 +290,8 @@ class TransactionStage:
         """One row per order with its state (new, changed, same) against the stored orders."""
         pg = self.postgres
         same = "IS NOT DISTINCT FROM" if pg else "IS"
-        amount_eq = (
-            "o.amount * 100 = g.amount_cents"
-            if pg
-            else "CAST(ROUND(o.amount * 100) AS INTEGER) = g.amount_cents"
-        )
-        cost_eq = (
-            f"o.cost * 100 {same} g.cost_cents"
-            if pg
-            else f"CAST(ROUND(o.cost * 100) AS INTEGER) {same} g.cost_cents"
-        )
+        amount_eq = f"{cents_sql('o.amount', postgres=pg)} = g.amount_cents"
+        cost_eq = f"{cents_sql('o.cost', postgres=pg)} {same} g.cost_cents"
         customer, order = _table(Customer), _table(Order)
         ext = (
             "COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER ("
@@ -362,7 +354,7 @@ class TransactionStage:
         return select, params
 
     def _money(self, column: str) -> str:
-        return f"CAST({column} AS numeric) / 100" if self.postgres else f"{column} / 100.0"
+        return money_sql(column, postgres=self.postgres)
 
     def _write_orders(self, cursor, source: str, now: datetime, new: int) -> None:  # type: ignore[no-untyped-def]
         order = _table(Order)

@@ -21,16 +21,12 @@ import pyarrow as pa
 
 from patron.ingest.cleaning.text import SCIENTIFIC_ID
 from patron.ingest.cleaning.transition_days import unsafe_days
+from patron.ingest.date_columns import detect_column_date_format
 from patron.ingest.mapping import FIELDS, MAX_LENGTHS, ColumnMapping, EntityKind, ValueKind
 from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
-from patron.ingest.validation import (
-    DateFormatHolder,
-    detect_column_date_format,
-    generic_status,
-    parse_status,
-)
+from patron.ingest.validation import DateFormatHolder, generic_status, parse_status
 from patron.insights.file_rows import (
     NO_ROWS,
     REJECTED_ROWS,

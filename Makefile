@@ -16,7 +16,7 @@ export PATRON_TEST_DATABASE_URL
 help:
 	@echo "make demo      build the demo business and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test      install what the tests need and run the whole suite"
-	@echo "make lint      ruff check, ruff format --check, mypy on analytics"
+	@echo "make lint      ruff check, ruff format --check, mypy on analytics, the layer contract"
 	@echo "make bench     run the benchmarks in benchmarks/"
 
 # The virtualenv is rebuilt when pyproject.toml or the lock file changes.
@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 demo: install
 	PORT=$(PORT) $(BIN)/patron demo --customers $(CUSTOMERS) --port $(PORT)

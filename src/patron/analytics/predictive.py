@@ -37,6 +37,7 @@ __all__ = [
     "Prediction",
     "PredictionError",
     "PredictiveSettings",
+    "fit_bgnbd",
     "predict_value",
 ]
 
@@ -120,7 +121,7 @@ def _finite_params(params: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in params.items()}
 
 
-def _fit_bgnbd(
+def fit_bgnbd(
     x: NDArray[np.float64],
     tx: NDArray[np.float64],
     big_t: NDArray[np.float64],
@@ -226,7 +227,7 @@ def predict_value(
     big_t = (end - first) / DAYS_PER_WEEK
     if not (x > 0).any():
         raise PredictionError("no customer has a repeat purchase: the BG/NBD cannot be fitted")
-    bgnbd, penalizer, p_alive, expected = _fit_bgnbd(
+    bgnbd, penalizer, p_alive, expected = fit_bgnbd(
         x, tx, big_t, settings.horizon_days / DAYS_PER_WEEK
     )
     bg_params = _finite_params(bgnbd.params_)

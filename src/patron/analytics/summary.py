@@ -40,7 +40,7 @@ returns the same bits, and rankings on money never differ between engines.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ibis
@@ -267,95 +267,114 @@ def customer_summary(
     # is uncosted, with no aggregate over a column of nulls.
     has_cost = "cost" in transactions.schema()
     t = prepare_transactions(transactions, as_of=as_of, since=since)
-    measures: dict[str, Any]
     if not has_order_id and "purchase_days" in wanted:
-        # One row per (customer, date) first: every measure is additive over it, so the
-        # distinct dates need no second pass over the rows.
-        purchase = ~t.is_return
-        day_measures = {
-            "purchase_rows": t.order_date.count(where=purchase),
-            "return_rows": t.order_date.count(where=t.is_return),
-            "revenue_cents": t.amount_cents.sum(),
-        }
-        if has_cost:
-            day_measures |= _cost_sums(t)
-        day = t.group_by(["customer_id", "order_date"]).aggregate(**day_measures)
-        bought = day.purchase_rows > 0
-        measures = {
-            "first_purchase": day.order_date.min(where=bought),
-            "last_purchase": day.order_date.max(where=bought),
-            "orders": day.purchase_rows.sum(),
-            "purchase_days": day.order_date.count(where=bought),
-            "returns": day.return_rows.sum(),
-            "revenue_cents": day.revenue_cents.sum(),
-        }
-        if has_cost:
-            measures |= {
-                "cost_cents": day.cost_cents.sum(),
-                "margin_cents": day.margin_cents.sum(),
-                "uncosted_cents": day.uncosted_cents.sum(),
-            }
-        grouped = day
+        grouped, measures = _per_day_measures(t, has_cost=has_cost)
     else:
-        purchase = ~t.is_return
-        returned = t.is_return
-        if has_order_id:
-            no_id = t.order_id.isnull()
-            orders = t.order_id.nunique(where=purchase) + t.order_date.count(where=purchase & no_id)
-            returns = t.order_id.nunique(where=returned) + t.order_date.count(
-                where=returned & no_id
-            )
-        else:  # every row is an order
-            orders = t.order_date.count(where=purchase)
-            returns = t.order_date.count(where=returned)
-        measures = {
-            "first_purchase": t.order_date.min(where=purchase),
-            "last_purchase": t.order_date.max(where=purchase),
-            "orders": orders,
-            "purchase_days": t.order_date.nunique(where=purchase),
-            "returns": returns,
-            "revenue_cents": t.amount_cents.sum(),
-        }
-        if has_cost:
-            measures |= _cost_sums(t)
-        grouped = t
-    needs = {
-        "first_purchase": ("first_purchase",),
-        "last_purchase": ("last_purchase",),
-        "orders": ("orders",),
-        "purchase_days": ("purchase_days",),
-        "returns": ("returns",),
-        "revenue": ("revenue_cents",),
-        "cost": ("cost_cents",) if has_cost else (),
-        "margin": ("margin_cents",) if has_cost else (),
-        "uncosted_revenue": ("uncosted_cents",) if has_cost else ("revenue_cents",),
-        "recency_days": ("last_purchase",),
-        "tenure_days": ("first_purchase",),
-    }
-    used = {m for column in wanted if column in needs for m in needs[column]}
+        grouped, measures = _per_row_measures(t, has_order_id=has_order_id, has_cost=has_cost)
+    outputs = _outputs(has_cost=has_cost, as_of=as_of)
+    used = {m for column in wanted if column in outputs for m in outputs[column][0]}
     agg = grouped.group_by("customer_id").aggregate(
         **{name: value for name, value in measures.items() if name in used}
     )
-    as_of_date = ibis.literal(as_of, type="date")
-    out: dict[str, Any] = {
-        "customer_id": lambda: agg.customer_id,
-        "first_purchase": lambda: agg.first_purchase,
-        "last_purchase": lambda: agg.last_purchase,
-        "orders": lambda: agg.orders.cast("int64"),
-        "purchase_days": lambda: agg.purchase_days.cast("int64"),
-        "returns": lambda: agg.returns.cast("int64"),
-        "revenue": lambda: _money(agg.revenue_cents),
-        "cost": lambda: _money(agg.cost_cents) if has_cost else ibis.null("float64"),
-        "margin": lambda: _money(agg.margin_cents) if has_cost else ibis.null("float64"),
-        "uncosted_revenue": lambda: _money(
-            agg.uncosted_cents.fill_null(0) if has_cost else agg.revenue_cents
-        ),
-        "recency_days": lambda: as_of_date.delta(agg.last_purchase, unit="day").cast("int64"),
-        "tenure_days": lambda: as_of_date.delta(agg.first_purchase, unit="day").cast("int64"),
-    }
     return agg.select(
-        **{name: out[name]() for name in SUMMARY_COLUMNS if name == "customer_id" or name in wanted}
+        **{
+            name: outputs[name][1](agg)
+            for name in SUMMARY_COLUMNS
+            if name == "customer_id" or name in wanted
+        }
     )
+
+
+def _per_day_measures(t: ir.Table, *, has_cost: bool) -> tuple[ir.Table, dict[str, Any]]:
+    """The per-customer measures over one row per (customer, date) first: every measure is
+    additive over it, so the distinct dates need no second pass over the rows (files without
+    order ids, where every row is an order)."""
+    purchase = ~t.is_return
+    day_measures = {
+        "purchase_rows": t.order_date.count(where=purchase),
+        "return_rows": t.order_date.count(where=t.is_return),
+        "revenue_cents": t.amount_cents.sum(),
+    }
+    if has_cost:
+        day_measures |= _cost_sums(t)
+    day = t.group_by(["customer_id", "order_date"]).aggregate(**day_measures)
+    bought = day.purchase_rows > 0
+    measures: dict[str, Any] = {
+        "first_purchase": day.order_date.min(where=bought),
+        "last_purchase": day.order_date.max(where=bought),
+        "orders": day.purchase_rows.sum(),
+        "purchase_days": day.order_date.count(where=bought),
+        "returns": day.return_rows.sum(),
+        "revenue_cents": day.revenue_cents.sum(),
+    }
+    if has_cost:
+        measures |= {
+            "cost_cents": day.cost_cents.sum(),
+            "margin_cents": day.margin_cents.sum(),
+            "uncosted_cents": day.uncosted_cents.sum(),
+        }
+    return day, measures
+
+
+def _per_row_measures(
+    t: ir.Table, *, has_order_id: bool, has_cost: bool
+) -> tuple[ir.Table, dict[str, Any]]:
+    """The per-customer measures straight over the rows: with order ids the order counts
+    need the rows, and the distinct counts are left to the engine."""
+    purchase = ~t.is_return
+    returned = t.is_return
+    if has_order_id:
+        no_id = t.order_id.isnull()
+        orders = t.order_id.nunique(where=purchase) + t.order_date.count(where=purchase & no_id)
+        returns = t.order_id.nunique(where=returned) + t.order_date.count(where=returned & no_id)
+    else:  # every row is an order
+        orders = t.order_date.count(where=purchase)
+        returns = t.order_date.count(where=returned)
+    measures: dict[str, Any] = {
+        "first_purchase": t.order_date.min(where=purchase),
+        "last_purchase": t.order_date.max(where=purchase),
+        "orders": orders,
+        "purchase_days": t.order_date.nunique(where=purchase),
+        "returns": returns,
+        "revenue_cents": t.amount_cents.sum(),
+    }
+    if has_cost:
+        measures |= _cost_sums(t)
+    return t, measures
+
+
+_Output = tuple[tuple[str, ...], Callable[[ir.Table], ir.Value]]
+
+
+def _outputs(*, has_cost: bool, as_of: dt.date) -> dict[str, _Output]:
+    """Each summary column: the measures it is computed from, and how (over the aggregate)."""
+    day = ibis.literal(as_of, type="date")
+    cost: tuple[str, ...] = ("cost_cents",) if has_cost else ()
+    margin: tuple[str, ...] = ("margin_cents",) if has_cost else ()
+    null = ibis.null("float64")
+    return {
+        "customer_id": ((), lambda a: a.customer_id),
+        "first_purchase": (("first_purchase",), lambda a: a.first_purchase),
+        "last_purchase": (("last_purchase",), lambda a: a.last_purchase),
+        "orders": (("orders",), lambda a: a.orders.cast("int64")),
+        "purchase_days": (("purchase_days",), lambda a: a.purchase_days.cast("int64")),
+        "returns": (("returns",), lambda a: a.returns.cast("int64")),
+        "revenue": (("revenue_cents",), lambda a: _money(a.revenue_cents)),
+        "cost": (cost, lambda a: _money(a.cost_cents) if has_cost else null),
+        "margin": (margin, lambda a: _money(a.margin_cents) if has_cost else null),
+        "uncosted_revenue": (
+            ("uncosted_cents",) if has_cost else ("revenue_cents",),
+            lambda a: _money(a.uncosted_cents.fill_null(0) if has_cost else a.revenue_cents),
+        ),
+        "recency_days": (
+            ("last_purchase",),
+            lambda a: day.delta(a.last_purchase, unit="day").cast("int64"),
+        ),
+        "tenure_days": (
+            ("first_purchase",),
+            lambda a: day.delta(a.first_purchase, unit="day").cast("int64"),
+        ),
+    }
 
 
 def collect(data: ir.Table | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -237,12 +237,13 @@ def analyze(
         return
 
     def run() -> None:
-        from patron.insights.runs import analyze_store, run_summary
+        from patron.insights.runs import run_summary
         from patron.insights.selectors import analysis_settings_get
+        from patron.insights.services import analysis_run_create
 
         chosen = settings(analysis_settings_get())
         with _progress(not as_json) as (step, _rows):
-            stored, analysis = analyze_store(as_of=day, settings=chosen, step=step)
+            stored, analysis = analysis_run_create(as_of=day, settings=chosen, step=step)
             step("Writing files")
             written = _write(analysis, out=out, report=report, lang=lang, xlsx=xlsx)
         result = {

@@ -17,7 +17,8 @@ from patron.core.errors import PatronError
 from patron.core.models import SystemSetting
 from patron.customers.models import Channel, Consent, Customer, Interaction
 from patron.ingest import cleaning
-from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, cents, utc_text
+from patron.ingest.rows import cents
+from patron.ingest.writers import STAGE_COLUMN_NAMES, TransactionStage, utc_text
 from patron.sales.models import Order, Product
 
 DEMO_FLAG = "demo"

@@ -214,16 +214,26 @@ def _with_closest_preset(
         return error
     score, closest = max(scored, key=lambda item: item[0])
     label = closest.display_label()
+    # The export is named when it was detected, or when the file is nearly recognised as it
+    # (most of its columns, or one short of recognition): a column or two shared with an
+    # export (a date, a total) says nothing about where a file comes from. Its column names
+    # still give the --map to use.
+    named = (detected is not None and detected.name == closest.name) or (
+        score >= 2 and (2 * score > len(closest.signature) or score >= closest.min_match - 1)
+    )
+    parts = [error.message]
     if detected is not None and detected.name == closest.name:
-        hint = gettext("The file looks like a %(export)s, but lacks that column.") % {
-            "export": label
-        }
-    else:
-        hint = gettext(
-            "Closest known export: %(export)s (%(score)s of its columns found); "
-            "try --preset %(preset)s."
-        ) % {"export": label, "score": score, "preset": closest.name}
-    parts = [error.message, hint]
+        parts.append(
+            gettext("The file looks like a %(export)s, but lacks that column.") % {"export": label}
+        )
+    elif named:
+        parts.append(
+            gettext(
+                "Closest known export: %(export)s (%(score)s of its columns found); "
+                "try --preset %(preset)s."
+            )
+            % {"export": label, "score": score, "preset": closest.name}
+        )
     present = {normalise_header(h): h for h in header}
     known, maps = [], []
     for name in error.extra.get("missing", []):
@@ -231,7 +241,7 @@ def _with_closest_preset(
         found = [present[k] for c in candidates if (k := normalise_header(c)) in present]
         if found:  # the file has the preset's column: name it
             maps.append(f"--map {name}={found[0]}")
-        elif candidates:
+        elif candidates and named:
             names = gettext(" or ").join(candidates)
             known.append(gettext("%(field)s is %(columns)s") % {"field": name, "columns": names})
             maps.append(f"--map {name}=" + gettext("<your column>"))
@@ -242,8 +252,11 @@ def _with_closest_preset(
         )
     elif maps:
         parts.append(gettext("%(maps)s.") % {"maps": " ".join(maps)})
+    if len(parts) == 1:
+        return error
     message = join_sentences(parts)
-    return IngestError(message, code=error.code, extra={**error.extra, "closest": closest.name})
+    extra = {**error.extra, "closest": closest.name} if named else error.extra
+    return IngestError(message, code=error.code, extra=extra)
 
 
 def import_records(

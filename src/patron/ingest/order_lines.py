@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from patron.ingest.models import PendingOrderLine
-from patron.ingest.writers import cents
+from patron.ingest.rows import cents
 from patron.sales.models import Order, OrderLine, Product
 
 STAGE_LINES = "patron_stage_lines"

@@ -31,7 +31,9 @@ import pyarrow.csv as pacsv
 from django.db import connection
 
 from patron.customers.models import Customer
+from patron.ingest.bare_customers import bare_customers_params, bare_customers_sql
 from patron.ingest.indexes import MIN_ROWS, DroppedIndexes, indexes_drop, indexes_restore
+from patron.ingest.rows import cents_sql, money, order_status
 from patron.sales.models import Order
 
 _COLUMNS = (
@@ -49,21 +51,6 @@ _COLUMNS = (
     "raw_status",
     "created_at",
 )
-
-
-def money_text(cents: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Whole cents as decimal128(18, 2), exact (written as ``12.34`` in CSV)."""
-    values = cents.combine_chunks() if isinstance(cents, pa.ChunkedArray) else cents
-    whole = values.fill_null(0).to_numpy().astype(np.int64)
-    words = np.empty((len(whole), 2), dtype=np.int64)
-    words[:, 0] = whole
-    words[:, 1] = whole >> 63  # the high word of a two's-complement 128-bit integer
-    decimals = pa.Array.from_buffers(
-        pa.decimal128(18, 2), len(whole), [None, pa.py_buffer(words.tobytes())]
-    )
-    if values.null_count:
-        decimals = pc.if_else(pc.is_null(values), pa.scalar(None, decimals.type), decimals)
-    return decimals
 
 
 class OrderStream:
@@ -137,10 +124,7 @@ class OrderStream:
             if "status" in table.column_names
             else pa.array(["completed"] * n, pa.string())
         )
-        # As the merge does for a grouped order: a completed order with a negative total is
-        # a return (writers.TransactionStage._stage_orders_select).
-        negative = pc.less(amount, 0)
-        status = pc.if_else(pc.and_(negative, pc.equal(status, "completed")), "returned", status)
+        status = order_status(status, amount)  # the rule the merge applies to grouped orders
 
         def text_or(name: str, default: str) -> pa.Array:
             if name in table.column_names:
@@ -148,7 +132,7 @@ class OrderStream:
             return pa.array([default] * n, pa.string())
 
         cost = (
-            money_text(table["cost_cents"])
+            money(table["cost_cents"])
             if "cost_cents" in table.column_names
             else pa.nulls(n, pa.decimal128(18, 2))
         )
@@ -162,7 +146,7 @@ class OrderStream:
                 "ordered_on": table["ordered_on"],
                 "store": text_or("store", ""),
                 "channel": text_or("channel", ""),
-                "amount": money_text(amount),
+                "amount": money(amount),
                 "cost": cost,
                 "status": status,
                 "raw_status": text_or("raw_status", ""),
@@ -196,8 +180,6 @@ class OrderStream:
 
     def _customers(self, ids: list[str]) -> None:
         """Bare customers for ids not seen yet; remember every id's key."""
-        from patron.ingest.writers import bare_customers_params, bare_customers_sql
-
         new = [i for i in ids if i not in self._customer_pks]
         if not new:
             return
@@ -244,8 +226,8 @@ class OrderStream:
                 f"""INSERT INTO {stage} (line, order_key, customer_ext, ordered_at, ordered_on,
                         store, channel, amount_cents, cost_cents, status, raw_status)
                     SELECT o.id - %s, o.external_id, c.external_id, o.ordered_at, o.ordered_on,
-                        o.store, o.channel, CAST(o.amount * 100 AS bigint),
-                        CAST(o.cost * 100 AS bigint), o.status, o.raw_status
+                        o.store, o.channel, {cents_sql("o.amount", postgres=True)},
+                        {cents_sql("o.cost", postgres=True)}, o.status, o.raw_status
                     FROM {order} o JOIN {customer} c ON c.id = o.customer_id
                     WHERE o.source = %s ORDER BY o.id""",
                 [top, self.source],

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.core.errors import PatronError
+from patron.ingest.amount_check import amount_doubt
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch, RowProblem, TableReader
@@ -154,12 +155,17 @@ def process(
     trailers: TrailerCut | None = None,
     fill_down: FillDown | None = None,
 ) -> Iterator[BatchResult]:
+    first = True
     for batch in batches:
         skipped = 0
         if trailers is not None:
             batch, skipped = trailers(batch)
         if fill_down is not None:
             batch = fill_down(batch)
+        if first:  # the amount column is asked about before any row is taken
+            first = False
+            if (doubt := amount_doubt(mapping, batch.columns)) is not None:
+                raise doubt
         validated = validate_batch(
             batch, mapping, tz=tz, date_format=date_format, status_of=status_of
         )

@@ -13,11 +13,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 
-from patron.ingest import cleaning
 from patron.ingest.formats import Preset
 from patron.ingest.mapping import ColumnMapping
+from patron.ingest.rows import (
+    PAID_STATUSES,
+    RETURNED,
+    business_dates,
+    cents,
+    item_line_order_keys,
+    signed_by_status,
+)
 from patron.ingest.validation import row_keys
-from patron.ingest.writers import STAGE_COLUMN_NAMES, cents, utc_text
+from patron.ingest.writers import STAGE_COLUMN_NAMES, utc_text
 
 # What identifies a purchase in a file without order ids (see ``row_keys``).
 ROW_KEY_FIELDS = (
@@ -30,8 +37,6 @@ ROW_KEY_FIELDS = (
     "status",
     "original_order_id",
 )
-# Statuses under which money changed hands: only these can be refunded.
-PAID_STATUSES = ("completed", "open", "refunded")
 # A stage column beside the writer's: the unmasked phone a customer id was made from.
 CUSTOMER_PHONE = "customer_phone"
 
@@ -108,11 +113,11 @@ def stage_table(
         refund = own if refund is None else pc.if_else(pc.equal(refund, zero), own, refund)
         amount = pc.if_else(refund_rows, zero, amount)
     # A return is stored with a negative amount, whatever sign the file used.
-    is_return = pc.equal(status, "returned")
-    amount = pc.if_else(is_return, pc.negate(pc.abs(amount)), amount)
+    is_return = pc.equal(status, RETURNED)
+    amount = signed_by_status(amount, is_return)
     cost = columns.get("cost")
     if cost is not None:
-        cost = pc.if_else(is_return, pc.negate(pc.abs(cost)), cost)
+        cost = signed_by_status(cost, is_return)
     if refund is not None and preset is not None and preset.amount_net_of_refund:
         amount = pc.add(amount, refund)
     before_after_sale = status
@@ -134,9 +139,8 @@ def stage_table(
         status = _order_wide_refunds(status, before_after_sale, columns, order_key, preset)
     row_key: pa.Array = nulls
     if order_key is None:
-        if item_lines:
-            keys = row_keys(columns, ("customer_id", "ordered_at"))
-            order_key = pa.array(["g-" + k for k in keys], pa.string())
+        if item_lines:  # one customer's lines at one time are one order
+            order_key = item_line_order_keys(columns["customer_id"], columns["ordered_at"])
         else:
             order_key = nulls
             row_key = pa.array(["r-" + k for k in row_keys(columns, ROW_KEY_FIELDS)], pa.string())
@@ -151,7 +155,7 @@ def stage_table(
         "row_key": row_key,
         "customer_ext": columns["customer_id"],
         "ordered_at": utc_text(ordered_at),
-        "ordered_on": pc.cast(cleaning.local_dates(ordered_at, settings.TIME_ZONE), pa.string()),
+        "ordered_on": pc.cast(business_dates(ordered_at, settings.TIME_ZONE), pa.string()),
         "store": pc.fill_null(columns.get("store", nulls), ""),
         "channel": pc.fill_null(columns.get("channel", nulls), ""),
         "amount_cents": cents(amount),

@@ -8,9 +8,6 @@ objects; good rows stay in Arrow arrays.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,7 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.ingest import cleaning
-from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
+from patron.ingest.date_columns import (
+    detect_column_date_format,
+    no_such_day,
+    parse_dates,
+    second_formats,
+)
+from patron.ingest.errors import RowErrorCode
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
 from patron.ingest.messages import (
@@ -32,6 +35,7 @@ from patron.ingest.messages import (
     expected_message,
 )
 from patron.ingest.reading import RawBatch
+from patron.ingest.rows import content_keys
 
 ATTRIBUTE_PREFIX = "attribute:"
 
@@ -133,32 +137,6 @@ def _record(
     good[idx] = False
 
 
-_YEAR_MONTH_DAY = re.compile(
-    r"\s*(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))(?:[ T]\S.*)?\s*"
-)
-
-
-def _no_such_day(raw: pa.Array | None, invalid: np.ndarray) -> np.ndarray:
-    """Among the unreadable date cells, those written year-month-day with a month of 1-12
-    and a day of 1-31 that the calendar does not have (2024-02-30, 20230431): the reader
-    is told to check the day, not the format."""
-    out = np.zeros(len(invalid), dtype=bool)
-    if raw is None:
-        return out
-    for i in np.flatnonzero(invalid):
-        text = raw[int(i)].as_py()
-        match = _YEAR_MONTH_DAY.fullmatch(text) if isinstance(text, str) else None
-        if match is None:
-            continue
-        year, month, day = (int(g) for g in match.groups() if g is not None)
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            try:
-                dt.date(year, month, day)
-            except ValueError:
-                out[i] = True
-    return out
-
-
 StatusOf = Callable[[str], str | None]
 
 
@@ -167,7 +145,7 @@ def generic_status(raw: str) -> str | None:
     return STATUS_VALUES.get(cleaning.normalise_header(raw))
 
 
-def _status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
+def parse_status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
     """Map status text through ``status_of`` once per distinct value (exports repeat a few)."""
     text = cleaning.clean_text(values)
     distinct = pc.unique(text).to_pylist()
@@ -180,78 +158,6 @@ def _status(values: pa.Array, status_of: StatusOf) -> cleaning.Parsed:
 def _tags(values: pa.Array) -> cleaning.Parsed:
     text = cleaning.clean_text(values)
     return cleaning.Parsed(values=text, invalid=np.zeros(len(text), dtype=bool))
-
-
-def _resolve_date_format(samples: Sequence[str], prefer: str | None = None) -> str | None:
-    """The format of a sample; if a few bad cells spoil it, the format most cells share.
-
-    Dates that read both day first and month first take ``prefer`` when it is given."""
-    try:
-        fmt = cleaning.detect_date_format(samples)
-    except IngestError as error:
-        if error.code is not IngestErrorCode.AMBIGUOUS_DATE_FORMAT or prefer is None:
-            raise
-        day_first, month_first = error.extra["candidates"]
-        return str(month_first if prefer == "month_first" else day_first)
-    if fmt is not None:
-        return fmt
-    votes: dict[str, int] = {}
-    for value in list(dict.fromkeys(samples))[:300]:
-        try:
-            one = cleaning.detect_date_format([value])
-        except IngestError:
-            continue
-        if one is not None:
-            votes[one] = votes.get(one, 0) + 1
-    if not votes:
-        return None
-    best = max(votes, key=lambda k: votes[k])
-    return best if votes[best] * 2 >= sum(votes.values()) else None
-
-
-def _second_formats(
-    parsed: cleaning.Parsed,
-    values: pa.Array,
-    *,
-    parse: Callable[[pa.Array, str], cleaning.Parsed],
-    most: int = 20,
-) -> cleaning.Parsed:
-    """Cells that miss the file's date format but have an unambiguous one of their own (a row
-    Excel re-saved as ``2016/5/23 22:02`` in an ISO file, a birthday typed ``1985/3/4`` among
-    ``1990-01-02``) are read in their own format, with ``parse(values, format)``."""
-    bad = pa.array(parsed.invalid)
-    text = cleaning.clean_text(values).filter(bad)
-    formats: dict[str, str] = {}
-    for value in pc.unique(text).to_pylist()[:most]:
-        try:
-            fmt = cleaning.detect_date_format([value]) if value is not None else None
-        except IngestError:
-            fmt = None  # ambiguous on its own: stays an error
-        if fmt is not None:
-            formats[value] = fmt
-    if not formats:
-        return parsed
-    result = parsed.values
-    invalid = parsed.invalid.copy()
-    raw = cleaning.clean_text(values)
-    for fmt in set(formats.values()):
-        cells = [v for v, f in formats.items() if f == fmt]
-        where = np.asarray(pc.fill_null(pc.is_in(raw, pa.array(cells, pa.string())), False))
-        where &= parsed.invalid
-        again = parse(values, fmt)
-        take = where & ~again.invalid
-        result = pc.if_else(pa.array(take), again.values, result)
-        invalid[take] = False
-    return cleaning.Parsed(values=result, invalid=invalid)
-
-
-def _dates(values: pa.Array) -> cleaning.Parsed:
-    """Calendar dates (birthdays, registration days) in the column's most common format, and
-    any cell in an unambiguous format of its own."""
-    parsed = cleaning.parse_date(values, fmt=None)
-    if not parsed.invalid.any():
-        return parsed
-    return _second_formats(parsed, values, parse=lambda v, fmt: cleaning.parse_date(v, fmt=fmt))
 
 
 def parse_column(
@@ -271,19 +177,17 @@ def parse_column(
         ValueKind.EMAIL: cleaning.normalise_email,
         ValueKind.GENDER: cleaning.parse_gender,
         ValueKind.BOOLEAN: cleaning.parse_bool,
-        ValueKind.STATUS: lambda v: _status(v, status_of),
+        ValueKind.STATUS: lambda v: parse_status(v, status_of),
         ValueKind.TAGS: _tags,
-        ValueKind.DATE: _dates,
+        ValueKind.DATE: parse_dates,
     }
     if kind is ValueKind.DATETIME:
         if date_format.fmt is None and not date_format.explicit:
-            cleaned = cleaning.clean_text(values).drop_null()
-            sample = cleaned.slice(0, 2000).to_pylist()
-            date_format.fmt = _resolve_date_format(sample, date_format.prefer) if sample else None
+            date_format.fmt = detect_column_date_format(values, date_format.prefer)
         parsed = cleaning.parse_datetime(values, fmt=date_format.fmt, tz=tz)
         if not parsed.invalid.any():
             return parsed
-        return _second_formats(
+        return second_formats(
             parsed, values, parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz)
         )
     if kind is ValueKind.TEXT:
@@ -337,7 +241,7 @@ def validate_batch(
             )
         elif parsed.invalid.any():
             if spec.kind in (ValueKind.DATETIME, ValueKind.DATE):
-                no_day = _no_such_day(batch.columns.get(column), parsed.invalid)
+                no_day = no_such_day(batch.columns.get(column), parsed.invalid)
                 _record(batch, errors, good, no_day, column, gettext(NO_SUCH_DAY))
             expected = expected_message(spec.kind, date_format.fmt)
             _record(batch, errors, good, parsed.invalid, column, expected)
@@ -427,13 +331,7 @@ def row_keys(columns: dict[str, pa.Array], names: Sequence[str]) -> list[str]:
     Identical rows get identical keys; the writer numbers repeats (key-1, key-2, ...) so two
     identical purchases stay two, and a re-import of the same file matches them again.
     """
-    parts = [
-        pc.fill_null(pc.cast(columns[name], pa.string()), "") for name in names if name in columns
-    ]
-    joined = pc.binary_join_element_wise(*parts, "\x1f")
-    return [
-        hashlib.blake2b(value.encode(), digest_size=10).hexdigest() for value in joined.to_pylist()
-    ]
+    return content_keys([columns[name] for name in names if name in columns])
 
 
 def kind_fields(kind: EntityKind) -> tuple[Field, ...]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,8 +21,10 @@ from django.db import connection
 from django.utils import timezone
 
 from patron.customers.models import Customer
+from patron.ingest.bare_customers import bare_customers_insert
 from patron.ingest.indexes import indexes_rebuilt_if_cheaper
 from patron.ingest.order_stream import OrderStream
+from patron.ingest.rows import cents_sql, money_sql, order_status_sql
 from patron.sales.models import Order, OrderLine, Product
 
 STAGE = "patron_stage_tx"
@@ -69,46 +70,6 @@ class MergeCounts:
     customers_created: int
     products_created: int
     lines_written: int
-
-
-_BARE_COLUMNS = (
-    "external_id, name, phone, phone_is_masked, email, gender, region, city, "
-    "occupation, acquisition_channel, company, credit_rating, tags, attributes, "
-    "created_at, updated_at"
-)
-
-
-def bare_customers_sql(*, returning: bool = False) -> str:
-    table = _table(Customer)
-    if _is_postgres():
-        return f"""INSERT INTO {table} ({_BARE_COLUMNS})
-            SELECT id, '', '', FALSE, '', 'u', '', '', '', '', '', '',
-                '[]'::jsonb, '{{}}'::jsonb, %s, %s FROM unnest(%s::text[]) AS id
-            ON CONFLICT (external_id) DO NOTHING""" + (
-            " RETURNING external_id, id" if returning else ""
-        )
-    # One JSON array rather than a bound row per id: SQLite reads it in C.
-    return f"""INSERT OR IGNORE INTO {table} ({_BARE_COLUMNS})
-        SELECT value, '', '', 0, '', 'u', '', '', '', '', '', '',
-            '[]', '{{}}', %s, %s FROM json_each(%s)""" + (
-        " RETURNING external_id, id" if returning else ""
-    )
-
-
-def bare_customers_params(ids: list[str]) -> list[object]:
-    now = timezone.now()
-    if _is_postgres():
-        return [now, now, ids]
-    stamp = now.isoformat(sep=" ").replace("+00:00", "")
-    return [stamp, stamp, json.dumps(ids, ensure_ascii=False)]
-
-
-def bare_customers_insert(ids: list[str]) -> int:
-    """Customers known only by their id (the orders name them); existing ids are left
-    alone by the unique constraint. Returns how many were new."""
-    with connection.cursor() as cursor:
-        cursor.execute(bare_customers_sql(), bare_customers_params(ids))
-        return int(cursor.rowcount)
 
 
 class TransactionStage:
@@ -329,16 +290,8 @@ class TransactionStage:
         """One row per order with its state (new, changed, same) against the stored orders."""
         pg = self.postgres
         same = "IS NOT DISTINCT FROM" if pg else "IS"
-        amount_eq = (
-            "o.amount * 100 = g.amount_cents"
-            if pg
-            else "CAST(ROUND(o.amount * 100) AS INTEGER) = g.amount_cents"
-        )
-        cost_eq = (
-            f"o.cost * 100 {same} g.cost_cents"
-            if pg
-            else f"CAST(ROUND(o.cost * 100) AS INTEGER) {same} g.cost_cents"
-        )
+        amount_eq = f"{cents_sql('o.amount', postgres=pg)} = g.amount_cents"
+        cost_eq = f"{cents_sql('o.cost', postgres=pg)} {same} g.cost_cents"
         customer, order = _table(Customer), _table(Order)
         ext = (
             "COALESCE(order_key, row_key || '-' || CAST(ROW_NUMBER() OVER ("
@@ -346,10 +299,7 @@ class TransactionStage:
             if self.has_row_keys
             else "order_key"
         )
-        status = (
-            "CASE WHEN g.amount_cents < 0 AND g.status = 'completed' THEN 'returned' "
-            "ELSE g.status END"
-        )
+        status = order_status_sql("g.status", "g.amount_cents")
         attributes = (
             "customer_ext, ordered_at, ordered_on, store, channel, status, raw_status, original_key"
         )
@@ -404,7 +354,7 @@ class TransactionStage:
         return select, params
 
     def _money(self, column: str) -> str:
-        return f"CAST({column} AS numeric) / 100" if self.postgres else f"{column} / 100.0"
+        return money_sql(column, postgres=self.postgres)
 
     def _write_orders(self, cursor, source: str, now: datetime, new: int) -> None:  # type: ignore[no-untyped-def]
         order = _table(Order)
@@ -462,12 +412,6 @@ class TransactionStage:
     def _count(cursor, table: str) -> int:  # type: ignore[no-untyped-def]
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         return int(cursor.fetchone()[0])
-
-
-def cents(values: pa.Array) -> pa.Array:
-    """Decimal amounts -> integer cents (exact)."""
-    scaled = pc.multiply(pc.cast(values, pa.decimal128(18, 2)), pa.scalar(100, pa.decimal128(5, 0)))
-    return pc.cast(scaled, pa.int64())
 
 
 def utc_text(timestamps: pa.Array) -> pa.Array:

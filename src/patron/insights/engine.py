@@ -101,6 +101,7 @@ def store_transactions_in_duckdb(*, as_of: dt.date | None = None) -> ir.Table:
 
 def _copy(as_of: dt.date | None) -> list[pa.Table]:
     from patron.customers.models import Customer
+    from patron.ingest.rows import cents_expr
     from patron.insights.selectors import live_orders, store_backend
 
     backend = store_backend()
@@ -108,19 +109,13 @@ def _copy(as_of: dt.date | None) -> list[pa.Table]:
         live = live_orders(backend)
         if as_of is not None:
             live = live.filter(live.ordered_on <= as_of)
-        sqlite = connection.vendor == "sqlite"
-
-        def cents(column: ir.Value) -> ir.Value:
-            if sqlite:  # no decimal type: amounts are REAL, exact to far below a cent
-                return (column.cast("float64") * 100).round().cast("int64")
-            return (column * 100).cast("int64")
-
+        sqlite = connection.vendor == "sqlite"  # no decimal type: amounts are REAL
         orders_sql = backend.compile(
             live.select(
                 customer_pk=live.customer_id,
                 order_date=live.ordered_on,
-                amount_cents=cents(live.amount),
-                cost_cents=cents(live.cost),
+                amount_cents=cents_expr(live.amount, exact=not sqlite),
+                cost_cents=cents_expr(live.cost, exact=not sqlite),
                 is_return=live.status == "returned",
             )
         )

@@ -19,22 +19,21 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from patron.ingest.cleaning.text import SCIENTIFIC_ID
+from patron.ingest.cleaning.transition_days import unsafe_days
+from patron.ingest.date_columns import detect_column_date_format
 from patron.ingest.mapping import FIELDS, MAX_LENGTHS, ColumnMapping, EntityKind, ValueKind
 from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
-from patron.ingest.validation import (
-    DateFormatHolder,
-    _resolve_date_format,
-    _status,
-    generic_status,
-)
-from patron.insights.sources import (
+from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
+from patron.ingest.validation import DateFormatHolder, generic_status, parse_status
+from patron.insights.file_rows import (
     NO_ROWS,
     REJECTED_ROWS,
     AnalysisSourceError,
     FileTransactions,
-    _results,
     tally,
+    validated_batches,
 )
 
 _SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
@@ -49,12 +48,13 @@ _TYPE_DATE_FORMAT = {"DATE": "%Y-%m-%d", **{t: "%Y-%m-%d %H:%M:%S" for t in _TIM
 # ensures the first two. Placeholders that pass that test:
 _WORD_PLACEHOLDERS = ("null", "NULL", "Null", "N/A", "n/a", "无退款申请")
 _PLAIN_TEXT_RE = r"(?s)[\p{L}\p{N}_](.*[\p{L}\p{N}_])?"
-_SCIENTIFIC_RE = r"[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+"  # cleaning.text._SCIENTIFIC
+# The importer's pattern of Excel's scientific notation (RE2 in Arrow and DuckDB alike),
+# matched whole by regexp_full_match.
+_SCIENTIFIC_RE = SCIENTIFIC_ID.removeprefix("^").removesuffix("$")
 _PLAIN_AMOUNT_RE = r"-?[0-9]{1,9}(\.[0-9]{1,2})?"
 #: Fields the set-based path reads; any other mapped field must be free text (never invalid).
 _FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
 _MAX_STATUS_VALUES = 1000
-_DAY_US = 86_400_000_000
 
 
 def _quote(name: str) -> str:
@@ -169,8 +169,7 @@ def parquet_plan(
     """The SQL for the set-based path, or None when the text path must read the file."""
     import pyarrow.parquet as pq
 
-    from patron.ingest.cleaning import clean_text
-    from patron.ingest.reading.parquet import _column_text
+    from patron.ingest.reading.parquet import column_text
 
     info = reader.info
     specs = {f.name: f for f in FIELDS[EntityKind.TRANSACTIONS]}
@@ -227,8 +226,7 @@ def parquet_plan(
         first = _first_batch(info.path, stored_of[columns.columns["ordered_at"]], batch_rows)
         if first is None:
             return None
-        sample = clean_text(_column_text(first)).drop_null().slice(0, 2000).to_pylist()
-        fmt = _resolve_date_format(sample) if sample else None
+        fmt = detect_column_date_format(column_text(first))  # as validate_batch detects it
     if fmt != _TYPE_DATE_FORMAT[date_type]:
         return None
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
@@ -254,20 +252,18 @@ def parquet_plan(
         if distinct.num_rows > _MAX_STATUS_VALUES:
             return None
         raw = distinct.column(0).combine_chunks().cast(pa.string())
-        parsed = _status(_column_text(raw), generic_status)
+        parsed = parse_status(column_text(raw), generic_status)
         values = raw.to_pylist()
         mapped = parsed.values.to_pylist()
         good = [
             v for v, bad in zip(values, parsed.invalid, strict=True) if v is not None and not bad
         ]
         plain.append(f"({status_column} IS NULL OR {_in_list(status_column, good)})")
-        returned = [v for v, m in zip(values, mapped, strict=True) if v in good and m == "returned"]
-        cancelled = [
-            v for v, m in zip(values, mapped, strict=True) if v in good and m == "cancelled"
-        ]
+        returned = [v for v, m in zip(values, mapped, strict=True) if v in good and m == RETURNED]
+        cancelled = [v for v, m in zip(values, mapped, strict=True) if v in good and m == CANCELLED]
         status = (
-            f"CASE WHEN {_in_list(status_column, returned)} THEN 'returned' "
-            f"WHEN {_in_list(status_column, cancelled)} THEN 'cancelled' ELSE 'completed' END"
+            f"CASE WHEN {_in_list(status_column, returned)} THEN '{RETURNED}' "
+            f"WHEN {_in_list(status_column, cancelled)} THEN '{CANCELLED}' ELSE '{COMPLETED}' END"
         )
     return _Plan(
         source=f"read_parquet({path_sql}, file_row_number = true)",
@@ -283,39 +279,6 @@ def parquet_plan(
         plain=plain,
         batch_rows=batch_rows,
     )
-
-
-def _unsafe_days(days: list[dt.date], tz: str) -> list[dt.date]:
-    """Days on which the importer's time-zone round trip (wall time -> UTC -> local date)
-    may not give the day back: where any offset it looks up for the day differs.
-
-    ``parse_datetime`` gives every wall time of day ``d`` the offset at its start when that
-    equals the offset at its end; ``local_dates`` does the same per UTC day of the instant,
-    which lies in day ``d - 1``, ``d`` or ``d + 1``. When all those offsets agree the local
-    date is ``d``; other days take the text path.
-    """
-    from patron.ingest.cleaning.dates import _offset_of_instant, _offset_of_wall, _zone
-
-    zone = _zone(tz)
-    epoch = dt.date(1970, 1, 1)
-    instant: dict[int, int] = {}
-
-    def at(day: int) -> int:
-        if day not in instant:
-            instant[day] = _offset_of_instant(zone, day * _DAY_US)
-        return instant[day]
-
-    unsafe = []
-    for day in days:
-        d = (day - epoch).days
-        offsets = {
-            _offset_of_wall(zone, d * _DAY_US),
-            _offset_of_wall(zone, (d + 1) * _DAY_US),
-            *(at(k) for k in range(d - 1, d + 3)),
-        }
-        if len(offsets) > 1:
-            unsafe.append(day)
-    return unsafe
 
 
 def _batch_bounds(path: Path, batch_rows: int) -> np.ndarray:
@@ -335,7 +298,7 @@ def _rest_batches(
     the same batches, the same text, blank rows dropped."""
     import pyarrow.parquet as pq
 
-    from patron.ingest.reading.parquet import _column_text
+    from patron.ingest.reading.parquet import column_text
 
     names = reader.info.column_names
     start = 0
@@ -349,10 +312,10 @@ def _rest_batches(
                 for i, key in enumerate(names):
                     column = record_batch.column(i)
                     if pa.types.is_timestamp(column.type):  # its text depends on the batch
-                        columns[key] = _column_text(column).take(take)
+                        columns[key] = column_text(column).take(take)
                     else:
-                        columns[key] = _column_text(column.take(take))
-                batch = reader._drop_blank(rows[lo:hi] + 2, columns)
+                        columns[key] = column_text(column.take(take))
+                batch = reader.drop_blank(rows[lo:hi] + 2, columns)
                 if len(batch):
                     yield batch
             start += n
@@ -379,7 +342,7 @@ def read_parquet_fast(
             f"WHERE {plan.order_date} BETWEEN DATE {low} AND DATE {high}"
         ).fetchall()
     ]
-    unsafe = _unsafe_days(days, tz)
+    unsafe = unsafe_days(days, tz)
     if unsafe:
         dates = ", ".join(f"DATE {_literal(d.isoformat())}" for d in unsafe)
         plan.unsafe_days = f"{plan.order_date} IN ({dates})"
@@ -396,7 +359,7 @@ def read_parquet_fast(
     ).fetchall()
     total = con.execute(f"SELECT count(*) FROM {plan.source}").fetchall()[0][0]
     plain_rows, cancelled = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE patron_status = 'cancelled') FROM patron_plain"
+        f"SELECT count(*), count(*) FILTER (WHERE patron_status = '{CANCELLED}') FROM patron_plain"
     ).fetchall()[0]
     out.read = int(plain_rows)
     out.cancelled = int(cancelled)
@@ -416,7 +379,7 @@ def read_parquet_fast(
         holder = DateFormatHolder(plan.date_format, explicit=True)
         tables = []
         many = len(rows) >= 500_000
-        for result in _results(
+        for result in validated_batches(
             _rest_batches(path, reader, rows, plan.batch_rows),
             plan.columns,
             tz,
@@ -438,13 +401,13 @@ def read_parquet_fast(
     out.rows = int(plain_rows) - int(cancelled) + (rest.num_rows if rest is not None else 0)
     if not out.rows:
         raise AnalysisSourceError(NO_ROWS.format(name=path.name))
-    returned = "patron_status = 'returned'"
+    returned = f"patron_status = '{RETURNED}'"
     select = (
         f"SELECT customer_id, order_date, {'order_id, ' if order_id else ''}"
-        f"CASE WHEN {returned} THEN -abs(amount_cents) ELSE amount_cents END AS amount_cents, "
-        f"CASE WHEN {returned} THEN -abs(cost_cents) ELSE cost_cents END AS cost_cents, "
+        f"{signed_sql('amount_cents', returned)} AS amount_cents, "
+        f"{signed_sql('cost_cents', returned)} AS cost_cents, "
         f"CASE WHEN {returned} THEN TRUE END AS is_return FROM patron_plain "
-        "WHERE patron_status <> 'cancelled'"
+        f"WHERE patron_status <> '{CANCELLED}'"
     )
     if rest is not None:
         select += (

@@ -173,7 +173,7 @@ def holdout_check(*, run: AnalysisRun, holdout_weeks: int = DEFAULT_HOLDOUT_WEEK
         holdout_score,
         tracking_curve,
     )
-    from patron.analytics.predictive import PredictionError, _fit_bgnbd
+    from patron.analytics.predictive import PredictionError, fit_bgnbd
 
     if holdout_weeks not in HOLDOUT_WEEKS:
         raise PredictionCheckError(
@@ -199,7 +199,7 @@ def holdout_check(*, run: AnalysisRun, holdout_weeks: int = DEFAULT_HOLDOUT_WEEK
     cal = split.calibration
     x = cal.frequency.astype(np.float64)
     try:
-        model, penalizer, _p_alive, _expected = _fit_bgnbd(x, cal.recency, cal.T, 1.0)
+        model, penalizer, _p_alive, _expected = fit_bgnbd(x, cal.recency, cal.T, 1.0)
     except PredictionError as error:
         raise PredictionCheckError(str(error), code="insights.fit_failed") from None
     score = holdout_score(model, split)

@@ -2,8 +2,9 @@
 
 ``analyze_file`` is what ``patron analyze --source`` calls: the importer's reading and
 validation, DuckDB in memory, :func:`patron.analytics.report.analyze_transactions`. It never
-touches Django. ``analyze_store`` reads the app database through Ibis and stores the run
-(:func:`patron.insights.services.analysis_run_create`); it needs Django set up.
+touches Django. A stored run (the app database read through Ibis, kept with its scores) is
+:func:`patron.insights.services.analysis_run_create`, which calls the predictions here: this
+module never imports the services, so the two are no circle.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pandas as pd
 
-    from patron.insights.models import AnalysisRun
     from patron.insights.sources import FileTransactions
 
 Step = Callable[[str], None]
@@ -71,18 +71,6 @@ def analyze_file(
     )
     analysis = analyze_transactions(source.ibis_table(), as_of=as_of, settings=settings, step=step)
     return FileAnalysis(source=source, analysis=analysis)
-
-
-def analyze_store(
-    *,
-    as_of: dt.date | None = None,
-    settings: AnalysisSettings | None = None,
-    step: Step | None = None,
-) -> tuple[AnalysisRun, ValueAnalysis]:
-    """Analyse the app database and keep the run with its scores (Django must be set up)."""
-    from patron.insights.services import analysis_run_create
-
-    return analysis_run_create(as_of=as_of, settings=settings, step=step)
 
 
 def predictive_inputs(transactions: ir.Table, *, as_of: dt.date) -> pd.DataFrame:

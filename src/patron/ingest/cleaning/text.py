@@ -62,12 +62,12 @@ def normalise_header(name: str) -> str:
     return _UNIT_RE.sub("", text).strip()
 
 
-_SCIENTIFIC = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
+SCIENTIFIC_ID = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
 
 
 def parse_identifier(values: ArrayLike) -> Parsed:
     """Ids as text, leading zeros kept; Excel's scientific notation (``4.00123E+27``) is invalid
     (the digits are lost)."""
     text = clean_text(values)
-    bad = pc.match_substring_regex(text, pattern=_SCIENTIFIC)
+    bad = pc.match_substring_regex(text, pattern=SCIENTIFIC_ID)
     return Parsed(_null_where(bad, text), _mask(bad))

@@ -19,7 +19,7 @@ from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 
-def _column_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def column_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A typed Parquet column as text cells, spelled as in a CSV export."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -30,6 +30,12 @@ def _column_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _text_array(pc.cast(values, pa.string()))
     if pa.types.is_floating(kind):
+        # Float noise (1.776357e-15 for zero, 19.990000000000002): a double within a
+        # millionth of a cent of a whole cent is that cent.
+        hundredfold = pc.multiply(pc.cast(values, pa.float64()), 100.0)
+        nearest = pc.round(hundredfold)
+        noise = pc.less_equal(pc.abs(pc.subtract(hundredfold, nearest)), 1e-6)
+        values = pc.if_else(pc.fill_null(noise, False), pc.divide(nearest, 100.0), values)
         whole = pc.and_(pc.equal(values, pc.floor(values)), pc.less(pc.abs(values), float(2**53)))
         as_int = pc.cast(pc.if_else(whole, values, 0.0), pa.int64())
         finite = pc.is_finite(values)
@@ -74,7 +80,7 @@ class _ParquetReader(TableReader):
                 lines = np.arange(first, first + n, dtype=np.int64)
                 first += n
                 columns = {
-                    key: _column_text(record_batch.column(i))
+                    key: column_text(record_batch.column(i))
                     for i, key in enumerate(self.info.column_names)
                 }
                 yield self._drop_blank(lines, columns)

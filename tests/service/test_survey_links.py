@@ -11,11 +11,11 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from patron.service.invitations import csat_invite_after_resolution
 from patron.service.models import SurveyResponse
 from patron.service.services import ticket_create, ticket_resolve
 from patron.service.surveys import (
     LINK_SALT,
-    csat_invite_after_resolution,
     survey_invite,
     survey_link_token,
     survey_settings_update,
@@ -112,7 +112,7 @@ def test_resolving_a_ticket_invites_to_csat_once(
 
 def test_survey_invitation_goes_through_the_outbox(make_customer: Any) -> None:
     pytest.importorskip("patron.messaging")
-    from patron.service.tasks import survey_send
+    from patron.service.invitations import survey_send
 
     customer = make_customer("C1", email="c1@example.com")
     nps = survey_invite(kind="nps", customer=customer, key="nps:order:1", language="zh-hans")
@@ -153,7 +153,7 @@ def test_scheduled_nps_invites_after_an_order_once_per_period(
 
 
 def test_the_links_in_the_message_answer_with_one_click(make_customer: Any) -> None:
-    from patron.service.tasks import survey_message
+    from patron.service.invitations import survey_message
 
     invitation = survey_invite(kind="csat", customer=make_customer("C1"), key="csat:9",
                                language="zh-hans")  # fmt: skip

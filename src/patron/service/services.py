@@ -263,7 +263,7 @@ def ticket_resolve(
         ``by`` may not work on tickets, the ticket is resolved or closed already, no
         resolution, or a compensation without its code, reference or points.
     """
-    from patron.service.surveys import csat_invite_after_resolution
+    from patron.service.invitations import csat_invite_after_resolution
 
     _check_actor(by)
     errors: dict[str, ValidationError] = {}

@@ -8,7 +8,6 @@ A link carries the invitation's number signed with the site's secret (Django's s
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from typing import Any
 
@@ -235,29 +234,6 @@ def survey_answer(
     )
     answer_received(customer=invitation.customer, nps=nps, csat=csat, day=timezone.localdate(now))
     return response
-
-
-def csat_invite_after_resolution(*, ticket_id: int) -> SurveyInvitation | None:
-    """Invite the customer of a resolved ticket to a CSAT survey and send it (once per
-    ticket resolution); None when the survey is off or the customer has no email."""
-    from patron.service.tasks import survey_send
-
-    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
-    if ticket is None or ticket.resolved_at is None:
-        return None
-    settings = survey_settings_get(kind=SurveyKind.CSAT)
-    if not settings.active or not ticket.customer.email:
-        return None
-    invitation = survey_invite(
-        kind=SurveyKind.CSAT,
-        customer=ticket.customer,
-        ticket=ticket,
-        key=f"csat:ticket:{ticket.pk}:{ticket.reopen_count}",
-    )
-    # Without the outbox (patron.messaging) in this installation, the invitation waits.
-    with contextlib.suppress(ImportError):
-        survey_send(invitation)
-    return invitation
 
 
 def nps_invites_due(*, today: dt.date | None = None, limit: int = 5000) -> list[SurveyInvitation]:

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "patron.insights",
     "patron.retention",
     "patron.jobs",
+    "patron.messaging",
+    "patron.campaigns",
     "patron.web",
     "huey.contrib.djhuey",
 ]
@@ -272,6 +274,12 @@ PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
 # Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
 # DuckDB first (patron.insights.engine), "database" runs it in the app database.
 PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")
+
+# Messaging (patron.messaging): the address links in messages point to, and the SMS gateway
+# (an HTTP endpoint taking {"to", "text", "id"} as JSON; a bearer token when set).
+PATRON_BASE_URL = os.environ.get("PATRON_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PATRON_SMS_URL = os.environ.get("PATRON_SMS_URL", "")
+PATRON_SMS_TOKEN = os.environ.get("PATRON_SMS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -11,5 +11,7 @@ urlpatterns = [
     path("", include("patron.web.urls")),
     path("accounts/", include("patron.accounts.urls")),
     path("warnings/", include("patron.retention.urls")),
+    path("campaigns/", include("patron.campaigns.urls")),
+    path("m/", include("patron.messaging.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -26,7 +26,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -296,12 +308,14 @@ def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
         value = Subquery(
             purchases.order_by().values("customer_id").annotate(n=Count("id")).values("n")
         )
+        output: Any = IntegerField()
     else:
         value = Subquery(
             purchases.order_by().values("customer_id").annotate(s=Sum("amount")).values("s")
         )
+        output = DecimalField(max_digits=16, decimal_places=2)
     annotation = f"_rule_{context.conditions}"
-    context.annotations[annotation] = Coalesce(value, 0)
+    context.annotations[annotation] = Coalesce(value, Value(0), output_field=output)
     return _compare(annotation, op, values)
 
 
@@ -346,8 +360,10 @@ def _customer_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
     if f.kind == TAG:
         if connection.vendor == "postgresql":
             has = Q(tags__contains=[values[0]])
-        else:  # the JSON text as stored, quoted so "vip" is not "vip2"
-            has = Q(tags__contains=json.dumps(values[0]))
+        else:  # SQLite: the list's elements, exactly
+            has = Q(RawSQL(
+                f'EXISTS (SELECT 1 FROM json_each("{Customer._meta.db_table}"."tags") t '
+                "WHERE t.value = %s)", [values[0]], output_field=BooleanField()))  # fmt: skip
         return has if op == "contains" else ~has
     if f.kind == DATE:  # nullable: a missing date meets no comparison
         present = Q(**{f"{f.column}__isnull": False})
@@ -398,7 +414,7 @@ def _node(path: str, node: Any, context: _Context, depth: int) -> Q:
             for i, child in enumerate(children)
         ]
         if not parts:
-            return Q() if kind == "all" else Q(pk__in=[])
+            return Q(pk__isnull=False) if kind == "all" else Q(pk__in=[])
         combined = parts[0]
         for part in parts[1:]:
             combined = (combined & part) if kind == "all" else (combined | part)

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +58,7 @@ class Freeze:
 
 def _insert_targets(campaign: Campaign, occurrence: int, now: dt.datetime) -> None:
     assert campaign.segment is not None
-    query = segment_queryset(rules=campaign.segment.rules).values("pk")
+    query = segment_queryset(rules=campaign.segment.rules).annotate(_cid=F("pk")).values("_cid")
     sql, params = query.query.sql_with_params()
     table = Target._meta.db_table
     false = "false" if connection.vendor == "postgresql" else "0"
@@ -66,7 +66,7 @@ def _insert_targets(campaign: Campaign, occurrence: int, now: dt.datetime) -> No
         cursor.execute(
             f'INSERT INTO {table} (campaign_id, occurrence, customer_id, "group", state, reason, '
             f"points_granted, contacted_at, language) "
-            f"SELECT %s, %s, s.id, 'treatment', 'pending', '', {false}, %s, '' "
+            f"SELECT %s, %s, s._cid, 'treatment', 'pending', '', {false}, %s, '' "
             f"FROM ({sql}) s",
             [campaign.pk, occurrence, connection.ops.adapt_datetimefield_value(now), *params],
         )

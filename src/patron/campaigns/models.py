@@ -110,7 +110,7 @@ class Campaign(models.Model):
     next_run_at = models.DateTimeField(_("next occurrence"), null=True, blank=True)
     occurrences = models.PositiveIntegerField(_("occurrences"), default=0)
     valid_days = models.PositiveSmallIntegerField(
-        _("days a deferred message may wait"), default=7
+        _("days a deferred message may wait"), default=14
     )
     status = models.CharField(
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT

@@ -8,6 +8,7 @@ from patron import __version__
 from patron.cli import (
     admin,
     analyze,
+    campaigns,
     clv,
     customers,
     data,
@@ -60,3 +61,6 @@ app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(campaigns.segments_app, name="segments")
+app.add_typer(campaigns.campaigns_app, name="campaigns")
+data.import_app.command("campaign-contacts")(campaigns.import_contacts)

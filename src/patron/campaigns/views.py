@@ -239,7 +239,7 @@ def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @require_permission(MANAGE)
-@post_only("campaigns:campaign_list")
+@post_only("campaigns:campaign_launch")
 def campaign_test(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_or_404(campaign_id)
     form = TestSendForm(request.POST)

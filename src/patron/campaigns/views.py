@@ -97,7 +97,7 @@ def segment_builder(request: HttpRequest, segment_id: int | None = None) -> Http
         request,
         "campaigns/segment_builder.html",
         {"section": "campaigns", "form": form, "segment": segment, "count": count,
-         "fields_json": json.dumps(rules.field_list(), ensure_ascii=False),
+         "fields_json": rules.field_list(),
          "language": get_language() or "en", "can_manage": request.user.has_perm(MANAGE_SEGMENTS),
          "can_export": request.user.has_perm(EXPORT)},
     )  # fmt: skip

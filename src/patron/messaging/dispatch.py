@@ -232,16 +232,33 @@ def _outgoing(m: OutboxMessage) -> Outgoing:
 
 
 def _claim(message_id: int, *, worker: str, previous: int | None) -> bool:
-    """Mark ``previous`` sent and claim ``message_id``, in one commit."""
-    now = timezone.now()
-    with transaction.atomic():
-        if previous is not None:
-            _mark_sent(previous, now)
+    """Mark ``previous`` sent and claim ``message_id``, in one statement (one commit).
+
+    One UPDATE whose CASEs set each row's own values: the claim is durable before the send,
+    and a worker killed at any point leaves at most one row claimed and unmarked.
+    """
+    if previous is None:
         return bool(
             OutboxMessage.objects.filter(
                 pk=message_id, status=OutboxStatus.RESERVED, worker=worker
-            ).update(status=OutboxStatus.CLAIMED, claimed_at=now, attempts=F("attempts") + 1)
+            ).update(status=OutboxStatus.CLAIMED, claimed_at=timezone.now(),
+                     attempts=F("attempts") + 1)
+        )  # fmt: skip
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET "
+            "status = CASE WHEN id = %s THEN 'sent' ELSE 'claimed' END, "
+            "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+            "claimed_at = CASE WHEN id = %s THEN claimed_at ELSE %s END, "
+            "attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END "
+            "WHERE (id = %s AND status = 'claimed') "
+            "OR (id = %s AND status = 'reserved' AND worker = %s) RETURNING id",
+            [previous, previous, now, previous, now, previous, previous, message_id, worker],
         )
+        changed = {row[0] for row in cursor.fetchall()}
+    return message_id in changed
 
 
 def _mark_sent(message_id: int, now: dt.datetime) -> None:

@@ -4,6 +4,7 @@ signed unsubscribe links, and the global holdout by a stable hash."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
 from django.conf import settings
@@ -51,14 +52,16 @@ def unsubscribe_read(token: str) -> tuple[int, str, str] | None:
     return int(customer_id), str(channel), str(topic)
 
 
-def unsubscribe_url(*, customer_id: int, channel: str, topic: str) -> str:
+@functools.lru_cache(maxsize=1)
+def _unsubscribe_prefix(base: str) -> str:
     from django.urls import reverse
 
-    path = reverse(
-        "messaging:unsubscribe",
-        args=[unsubscribe_token(customer_id=customer_id, channel=channel, topic=topic)],
-    )
-    return settings.PATRON_BASE_URL + path
+    return base + reverse("messaging:unsubscribe", args=["TOKEN"]).removesuffix("TOKEN/")
+
+
+def unsubscribe_url(*, customer_id: int, channel: str, topic: str) -> str:
+    token = unsubscribe_token(customer_id=customer_id, channel=channel, topic=topic)
+    return f"{_unsubscribe_prefix(settings.PATRON_BASE_URL)}{token}/"
 
 
 def stable_share(salt: str, key: int) -> float:

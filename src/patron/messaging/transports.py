@@ -11,6 +11,7 @@ was handed over and the answer was lost: it may have gone out).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -62,8 +63,16 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+@functools.lru_cache(maxsize=4096)
 def _header(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+@functools.lru_cache(maxsize=16)
+def _sender(sender: str) -> tuple[str, str]:
+    """The From header and the Message-ID domain of a sender address."""
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8"), address.rpartition("@")[2] or "localhost"
 
 
 def _b64(text: str) -> bytes:
@@ -78,10 +87,9 @@ def email_bytes(message: Outgoing, *, sender: str) -> bytes:
     (multipart/alternative), UTF-8 in base64, the outbox key in ``X-Patron-Key`` and the
     Message-ID, and ``List-Unsubscribe`` (one-click, RFC 8058) when there is a link."""
     digest = hashlib.sha256(message.key.encode()).hexdigest()[:24]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    name, address = parseaddr(sender)
+    from_header, domain = _sender(sender)
     lines = [
-        f"From: {formataddr((name, address), charset='utf-8')}",
+        f"From: {from_header}",
         f"To: {message.recipient}",
         f"Subject: {_header(message.subject)}",
         f"Date: {formatdate(localtime=False)}",
@@ -123,6 +131,8 @@ class SmtpTransport:
         cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
         try:
             conn = cls(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT)
+            if conn.sock is not None:  # small commands go out at once (no Nagle delay)
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo_or_helo_if_needed()
             if settings.EMAIL_USE_TLS:
                 conn.starttls()

@@ -29,9 +29,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = {"all": [{"field": "value_tier", "op": "in", "value": ["very_high", "high"]},
-                   {"any": [{"field": "days_since_last_purchase", "op": ">", "value": 90},
-                            {"field": "churn_risk", "op": "=", "value": "high"}]}]}  # fmt: skip
+EXAMPLE = {
+    "all": [
+        {"field": "value_tier", "op": "in", "value": ["very_high", "high"]},
+        {
+            "any": [
+                {"field": "days_since_last_purchase", "op": ">", "value": 90},
+                {"field": "churn_risk", "op": "=", "value": "high"},
+            ]
+        },
+    ]
+}
 
 
 def _free_port() -> int:
@@ -61,14 +69,27 @@ def fill(customers: int) -> None:
     json_empty = "'[]'::jsonb" if vendor == "postgresql" else "'[]'"
     obj_empty = "'{}'::jsonb" if vendor == "postgresql" else "'{}'"
     today = "current_date" if vendor == "postgresql" else "date('now')"
-    minus_days = (lambda e: f"({today} - ({e})::int)") if vendor == "postgresql" else (
-        lambda e: f"date('now', '-' || ({e}) || ' days')")  # fmt: skip
+    minus_days = (
+        (lambda e: f"({today} - ({e})::int)")
+        if vendor == "postgresql"
+        else (lambda e: f"date('now', '-' || ({e}) || ' days')")
+    )
     started = time.perf_counter()
     with connection.cursor() as c:
-        for table in ("campaigns_response", "campaigns_target", "campaigns_campaign",
-                      "messaging_outboxmessage", "messaging_unsubscribe", "insights_customerscore",
-                      "insights_analysisrun", "sales_orderline", "sales_order",
-                      "customers_consent", "customers_interaction", "customers_customer"):  # fmt: skip
+        for table in (
+            "campaigns_response",
+            "campaigns_target",
+            "campaigns_campaign",
+            "messaging_outboxmessage",
+            "messaging_unsubscribe",
+            "insights_customerscore",
+            "insights_analysisrun",
+            "sales_orderline",
+            "sales_order",
+            "customers_consent",
+            "customers_interaction",
+            "customers_customer",
+        ):
             c.execute(f"DELETE FROM {table}")
         c.execute(
             "INSERT INTO customers_customer (external_id, name, phone, phone_is_masked, email, "
@@ -103,15 +124,17 @@ def fill(customers: int) -> None:
             day = minus_days(f"(id * {31 + k * 7}) % 720")
             ts = f"{day}::timestamptz" if vendor == "postgresql" else f"{day} || ' 10:00:00'"
             c.execute(
-                "INSERT INTO sales_order (source, external_id, customer_id, ordered_at, ordered_on, "
-                "store, channel, amount, status, raw_status, created_at) SELECT 'default', "
-                f"'O' || id || '-{k}', id, {ts}, {day}, '', '', 10 + id % 300, 'completed', '', "
-                f"{now} FROM customers_customer"
+                "INSERT INTO sales_order (source, external_id, customer_id, ordered_at, "
+                "ordered_on, store, channel, amount, status, raw_status, created_at) "
+                f"SELECT 'default', 'O' || id || '-{k}', id, {ts}, {day}, '', '', "
+                f"10 + id % 300, 'completed', '', {now} FROM customers_customer"
             )
         if vendor == "postgresql":
             c.execute("ANALYZE")
-    print(f"filled {customers:,} customers, {3 * customers:,} orders in "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"filled {customers:,} customers, {3 * customers:,} orders in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 def count_segments() -> None:
@@ -121,25 +144,41 @@ def count_segments() -> None:
 
     rules = {
         "issue example": EXAMPLE,
-        "email consent, Shanghai": {"all": [{"field": "consent_email", "op": "=", "value": True},
-                                            {"field": "region", "op": "=", "value": "上海"}]},
+        "email consent, Shanghai": {
+            "all": [
+                {"field": "consent_email", "op": "=", "value": True},
+                {"field": "region", "op": "=", "value": "上海"},
+            ]
+        },
         "everyone": {"all": []},
-    }  # fmt: skip
+    }
     for name, rule in rules.items():
         times = []
         for _ in range(3):
             started = time.perf_counter()
             n = segment_count(rules=rule)
             times.append(time.perf_counter() - started)
-        print(f"segment count on {connection.vendor} ({name}): {n:,} customers, "
-              f"best {min(times):.3f} s of 3 (first {times[0]:.3f} s)")  # fmt: skip
+        print(
+            f"segment count on {connection.vendor} ({name}): {n:,} customers, "
+            f"best {min(times):.3f} s of 3 (first {times[0]:.3f} s)"
+        )
 
 
 def _smtp_server(port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
-         "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -171,17 +210,30 @@ def send(messages: int, workers: int) -> None:
         OutboxMessage.objects.all().delete()
         recipients = list(
             Customer.objects.filter(consents__channel="email", consents__granted=True)
-            .order_by("pk").values_list("pk", "email")[:messages]
+            .order_by("pk")
+            .values_list("pk", "email")[:messages]
         )
         subject, text = "春季礼遇 Spring offer", "您好，这是您的专属优惠。Your code: ABCD234567"
         html = "<p>您好，这是您的专属优惠。</p>"
         started = time.perf_counter()
         OutboxMessage.objects.bulk_create(
-            [OutboxMessage(key=f"bench:{pk}", channel="email", recipient=email, subject=subject,
-                           body_text=text, body_html=html, customer_id=pk, purpose="marketing",
-                           topic="offers", language="zh-hans") for pk, email in recipients],
+            [
+                OutboxMessage(
+                    key=f"bench:{pk}",
+                    channel="email",
+                    recipient=email,
+                    subject=subject,
+                    body_text=text,
+                    body_html=html,
+                    customer_id=pk,
+                    purpose="marketing",
+                    topic="offers",
+                    language="zh-hans",
+                )
+                for pk, email in recipients
+            ],
             batch_size=5000,
-        )  # fmt: skip
+        )
         queued = time.perf_counter() - started
         print(f"queued {len(recipients):,} outbox rows in {queued:.1f} s")
 
@@ -191,23 +243,31 @@ def send(messages: int, workers: int) -> None:
         sent_plain = send_mass_mail(datatuple, connection=get_connection())
         plain = time.perf_counter() - started
 
-        print(f"Django send_mass_mail, one connection: {sent_plain:,} in {plain:.1f} s = "
-              f"{sent_plain / plain:,.0f} msg/s (text only, no database)")  # fmt: skip
+        print(
+            f"Django send_mass_mail, one connection: {sent_plain:,} in {plain:.1f} s = "
+            f"{sent_plain / plain:,.0f} msg/s (text only, no database)"
+        )
         env = {**os.environ, "PATRON_EMAIL_URL": f"smtp://127.0.0.1:{port}"}
-        code = ("import django, json; django.setup(); from patron.messaging.dispatch import "
-                "outbox_dispatch; print(json.dumps(outbox_dispatch(batch_size=200).as_dict()))")  # fmt: skip
+        code = (
+            "import django, json; django.setup(); from patron.messaging.dispatch import "
+            "outbox_dispatch; print(json.dumps(outbox_dispatch(batch_size=200).as_dict()))"
+        )
         started = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
-                 for _ in range(workers)]  # fmt: skip
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
+            for _ in range(workers)
+        ]
         for proc in procs:
             proc.communicate(timeout=3600)
         ours = time.perf_counter() - started
         sent = OutboxMessage.objects.filter(status="sent").count()
         assert sent == len(recipients), sent
-        print(f"Patron outbox on {connection.vendor}, {workers} worker process(es), one SMTP "
-              f"connection each: {sent:,} in {ours:.1f} s = {sent / ours:,.0f} msg/s (text + "
-              f"HTML, a row claimed before and marked after each send, consent, opt-outs, "
-              f"suppression and cap at dispatch; start-up included)")  # fmt: skip
+        print(
+            f"Patron outbox on {connection.vendor}, {workers} worker process(es), one SMTP "
+            f"connection each: {sent:,} in {ours:.1f} s = {sent / ours:,.0f} msg/s (text + "
+            f"HTML, a row claimed before and marked after each send, consent, opt-outs, "
+            f"suppression and cap at dispatch; start-up included)"
+        )
         print(f"ratio ours/plain: {(sent / ours) / (sent_plain / plain):.2f}")
     finally:
         server.terminate()

@@ -91,7 +91,9 @@ class SmtpSink:
         self.host = "127.0.0.1"
         self.port = 0
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: E501
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such user"
         if address in self.defer:

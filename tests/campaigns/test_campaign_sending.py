@@ -33,14 +33,18 @@ def _policy(**values: Any) -> None:
 def _customers(n: int) -> list[Customer]:
     now = timezone.now()
     customers = Customer.objects.bulk_create(
-        [Customer(external_id=f"C{i:04d}", name=f"客户{i}", email=f"c{i}@shop.test")
-         for i in range(n)]
-    )  # fmt: skip
+        [
+            Customer(external_id=f"C{i:04d}", name=f"客户{i}", email=f"c{i}@shop.test")
+            for i in range(n)
+        ]
+    )
     customers = list(Customer.objects.order_by("pk"))
     Consent.objects.bulk_create(
-        [Consent(customer=c, channel="email", granted=i % 5 != 0, recorded_at=now)
-         for i, c in enumerate(customers)]
-    )  # fmt: skip
+        [
+            Consent(customer=c, channel="email", granted=i % 5 != 0, recorded_at=now)
+            for i, c in enumerate(customers)
+        ]
+    )
     return customers
 
 
@@ -57,10 +61,15 @@ def launch(django_capture_on_commit_callbacks: Any) -> Any:
 
 def _campaign(name: str, segment_id: int, share: float = 0.2) -> Campaign:
     return campaign_create(
-        name=name, segment_id=segment_id, channel="email", subject="Hi {{ name }}",
-        body_text="Hello {{ name }}, code {{ coupon }}", control_share=share,
-        attribution_days=14, offer="coupon",
-    )  # fmt: skip
+        name=name,
+        segment_id=segment_id,
+        channel="email",
+        subject="Hi {{ name }}",
+        body_text="Hello {{ name }}, code {{ coupon }}",
+        control_share=share,
+        attribution_days=14,
+        offer="coupon",
+    )
 
 
 def test_only_consenting_treatment_customers_receive_and_the_accounts_add_up(
@@ -102,13 +111,17 @@ def test_only_consenting_treatment_customers_receive_and_the_accounts_add_up(
     # and the accounts add up
     campaign.refresh_from_db()
     account = campaign_account(campaign=campaign)
-    assert account.targeted == 200 == (
-        account.sent + account.held_out + sum(account.skipped.values()) + account.failed
+    assert (
+        account.targeted
+        == 200
+        == (account.sent + account.held_out + sum(account.skipped.values()) + account.failed)
     )
     assert account.sent == len(expected_reached)
     # (an opt-out is named before a missing consent)
-    assert account.skipped == {"no_consent": len(no_consent - unsubscribed),
-                               "unsubscribed": len(unsubscribed)}  # fmt: skip
+    assert account.skipped == {
+        "no_consent": len(no_consent - unsubscribed),
+        "unsubscribed": len(unsubscribed),
+    }
     assert account.held_out == len((holdout | controls) - no_consent - unsubscribed)
     assert account.api()["status"] == "done" and account.pending == 0
 
@@ -141,19 +154,30 @@ def test_the_cap_holds_across_two_campaigns_and_defers(smtp_server: Any, launch:
     outbox_dispatch()
     # then the deferred emails go, once each, and nothing is sent twice
     recipients = [m["to"][0] for m in smtp_server.messages]
-    assert len(recipients) == 2 * len(consenting) and len(set(smtp_server.keys())) == len(recipients)
+    assert len(recipients) == 2 * len(consenting) and len(set(smtp_server.keys())) == len(
+        recipients
+    )
     account = campaign_account(campaign=second)
     assert account.sent == len(consenting) and account.pending == 0
 
 
-def test_deferred_past_the_campaign_validity_is_skipped_over_the_cap(smtp_server: Any, launch: Any) -> None:
+def test_deferred_past_the_campaign_validity_is_skipped_over_the_cap(
+    smtp_server: Any, launch: Any
+) -> None:
     # given a cap already used up and a campaign whose messages may wait one day only
     _policy(email_cap=1, window_days=7)
     _customers(10)
     segment = segment_create(name="all", rules={"all": []})
     first = _campaign("first", segment.pk, share=0.0)
-    second = campaign_create(name="short", segment_id=segment.pk, channel="email",
-                             subject="s", body_text="t", control_share=0.0, valid_days=1)  # fmt: skip
+    second = campaign_create(
+        name="short",
+        segment_id=segment.pk,
+        channel="email",
+        subject="s",
+        body_text="t",
+        control_share=0.0,
+        valid_days=1,
+    )
     launch(first.pk)
     outbox_dispatch()
     # when the second campaign goes out
@@ -162,5 +186,7 @@ def test_deferred_past_the_campaign_validity_is_skipped_over_the_cap(smtp_server
     # then its messages end skipped (over the cap and expired), accounted for
     account = campaign_account(campaign=second)
     assert account.skipped.get("over_cap") == 8 and account.pending == 0
-    assert account.targeted == account.sent + account.held_out + sum(
-        account.skipped.values()) + account.failed  # fmt: skip
+    assert (
+        account.targeted
+        == account.sent + account.held_out + sum(account.skipped.values()) + account.failed
+    )

@@ -38,9 +38,13 @@ def test_assignment_is_stable_and_independent_of_order_and_of_other_campaigns() 
     assert first == second
     # and being a control in one campaign says nothing about another (2x2 independence)
     other = {i: control_share_of(12, i) < 0.2 for i in IDS}
-    table = [[sum(first[i] and other[i] for i in IDS), sum(first[i] and not other[i] for i in IDS)],
-             [sum(other[i] and not first[i] for i in IDS),
-              sum(not first[i] and not other[i] for i in IDS)]]  # fmt: skip
+    table = [
+        [sum(first[i] and other[i] for i in IDS), sum(first[i] and not other[i] for i in IDS)],
+        [
+            sum(other[i] and not first[i] for i in IDS),
+            sum(not first[i] and not other[i] for i in IDS),
+        ],
+    ]
     assert chi2_contingency(table).pvalue > 0.001
     # and the draw is the documented hash, not something that could drift between versions
     assert control_share_of(11, 5) == stable_share("campaign:11", 5)
@@ -52,14 +56,22 @@ def test_sample_ratio_check_flags_a_skewed_split() -> None:
 
 
 @pytest.mark.django_db
-def test_recurring_occurrences_keep_each_customers_group(django_capture_on_commit_callbacks: Any) -> None:  # noqa: E501
+def test_recurring_occurrences_keep_each_customers_group(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     # given customers created in a shuffled order and a recurring campaign
     order = list(range(400))
     random.Random(9).shuffle(order)
     Customer.objects.bulk_create([Customer(external_id=f"X{i:04d}") for i in order])
     segment = segment_create(name="all", rules={"all": []})
-    campaign = campaign_create(name="weekly", segment_id=segment.pk, channel="export",
-                               control_share=0.25, schedule=Schedule.RECURRING, every_days=7)  # fmt: skip
+    campaign = campaign_create(
+        name="weekly",
+        segment_id=segment.pk,
+        channel="export",
+        control_share=0.25,
+        schedule=Schedule.RECURRING,
+        every_days=7,
+    )
     # when two occurrences are frozen
     audience_freeze(campaign=campaign, occurrence=1)
     audience_freeze(campaign=campaign, occurrence=2)
@@ -71,7 +83,10 @@ def test_recurring_occurrences_keep_each_customers_group(django_capture_on_commi
         groups.setdefault(customer_id, set()).add(group)
     assert all(len(g) == 1 for g in groups.values()) and len(groups) == 400
     for customer_id, (group,) in groups.items():
-        expected = Group.CONTROL if control_share_of(campaign.pk, customer_id) < 0.25 else (
-            Group.TREATMENT)  # fmt: skip
+        expected = (
+            Group.CONTROL
+            if control_share_of(campaign.pk, customer_id) < 0.25
+            else (Group.TREATMENT)
+        )
         assert group == expected
     assert Campaign.objects.get(pk=campaign.pk).srm_p_value > 0.001

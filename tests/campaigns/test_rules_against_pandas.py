@@ -37,45 +37,77 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
     with django_db_blocker.unblock():
         demo_load(customers=300, seed=11, runs=False)
         rng = np.random.default_rng(5)
-        run = AnalysisRun.objects.create(as_of=dt.date(2024, 1, 1), code_version="t",
-                                         status=RunStatus.COMPLETED)  # fmt: skip
+        run = AnalysisRun.objects.create(
+            as_of=dt.date(2024, 1, 1), code_version="t", status=RunStatus.COMPLETED
+        )
         ids = list(Customer.objects.values_list("pk", flat=True))
         scores = []
         for pk in ids:
             if rng.random() < 0.1:
                 continue  # not scored in this run
-            scores.append(CustomerScore(
-                run=run, customer_id=pk, recency_days=int(rng.integers(0, 400)),
-                frequency=int(rng.integers(1, 30)), monetary=Decimal(int(rng.integers(10, 5000))),
-                r_score=int(rng.integers(1, 6)), f_score=int(rng.integers(1, 6)),
-                m_score=int(rng.integers(1, 6)), segment=str(rng.choice(SEGMENTS)),
-                value_tier=str(rng.choice(TIERS)), revenue=Decimal(100), cost_to_serve=Decimal(0),
-                clv=None if rng.random() < 0.2 else Decimal(int(rng.integers(0, 3000))),
-                p_alive=None if rng.random() < 0.2 else float(rng.random()),
-                risk_level=None if rng.random() < 0.2 else str(rng.choice(RISKS)),
-            ))  # fmt: skip
+            scores.append(
+                CustomerScore(
+                    run=run,
+                    customer_id=pk,
+                    recency_days=int(rng.integers(0, 400)),
+                    frequency=int(rng.integers(1, 30)),
+                    monetary=Decimal(int(rng.integers(10, 5000))),
+                    r_score=int(rng.integers(1, 6)),
+                    f_score=int(rng.integers(1, 6)),
+                    m_score=int(rng.integers(1, 6)),
+                    segment=str(rng.choice(SEGMENTS)),
+                    value_tier=str(rng.choice(TIERS)),
+                    revenue=Decimal(100),
+                    cost_to_serve=Decimal(0),
+                    clv=None if rng.random() < 0.2 else Decimal(int(rng.integers(0, 3000))),
+                    p_alive=None if rng.random() < 0.2 else float(rng.random()),
+                    risk_level=None if rng.random() < 0.2 else str(rng.choice(RISKS)),
+                )
+            )
         CustomerScore.objects.bulk_create(scores)
         customers = pd.DataFrame.from_records(
-            Customer.objects.values("pk", "region", "city", "gender", "occupation",
-                                    "acquisition_channel", "acquired_on", "tags")  # fmt: skip
+            Customer.objects.values(
+                "pk",
+                "region",
+                "city",
+                "gender",
+                "occupation",
+                "acquisition_channel",
+                "acquired_on",
+                "tags",
+            )
         ).set_index("pk")
         score = pd.DataFrame.from_records(
             CustomerScore.objects.filter(run=run).values(
-                "customer_id", "segment", "value_tier", "risk_level", "r_score", "f_score",
-                "m_score", "clv", "p_alive", "frequency", "monetary")
-        ).set_index("customer_id")  # fmt: skip
+                "customer_id",
+                "segment",
+                "value_tier",
+                "risk_level",
+                "r_score",
+                "f_score",
+                "m_score",
+                "clv",
+                "p_alive",
+                "frequency",
+                "monetary",
+            )
+        ).set_index("customer_id")
         orders = pd.DataFrame.from_records(
             Order.objects.values("pk", "customer_id", "ordered_on", "status", "amount")
         )
-        lines = pd.DataFrame.from_records(
-            OrderLine.objects.values("order_id", "product__category")
-        )
+        lines = pd.DataFrame.from_records(OrderLine.objects.values("order_id", "product__category"))
         consents = pd.DataFrame.from_records(
             Consent.objects.filter(granted=True).values("customer_id", "channel")
         )
         today = orders["ordered_on"].max() + dt.timedelta(days=30)
-    return {"customers": customers, "scores": score, "orders": orders, "lines": lines,
-            "consents": consents, "today": today}  # fmt: skip
+    return {
+        "customers": customers,
+        "scores": score,
+        "orders": orders,
+        "lines": lines,
+        "consents": consents,
+        "today": today,
+    }
 
 
 # --- the independent reference -------------------------------------------------------------
@@ -98,8 +130,12 @@ def _compare(series: pd.Series, op: str, value: Any) -> pd.Series:
         return present & ~series.isin(value)
     if op == "between":
         return present & (series >= value[0]) & (series <= value[1])
-    result = {">": series > value, ">=": series >= value, "<": series < value,
-              "<=": series <= value}[op]  # fmt: skip
+    result = {
+        ">": series > value,
+        ">=": series >= value,
+        "<": series < value,
+        "<=": series <= value,
+    }[op]
     return present & result.fillna(False).astype(bool)
 
 
@@ -119,15 +155,23 @@ def reference(node: dict[str, Any], demo: Any) -> pd.Series:
         return ~reference(node["not"], demo)
     field, op, value = node["field"], node["op"], node["value"]
     customers = demo["customers"]
-    score_columns = {"rfm_segment": "segment", "value_tier": "value_tier",
-                     "churn_risk": "risk_level", "r_score": "r_score", "clv": "clv",
-                     "p_alive": "p_alive"}  # fmt: skip
+    score_columns = {
+        "rfm_segment": "segment",
+        "value_tier": "value_tier",
+        "churn_risk": "risk_level",
+        "r_score": "r_score",
+        "clv": "clv",
+        "p_alive": "p_alive",
+    }
     if field in ("region", "gender", "acquisition_channel"):
         series = customers[field].astype(object)
     elif field == "acquired_on":
         series = customers[field]
-        value = [dt.date.fromisoformat(v) for v in value] if isinstance(value, list) else (
-            dt.date.fromisoformat(value))  # fmt: skip
+        value = (
+            [dt.date.fromisoformat(v) for v in value]
+            if isinstance(value, list)
+            else (dt.date.fromisoformat(value))
+        )
     elif field == "tags":
         has = customers["tags"].map(lambda tags: value in tags)
         return has if op == "contains" else ~has
@@ -175,18 +219,24 @@ def leaves(demo: Any) -> st.SearchStrategy[dict[str, Any]]:
 
     def strings(field: str, values: list[str]) -> st.SearchStrategy[dict[str, Any]]:
         return st.sampled_from(STRING_OPS).flatmap(
-            lambda op: (st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
-                        if op in ("in", "not_in") else st.sampled_from(values)).map(
-                lambda v: {"field": field, "op": op, "value": v})
-        )  # fmt: skip
+            lambda op: (
+                st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
+                if op in ("in", "not_in")
+                else st.sampled_from(values)
+            ).map(lambda v: {"field": field, "op": op, "value": v})
+        )
 
     def numbers(field: str, low: float, high: float, ints: bool = True) -> Any:
-        value = st.integers(int(low), int(high)) if ints else st.floats(low, high).map(
-            lambda x: round(x, 2))  # fmt: skip
+        value = (
+            st.integers(int(low), int(high))
+            if ints
+            else st.floats(low, high).map(lambda x: round(x, 2))
+        )
         return st.sampled_from(NUMBER_OPS).flatmap(
-            lambda op: (st.tuples(value, value).map(sorted).map(list) if op == "between"
-                        else value).map(lambda v: {"field": field, "op": op, "value": v})
-        )  # fmt: skip
+            lambda op: (
+                st.tuples(value, value).map(sorted).map(list) if op == "between" else value
+            ).map(lambda v: {"field": field, "op": op, "value": v})
+        )
 
     return st.one_of(
         strings("region", regions),
@@ -201,20 +251,25 @@ def leaves(demo: Any) -> st.SearchStrategy[dict[str, Any]]:
         numbers("days_since_last_purchase", 0, 400),
         numbers("orders", 0, 15),
         numbers("spend", 0, 5000),
-        st.sampled_from(NUMBER_OPS).flatmap(lambda op: (
-            st.tuples(st.sampled_from(dates), st.sampled_from(dates)).map(sorted).map(list)
-            if op == "between" else st.sampled_from(dates)
-        ).map(lambda v: {"field": "acquired_on", "op": op, "value": v})),
+        st.sampled_from(NUMBER_OPS).flatmap(
+            lambda op: (
+                st.tuples(st.sampled_from(dates), st.sampled_from(dates)).map(sorted).map(list)
+                if op == "between"
+                else st.sampled_from(dates)
+            ).map(lambda v: {"field": "acquired_on", "op": op, "value": v})
+        ),
         st.sampled_from(["contains", "not_contains"]).flatmap(
-            lambda op: st.sampled_from(tags).map(lambda v: {"field": "tags", "op": op,
-                                                            "value": v})),
+            lambda op: st.sampled_from(tags).map(lambda v: {"field": "tags", "op": op, "value": v})
+        ),
         st.sampled_from(["in", "not_in"]).flatmap(
-            lambda op: st.lists(st.sampled_from(categories), min_size=1, max_size=2,
-                                unique=True).map(lambda v: {"field": "category", "op": op,
-                                                            "value": v})),
+            lambda op: st.lists(
+                st.sampled_from(categories), min_size=1, max_size=2, unique=True
+            ).map(lambda v: {"field": "category", "op": op, "value": v})
+        ),
         st.sampled_from(["consent_email", "consent_sms"]).flatmap(
-            lambda f: st.booleans().map(lambda v: {"field": f, "op": "=", "value": v})),
-    )  # fmt: skip
+            lambda f: st.booleans().map(lambda v: {"field": f, "op": "=", "value": v})
+        ),
+    )
 
 
 def trees(demo: Any) -> st.SearchStrategy[dict[str, Any]]:
@@ -230,24 +285,35 @@ def trees(demo: Any) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def test_thirty_random_rule_sets_equal_the_pandas_filter(demo: Any) -> None:
-    @settings(max_examples=30, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(rules=trees(demo))
     def check(rules: dict[str, Any]) -> None:
         # when the rules run in the database
-        found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk",
-                                                                                   flat=True))
+        found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
         # then they select exactly the customers pandas selects
         expected = reference(rules, demo)
         assert found == set(expected[expected].index), rules
 
-    check()  # fmt: skip
+    check()
 
 
 def test_the_issue_example_and_everyone(demo: Any) -> None:
-    rules = {"all": [{"field": "value_tier", "op": "in", "value": ["very_high", "high"]},
-                     {"any": [{"field": "days_since_last_purchase", "op": ">", "value": 90},
-                              {"field": "churn_risk", "op": "=", "value": "high"}]}]}  # fmt: skip
+    rules = {
+        "all": [
+            {"field": "value_tier", "op": "in", "value": ["very_high", "high"]},
+            {
+                "any": [
+                    {"field": "days_since_last_purchase", "op": ">", "value": 90},
+                    {"field": "churn_risk", "op": "=", "value": "high"},
+                ]
+            },
+        ]
+    }
     found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
     expected = reference(rules, demo)
     assert found == set(expected[expected].index) and found

@@ -44,10 +44,16 @@ def _no_quiet_hours() -> None:
 
 def _marketing(key: str, customer: Customer, topic: str = "offers") -> OutboxMessage:
     return message_enqueue(
-        key=key, channel="email", recipient=customer.email, subject="Offer 优惠",
-        body_text="Hello 你好", body_html="<p>Hello</p>", customer_id=customer.pk,
-        purpose="marketing", topic=topic,
-    )  # fmt: skip
+        key=key,
+        channel="email",
+        recipient=customer.email,
+        subject="Offer 优惠",
+        body_text="Hello 你好",
+        body_html="<p>Hello</p>",
+        customer_id=customer.pk,
+        purpose="marketing",
+        topic=topic,
+    )
 
 
 @pytest.mark.django_db
@@ -84,28 +90,57 @@ def test_consent_unsubscribes_and_addresses_hold_at_dispatch(smtp_server: Any) -
     other_topic = _customer("OT")
     bounced = _customer("BO")
     no_address = Customer.objects.create(external_id="NA")
-    Consent.objects.create(customer=no_address, channel="email", granted=True,
-                           recorded_at=timezone.now())  # fmt: skip
+    Consent.objects.create(
+        customer=no_address, channel="email", granted=True, recorded_at=timezone.now()
+    )
     unsubscribe_record(customer_id=global_out.pk)
     unsubscribe_record(customer_id=topic_out.pk, topic="offers")
     unsubscribe_record(customer_id=other_topic.pk, topic="news")
     Suppression.objects.create(channel="email", address=bounced.email, reason="550")
     for customer in (ok, no_consent, global_out, topic_out, other_topic, bounced):
         _marketing(f"m-{customer.external_id}", customer)
-    message_enqueue(key="m-NA", channel="email", recipient="", subject="s", body_text="t",
-                    customer_id=no_address.pk, purpose="marketing", topic="offers")  # fmt: skip
+    message_enqueue(
+        key="m-NA",
+        channel="email",
+        recipient="",
+        subject="s",
+        body_text="t",
+        customer_id=no_address.pk,
+        purpose="marketing",
+        topic="offers",
+    )
     # transactional: no consent needed, but a per-kind opt-out holds
-    message_enqueue(key="t-NC", channel="email", recipient=no_consent.email, subject="Receipt",
-                    body_text="t", customer_id=no_consent.pk, topic="receipt")  # fmt: skip
-    message_enqueue(key="t-TU", channel="email", recipient=topic_out.email, subject="Survey",
-                    body_text="t", customer_id=topic_out.pk, topic="offers")  # fmt: skip
+    message_enqueue(
+        key="t-NC",
+        channel="email",
+        recipient=no_consent.email,
+        subject="Receipt",
+        body_text="t",
+        customer_id=no_consent.pk,
+        topic="receipt",
+    )
+    message_enqueue(
+        key="t-TU",
+        channel="email",
+        recipient=topic_out.email,
+        subject="Survey",
+        body_text="t",
+        customer_id=topic_out.pk,
+        topic="offers",
+    )
     # when dispatched
     result = outbox_dispatch()
     # then only the allowed ones reached the server; the rest are skipped with their reason
     assert sorted(smtp_server.keys()) == ["m-OK", "m-OT", "t-NC"]
     reasons = dict(OutboxMessage.objects.filter(status="skipped").values_list("key", "reason"))
-    assert reasons == {"m-NC": "no_consent", "m-GU": "unsubscribed", "m-TU": "unsubscribed",
-                       "m-BO": "bounced", "m-NA": "no_address", "t-TU": "unsubscribed"}  # fmt: skip
+    assert reasons == {
+        "m-NC": "no_consent",
+        "m-GU": "unsubscribed",
+        "m-TU": "unsubscribed",
+        "m-BO": "bounced",
+        "m-NA": "no_address",
+        "t-TU": "unsubscribed",
+    }
     assert result.sent == 3 and result.skipped == 6
 
 
@@ -145,8 +180,15 @@ def test_quiet_hours_defer_marketing_not_transactional(smtp_server: Any) -> None
     policy.save()
     customer = _customer("Q")
     _marketing("q-m", customer)
-    message_enqueue(key="q-t", channel="email", recipient=customer.email, subject="Code",
-                    body_text="123456", customer_id=customer.pk, topic="signin")  # fmt: skip
+    message_enqueue(
+        key="q-t",
+        channel="email",
+        recipient=customer.email,
+        subject="Code",
+        body_text="123456",
+        customer_id=customer.pk,
+        topic="signin",
+    )
     # when dispatched
     outbox_dispatch()
     # then the transactional message went, the marketing one waits for the end of quiet hours
@@ -167,12 +209,21 @@ def _database_url() -> str:
 
 def _worker(smtp: Any, *, crash_after: int = 0, batch: int = 25) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update({"PATRON_DATABASE_URL": _database_url(), "PATRON_EMAIL_URL": smtp.url,
-                "PATRON_ALLOW_INSECURE_KEY": "1", "PATRON_JOBS_IMMEDIATE": "1"})  # fmt: skip
+    env.update(
+        {
+            "PATRON_DATABASE_URL": _database_url(),
+            "PATRON_EMAIL_URL": smtp.url,
+            "PATRON_ALLOW_INSECURE_KEY": "1",
+            "PATRON_JOBS_IMMEDIATE": "1",
+        }
+    )
     return subprocess.Popen(
         [sys.executable, str(WORKER), str(crash_after), str(batch)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _queue(n: int) -> list[str]:
@@ -180,9 +231,18 @@ def _queue(n: int) -> list[str]:
     customer = _customer("W")
     keys = [f"tx-{i:04d}" for i in range(n)]
     OutboxMessage.objects.bulk_create(
-        [OutboxMessage(key=k, channel="email", recipient=customer.email, subject="s",
-                       body_text=f"message {k}", customer=customer) for k in keys]
-    )  # fmt: skip
+        [
+            OutboxMessage(
+                key=k,
+                channel="email",
+                recipient=customer.email,
+                subject="s",
+                body_text=f"message {k}",
+                customer=customer,
+            )
+            for k in keys
+        ]
+    )
     return keys
 
 
@@ -201,7 +261,7 @@ def test_a_worker_killed_after_the_server_accepted_sends_each_message_once(
     assert len(received_before) == 10
     # and a new worker starts
     restarted = _worker(smtp_server)
-    out, err = restarted.communicate(timeout=120)
+    _out, err = restarted.communicate(timeout=120)
     assert restarted.returncode == 0, err[-2000:]
     # then every message reached the server exactly once
     counts = Counter(smtp_server.keys())
@@ -236,9 +296,15 @@ def test_a_dead_workers_rows_are_recovered() -> None:
     # given rows reserved and claimed by a worker whose process is gone
     customer = _customer("R")
     for key, status in (("r-1", "reserved"), ("r-2", "claimed")):
-        OutboxMessage.objects.create(key=key, channel="email", recipient=customer.email,
-                                     body_text="t", status=status, worker="nohost:1",
-                                     claimed_at=timezone.now() - dt.timedelta(hours=3))  # fmt: skip
+        OutboxMessage.objects.create(
+            key=key,
+            channel="email",
+            recipient=customer.email,
+            body_text="t",
+            status=status,
+            worker="nohost:1",
+            claimed_at=timezone.now() - dt.timedelta(hours=3),
+        )
     # when a dispatcher starts (with nothing it could send: console backend)
     from patron.messaging.dispatch import outbox_recover
 

@@ -15,7 +15,7 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patron.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -26,11 +26,14 @@ def shop(make_user: Any) -> None:
     now = timezone.now()
     for i in range(12):
         customer = Customer.objects.create(
-            external_id=f"S{i:02d}", name=f"顾客{i}", email=f"s{i}@shop.test",
+            external_id=f"S{i:02d}",
+            name=f"顾客{i}",
+            email=f"s{i}@shop.test",
             region="上海" if i < 8 else "北京",
-        )  # fmt: skip
-        Consent.objects.create(customer=customer, channel="email", granted=i % 4 != 0,
-                               recorded_at=now)  # fmt: skip
+        )
+        Consent.objects.create(
+            customer=customer, channel="email", granted=i % 4 != 0, recorded_at=now
+        )
 
 
 def test_builder_wizard_and_campaign_page_in_both_languages(

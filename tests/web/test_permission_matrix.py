@@ -81,12 +81,25 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:order_batch": ADMIN,
     # campaigns (issue 18): marketing builds and launches, analysts read; links in messages
     # (click redirect, unsubscribe) are public and signed
-    **{f"campaigns:{n}": frozenset({"admin", "marketing", "analyst"}) for n in (
-        "campaign_list", "campaign_detail", "campaign_preview", "campaign_progress",
-        "campaign_export", "segment_list", "segment_new", "segment_edit", "segment_count",
-        "segment_export")},
-    **{f"campaigns:{n}": frozenset({"admin", "marketing"}) for n in (
-        "campaign_new", "campaign_edit", "campaign_launch", "campaign_test")},
+    **{
+        f"campaigns:{n}": frozenset({"admin", "marketing", "analyst"})
+        for n in (
+            "campaign_list",
+            "campaign_detail",
+            "campaign_preview",
+            "campaign_progress",
+            "campaign_export",
+            "segment_list",
+            "segment_new",
+            "segment_edit",
+            "segment_count",
+            "segment_export",
+        )
+    },
+    **{
+        f"campaigns:{n}": frozenset({"admin", "marketing"})
+        for n in ("campaign_new", "campaign_edit", "campaign_launch", "campaign_test")
+    },
     "campaigns:click": EVERYONE,
     "messaging:unsubscribe": EVERYONE,
     "api:segment_create": frozenset({"admin", "marketing"}),

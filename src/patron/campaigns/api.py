@@ -61,7 +61,9 @@ def campaign_launch(request: HttpRequest, campaign_id: int):  # type: ignore[no-
 def campaign_status(request: HttpRequest, campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = selectors.campaign_get(campaign_id=campaign_id)
     if campaign is None:
-        raise CampaignError(f"There is no campaign {campaign_id}.", code=CampaignErrorCode.NOT_FOUND)
+        raise CampaignError(
+            f"There is no campaign {campaign_id}.", code=CampaignErrorCode.NOT_FOUND
+        )
     return selectors.campaign_account(campaign=campaign).api()
 
 
@@ -70,5 +72,9 @@ def campaign_status(request: HttpRequest, campaign_id: int):  # type: ignore[no-
 )
 def coupon_redeem_api(request: HttpRequest, code: str, payload: RedeemIn):  # type: ignore[no-untyped-def]
     target = coupon_redeem(code=code, order_id=payload.order_id, source=payload.source)
-    return {"code": target.coupon_code, "campaign_id": target.campaign_id,
-            "customer_id": target.customer.external_id, "redeemed_at": target.coupon_redeemed_at}  # fmt: skip
+    return {
+        "code": target.coupon_code,
+        "campaign_id": target.campaign_id,
+        "customer_id": target.customer.external_id,
+        "redeemed_at": target.coupon_redeemed_at,
+    }

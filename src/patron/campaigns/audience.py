@@ -128,9 +128,16 @@ def _queue_messages(campaign: Campaign, occurrence: int, targets: object) -> int
     rows = (
         targets.filter(group=Group.TREATMENT, state=TargetState.PENDING, message__isnull=True)  # type: ignore[attr-defined]
         .order_by("customer_id")
-        .values_list("pk", "customer_id", "customer__external_id", "customer__name",
-                     "customer__email", "customer__phone", "customer__attributes")
-    )  # fmt: skip
+        .values_list(
+            "pk",
+            "customer_id",
+            "customer__external_id",
+            "customer__name",
+            "customer__email",
+            "customer__phone",
+            "customer__attributes",
+        )
+    )
     batch: list[tuple[int, OutboxMessage, str]] = []
 
     def flush() -> None:
@@ -152,8 +159,15 @@ def _queue_messages(campaign: Campaign, occurrence: int, targets: object) -> int
     ):
         language = language_for(campaign, attributes)
         code = coupon_code_new() if campaign.offer == OfferKind.COUPON else ""
-        rendered = render_for(campaign, customer_id=customer_id, external_id=external_id,
-                              name=name, language=language, coupon=code, occurrence=occurrence)  # fmt: skip
+        rendered = render_for(
+            campaign,
+            customer_id=customer_id,
+            external_id=external_id,
+            name=name,
+            language=language,
+            coupon=code,
+            occurrence=occurrence,
+        )
         message = OutboxMessage(
             key=f"campaign:{campaign.pk}:{occurrence}:{customer_id}",
             channel=campaign.channel,
@@ -194,22 +208,30 @@ def audience_freeze(*, campaign: Campaign, occurrence: int) -> Freeze:
         Campaign.objects.filter(pk=campaign.pk).update(srm_p_value=p_value)
         if p_value is not None and p_value < SRM_ALPHA:
             raise CampaignError(
-                _("Sample-ratio mismatch: %(control)s controls of %(total)s customers is too far "
-                  "from the %(share)s share (p = %(p).2g); nothing was sent.")
-                % {"control": control, "total": treatment + control,
-                   "share": f"{campaign.control_share:.0%}", "p": p_value},
+                _(
+                    "Sample-ratio mismatch: %(control)s controls of %(total)s customers is too far "
+                    "from the %(share)s share (p = %(p).2g); nothing was sent."
+                )
+                % {
+                    "control": control,
+                    "total": treatment + control,
+                    "share": f"{campaign.control_share:.0%}",
+                    "p": p_value,
+                },
                 code=CampaignErrorCode.SAMPLE_RATIO,
-            )  # fmt: skip
+            )
         _skip_ineligible(campaign, targets)
-        targets.filter(
-            state=TargetState.PENDING, group__in=(Group.CONTROL, Group.HOLDOUT)
-        ).update(state=TargetState.HELD_OUT)
+        targets.filter(state=TargetState.PENDING, group__in=(Group.CONTROL, Group.HOLDOUT)).update(
+            state=TargetState.HELD_OUT
+        )
         if campaign.channel == "export":
             codes = campaign.offer == OfferKind.COUPON
             pending = targets.filter(state=TargetState.PENDING, group=Group.TREATMENT)
             if codes:
-                updates = [Target(pk=pk, coupon_code=coupon_code_new())
-                           for pk in pending.values_list("pk", flat=True)]  # fmt: skip
+                updates = [
+                    Target(pk=pk, coupon_code=coupon_code_new())
+                    for pk in pending.values_list("pk", flat=True)
+                ]
                 Target.objects.bulk_update(updates, ["coupon_code"], batch_size=CHUNK)
             pending.update(state=TargetState.SENT)
             queued = 0
@@ -227,18 +249,34 @@ def launch_preview(*, campaign: Campaign) -> dict[str, object]:
     reasons: dict[str, int] = {}
     remaining = audience
     checks: list[tuple[str, Q]] = []
-    unsub = Unsubscribe.objects.filter(Q(topic="") | Q(topic=campaign.topic),
-                                       Q(channel="") | Q(channel=channel),
-                                       customer_id=OuterRef("pk"))  # fmt: skip
+    unsub = Unsubscribe.objects.filter(
+        Q(topic="") | Q(topic=campaign.topic),
+        Q(channel="") | Q(channel=channel),
+        customer_id=OuterRef("pk"),
+    )
     if channel != "export":
         field = "email" if channel == "email" else "phone"
         checks.append((SkipReason.NO_ADDRESS, Q(**{field: ""})))
-        checks.append((SkipReason.BOUNCED, Q(Exists(Suppression.objects.filter(
-            channel=channel, address=OuterRef(field))))))  # fmt: skip
+        checks.append(
+            (
+                SkipReason.BOUNCED,
+                Q(Exists(Suppression.objects.filter(channel=channel, address=OuterRef(field)))),
+            )
+        )
     checks.append((SkipReason.UNSUBSCRIBED, Q(Exists(unsub))))
     if channel != "export":
-        checks.append((SkipReason.NO_CONSENT, ~Q(Exists(Consent.objects.filter(
-            customer_id=OuterRef("pk"), channel=channel, granted=True)))))  # fmt: skip
+        checks.append(
+            (
+                SkipReason.NO_CONSENT,
+                ~Q(
+                    Exists(
+                        Consent.objects.filter(
+                            customer_id=OuterRef("pk"), channel=channel, granted=True
+                        )
+                    )
+                ),
+            )
+        )
     for reason, condition in checks:
         n = remaining.filter(condition).count()
         if n:

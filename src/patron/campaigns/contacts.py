@@ -34,8 +34,12 @@ HEADERS = {
     "group": ("group", "分组"),
     "contacted_at": ("contacted_at", "contacted at", "触达时间"),
 }
-GROUPS = {"treatment": Group.TREATMENT, "实验组": Group.TREATMENT, "control": Group.CONTROL,
-          "对照组": Group.CONTROL}  # fmt: skip
+GROUPS = {
+    "treatment": Group.TREATMENT,
+    "实验组": Group.TREATMENT,
+    "control": Group.CONTROL,
+    "对照组": Group.CONTROL,
+}
 MAX_ERRORS = 20
 
 
@@ -82,11 +86,13 @@ def contacts_import(*, path: Path) -> ContactsImport:
     missing = [name for name in HEADERS if name not in found]
     if missing:
         raise CampaignError(
-            _("%(file)s is missing the columns %(missing)s (expected customer_id/客户编号, "
-              "campaign/活动, group/分组, contacted_at/触达时间).")
+            _(
+                "%(file)s is missing the columns %(missing)s (expected customer_id/客户编号, "
+                "campaign/活动, group/分组, contacted_at/触达时间)."
+            )
             % {"file": path.name, "missing": ", ".join(missing)},
             code=CampaignErrorCode.INVALID_CAMPAIGN,
-        )  # fmt: skip
+        )
     ids = {str(r[found["customer_id"]]).strip() for r in records}
     known = dict(Customer.objects.filter(external_id__in=ids).values_list("external_id", "pk"))
     errors: list[str] = []
@@ -102,15 +108,21 @@ def contacts_import(*, path: Path) -> ContactsImport:
             day = parse_date(when_text.replace("/", "-"))
             when = timezone.datetime(day.year, day.month, day.day)  # type: ignore[union-attr]
         if external_id not in known:
-            errors.append(_("line %(line)s: no customer %(id)s") % {"line": line, "id": external_id})
+            errors.append(
+                _("line %(line)s: no customer %(id)s") % {"line": line, "id": external_id}
+            )
         if not campaign:
             errors.append(_("line %(line)s: the campaign is empty") % {"line": line})
         if group is None:
-            errors.append(_("line %(line)s: group must be treatment or control (实验组/对照组)")
-                          % {"line": line})  # fmt: skip
+            errors.append(
+                _("line %(line)s: group must be treatment or control (实验组/对照组)")
+                % {"line": line}
+            )
         if when is None:
-            errors.append(_("line %(line)s: contacted at %(value)s is not a date and time "
-                            "(2024-03-01 10:00)") % {"line": line, "value": when_text})  # fmt: skip
+            errors.append(
+                _("line %(line)s: contacted at %(value)s is not a date and time (2024-03-01 10:00)")
+                % {"line": line, "value": when_text}
+            )
         if errors:
             if len(errors) >= MAX_ERRORS:
                 break
@@ -128,21 +140,30 @@ def contacts_import(*, path: Path) -> ContactsImport:
         campaigns: dict[str, int] = {}
         for name in sorted({r[1] for r in rows}):
             campaign, _created = Campaign.objects.get_or_create(
-                name=name, source=CampaignSource.IMPORTED,
-                defaults={"channel": CampaignChannel.EXPORT, "status": CampaignStatus.DONE,
-                          "control_share": 0.0},
-            )  # fmt: skip
+                name=name,
+                source=CampaignSource.IMPORTED,
+                defaults={
+                    "channel": CampaignChannel.EXPORT,
+                    "status": CampaignStatus.DONE,
+                    "control_share": 0.0,
+                },
+            )
             campaigns[name] = campaign.pk
         before = Target.objects.filter(campaign_id__in=campaigns.values()).count()
         Target.objects.bulk_create(
             [
-                Target(campaign_id=campaigns[name], customer_id=customer_id, occurrence=1,
-                       group=group, contacted_at=when,
-                       state=TargetState.SENT if group == Group.TREATMENT else TargetState.HELD_OUT)
+                Target(
+                    campaign_id=campaigns[name],
+                    customer_id=customer_id,
+                    occurrence=1,
+                    group=group,
+                    contacted_at=when,
+                    state=TargetState.SENT if group == Group.TREATMENT else TargetState.HELD_OUT,
+                )
                 for customer_id, name, group, when in rows
             ],
             batch_size=2000,
             ignore_conflicts=True,
-        )  # fmt: skip
+        )
         added = Target.objects.filter(campaign_id__in=campaigns.values()).count() - before
     return ContactsImport(rows=len(rows), campaigns=campaigns, added=added)

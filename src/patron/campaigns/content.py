@@ -87,11 +87,15 @@ def render_for(
     """The message for one customer in ``language`` (the English text when the Chinese one is
     empty and the other way round)."""
     zh = language == "zh-hans"
-    subject = (campaign.subject_zh if zh else campaign.subject_en) or campaign.subject_en or (
-        campaign.subject_zh
+    subject = (
+        (campaign.subject_zh if zh else campaign.subject_en)
+        or campaign.subject_en
+        or (campaign.subject_zh)
     )
-    text = (campaign.body_text_zh if zh else campaign.body_text_en) or campaign.body_text_en or (
-        campaign.body_text_zh
+    text = (
+        (campaign.body_text_zh if zh else campaign.body_text_en)
+        or campaign.body_text_en
+        or (campaign.body_text_zh)
     )
     body_html = (campaign.body_html_zh if zh else campaign.body_html_en) or ""
     unsubscribe = unsubscribe_url(customer_id=customer_id, channel="", topic="")

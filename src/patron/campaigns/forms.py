@@ -30,13 +30,31 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
-            "name", "goal", "segment", "channel", "topic",
-            "offer", "offer_points", "offer_text", "link_url",
-            "subject_en", "body_text_en", "body_html_en",
-            "subject_zh", "body_text_zh", "body_html_zh", "default_language",
-            "schedule", "scheduled_at", "every_days", "valid_days",
-            "control_share", "attribution_days", "cost_per_message", "cost_per_redemption",
-        ]  # fmt: skip
+            "name",
+            "goal",
+            "segment",
+            "channel",
+            "topic",
+            "offer",
+            "offer_points",
+            "offer_text",
+            "link_url",
+            "subject_en",
+            "body_text_en",
+            "body_html_en",
+            "subject_zh",
+            "body_text_zh",
+            "body_html_zh",
+            "default_language",
+            "schedule",
+            "scheduled_at",
+            "every_days",
+            "valid_days",
+            "control_share",
+            "attribution_days",
+            "cost_per_message",
+            "cost_per_redemption",
+        ]
         widgets = {
             "body_text_en": forms.Textarea(attrs={"rows": 4}),
             "body_text_zh": forms.Textarea(attrs={"rows": 4}),

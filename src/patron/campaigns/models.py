@@ -109,9 +109,7 @@ class Campaign(models.Model):
     every_days = models.PositiveSmallIntegerField(_("repeat every (days)"), null=True, blank=True)
     next_run_at = models.DateTimeField(_("next occurrence"), null=True, blank=True)
     occurrences = models.PositiveIntegerField(_("occurrences"), default=0)
-    valid_days = models.PositiveSmallIntegerField(
-        _("days a deferred message may wait"), default=14
-    )
+    valid_days = models.PositiveSmallIntegerField(_("days a deferred message may wait"), default=14)
     status = models.CharField(
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
@@ -227,3 +225,6 @@ class Response(models.Model):
         verbose_name = _("campaign response")
         verbose_name_plural = _("campaign responses")
         indexes = [models.Index(fields=["campaign", "kind"], name="response_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.customer_id}: {self.kind}"

@@ -23,11 +23,13 @@ def _campaigns(context: PanelContext) -> dict[str, Any]:
         outcome = target.get_state_display()
         if target.message is not None:
             outcome = target.message.get_status_display()
-        rows.append({
-            "target": target,
-            "outcome": outcome,
-            "responded": sorted(kind for c, kind in responses if c == target.campaign_id),
-        })  # fmt: skip
+        rows.append(
+            {
+                "target": target,
+                "outcome": outcome,
+                "responded": sorted(kind for c, kind in responses if c == target.campaign_id),
+            }
+        )
     return {"rows": rows}
 
 

@@ -38,18 +38,23 @@ def coupon_redeem(*, code: str, order_id: str, source: str = "default") -> Targe
     )
     if not taken:
         used = Response.objects.filter(
-            campaign_id=target.campaign_id, customer_id=target.customer_id,
+            campaign_id=target.campaign_id,
+            customer_id=target.customer_id,
             kind=ResponseKind.REDEEM,
-        ).first()  # fmt: skip
+        ).first()
         raise CampaignError(
             _("Coupon %(code)s was already redeemed.") % {"code": code},
             code=CampaignErrorCode.COUPON_USED,
             extra={"order_id": used.order_ref if used else ""},
         )
     Response.objects.create(
-        campaign_id=target.campaign_id, customer_id=target.customer_id,
-        kind=ResponseKind.REDEEM, at=now, order=order, order_ref=order_id,
-    )  # fmt: skip
+        campaign_id=target.campaign_id,
+        customer_id=target.customer_id,
+        kind=ResponseKind.REDEEM,
+        at=now,
+        order=order,
+        order_ref=order_id,
+    )
     target.refresh_from_db()
     return target
 

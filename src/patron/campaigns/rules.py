@@ -87,28 +87,54 @@ FIELDS: dict[str, Field] = {
         Field("city", STRING, "City", "城市", "city"),
         Field("gender", STRING, "Gender", "性别", "gender", choices=("m", "f", "u")),
         Field("occupation", STRING, "Occupation", "职业", "occupation"),
-        Field("acquisition_channel", STRING, "Acquisition channel", "获客渠道",
-              "acquisition_channel"),
+        Field(
+            "acquisition_channel", STRING, "Acquisition channel", "获客渠道", "acquisition_channel"
+        ),
         Field("acquired_on", DATE, "Acquired on", "获客日期", "acquired_on"),
         Field("birth_date", DATE, "Birth date", "出生日期", "birth_date"),
         Field("tags", TAG, "Tags", "标签", "tags"),
         Field("rfm_segment", STRING, "RFM segment", "RFM 分群", "segment", "score"),
-        Field("value_tier", STRING, "Value tier", "价值等级", "value_tier", "score",
-              ("very_high", "high", "moderate", "low", "very_low")),
-        Field("churn_risk", STRING, "Churn risk", "流失风险", "risk_level", "score",
-              ("high", "medium", "low")),
+        Field(
+            "value_tier",
+            STRING,
+            "Value tier",
+            "价值等级",
+            "value_tier",
+            "score",
+            ("very_high", "high", "moderate", "low", "very_low"),
+        ),
+        Field(
+            "churn_risk",
+            STRING,
+            "Churn risk",
+            "流失风险",
+            "risk_level",
+            "score",
+            ("high", "medium", "low"),
+        ),
         Field("r_score", NUMBER, "R score", "R 分", "r_score", "score"),
         Field("f_score", NUMBER, "F score", "F 分", "f_score", "score"),
         Field("m_score", NUMBER, "M score", "M 分", "m_score", "score"),
-        Field("recency_days", NUMBER, "Recency at the run (days)", "分析时最近购买天数",
-              "recency_days", "score"),
+        Field(
+            "recency_days",
+            NUMBER,
+            "Recency at the run (days)",
+            "分析时最近购买天数",
+            "recency_days",
+            "score",
+        ),
         Field("frequency", NUMBER, "Frequency at the run", "分析时购买次数", "frequency", "score"),
         Field("monetary", NUMBER, "Monetary at the run", "分析时消费金额", "monetary", "score"),
         Field("profit", NUMBER, "Profit", "利润", "profit", "score"),
         Field("clv", NUMBER, "Customer lifetime value", "客户终身价值", "clv", "score"),
         Field("p_alive", NUMBER, "P(alive)", "活跃概率", "p_alive", "score"),
-        Field("days_since_last_purchase", NUMBER, "Days since last purchase", "距上次购买天数",
-              source="orders"),
+        Field(
+            "days_since_last_purchase",
+            NUMBER,
+            "Days since last purchase",
+            "距上次购买天数",
+            source="orders",
+        ),
         Field("orders", NUMBER, "Number of orders", "订单数", source="orders"),
         Field("spend", NUMBER, "Spend", "消费金额", source="orders"),
         Field("category", CATEGORY, "Categories bought", "购买过的品类", source="orders"),
@@ -117,19 +143,30 @@ FIELDS: dict[str, Field] = {
         Field("consent_phone", BOOL, "Consents to calls", "同意电话", "phone", "consent"),
         Field("consent_wechat", BOOL, "Consents to WeChat", "同意微信", "wechat", "consent"),
     )
-}  # fmt: skip
+}
 ATTRIBUTE_PREFIX = "attributes."
 
 
 def field_list() -> list[dict[str, Any]]:
     """The fields with their kinds, operators and labels (the builder's menu)."""
     return [
-        {"field": f.name, "kind": f.kind, "ops": list(OPS[f.kind]), "choices": list(f.choices),
-         "label": {"en": f.label_en, "zh-hans": f.label_zh}}
+        {
+            "field": f.name,
+            "kind": f.kind,
+            "ops": list(OPS[f.kind]),
+            "choices": list(f.choices),
+            "label": {"en": f.label_en, "zh-hans": f.label_zh},
+        }
         for f in FIELDS.values()
-    ] + [{"field": ATTRIBUTE_PREFIX + "<key>", "kind": STRING, "ops": list(OPS[STRING]),
-          "choices": [], "label": {"en": "Attribute (questionnaire answer)",
-                                   "zh-hans": "属性（问卷回答）"}}]  # fmt: skip
+    ] + [
+        {
+            "field": ATTRIBUTE_PREFIX + "<key>",
+            "kind": STRING,
+            "ops": list(OPS[STRING]),
+            "choices": [],
+            "label": {"en": "Attribute (questionnaire answer)", "zh-hans": "属性（问卷回答）"},
+        }
+    ]
 
 
 def _error(path: str, message: str, **extra: Any) -> CampaignError:
@@ -165,7 +202,9 @@ def _number(path: str, value: Any) -> Decimal:
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise _error(path, _("expected a number, got %(value)s") % {"value": json.dumps(value)})
+        raise _error(
+            path, _("expected a number, got %(value)s") % {"value": json.dumps(value)}
+        ) from None
     if not number.is_finite():
         raise _error(path, _("expected a finite number"))
     return number
@@ -322,19 +361,24 @@ def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
 def _condition(path: str, node: dict[str, Any], context: _Context) -> Q:
     unknown_keys = set(node) - {"field", "op", "value"}
     if unknown_keys or "field" not in node or "op" not in node:
-        raise _error(path, _('a condition is {"field", "op", "value"}; a group is {"all": [...]}, '
-                             '{"any": [...]} or {"not": {...}}'))  # fmt: skip
+        raise _error(
+            path,
+            _(
+                'a condition is {"field", "op", "value"}; a group is {"all": [...]}, '
+                '{"any": [...]} or {"not": {...}}'
+            ),
+        )
     name, op = node["field"], node["op"]
     context.conditions += 1
     if context.conditions > MAX_CONDITIONS:
         raise _error(path, _("more than %(n)s conditions") % {"n": MAX_CONDITIONS})
     if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX):
-        key = name[len(ATTRIBUTE_PREFIX):]
+        key = name[len(ATTRIBUTE_PREFIX) :]
         if not key or len(key) > 64 or "\x00" in key:
             raise _error(path, _("an attribute field is attributes.<key>, the key 1-64 characters"))
         f = Field(name, STRING, name, name, source="attribute")
     elif not isinstance(name, str) or name not in FIELDS:
-        valid = sorted(FIELDS) + [ATTRIBUTE_PREFIX + "<key>"]
+        valid = [*sorted(FIELDS), ATTRIBUTE_PREFIX + "<key>"]
         raise _error(
             path,
             _("unknown field %(field)s; valid fields: %(valid)s")
@@ -361,9 +405,14 @@ def _customer_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
         if connection.vendor == "postgresql":
             has = Q(tags__contains=[values[0]])
         else:  # SQLite: the list's elements, exactly
-            has = Q(RawSQL(
-                f'EXISTS (SELECT 1 FROM json_each("{Customer._meta.db_table}"."tags") t '
-                "WHERE t.value = %s)", [values[0]], output_field=BooleanField()))  # fmt: skip
+            has = Q(
+                RawSQL(
+                    f'EXISTS (SELECT 1 FROM json_each("{Customer._meta.db_table}"."tags") t '
+                    "WHERE t.value = %s)",
+                    [values[0]],
+                    output_field=BooleanField(),
+                )
+            )
         return has if op == "contains" else ~has
     if f.kind == DATE:  # nullable: a missing date meets no comparison
         present = Q(**{f"{f.column}__isnull": False})
@@ -374,7 +423,7 @@ def _customer_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
 
 
 def _attribute_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
-    key = f.name[len(ATTRIBUTE_PREFIX):]
+    key = f.name[len(ATTRIBUTE_PREFIX) :]
     column = f"attributes__{key}"
     present = Q(attributes__has_key=key)
     if op in ("=", "in"):
@@ -385,8 +434,9 @@ def _attribute_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
 def _consent_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
     from patron.customers.models import Consent
 
-    granted = Q(Exists(Consent.objects.filter(customer_id=OuterRef("pk"), channel=f.column,
-                                              granted=True)))  # fmt: skip
+    granted = Q(
+        Exists(Consent.objects.filter(customer_id=OuterRef("pk"), channel=f.column, granted=True))
+    )
     return granted if values[0] else ~granted
 
 

@@ -11,8 +11,15 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from patron.campaigns.models import Campaign, CampaignStatus, Group, Response, ResponseKind
-from patron.campaigns.models import Target, TargetState
+from patron.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Group,
+    Response,
+    ResponseKind,
+    Target,
+    TargetState,
+)
 from patron.campaigns.rules import PURCHASE_STATUSES
 from patron.messaging.models import OutboxStatus
 
@@ -30,8 +37,14 @@ class CampaignAccount:
 
     def api(self) -> dict[str, Any]:
         """The API's shape: status, targeted, sent, held_out, skipped {reason: n}, failed."""
-        return {"status": self.status, "targeted": self.targeted, "sent": self.sent,
-                "held_out": self.held_out, "skipped": dict(self.skipped), "failed": self.failed}  # fmt: skip
+        return {
+            "status": self.status,
+            "targeted": self.targeted,
+            "sent": self.sent,
+            "held_out": self.held_out,
+            "skipped": dict(self.skipped),
+            "failed": self.failed,
+        }
 
     @property
     def accounted(self) -> int:
@@ -121,10 +134,19 @@ def campaign_results(*, campaign: Campaign) -> dict[str, GroupResult]:
     held = Target.objects.filter(campaign=campaign, group=Group.CONTROL, state=TargetState.HELD_OUT)
     results = {}
     for name, targets in (("treatment", reached), ("control", held)):
-        spend = Order.objects.filter(
-            customer_id=OuterRef("customer_id"), status__in=PURCHASE_STATUSES, amount__gt=0,
-            ordered_at__gte=OuterRef("contacted_at"), ordered_at__lt=OuterRef("contacted_at") + window,
-        ).order_by().values("customer_id").annotate(s=Sum("amount")).values("s")  # fmt: skip
+        spend = (
+            Order.objects.filter(
+                customer_id=OuterRef("customer_id"),
+                status__in=PURCHASE_STATUSES,
+                amount__gt=0,
+                ordered_at__gte=OuterRef("contacted_at"),
+                ordered_at__lt=OuterRef("contacted_at") + window,
+            )
+            .order_by()
+            .values("customer_id")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
         customers = targets.count()
         buyers = targets.filter(Exists(orders)).count()
         revenue = targets.annotate(spent=Subquery(spend)).aggregate(
@@ -133,8 +155,12 @@ def campaign_results(*, campaign: Campaign) -> dict[str, GroupResult]:
         redeemed = targets.filter(coupon_redeemed_at__isnull=False).count()
         clicks = (
             Response.objects.filter(campaign=campaign, kind=ResponseKind.CLICK)
-            .values("customer_id").distinct().count() if name == "treatment" else 0
-        )  # fmt: skip
+            .values("customer_id")
+            .distinct()
+            .count()
+            if name == "treatment"
+            else 0
+        )
         results[name] = GroupResult(name, customers, buyers, Decimal(revenue), redeemed, clicks)
     return results
 

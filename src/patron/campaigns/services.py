@@ -35,8 +35,14 @@ from patron.messaging.models import OPEN_STATUSES, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger("patron.campaigns")
 
-CONTENT_FIELDS = ("subject_en", "subject_zh", "body_text_en", "body_text_zh", "body_html_en",
-                  "body_html_zh")  # fmt: skip
+CONTENT_FIELDS = (
+    "subject_en",
+    "subject_zh",
+    "body_text_en",
+    "body_text_zh",
+    "body_html_en",
+    "body_html_zh",
+)
 
 
 def _invalid(error: ValidationError) -> CampaignError:
@@ -322,8 +328,14 @@ def campaign_test_send(*, campaign: Campaign, customer_id: int, address: str) ->
     messages = []
     stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
     for language in ("en", "zh-hans"):
-        rendered = render_for(campaign, customer_id=customer.pk, external_id=customer.external_id,
-                              name=customer.name, language=language, coupon="TEST-COUPON")  # fmt: skip
+        rendered = render_for(
+            campaign,
+            customer_id=customer.pk,
+            external_id=customer.external_id,
+            name=customer.name,
+            language=language,
+            coupon="TEST-COUPON",
+        )
         messages.append(
             message_enqueue(
                 key=f"campaign-test:{campaign.pk}:{language}:{stamp}",

@@ -62,16 +62,22 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "campaigns/segment_list.html",
-        {"section": "campaigns", "segments": segments,
-         "can_manage": request.user.has_perm(MANAGE_SEGMENTS)},
-    )  # fmt: skip
+        {
+            "section": "campaigns",
+            "segments": segments,
+            "can_manage": request.user.has_perm(MANAGE_SEGMENTS),
+        },
+    )
 
 
 @require_permission(VIEW_SEGMENTS)
 def segment_builder(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
     segment = _segment_or_404(segment_id) if segment_id is not None else None
-    initial = {"name": segment.name, "rules": json.dumps(segment.rules, ensure_ascii=False,
-                                                        indent=1)} if segment else {}  # fmt: skip
+    initial = (
+        {"name": segment.name, "rules": json.dumps(segment.rules, ensure_ascii=False, indent=1)}
+        if segment
+        else {}
+    )
     form = SegmentForm(request.POST or None, initial=initial or {"rules": '{"all": []}'})
     if request.method == "POST":
         if not request.user.has_perm(MANAGE_SEGMENTS):
@@ -96,11 +102,17 @@ def segment_builder(request: HttpRequest, segment_id: int | None = None) -> Http
     return render(
         request,
         "campaigns/segment_builder.html",
-        {"section": "campaigns", "form": form, "segment": segment, "count": count,
-         "fields_json": rules.field_list(),
-         "language": get_language() or "en", "can_manage": request.user.has_perm(MANAGE_SEGMENTS),
-         "can_export": request.user.has_perm(EXPORT)},
-    )  # fmt: skip
+        {
+            "section": "campaigns",
+            "form": form,
+            "segment": segment,
+            "count": count,
+            "fields_json": rules.field_list(),
+            "language": get_language() or "en",
+            "can_manage": request.user.has_perm(MANAGE_SEGMENTS),
+            "can_export": request.user.has_perm(EXPORT),
+        },
+    )
 
 
 @require_permission(VIEW_SEGMENTS)
@@ -144,8 +156,9 @@ def segment_export(request: HttpRequest, segment_id: int) -> HttpResponse:
         .iterator(chunk_size=5000)
     )
     shown = ((e, n, p if full else phone_mask(p), m) for e, n, p, m in rows)
-    return _csv_response(f"segment-{segment.pk}.csv", ["customer_id", "name", "phone", "email"],
-                         shown)  # fmt: skip
+    return _csv_response(
+        f"segment-{segment.pk}.csv", ["customer_id", "name", "phone", "email"], shown
+    )
 
 
 @require_permission(VIEW)
@@ -154,8 +167,12 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_list.html",
-        {"section": "campaigns", "campaigns": campaigns, "can_manage": request.user.has_perm(MANAGE)},
-    )  # fmt: skip
+        {
+            "section": "campaigns",
+            "campaigns": campaigns,
+            "can_manage": request.user.has_perm(MANAGE),
+        },
+    )
 
 
 @require_permission(MANAGE)
@@ -171,9 +188,12 @@ def campaign_wizard(request: HttpRequest, campaign_id: int | None = None) -> Htt
         try:
             if campaign is None:
                 campaign = services.campaign_create(
-                    name=fields.pop("name"), segment_id=segment.pk if segment else None,
-                    channel=fields.pop("channel"), user=request.user, **fields,
-                )  # fmt: skip
+                    name=fields.pop("name"),
+                    segment_id=segment.pk if segment else None,
+                    channel=fields.pop("channel"),
+                    user=request.user,
+                    **fields,
+                )
             else:
                 services.campaign_update(campaign=campaign, segment=segment, **fields)
         except PatronError as error:
@@ -207,9 +227,15 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if customer is not None:
         for language in ("en", "zh-hans"):
             previews.append(
-                render_for(campaign, customer_id=customer.pk, external_id=customer.external_id,
-                           name=customer.name, language=language, coupon="ABCD234567")
-            )  # fmt: skip
+                render_for(
+                    campaign,
+                    customer_id=customer.pk,
+                    external_id=customer.external_id,
+                    name=customer.name,
+                    language=language,
+                    coupon="ABCD234567",
+                )
+            )
     return render(
         request,
         "campaigns/campaign_preview.html",
@@ -233,9 +259,14 @@ def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_launch.html",
-        {"section": "campaigns", "campaign": campaign, "preview": preview,
-         "reasons": _reason_labels(), "test_form": TestSendForm()},
-    )  # fmt: skip
+        {
+            "section": "campaigns",
+            "campaign": campaign,
+            "preview": preview,
+            "reasons": _reason_labels(),
+            "test_form": TestSendForm(),
+        },
+    )
 
 
 @require_permission(MANAGE)
@@ -288,10 +319,16 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_detail.html",
-        {"section": "campaigns", "campaign": campaign, "account": account, "results": results,
-         "cost": cost, "can_manage": request.user.has_perm(MANAGE),
-         "can_export": request.user.has_perm(EXPORT)},
-    )  # fmt: skip
+        {
+            "section": "campaigns",
+            "campaign": campaign,
+            "account": account,
+            "results": results,
+            "cost": cost,
+            "can_manage": request.user.has_perm(MANAGE),
+            "can_export": request.user.has_perm(EXPORT),
+        },
+    )
 
 
 @require_permission(VIEW, EXPORT)
@@ -301,10 +338,18 @@ def campaign_export(request: HttpRequest, campaign_id: int) -> HttpResponse:
     rows = (
         Target.objects.filter(campaign=campaign)
         .order_by("occurrence", "customer__external_id")
-        .values_list("occurrence", "customer__external_id", "customer__name", "customer__phone",
-                     "group", "state", "reason", "coupon_code")
+        .values_list(
+            "occurrence",
+            "customer__external_id",
+            "customer__name",
+            "customer__phone",
+            "group",
+            "state",
+            "reason",
+            "coupon_code",
+        )
         .iterator(chunk_size=5000)
-    )  # fmt: skip
+    )
     return _csv_response(
         f"campaign-{campaign.pk}.csv",
         ["occurrence", "customer_id", "name", "phone", "group", "state", "reason", "coupon"],

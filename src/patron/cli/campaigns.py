@@ -20,9 +20,7 @@ campaigns_app = typer.Typer(
 
 RulesFile = Annotated[
     Path,
-    typer.Argument(
-        exists=True, dir_okay=False, help='A JSON file of rules, e.g. {"all": [...]}.'
-    ),
+    typer.Argument(exists=True, dir_okay=False, help='A JSON file of rules, e.g. {"all": [...]}.'),
 ]
 CampaignId = Annotated[int, typer.Argument(help="The campaign's number.")]
 
@@ -52,18 +50,25 @@ def campaigns_list(as_json: JsonOption = False) -> None:
         from patron.campaigns.selectors import campaign_list
 
         rows = [
-            {"id": c.pk, "name": c.name, "channel": c.channel, "status": c.status,
-             "launched_at": c.launched_at}
+            {
+                "id": c.pk,
+                "name": c.name,
+                "channel": c.channel,
+                "status": c.status,
+                "launched_at": c.launched_at,
+            }
             for c in campaign_list()[:500]
-        ]  # fmt: skip
+        ]
         if as_json:
             print_json(rows)
             return
         if not rows:
             console.print("No campaigns yet.")
         for row in rows:
-            console.print(f"{row['id']:>5}  {row['status']:<10} {row['channel']:<7} {row['name']}",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"{row['id']:>5}  {row['status']:<10} {row['channel']:<7} {row['name']}",
+                highlight=False,
+            )
 
     run_with_django(run)
 
@@ -96,12 +101,12 @@ def campaigns_status(campaign_id: CampaignId, as_json: JsonOption = False) -> No
 
         campaign = campaign_get(campaign_id=campaign_id)
         if campaign is None:
-            raise CampaignError(f"There is no campaign {campaign_id}.",
-                                code=CampaignErrorCode.NOT_FOUND)  # fmt: skip
+            raise CampaignError(
+                f"There is no campaign {campaign_id}.", code=CampaignErrorCode.NOT_FOUND
+            )
         account = campaign_account(campaign=campaign)
         if as_json:
-            print_json({**account.api(), "in_doubt": account.in_doubt,
-                        "pending": account.pending})  # fmt: skip
+            print_json({**account.api(), "in_doubt": account.in_doubt, "pending": account.pending})
             return
         skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(account.skipped.items())) or "none"
         console.print(
@@ -130,10 +135,11 @@ def import_contacts(
 
         result = contacts_import(path=file)
         if as_json:
-            print_json({"rows": result.rows, "added": result.added,
-                        "campaigns": result.campaigns})  # fmt: skip
+            print_json({"rows": result.rows, "added": result.added, "campaigns": result.campaigns})
         else:
-            console.print(f"[green]Imported[/green] {result.rows:,} contacts "
-                          f"({result.added:,} new) into {len(result.campaigns)} campaign(s).")  # fmt: skip
+            console.print(
+                f"[green]Imported[/green] {result.rows:,} contacts "
+                f"({result.added:,} new) into {len(result.campaigns)} campaign(s)."
+            )
 
     run_with_django(run)

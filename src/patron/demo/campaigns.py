@@ -68,54 +68,85 @@ def demo_campaigns_create(*, last_day: dt.date, seed: int = 17) -> dict[str, dic
         day = last_day - dt.timedelta(days=spec.days_before_end)
         contacted = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
         campaign = Campaign.objects.create(
-            name=spec.name, goal=spec.goal, segment=segment, channel=spec.channel,
-            offer=spec.offer, offer_points=200 if spec.offer == "points" else 0,
-            control_share=spec.control_share, attribution_days=14, status=CampaignStatus.DONE,
-            launched_at=contacted, occurrences=1, cost_per_message=Decimal("0.05"),
-            cost_per_redemption=Decimal("5.00"), subject_en=spec.name, subject_zh=spec.name,
-            body_text_en="Hello {{ name }}", body_text_zh="{{ name }}您好",
-        )  # fmt: skip
+            name=spec.name,
+            goal=spec.goal,
+            segment=segment,
+            channel=spec.channel,
+            offer=spec.offer,
+            offer_points=200 if spec.offer == "points" else 0,
+            control_share=spec.control_share,
+            attribution_days=14,
+            status=CampaignStatus.DONE,
+            launched_at=contacted,
+            occurrences=1,
+            cost_per_message=Decimal("0.05"),
+            cost_per_redemption=Decimal("5.00"),
+            subject_en=spec.name,
+            subject_zh=spec.name,
+            body_text_en="Hello {{ name }}",
+            body_text_zh="{{ name }}您好",
+        )
         ids = list(segment_queryset(rules=rules).order_by("pk").values_list("pk", flat=True))
         targets = []
         for customer_id in ids:
             group = group_for(campaign=campaign, customer_id=customer_id, policy=policy)
             reached = group == Group.TREATMENT
-            targets.append(Target(
-                campaign=campaign, customer_id=customer_id, occurrence=1, group=group,
-                state=TargetState.SENT if reached else TargetState.HELD_OUT,
-                contacted_at=contacted,
-                coupon_code=coupon_code_new() if reached and spec.offer == "coupon" else None,
-            ))  # fmt: skip
+            targets.append(
+                Target(
+                    campaign=campaign,
+                    customer_id=customer_id,
+                    occurrence=1,
+                    group=group,
+                    state=TargetState.SENT if reached else TargetState.HELD_OUT,
+                    contacted_at=contacted,
+                    coupon_code=coupon_code_new() if reached and spec.offer == "coupon" else None,
+                )
+            )
         Target.objects.bulk_create(targets, batch_size=2000)
         reached = [t for t in targets if t.group == Group.TREATMENT]
-        lifted = [t for t, hit in zip(reached, rng.random(len(reached)) < spec.uplift,
-                                      strict=True) if hit]  # fmt: skip
+        lifted = [
+            t for t, hit in zip(reached, rng.random(len(reached)) < spec.uplift, strict=True) if hit
+        ]
         offsets = rng.uniform(0, 13.5, len(lifted))
         amounts = np.round(rng.gamma(2.0, 60.0, len(lifted)) + 10, 2)
         orders = []
         for target, offset, amount in zip(lifted, offsets, amounts, strict=True):
             at = contacted + dt.timedelta(days=float(offset))
-            orders.append(Order(
-                source=CAMPAIGN_SOURCE, external_id=f"{campaign.pk}-{target.customer_id}",
-                customer_id=target.customer_id, ordered_at=at,
-                ordered_on=timezone.localtime(at).date(), amount=Decimal(str(amount)),
-                channel=spec.channel,
-            ))  # fmt: skip
+            orders.append(
+                Order(
+                    source=CAMPAIGN_SOURCE,
+                    external_id=f"{campaign.pk}-{target.customer_id}",
+                    customer_id=target.customer_id,
+                    ordered_at=at,
+                    ordered_on=timezone.localtime(at).date(),
+                    amount=Decimal(str(amount)),
+                    channel=spec.channel,
+                )
+            )
         Order.objects.bulk_create(orders, batch_size=2000)
         if spec.offer == "coupon":
-            created = dict(Order.objects.filter(source=CAMPAIGN_SOURCE,
-                                                external_id__startswith=f"{campaign.pk}-")
-                           .values_list("customer_id", "pk"))  # fmt: skip
+            created = dict(
+                Order.objects.filter(
+                    source=CAMPAIGN_SOURCE, external_id__startswith=f"{campaign.pk}-"
+                ).values_list("customer_id", "pk")
+            )
             for target in lifted:
                 Target.objects.filter(campaign=campaign, customer_id=target.customer_id).update(
                     coupon_redeemed_at=contacted + dt.timedelta(days=1),
                     coupon_order_id=created[target.customer_id],
                 )
-            Response.objects.bulk_create([
-                Response(campaign=campaign, customer_id=t.customer_id, kind=ResponseKind.REDEEM,
-                         at=contacted + dt.timedelta(days=1), order_id=created[t.customer_id])
-                for t in lifted
-            ])  # fmt: skip
+            Response.objects.bulk_create(
+                [
+                    Response(
+                        campaign=campaign,
+                        customer_id=t.customer_id,
+                        kind=ResponseKind.REDEEM,
+                        at=contacted + dt.timedelta(days=1),
+                        order_id=created[t.customer_id],
+                    )
+                    for t in lifted
+                ]
+            )
         truth[spec.name] = {
             "campaign_id": campaign.pk,
             "uplift": spec.uplift,

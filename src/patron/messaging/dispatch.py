@@ -133,9 +133,9 @@ def _reserve(*, worker: str, size: int, now: dt.datetime, result: DispatchResult
             OutboxMessage.objects.filter(status=OutboxStatus.QUEUED)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .order_by("id")
-            .only(
-                "id", "channel", "recipient", "customer_id", "purpose", "topic", "expires_at"
-            )[:size]
+            .only("id", "channel", "recipient", "customer_id", "purpose", "topic", "expires_at")[
+                :size
+            ]
         )
         if not due:
             return []
@@ -241,9 +241,10 @@ def _claim(message_id: int, *, worker: str, previous: int | None) -> bool:
         return bool(
             OutboxMessage.objects.filter(
                 pk=message_id, status=OutboxStatus.RESERVED, worker=worker
-            ).update(status=OutboxStatus.CLAIMED, claimed_at=timezone.now(),
-                     attempts=F("attempts") + 1)
-        )  # fmt: skip
+            ).update(
+                status=OutboxStatus.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+        )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = OutboxMessage._meta.db_table
     with connection.cursor() as cursor:
@@ -344,7 +345,7 @@ def _send_batch(
             except (TemporaryError, PermanentError, InDoubtError) as error:
                 _after_failure(message, error, result)
                 continue
-            except Exception as error:  # noqa: BLE001 - unknown: it may have gone out
+            except Exception as error:
                 logger.exception("unexpected error sending %s", message.key)
                 _after_failure(message, InDoubtError(f"{type(error).__name__}: {error}"), result)
                 continue

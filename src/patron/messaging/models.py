@@ -127,6 +127,9 @@ class Unsubscribe(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel or '*'}/{self.topic or '*'}"
+
 
 class Suppression(models.Model):
     """An address that hard-bounced (or a gateway refused for good): never sent to again."""
@@ -142,6 +145,9 @@ class Suppression(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "address"], name="suppression_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.address}"
 
 
 class ContactPolicy(models.Model):

@@ -99,11 +99,14 @@ def message_enqueue(
     except ValidationError as error:
         fields = ", ".join(sorted(error.message_dict))
         raise MessagingError(
-            _("The message is invalid (%(fields)s): expected channel email or sms, purpose "
-              "marketing or transactional, and a text.") % {"fields": fields},
+            _(
+                "The message is invalid (%(fields)s): expected channel email or sms, purpose "
+                "marketing or transactional, and a text."
+            )
+            % {"fields": fields},
             code=MessagingErrorCode.INVALID_MESSAGE,
             extra={"fields": error.message_dict},
-        ) from None  # fmt: skip
+        ) from None
     try:
         with transaction.atomic():
             message.save()

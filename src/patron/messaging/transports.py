@@ -186,11 +186,15 @@ class SmtpTransport:
             code, text = conn.getreply()
         except (OSError, smtplib.SMTPException) as error:
             self.broken = True
-            raise InDoubtError(f"SMTP answer lost after the message was handed over: {error}")
+            raise InDoubtError(
+                f"SMTP answer lost after the message was handed over: {error}"
+            ) from error
         if code != 250:
-            raise PermanentError(f"message refused: {code} {text.decode(errors='replace')}") if (
-                code >= 500
-            ) else TemporaryError(f"message deferred: {code} {text.decode(errors='replace')}")
+            raise (
+                PermanentError(f"message refused: {code} {text.decode(errors='replace')}")
+                if (code >= 500)
+                else TemporaryError(f"message deferred: {code} {text.decode(errors='replace')}")
+            )
 
 
 class DjangoTransport:
@@ -266,7 +270,7 @@ class SmsGatewayTransport:
             raise TemporaryError(detail) from error
         except urllib.error.URLError as error:  # no connection: nothing was handed over
             raise TemporaryError(f"SMS gateway unreachable: {error.reason}") from error
-        except (TimeoutError, socket.timeout, ConnectionError) as error:
+        except (TimeoutError, ConnectionError) as error:
             raise InDoubtError(f"SMS gateway answer lost: {error}") from error
 
 

@@ -345,3 +345,36 @@ def test_bad_rules_are_explained_in_chinese() -> None:
     with translation.override("zh-hans"), pytest.raises(CampaignError) as raised:
         segment_queryset(rules={"all": [{"field": "shoe_size", "op": "=", "value": 1}]})
     assert "未知字段" in raised.value.message
+
+
+def test_demo_campaigns_carry_their_known_effect(demo: Any) -> None:
+    # given the demo's past campaigns (written by the demo builder with a known uplift)
+    from patron.campaigns.models import Campaign, Group
+    from patron.campaigns.selectors import campaign_account, campaign_results
+    from patron.core.models import SystemSetting
+
+    truth = SystemSetting.objects.get(key="demo").value["campaigns"]
+    assert len(truth) == 2
+    for name, known in truth.items():
+        campaign = Campaign.objects.get(pk=known["campaign_id"])
+        # then every target is accounted for, controls are held out by the launch's hash
+        account = campaign_account(campaign=campaign)
+        assert (
+            account.targeted
+            == account.sent + account.held_out
+            == (known["reached"] + known["control"])
+        ), name
+        # and the extra orders are the generator's, all by reached customers in the window
+        extra = Order.objects.filter(
+            source="demo-campaign", external_id__startswith=f"{campaign.pk}-"
+        )
+        assert extra.count() == known["extra_orders"]
+        reached = set(
+            campaign.targets.filter(group=Group.TREATMENT).values_list("customer_id", flat=True)
+        )
+        assert set(extra.values_list("customer_id", flat=True)) <= reached
+        results = campaign_results(campaign=campaign)
+        assert results["treatment"].customers == known["reached"]
+        assert results["control"].customers == known["control"]
+        buyers_with_extra = len(set(extra.values_list("customer_id", flat=True)))
+        assert results["treatment"].buyers >= buyers_with_extra

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from patron.campaigns.content import coupon_code_new, language_for, render_for
 from patron.campaigns.errors import CampaignError, CampaignErrorCode
 from patron.campaigns.models import Campaign, Group, OfferKind, Target, TargetState
-from patron.campaigns.rules import segment_queryset
+from patron.campaigns.rules import large_query_settings, segment_queryset
 from patron.customers.models import Consent
 from patron.messaging.models import OutboxMessage, Purpose, SkipReason, Suppression, Unsubscribe
 from patron.messaging.policy import contact_policy_get, in_global_holdout, stable_share
@@ -200,7 +200,7 @@ def audience_freeze(*, campaign: Campaign, occurrence: int) -> Freeze:
     """
     now = timezone.now()
     targets = Target.objects.filter(campaign=campaign, occurrence=occurrence)
-    with transaction.atomic():
+    with transaction.atomic(), large_query_settings():
         if not targets.exists():
             _insert_targets(campaign, occurrence, now)
         treatment, control, _holdout = _assign_groups(campaign, targets)
@@ -244,7 +244,8 @@ def launch_preview(*, campaign: Campaign) -> dict[str, object]:
     """Who a launch now would reach, hold out and skip (and why), without writing anything."""
     assert campaign.segment is not None
     audience = segment_queryset(rules=campaign.segment.rules)
-    total = audience.count()
+    with large_query_settings():
+        total = audience.count()
     channel = campaign.channel
     reasons: dict[str, int] = {}
     remaining = audience
@@ -278,7 +279,8 @@ def launch_preview(*, campaign: Campaign) -> dict[str, object]:
             )
         )
     for reason, condition in checks:
-        n = remaining.filter(condition).count()
+        with large_query_settings():
+            n = remaining.filter(condition).count()
         if n:
             reasons[reason] = n
         remaining = remaining.exclude(condition)

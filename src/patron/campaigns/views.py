@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpRequest,
@@ -81,7 +82,7 @@ def segment_builder(request: HttpRequest, segment_id: int | None = None) -> Http
     form = SegmentForm(request.POST or None, initial=initial or {"rules": '{"all": []}'})
     if request.method == "POST":
         if not request.user.has_perm(MANAGE_SEGMENTS):
-            raise Http404
+            raise PermissionDenied
         if form.is_valid():
             try:
                 data = form.cleaned_data

@@ -126,8 +126,9 @@ def import_contacts(
 ) -> None:
     """Import who was contacted or held out in a campaign run outside Patron.
 
-    Columns: customer_id (客户编号), campaign (活动), group (分组: treatment/control,
-    实验组/对照组), contacted_at (触达时间). Nothing is imported when a row is bad.
+    Columns: customer_id/客户编号, campaign/活动, group/分组, contacted_at/触达时间.
+
+    Nothing is imported when a row is bad.
     """
 
     def run() -> None:

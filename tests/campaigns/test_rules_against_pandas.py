@@ -6,6 +6,7 @@ refused with the valid fields or operators named."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ SEGMENTS = ["champions", "loyal", "at_risk", "hibernating", "new"]
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
     """The demo business and a completed run with seeded scores (some customers unscored,
     some without a P(alive)), loaded once for the module; frames of it for pandas."""
     from patron.demo.loader import demo_load
@@ -100,7 +101,7 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
             Consent.objects.filter(granted=True).values("customer_id", "channel")
         )
         today = orders["ordered_on"].max() + dt.timedelta(days=30)
-    return {
+    yield {
         "customers": customers,
         "scores": score,
         "orders": orders,
@@ -108,6 +109,30 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
         "consents": consents,
         "today": today,
     }
+    with django_db_blocker.unblock():
+        _remove_demo()
+
+
+def _remove_demo() -> None:
+    """Written outside the tests' transactions for the module: removed after it, so later
+    tests start from an empty store."""
+    from django.contrib.auth import get_user_model
+
+    from patron.campaigns.models import Campaign, Segment
+    from patron.core.models import SystemSetting
+    from patron.customers.models import Interaction
+    from patron.sales.models import Product
+
+    Campaign.objects.all().delete()
+    Segment.objects.all().delete()
+    AnalysisRun.objects.all().delete()
+    OrderLine.objects.all().delete()
+    Order.objects.filter(original_order__isnull=False).delete()
+    Order.objects.all().delete()
+    for model in (Interaction, Consent, Customer, Product):
+        model.objects.all().delete()
+    SystemSetting.objects.filter(key="demo").delete()
+    get_user_model().objects.filter(username="demo").delete()
 
 
 # --- the independent reference -------------------------------------------------------------

@@ -64,20 +64,15 @@ def segment_create(*, name: str, rules: Any, user: Any = None) -> Segment:
     CampaignError
         Invalid rules (the path, and the valid fields or operators) or a name in use.
     """
-    parsed = rules_validate(rules=rules)
-    segment = Segment(name=name.strip(), rules=parsed)
+    segment = Segment()
     if user is not None and getattr(user, "is_authenticated", False):
         segment.created_by = user
-    try:
-        segment.full_clean()
-    except ValidationError as error:
-        raise _invalid(error) from None
-    segment.save()
-    return segment
+    return segment_update(segment=segment, name=name, rules=rules)
 
 
 @transaction.atomic
 def segment_update(*, segment: Segment, name: str, rules: Any) -> Segment:
+    """Change a segment's name and rules (raises like :func:`segment_create`)."""
     segment.rules = rules_validate(rules=rules)
     segment.name = name.strip()
     try:

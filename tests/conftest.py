@@ -72,3 +72,79 @@ def make_user(django_user_model: Any) -> Callable[..., Any]:
         return user
 
     return make
+
+
+# --- campaigns: a real SMTP server (aiosmtpd) on a free port, for mail tests ----------------
+
+
+class SmtpSink:
+    """What the local SMTP server received: one entry per accepted message, with the outbox
+    key (``X-Patron-Key``). ``refuse`` / ``defer`` hold recipients answered 550 / 451."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[dict[str, Any]] = []
+        self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.lock = threading.Lock()
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        if address in self.defer:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(
+                {"key": str(message["X-Patron-Key"]), "to": list(envelope.rcpt_tos),
+                 "message": message}
+            )  # fmt: skip
+        return "250 OK"
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [m["key"] for m in self.messages]
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+
+def free_port() -> int:
+    """A free TCP port (aiosmtpd's Controller cannot take port 0)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Any:
+    """A real SMTP server on localhost; Django's mail settings point at it for the test."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -29,12 +29,13 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 
-NOT_FOUND_CODES = {"customer_not_found"}
+NOT_FOUND_CODES = {"customer_not_found", "campaigns.not_found", "campaigns.coupon_unknown"}
+CONFLICT_CODES = {"campaigns.coupon_used"}
 
 
 @api.exception_handler(PatronError)
 def _patron_error(request: HttpRequest, exc: PatronError) -> HttpResponse:
-    status = 404 if exc.code in NOT_FOUND_CODES else 400
+    status = 404 if exc.code in NOT_FOUND_CODES else 409 if exc.code in CONFLICT_CODES else 400
     return api.create_response(
         request, {"code": str(exc.code), "message": exc.message, "extra": exc.extra}, status=status
     )
@@ -51,6 +52,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 
 def _mount() -> None:
+    from patron.campaigns.api import campaigns_router, coupons_router, segments_router
     from patron.customers.api import router as customers_router
     from patron.sales.api import router as sales_router
     from patron.service.api import router as tickets_router
@@ -58,6 +60,9 @@ def _mount() -> None:
     api.add_router("/customers", customers_router)
     api.add_router("/orders", sales_router)
     api.add_router("/tickets", tickets_router)
+    api.add_router("/segments", segments_router)
+    api.add_router("/campaigns", campaigns_router)
+    api.add_router("/coupons", coupons_router)
 
 
 _mount()

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "patron.retention",
     "patron.service",
     "patron.jobs",
+    "patron.messaging",
+    "patron.campaigns",
     "patron.web",
     "huey.contrib.djhuey",
 ]
@@ -273,6 +275,15 @@ PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
 # Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
 # DuckDB first (patron.insights.engine), "database" runs it in the app database.
 PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")
+
+# Messaging (patron.messaging): the address links in messages point to, and the SMS gateway
+# (an HTTP endpoint taking {"to", "text", "id"} as JSON; a bearer token when set).
+PATRON_BASE_URL = os.environ.get("PATRON_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PATRON_SMS_URL = os.environ.get("PATRON_SMS_URL", "")
+PATRON_SMS_TOKEN = os.environ.get("PATRON_SMS_TOKEN", "")
+# PostgreSQL: each outbox claim waits for its commit to reach the disk (true: a database server
+# crash cannot undo a claim and cause a second send). false trades that for speed on slow disks.
+PATRON_OUTBOX_DURABLE_COMMITS = _env_bool("PATRON_OUTBOX_DURABLE_COMMITS", True)
 
 LOGGING = {
     "version": 1,

@@ -12,5 +12,7 @@ urlpatterns = [
     path("accounts/", include("patron.accounts.urls")),
     path("warnings/", include("patron.retention.urls")),
     path("service/", include("patron.service.urls")),
+    path("campaigns/", include("patron.campaigns.urls")),
+    path("m/", include("patron.messaging.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,8 +51,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web:segments": frozenset({"admin", "marketing", "analyst"}),
     "web:segment_detail": frozenset({"admin", "marketing", "analyst"}),
     "web:loyalty": frozenset({"admin", "marketing", "analyst"}),
-    "web:campaigns": frozenset({"admin", "marketing", "analyst"}),
-    "web:service": frozenset({"admin", "service", "analyst"}),
     "web:reports": frozenset({"admin", "marketing", "analyst"}),
     "web:settings": ADMIN,
     # import in the browser: admin and marketing; analysts read only, service imports nothing
@@ -90,6 +88,35 @@ EXPECTED: dict[str, frozenset[str]] = {
     "service:survey_settings": frozenset({"admin", "service"}),
     "service:survey_answer": EVERYONE,  # a signed link, no sign-in
     "api:ticket_create": frozenset({"admin", "service"}),
+    # campaigns (issue 18): marketing builds and launches, analysts read; links in messages
+    # (click redirect, unsubscribe) are public and signed
+    **{
+        f"campaigns:{n}": frozenset({"admin", "marketing", "analyst"})
+        for n in (
+            "campaign_list",
+            "campaign_detail",
+            "campaign_preview",
+            "campaign_progress",
+            "campaign_export",
+            "segment_list",
+            "segment_new",
+            "segment_edit",
+            "segment_count",
+            "segment_export",
+        )
+    },
+    **{
+        f"campaigns:{n}": frozenset({"admin", "marketing"})
+        for n in ("campaign_new", "campaign_edit", "campaign_launch", "campaign_test")
+    },
+    "campaigns:click": EVERYONE,
+    "messaging:unsubscribe": EVERYONE,
+    "api:segment_create": frozenset({"admin", "marketing"}),
+    "api:segment_count": frozenset({"admin", "marketing", "analyst"}),
+    "api:campaign_create": frozenset({"admin", "marketing"}),
+    "api:campaign_launch": frozenset({"admin", "marketing"}),
+    "api:campaign_status": frozenset({"admin", "marketing", "analyst"}),
+    "api:coupon_redeem_api": frozenset({"admin", "marketing"}),
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 
@@ -105,6 +132,9 @@ SAMPLE_KWARGS = {
     "job_id": "1",
     "kind": "tier",
     "name": "very_low",
+    "campaign_id": "1",
+    "segment_id": "1",
+    "code": "NOCODE",
 }
 
 

@@ -44,6 +44,8 @@ class CustomerFilterForm(forms.Form):
     segment = forms.ChoiceField(label=_("Segment"), required=False)
     risk_level = forms.ChoiceField(label=_("Churn risk"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    # A saved segment of the campaigns app ("open in the customer list").
+    saved_segment = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, regions: list[str], channels: list[str], **kwargs: Any) -> None:
         from patron.analytics.churn import LEVEL_LABELS
@@ -68,7 +70,7 @@ class CustomerFilterForm(forms.Form):
             *[(code, label[language]) for code, label in LEVEL_LABELS.items()],
         ]
 
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> dict[str, Any]:
         """Arguments for ``selectors.customer_filter``: an invalid field (an unknown choice, a
         search too long) is left out and shows its error; the valid ones still apply."""
         self.is_valid()
@@ -82,6 +84,7 @@ class CustomerFilterForm(forms.Form):
             "value_tier": data.get("value_tier", ""),
             "segment": data.get("segment", ""),
             "risk_level": data.get("risk_level", ""),
+            "saved_segment": data.get("saved_segment"),
         }
 
     def sort_key(self) -> str:

@@ -167,8 +167,12 @@ def customer_filter(
     value_tier: str = "",
     segment: str = "",
     risk_level: str = "",
+    saved_segment: int | None = None,
 ) -> QuerySet[Customer]:
     """Customers matching the list's filters; unordered (see ``customer_page``).
+
+    ``saved_segment`` keeps the members of a saved segment (patron.campaigns); an unknown one
+    matches nobody.
 
     ``value_tier``, ``segment`` and ``risk_level`` read the latest completed analysis run.
     """
@@ -191,6 +195,14 @@ def customer_filter(
             return queryset.none()
         scores = CustomerScore.objects.filter(run=run, **scored).values("customer_id")
         queryset = queryset.filter(pk__in=scores)
+    if saved_segment:
+        from patron.campaigns.models import Segment
+        from patron.campaigns.rules import segment_queryset
+
+        chosen = Segment.objects.filter(pk=saved_segment).first()
+        if chosen is None:
+            return queryset.none()
+        queryset = queryset.filter(pk__in=segment_queryset(rules=chosen.rules).values("pk"))
     if city:
         queryset = queryset.filter(city=city)
     search = search.strip()

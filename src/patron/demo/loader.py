@@ -114,9 +114,18 @@ def _load_business(*, customers: int, seed: int, say: Step) -> dict[str, object]
     _write_interactions(business.interactions)
     state = {"customers": customers, "seed": seed, "truth": business.truth.to_dict(),
              "orders": business.orders.num_rows}  # fmt: skip
+    say("Writing past campaigns with their controls and responses")
+    state["campaigns"] = _demo_campaigns()
     SystemSetting.objects.update_or_create(key=DEMO_FLAG, defaults={"value": state})
     _demo_user()
     return state
+
+
+def _demo_campaigns() -> dict[str, object]:
+    from patron.demo.campaigns import demo_campaigns_create
+
+    last = Order.objects.aggregate(last=Max("ordered_on"))["last"]
+    return demo_campaigns_create(last_day=last) if last is not None else {}
 
 
 def _clear() -> None:

@@ -40,7 +40,7 @@ NAVIGATION = (
     ("imports", "web:import_start", _("Import"), "jobs.import_data"),
     ("segments", "web:segments", _("Segments"), "accounts.view_segments"),
     ("loyalty", "web:loyalty", _("Loyalty"), "accounts.view_loyalty"),
-    ("campaigns", "web:campaigns", _("Campaigns"), "accounts.view_campaigns"),
+    ("campaigns", "campaigns:campaign_list", _("Campaigns"), "accounts.view_campaigns"),
     ("service", "service:ticket_list", _("Service"), "accounts.view_tickets"),
     ("warnings", "retention:warning_list", _("Churn warnings"), "retention.view_churnwarning"),
     ("reports", "web:reports", _("Reports"), "accounts.view_reports"),

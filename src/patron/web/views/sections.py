@@ -24,7 +24,8 @@ class Section:
     ready: tuple[tuple[str, Promise, Promise], ...] = ()
 
 
-# "segments" has its own pages now (web/views/segments.py).
+# "segments" has its own pages now (web/views/segments.py), "campaigns" (patron.campaigns) and
+# "service" (patron.service) too.
 SECTIONS = (
     Section(
         "loyalty",
@@ -35,28 +36,6 @@ SECTIONS = (
             _("Member enrolment and cards"),
             _("Points ledger and balances"),
             _("Tiers, benefits and rewards"),
-        ),
-    ),
-    Section(
-        "campaigns",
-        _("Campaigns"),
-        "accounts.view_campaigns",
-        _("Offers sent to a segment, measured against a control group."),
-        (
-            _("Audience, control group and frequency cap"),
-            _("SMS, WeChat and email, honouring consent"),
-            _("Response, conversion and ROI"),
-        ),
-    ),
-    Section(
-        "service",
-        _("Service"),
-        "accounts.view_tickets",
-        _("Pre-sale, in-sale and after-sale service."),
-        (
-            _("Tickets and complaints"),
-            _("Satisfaction surveys"),
-            _("At-risk customers to follow up"),
         ),
     ),
     Section(

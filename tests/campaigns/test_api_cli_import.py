@@ -204,6 +204,16 @@ def test_import_campaign_contacts_with_chinese_headers(
     )
     failed = runner.invoke(app, ["import", "campaign-contacts", str(bad)])
     assert failed.exit_code == 1
-    assert "line 3" in failed.output and "NOBODY" in failed.output
+    assert "line 3 group 'maybe'" in failed.output and "line 3 contacted_at" in failed.output
     assert "group must be treatment or control" in " ".join(failed.output.split())
+    # well-formed rows of a customer the store does not know: named too, nothing written
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(
+        "customer_id,campaign,group,contacted_at\nK4,x,treatment,2024-01-01\n"
+        "NOBODY,x,control,2024-01-01\n",
+        encoding="utf-8",
+    )
+    failed = runner.invoke(app, ["import", "campaign-contacts", str(unknown)])
+    assert failed.exit_code == 1
+    assert "line 3: no customer NOBODY" in failed.output
     assert not Campaign.objects.filter(name="x").exists()

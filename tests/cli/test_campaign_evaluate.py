@@ -119,5 +119,5 @@ def test_invalid_contacts_are_named_by_line(tmp_path: Path) -> None:
     )
     # then
     assert result.exit_code == 1
-    assert "line 3 分组 '未知': expected treatment or control" in result.output
+    assert "line 3 分组 '未知': group must be treatment or control" in result.output
     assert "line 4 触达时间: a treatment row needs the time" in result.output

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from patron.campaigns.errors import CampaignError, CampaignErrorCode
@@ -28,18 +27,6 @@ from patron.campaigns.models import (
 )
 from patron.customers.models import Customer
 
-HEADERS = {
-    "customer_id": ("customer_id", "customer id", "客户编号", "客户id", "会员编号"),
-    "campaign": ("campaign", "活动", "活动名称"),
-    "group": ("group", "分组"),
-    "contacted_at": ("contacted_at", "contacted at", "触达时间"),
-}
-GROUPS = {
-    "treatment": Group.TREATMENT,
-    "实验组": Group.TREATMENT,
-    "control": Group.CONTROL,
-    "对照组": Group.CONTROL,
-}
 MAX_ERRORS = 20
 
 
@@ -50,92 +37,57 @@ class ContactsImport:
     added: int
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    import pandas as pd
-
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        frame = pd.read_excel(path, dtype=str)
-    else:
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
-    frame = frame.fillna("")
-    return frame.to_dict("records")
-
-
 def contacts_import(*, path: Path) -> ContactsImport:
-    """Import the file (see the module).
+    """Import the file (see the module). It is read and checked by the same reader as
+    ``patron campaigns evaluate`` (:func:`patron.insights.campaign_files.read_contacts_file`:
+    any encoding, CSV or Excel, errors by file line); here every row also needs a campaign and
+    a known customer. A control row without a time takes its campaign's first contact time.
 
     Raises
     ------
-    CampaignError
+    PatronError
         Missing columns, or rows with an unknown customer, group or time (by line).
     """
-    records = _read(path)
-    columns = list(records[0]) if records else []
-    found: dict[str, str] = {}
-    for name, names in HEADERS.items():
-        for column in columns:
-            if str(column).strip().lower() in names:
-                found[name] = column
-    missing = [name for name in HEADERS if name not in found]
-    if missing:
-        raise CampaignError(
-            _(
-                "%(file)s is missing the columns %(missing)s (expected customer_id/客户编号, "
-                "campaign/活动, group/分组, contacted_at/触达时间)."
-            )
-            % {"file": path.name, "missing": ", ".join(missing)},
-            code=CampaignErrorCode.INVALID_CAMPAIGN,
-        )
-    ids = {str(r[found["customer_id"]]).strip() for r in records}
+    from patron.insights.campaign_files import read_contacts_file
+
+    found = read_contacts_file(
+        path,
+        tz=str(timezone.get_default_timezone()),
+        required=("customer_id", "campaign", "group", "contacted_at"),
+    )
+    table = found.table
+    ids = set(table["customer_id"].to_pylist())
     known = dict(Customer.objects.filter(external_id__in=ids).values_list("external_id", "pk"))
     errors: list[str] = []
-    rows = []
-    for index, record in enumerate(records):
-        line = index + 2
-        external_id = str(record[found["customer_id"]]).strip()
-        campaign = str(record[found["campaign"]]).strip()
-        group = GROUPS.get(str(record[found["group"]]).strip().lower())
-        when_text = str(record[found["contacted_at"]]).strip()
-        when = parse_datetime(when_text.replace("/", "-"))
-        if when is None and parse_date(when_text.replace("/", "-")):
-            day = parse_date(when_text.replace("/", "-"))
-            when = timezone.datetime(day.year, day.month, day.day)  # type: ignore[union-attr]
-        if external_id not in known:
+    for row in table.select(["line", "customer_id", "campaign"]).to_pylist():
+        if row["customer_id"] not in known:
             errors.append(
-                _("line %(line)s: no customer %(id)s") % {"line": line, "id": external_id}
+                _("line %(line)s: no customer %(id)s")
+                % {"line": row["line"], "id": row["customer_id"]}
             )
-        if not campaign:
-            errors.append(_("line %(line)s: the campaign is empty") % {"line": line})
-        if group is None:
-            errors.append(
-                _("line %(line)s: group must be treatment or control (实验组/对照组)")
-                % {"line": line}
-            )
-        if when is None:
-            errors.append(
-                _("line %(line)s: contacted at %(value)s is not a date and time (2024-03-01 10:00)")
-                % {"line": line, "value": when_text}
-            )
-        if errors:
-            if len(errors) >= MAX_ERRORS:
-                break
-            continue
-        if timezone.is_naive(when):  # type: ignore[arg-type]
-            when = timezone.make_aware(when)  # type: ignore[arg-type]
-        rows.append((known[external_id], campaign, group, when))
+        if not row["campaign"]:
+            errors.append(_("line %(line)s: the campaign is empty") % {"line": row["line"]})
+        if len(errors) >= MAX_ERRORS:
+            break
     if errors:
         raise CampaignError(
-            _("Nothing was imported: %(errors)s") % {"errors": "; ".join(errors[:MAX_ERRORS])},
+            _("Nothing was imported: %(errors)s") % {"errors": "; ".join(errors)},
             code=CampaignErrorCode.INVALID_CAMPAIGN,
             extra={"errors": errors},
         )
+    first = {
+        g["campaign"]: g["contacted_at_min"]
+        for g in table.group_by("campaign").aggregate([("contacted_at", "min")]).to_pylist()
+    }
+    rows = [
+        (
+            known[r["customer_id"]],
+            r["campaign"],
+            Group.TREATMENT if r["treated"] else Group.CONTROL,
+            r["contacted_at"] or first[r["campaign"]],
+        )
+        for r in table.select(["customer_id", "campaign", "treated", "contacted_at"]).to_pylist()
+    ]
     with transaction.atomic():
         campaigns: dict[str, int] = {}
         for name in sorted({r[1] for r in rows}):

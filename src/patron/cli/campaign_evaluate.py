@@ -71,6 +71,10 @@ def evaluate(
     points_cost: Annotated[
         float, typer.Option("--points-cost", help="Points given, at their liability value.")
     ] = 0.0,
+    campaign: Annotated[
+        str | None,
+        typer.Option("--campaign", help="The campaign to evaluate, when the file holds several."),
+    ] = None,
     mapping: MapOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
@@ -87,13 +91,17 @@ def evaluate(
     """
     from patron.analytics.uplift import CampaignCosts
     from patron.ingest.mapping import parse_map_options
-    from patron.insights.campaign_files import evaluate_campaign_files, read_contacts_file
+    from patron.insights.campaign_files import (
+        contacts_of_campaign,
+        evaluate_campaign_files,
+        read_contacts_file,
+    )
     from patron.insights.sources import AnalysisSourceError, read_transactions_file, time_zone
 
     with patron_errors():
         try:
             tz = time_zone()
-            found = read_contacts_file(contacts, tz=tz)
+            found = contacts_of_campaign(read_contacts_file(contacts, tz=tz), campaign)
             orders = read_transactions_file(
                 source,
                 mapping=parse_map_options(mapping or []),
@@ -118,14 +126,14 @@ def evaluate(
                 ),
             )
         except AnalysisSourceError as error:
-            _print_rows(error)
+            print_row_errors(error)
             raise
         except ValueError as error:
             err_console.print("Error: " + str(error), markup=False, highlight=False)
             raise typer.Exit(1) from None
         except Exception as error:  # the contacts file's row errors, then the usual handling
             if getattr(error, "extra", None):
-                _print_rows(error)
+                print_row_errors(error)
             raise
     output = {**result.as_dict(), "evaluation": used}
     if as_json:
@@ -134,8 +142,12 @@ def evaluate(
         _print(output)
 
 
-def _print_rows(error: Any) -> None:
+def print_row_errors(error: Any) -> None:
+    """The rows an error names (``extra["errors"]``: dicts by line, or sentences), in red."""
     for row in (error.extra or {}).get("errors", []):
+        if isinstance(row, str):
+            err_console.print(row, markup=False, highlight=False, style="red")
+            continue
         value = "" if row.get("value") is None else f" {row['value']!r}"
         err_console.print(
             f"line {row['line']} {row['column']}{value}: {row['message']}",

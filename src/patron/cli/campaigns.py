@@ -133,8 +133,14 @@ def import_contacts(
 
     def run() -> None:
         from patron.campaigns.contacts import contacts_import
+        from patron.cli.campaign_evaluate import print_row_errors
+        from patron.core.errors import PatronError
 
-        result = contacts_import(path=file)
+        try:
+            result = contacts_import(path=file)
+        except PatronError as error:
+            print_row_errors(error)
+            raise
         if as_json:
             print_json({"rows": result.rows, "added": result.added, "campaigns": result.campaigns})
         else:

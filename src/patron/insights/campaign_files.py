@@ -34,12 +34,14 @@ import pyarrow.compute as pc
 from patron.analytics.uplift import CampaignCosts, UpliftResult, campaign_uplift
 from patron.core.errors import PatronError
 from patron.ingest import cleaning
+from patron.ingest.date_columns import second_formats
 from patron.ingest.reading import open_table
 
 __all__ = [
     "CONTACT_COLUMNS",
     "CampaignContacts",
     "ContactsFileError",
+    "contacts_of_campaign",
     "evaluate_campaign_files",
     "read_contacts_file",
 ]
@@ -61,13 +63,17 @@ TREATMENT_WORDS = frozenset({"treatment", "test", "t", "实验组", "实验", "�
 CONTROL_WORDS = frozenset({"control", "holdout", "c", "对照组", "对照", "控制组", "0", "false"})
 
 MISSING_COLUMN = "{name} has no {field} column; expected one of: {names} (or --map {field}=COLUMN)"
-BAD_GROUP = "expected treatment or control (实验组/对照组)"
+BAD_GROUP = "group must be treatment or control (实验组/对照组)"
 BAD_ID = "expected a customer id"
 BAD_TIME = "expected a date such as 2024-01-31 or 2024-01-31 09:30"
 MISSING_TIME = "a treatment row needs the time the customer was contacted"
-DUPLICATE = "customer {customer} appears {count} times; one row per targeted customer"
-INVALID_ROWS = "{count:,} rows of {name} are not valid contacts; nothing was evaluated"
+DUPLICATE = (
+    "customer {customer} appears {count} times in one campaign; one row per targeted customer"
+)
+INVALID_ROWS = "{count:,} {rows} of {name} not valid contacts; nothing was read"
 NO_CONTACTS = "{name} has no contact rows"
+SEVERAL_CAMPAIGNS = "the file holds several campaigns ({names}); choose one with --campaign"
+UNKNOWN_CAMPAIGN = "no campaign {name!r} in the file; it holds: {names}"
 BAD_WINDOW = "{option} must be a whole number of days of at least 1, got {value!r}"
 
 
@@ -79,7 +85,10 @@ class ContactsFileError(PatronError):
 
 @dataclass(frozen=True)
 class CampaignContacts:
-    """Targeted customers: id, treated (bool), contact day; and the file's column names."""
+    """Targeted customers, one row each: ``customer_id``, ``treated`` (bool), ``contacted_on``
+    (business date), ``contacted_at`` (UTC timestamp, null where the file had none),
+    ``campaign`` (null without that column) and ``line`` (the file line); and the file's
+    column names."""
 
     table: pa.Table
     columns: dict[str, str]
@@ -91,7 +100,7 @@ def _fold(names: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 def _pick_columns(
-    header: list[str], mapping: Mapping[str, str] | None, name: str
+    header: list[str], mapping: Mapping[str, str] | None, name: str, required: tuple[str, ...]
 ) -> dict[str, str]:
     chosen: dict[str, str] = dict(mapping or {})
     unknown = set(chosen) - set(CONTACT_COLUMNS)
@@ -104,7 +113,7 @@ def _pick_columns(
         field = folded.get(cleaning.normalise_header(column))
         if field and field not in chosen:
             chosen[field] = column
-    for field in ("customer_id", "group"):
+    for field in required:
         if field not in chosen:
             raise ContactsFileError(
                 MISSING_COLUMN.format(
@@ -122,8 +131,12 @@ def read_contacts_file(
     delimiter: str | None = None,
     sheet: str | None = None,
     tz: str = "Asia/Shanghai",
+    required: tuple[str, ...] = ("customer_id", "group"),
 ) -> CampaignContacts:
     """Read and check a contacts file: every row valid or nothing is returned.
+
+    ``required`` names the columns the caller needs (an import into the store also needs
+    ``campaign`` and ``contacted_at``); a control row may leave ``contacted_at`` empty.
 
     Raises
     ------
@@ -139,7 +152,7 @@ def read_contacts_file(
         sheet=sheet,
         known_columns=frozenset(_fold(CONTACT_COLUMNS)),
     )
-    columns = _pick_columns(list(reader.info.header), mapping, path.name)
+    columns = _pick_columns(list(reader.info.header), mapping, path.name, required)
     lines: list[np.ndarray] = []
     cells: dict[str, list[pa.Array]] = {field: [] for field in columns}
     for batch in reader.batches():
@@ -167,12 +180,20 @@ def read_contacts_file(
     treated = np.array([g in TREATMENT_WORDS for g in group_list])
     bad_group = ~treated & ~np.array([g in CONTROL_WORDS for g in group_list])
     if "contacted_at" in columns:
-        parsed = cleaning.parse_datetime(text["contacted_at"], fmt=None, tz=tz)
-        days = cleaning.local_dates(parsed.values, tz)
+        parsed: cleaning.Parsed = cleaning.parse_datetime(text["contacted_at"], fmt=None, tz=tz)
+        if parsed.invalid.any():  # a cell in an unambiguous format of its own is read in it
+            parsed = second_formats(
+                parsed,
+                text["contacted_at"],
+                parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz),
+            )
+        stamps = parsed.values
+        days = cleaning.local_dates(stamps, tz)
         bad_time = parsed.invalid
         missing_time = treated & ~np.asarray(pc.is_valid(days)) & ~bad_time
     else:
         days = pa.nulls(len(line), pa.date32())
+        stamps = pa.nulls(len(line), pa.timestamp("us", tz="UTC"))
         bad_time = np.zeros(len(line), bool)
         missing_time = treated
     reject(bad_id, "customer_id", BAD_ID)
@@ -182,24 +203,41 @@ def read_contacts_file(
     count = int((bad_id | bad_group | bad_time | (missing_time & ~bad_group)).sum())
     if count:
         raise ContactsFileError(
-            INVALID_ROWS.format(count=count, name=path.name),
+            INVALID_ROWS.format(
+                count=count, rows="row is" if count == 1 else "rows are", name=path.name
+            ),
             extra={"errors": sorted(errors, key=lambda e: e["line"])[:20]},
         )
-    table = pa.table({"customer_id": ids.values, "treated": treated, "contacted_on": days})
+    campaign = (
+        cleaning.clean_text(text["campaign"])
+        if "campaign" in text
+        else pa.nulls(len(line), pa.string())
+    )
+    table = pa.table(
+        {
+            "customer_id": ids.values,
+            "treated": treated,
+            "contacted_on": days,
+            "contacted_at": stamps,
+            "campaign": campaign,
+            "line": pa.array(line, pa.int64()),
+        }
+    )
     first_day = pc.min(table["contacted_on"])
     if first_day.is_valid:
         table = table.set_column(2, "contacted_on", pc.fill_null(table["contacted_on"], first_day))
-    counts = pc.value_counts(table["customer_id"])
-    repeated = [c for c in counts.to_pylist() if c["counts"] > 1]
-    if repeated:
-        raise ContactsFileError(
-            DUPLICATE.format(customer=repeated[0]["values"], count=repeated[0]["counts"])
-        )
-    campaigns = (
-        sorted({c for c in cleaning.clean_text(text["campaign"]).to_pylist() if c})
-        if "campaign" in text
-        else []
+    counts = (
+        table.group_by(["campaign", "customer_id"])
+        .aggregate([("line", "count")])
+        .filter(pc.field("line_count") > 1)
     )
+    if counts.num_rows:
+        raise ContactsFileError(
+            DUPLICATE.format(
+                customer=counts["customer_id"][0].as_py(), count=counts["line_count"][0].as_py()
+            )
+        )
+    campaigns = sorted({c for c in campaign.to_pylist() if c})
     return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
 
 
@@ -223,6 +261,26 @@ def _check_days(value: int, option: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(BAD_WINDOW.format(option=option, value=value))
     return value
+
+
+def contacts_of_campaign(contacts: CampaignContacts, campaign: str | None) -> CampaignContacts:
+    """The rows of one campaign of a file that holds several (``campaign`` None: the only one).
+
+    Raises
+    ------
+    ContactsFileError
+        The file holds several campaigns and none (or an unknown one) was chosen.
+    """
+    if campaign is None:
+        if len(contacts.campaigns) > 1:
+            raise ContactsFileError(SEVERAL_CAMPAIGNS.format(names=", ".join(contacts.campaigns)))
+        return contacts
+    if campaign not in contacts.campaigns:
+        raise ContactsFileError(
+            UNKNOWN_CAMPAIGN.format(name=campaign, names=", ".join(contacts.campaigns) or "-")
+        )
+    table = contacts.table.filter(pc.equal(contacts.table["campaign"], campaign))
+    return CampaignContacts(table=table, columns=contacts.columns, campaigns=[campaign])
 
 
 def evaluate_campaign_files(

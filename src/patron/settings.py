@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "patron.ingest",
     "patron.insights",
     "patron.retention",
+    "patron.loyalty",
     "patron.jobs",
     "patron.web",
     "huey.contrib.djhuey",

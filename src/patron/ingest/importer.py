@@ -319,6 +319,7 @@ def _run(
         )
     try:
         with transaction.atomic():
+            points_since = _loyalty_watermark(kind, options)
             sink = (
                 None
                 if options.dry_run
@@ -352,6 +353,7 @@ def _run(
                 else:
                     sink.finish(report)
                     sink.close()
+                    _loyalty_points(options, points_since, changed=bool(report.updated))
                     report.committed = True
     except DatabaseError as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
@@ -368,6 +370,26 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+# -- loyalty: orders earn points whatever path they come by (one call, set-based) ----------
+
+
+def _loyalty_watermark(kind: EntityKind, options: ImportOptions) -> int | None:
+    """The highest order id before an import of orders writes: the orders above it are new."""
+    if kind is not EntityKind.TRANSACTIONS or options.dry_run:
+        return None
+    from patron.loyalty.services import points_watermark
+
+    return points_watermark()
+
+
+def _loyalty_points(options: ImportOptions, since: int | None, *, changed: bool) -> None:
+    if since is None:
+        return
+    from patron.loyalty.services import points_after_import
+
+    points_after_import(source=options.source, since_id=since, changed=changed)
 
 
 @contextlib.contextmanager

@@ -24,19 +24,8 @@ class Section:
     ready: tuple[tuple[str, Promise, Promise], ...] = ()
 
 
-# "segments" has its own pages now (web/views/segments.py).
+# "segments" and "loyalty" have their own pages now (web/views/segments.py, patron.loyalty).
 SECTIONS = (
-    Section(
-        "loyalty",
-        _("Loyalty"),
-        "accounts.view_loyalty",
-        _("Membership and points for the customers worth keeping."),
-        (
-            _("Member enrolment and cards"),
-            _("Points ledger and balances"),
-            _("Tiers, benefits and rewards"),
-        ),
-    ),
     Section(
         "campaigns",
         _("Campaigns"),

@@ -83,6 +83,10 @@ def demo_runs_create(*, step: Step | None = None) -> list[int]:
 
     say("Raising the churn warning list")
     demo_warnings_create(today=last + timedelta(days=1))
+    from patron.demo.loyalty import demo_loyalty_create
+
+    say("Running the member programme")
+    demo_loyalty_create(today=last + timedelta(days=1))
     return ids
 
 

@@ -111,7 +111,8 @@ class Tier(models.Model):
 
 
 class Member(models.Model):
-    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="membership")
+    # Deleting a customer (a privacy request, a demo reset) deletes the membership and its ledger.
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="membership")
     card_number = models.CharField(_("card number"), max_length=19, unique=True)
     tier = models.ForeignKey(
         Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
@@ -179,7 +180,7 @@ class LedgerEntry(models.Model):
     """
 
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="entries", db_index=False
+        Member, on_delete=models.CASCADE, related_name="entries", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=8, choices=EntryKind.choices)
     points = models.IntegerField(_("points"))
@@ -188,7 +189,7 @@ class LedgerEntry(models.Model):
     source = models.CharField(_("source"), max_length=160)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     order = models.ForeignKey(
-        "sales.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "sales.Order", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
         db_index=False, db_constraint=False,
     )
     effective_on = models.DateField(_("date"))
@@ -233,9 +234,9 @@ class LedgerEntry(models.Model):
 class LotUse(models.Model):
     """Points of a lot taken (positive) or given back (negative) by an entry."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="uses")
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="uses")
     lot = models.ForeignKey(
-        LedgerEntry, on_delete=models.PROTECT, related_name="lot_uses", db_index=False
+        LedgerEntry, on_delete=models.CASCADE, related_name="lot_uses", db_index=False
     )
     points = models.IntegerField()
 
@@ -271,7 +272,7 @@ class Reward(models.Model):
 
 
 class Redemption(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="redemptions")
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     request_hash = models.CharField(max_length=64)
     points = models.PositiveIntegerField(_("points"))
@@ -307,7 +308,7 @@ class HoldStatus(models.TextChoices):
 
 
 class Hold(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="holds")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="holds")
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     request_hash = models.CharField(max_length=64)
     points = models.PositiveIntegerField(_("points"))

@@ -168,7 +168,7 @@ def _expiry_sql(programme: Programme, column: str) -> str:
             if pg
             else f"date({column}, 'start of year', '+1 year', '-1 day')"
         )
-    return "NULL"
+    return "CAST(NULL AS date)"
 
 
 ENTRY_COLUMNS = (
@@ -253,30 +253,38 @@ def order_points_sync(
     )
     # 3. completed (or refunded) orders: earned lots; pending points keep their value. Twice:
     # the orders in scope, then orders that had pending points (a status change).
-    available = "NULL" if not programme.pending_days else _date_plus("o.ordered_on", programme.pending_days)
+    available = "CAST(NULL AS date)" if not programme.pending_days else _date_plus("o.ordered_on", programme.pending_days)
     pending_orders = (
         f"o.id IN (SELECT order_id FROM loyalty_ledgerentry WHERE kind = 'earn' AND pending = {true})"
     )
-    counts["earned"] = 0
     # The pending points are read into a materialised CTE first: a join against the table
     # being filled would re-read its growing pages for every order (quadratic on 1M orders).
     materialized = "MATERIALIZED" if _pg() else ""
-    for where, args in ((scope, params), (pending_orders, [])):
-        counts["earned"] += _insert(
-            f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
-                WITH pend AS {materialized} (
-                    SELECT source, points FROM loyalty_ledgerentry
-                    WHERE kind = 'earn' AND pending = {true})
-                SELECT m.id, 'earn', COALESCE(p.points, {pts}), {false}, {true}, {_key_sql()},
-                       'order', o.id, o.ordered_on, {available},
-                       {_expiry_sql(programme, "o.ordered_on")}, %s, NULL
-                FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
-                LEFT JOIN loyalty_tier t ON t.id = m.tier_id
-                LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'
-                WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
-                  AND {eligible} AND COALESCE(p.points, {pts}) > 0""",
-            [now, *args],
-        )
+
+    def earn_sql(where: str) -> str:
+        return f"""
+            WITH pend AS {materialized} (
+                SELECT source, points FROM loyalty_ledgerentry
+                WHERE kind = 'earn' AND pending = {true})
+            SELECT m.id AS member_id, 'earn' AS kind, COALESCE(p.points, {pts}) AS points,
+                   {false} AS pending, {true} AS is_lot, {_key_sql()} AS source,
+                   'order' AS reason, o.id AS order_id, o.ordered_on AS effective_on,
+                   {available} AS available_on,
+                   {_expiry_sql(programme, "o.ordered_on")} AS expires_on, %s AS created_at,
+                   CAST(NULL AS integer) AS created_by_id
+            FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
+            LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+            LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'
+            WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
+              AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
+
+    bulk = _earn_bulk(earn_sql, scope, [now, *params]) if since_id is not None else None
+    counts["earned"] = bulk if bulk is not None else _insert(
+        f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) {earn_sql(scope)}", [now, *params]
+    )
+    counts["earned"] += _insert(
+        f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) {earn_sql(pending_orders)}", [now]
+    )
     # 4. referral bonus: the referred member's first earned order
     if programme.referral_bonus_points:
         counts["referral"] = _insert(
@@ -298,6 +306,40 @@ def order_points_sync(
 
         tiers_reevaluate(today=today, upgrade_only=True, customer_ids=customer_ids)
     return counts
+
+
+def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # type: ignore[no-untyped-def]
+    """The big import on PostgreSQL: when the orders in scope at least double the ledger,
+    its indexes and constraints are dropped, the earnings inserted, and all built again
+    (:func:`patron.ingest.indexes.indexes_rebuilt_if_cheaper`). Without the unique index
+    there is no ON CONFLICT: the insert leaves out sources already in the ledger (read from a
+    snapshot taken first) and keeps one row per source; adding the unique constraint back
+    checks the whole table, so a duplicate would still fail the import. The dropped
+    constraint's lock keeps other writers of the ledger waiting until the import commits.
+    None: not worth it (the caller inserts with ON CONFLICT)."""
+    from patron.ingest.indexes import MIN_ROWS, indexes_rebuilt_if_cheaper
+
+    if not _pg():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM sales_order o WHERE {scope}", params[1:])
+        adding = int(cursor.fetchone()[0])
+        cursor.execute("SELECT COUNT(*) FROM loyalty_ledgerentry")
+        existing = int(cursor.fetchone()[0])
+    if adding < MIN_ROWS or adding < existing:
+        return None
+    with indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
+                    WITH have AS MATERIALIZED (
+                        SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
+                    SELECT DISTINCT ON (e.source) {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
+                    WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)
+                    ORDER BY e.source""",
+                params,
+            )
+            return max(int(cursor.rowcount), 0)
 
 
 def _reversals(scope: str, params: list[object], *, changed: bool, today: dt.date) -> int:

@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -62,14 +62,20 @@ class Balance:
 
 def balance_of(*, member_id: int, today: dt.date | None = None) -> Balance:
     """The member's points from the ledger: spendable now, and pending (open orders, or a
-    pending period not yet over)."""
+    pending period not yet over). One statement (the till's hot path)."""
     today = today or timezone.localdate()
-    ready = Q(available_on__isnull=True) | Q(available_on__lte=today)
-    sums = LedgerEntry.objects.filter(member_id=member_id).aggregate(
-        available=Sum("points", filter=Q(pending=False) & ready, default=0),
-        pending=Sum("points", filter=Q(pending=True) | ~ready, default=0),
-    )
-    return Balance(int(sums["available"]), int(sums["pending"]))
+    day = LedgerEntry._meta.get_field("effective_on").get_db_prep_value(today, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT
+                 COALESCE(SUM(CASE WHEN NOT pending AND (available_on IS NULL OR available_on <= %s)
+                                   THEN points ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN pending OR available_on > %s THEN points ELSE 0 END), 0)
+               FROM loyalty_ledgerentry WHERE member_id = %s""",
+            [day, day, member_id],
+        )
+        available, pending = cursor.fetchone()
+    return Balance(int(available), int(pending))
 
 
 def member_lock(*, member_id: int) -> Member:
@@ -97,20 +103,38 @@ def lots_open(*, member_id: int, today: dt.date) -> list[LedgerEntry]:
     )
 
 
+_INSERT_FIELDS = (
+    "member_id", "kind", "points", "pending", "is_lot", "source", "reason", "order_id",
+    "effective_on", "available_on", "expires_on", "created_at", "created_by_id",
+)  # fmt: skip
+
+
 def entry_insert(**fields: object) -> LedgerEntry | None:
     """Insert one entry; None when its (kind, source) is in the ledger already.
 
     The unique index decides, not a read before the write: of two concurrent inserts of the
-    same source exactly one is kept.
+    same source exactly one is kept (``INSERT ... ON CONFLICT DO NOTHING``, one round trip).
     """
     fields.setdefault("created_at", timezone.now())
-    try:
-        with transaction.atomic():  # a savepoint: the conflict leaves the caller's work intact
-            return LedgerEntry.objects.create(**fields)
-    except IntegrityError:
-        if LedgerEntry.objects.filter(kind=fields["kind"], source=fields["source"]).exists():
-            return None
-        raise
+    entry = LedgerEntry(**fields)
+    values = [
+        LedgerEntry._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+        .get_db_prep_save(getattr(entry, name), connection)
+        for name in _INSERT_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO loyalty_ledgerentry ({', '.join(_INSERT_FIELDS)}) "
+            f"VALUES ({', '.join(['%s'] * len(values))}) "
+            "ON CONFLICT (kind, source) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    entry.pk = row[0]
+    entry._state.adding = False
+    return entry
 
 
 def entry_take(

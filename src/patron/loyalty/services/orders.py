@@ -529,13 +529,10 @@ def points_accrue(*, member: Member, order_id: str, amount: object, today: dt.da
     today = today or timezone.localdate()
     programme = programme_get()
     key = order_key(member.customer_id, order_id)
-    existing = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
-    if existing is not None:
-        return existing, False
     tier_multiplier = member.tier.multiplier if member.tier_id else Decimal(1)  # type: ignore[union-attr]
     points = points_for(programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday())
     if points <= 0:
-        return None, False
+        return LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first(), False
     entry = entry_insert(
         member=member, kind=EntryKind.EARN, points=points, is_lot=True, source=key,
         reason=f"till order {order_id}", effective_on=today,

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the scripts run in the benchmark's subprocesses are strings)
 """Loyalty throughput on PostgreSQL: the API's accruals and redemptions per second with 8
 concurrent keep-alive clients (and p95), beside a naive Django view that does a
 read-modify-write on a balance column, and the framework's own ceiling (/healthz), all
@@ -42,7 +43,7 @@ DEBUG = False
 """
 
 # The peer: what a developer writes first. A balance column, read then written back.
-BENCH_URLS = '''
+BENCH_URLS = """
 import json
 from django.db import connection
 from django.http import JsonResponse
@@ -89,7 +90,7 @@ def naive_redeem(request):
 
 urlpatterns = [path("naive/accruals", naive_accrue), path("naive/redemptions", naive_redeem),
                *patron_urls]
-'''
+"""
 
 SETUP_API = r"""
 import json, sys
@@ -154,7 +155,9 @@ def drop(name: str) -> None:
 
 
 def run_python(code: str, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     return done.stdout.strip().splitlines()[-1]
@@ -166,7 +169,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load(port: int, token: str, path: str, bodies, seconds: float, clients: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def load(
+    port: int, token: str, path: str, bodies, seconds: float, clients: int
+) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """``clients`` threads, each with one keep-alive connection, POSTing for ``seconds``."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[dict[int, int]] = [{} for _ in range(clients)]
@@ -199,9 +204,13 @@ def load(port: int, token: str, path: str, bodies, seconds: float, clients: int)
     for s in statuses:
         for code, n in s.items():
             merged[code] = merged.get(code, 0) + n
-    return {"requests_per_s": len(flat) / elapsed, "p50_ms": float(np.percentile(flat, 50) * 1000),
-            "p95_ms": float(np.percentile(flat, 95) * 1000), "requests": int(len(flat)),
-            "statuses": merged}  # fmt: skip
+    return {
+        "requests_per_s": len(flat) / elapsed,
+        "p50_ms": float(np.percentile(flat, 50) * 1000),
+        "p95_ms": float(np.percentile(flat, 95) * 1000),
+        "requests": len(flat),
+        "statuses": merged,
+    }
 
 
 def api_bench(seconds: float, clients: int) -> dict[str, object]:
@@ -210,41 +219,78 @@ def api_bench(seconds: float, clients: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="patron-loyalty-bench-") as tmp:
         Path(tmp, "loyalty_bench_settings.py").write_text(BENCH_SETTINGS)
         Path(tmp, "loyalty_bench_urls.py").write_text(textwrap.dedent(BENCH_URLS))
-        env = {**os.environ, "PATRON_DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "loyalty_bench_settings",
-               "PYTHONPATH": tmp, "PATRON_ALLOW_INSECURE_KEY": "1", "PATRON_SECRET_KEY": "bench-" + "x" * 50}  # fmt: skip
+        env = {
+            **os.environ,
+            "PATRON_DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "loyalty_bench_settings",
+            "PYTHONPATH": tmp,
+            "PATRON_ALLOW_INSECURE_KEY": "1",
+            "PATRON_SECRET_KEY": "bench-" + "x" * 50,
+        }
         setup = json.loads(run_python(SETUP_API, env, str(CARDS)))
         port = free_port()
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-k", "gthread", "-w", "2", "--threads", "4", "--no-control-socket",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "patron.wsgi:application"],
-            env=env, cwd=tmp,
-        )  # fmt: skip
+            [
+                str(BIN / "gunicorn"),
+                "-k",
+                "gthread",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--no-control-socket",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "patron.wsgi:application",
+            ],
+            env=env,
+            cwd=tmp,
+        )
         try:
-            for _ in range(100):
+            ready = time.perf_counter() + 120
+            while time.perf_counter() < ready:  # both workers up and answering
                 try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                    break
+                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    probe.request("GET", "/healthz")
+                    if probe.getresponse().status == 200:
+                        break
                 except OSError:
-                    time.sleep(0.2)
-            time.sleep(1.0)
+                    time.sleep(0.5)
+            load(port, "", "/healthz", None, 3.0, clients)  # warm-up, not counted
             token, cards = setup["token"], setup["cards"]
             rng = np.random.default_rng(1)
             picks = rng.integers(0, len(cards), size=1_000_000)
 
             def accrual(k: int, i: int) -> dict[str, object]:
                 n = k * 1_000_000 + i
-                return {"card_number": cards[picks[n % len(picks)]], "order_id": f"T{n}", "amount": "58.60"}
+                return {
+                    "card_number": cards[picks[n % len(picks)]],
+                    "order_id": f"T{n}",
+                    "amount": "58.60",
+                }
 
             def redemption(k: int, i: int) -> dict[str, object]:
                 n = k * 1_000_000 + i
-                return {"card_number": cards[picks[(n * 7) % len(picks)]], "points": 5, "idempotency_key": f"K{n}"}
+                return {
+                    "card_number": cards[picks[(n * 7) % len(picks)]],
+                    "points": 5,
+                    "idempotency_key": f"K{n}",
+                }
 
             results = {
                 "healthz": load(port, token, "/healthz", None, seconds, clients),
-                "patron_accruals": load(port, token, "/api/v1/loyalty/accruals", accrual, seconds, clients),
+                "patron_accruals": load(
+                    port, token, "/api/v1/loyalty/accruals", accrual, seconds, clients
+                ),
                 "naive_accruals": load(port, token, "/naive/accruals", accrual, seconds, clients),
-                "patron_redemptions": load(port, token, "/api/v1/loyalty/redemptions", redemption, seconds, clients),
-                "naive_redemptions": load(port, token, "/naive/redemptions", redemption, seconds, clients),
+                "patron_redemptions": load(
+                    port, token, "/api/v1/loyalty/redemptions", redemption, seconds, clients
+                ),
+                "naive_redemptions": load(
+                    port, token, "/naive/redemptions", redemption, seconds, clients
+                ),
             }
         finally:
             server.terminate()
@@ -327,8 +373,12 @@ def bulk_bench(rows: int, members: int) -> dict[str, object]:
         make_orders(data, rows, members)
         for label, enrol in (("without_members", "no"), ("all_members", "yes")):
             name = f"patron_bench_loyalty_{label}"
-            env = {**os.environ, "PATRON_DATABASE_URL": database(name), "DJANGO_SETTINGS_MODULE": "patron.settings",
-                   "PATRON_ALLOW_INSECURE_KEY": "1"}  # fmt: skip
+            env = {
+                **os.environ,
+                "PATRON_DATABASE_URL": database(name),
+                "DJANGO_SETTINGS_MODULE": "patron.settings",
+                "PATRON_ALLOW_INSECURE_KEY": "1",
+            }
             run_python(SETUP_BULK, env, str(members), enrol)
             out[label] = json.loads(run_python(IMPORT, env, str(data)))
             drop(name)
@@ -351,11 +401,21 @@ def main() -> None:
     if not args.skip_api:
         api = api_bench(args.seconds, args.clients)
         results["api"] = api
-        print(f"API on PostgreSQL, gunicorn gthread 2x4, {args.clients} clients, {args.seconds:.0f} s each:")
-        for key in ("healthz", "patron_accruals", "naive_accruals", "patron_redemptions", "naive_redemptions"):
+        print(
+            f"API on PostgreSQL, gunicorn gthread 2x4, {args.clients} clients, {args.seconds:.0f} s each:"
+        )
+        for key in (
+            "healthz",
+            "patron_accruals",
+            "naive_accruals",
+            "patron_redemptions",
+            "naive_redemptions",
+        ):
             r = api[key]  # type: ignore[index]
-            print(f"  {key:20s} {r['requests_per_s']:8.1f} req/s   p50 {r['p50_ms']:6.1f} ms   "
-                  f"p95 {r['p95_ms']:6.1f} ms   {r['statuses']}")  # fmt: skip
+            print(
+                f"  {key:20s} {r['requests_per_s']:8.1f} req/s   p50 {r['p50_ms']:6.1f} ms   "
+                f"p95 {r['p95_ms']:6.1f} ms   {r['statuses']}"
+            )
         print(f"  check: {api['check']}")  # type: ignore[index]
     if not args.skip_bulk:
         bulk = bulk_bench(args.orders, args.members)

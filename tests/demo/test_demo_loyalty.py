@@ -24,6 +24,9 @@ def test_the_demo_runs_a_programme_with_real_figures() -> None:
     assert TierChange.objects.exclude(reason="enrolled").exists()
     for member in members[:50]:
         available = balance_of(member_id=member.pk).available
-        lots = LedgerEntry.objects.filter(member=member, is_lot=True).aggregate(s=Sum("points"))["s"] or 0
+        lots = (
+            LedgerEntry.objects.filter(member=member, is_lot=True).aggregate(s=Sum("points"))["s"]
+            or 0
+        )
         used = LotUse.objects.filter(lot__member=member).aggregate(s=Sum("points"))["s"] or 0
         assert available == lots - used >= 0

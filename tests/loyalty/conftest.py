@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from patron.customers.models import Customer
 from patron.loyalty import services
@@ -34,7 +33,9 @@ def send_orders() -> Callable[..., dict[str, Any]]:
     status, original)]."""
     from patron.sales.services import order_batch_import
 
-    def send(*orders: tuple[Any, ...], source: str = "api", day: str = "2024-03-01") -> dict[str, Any]:
+    def send(
+        *orders: tuple[Any, ...], source: str = "api", day: str = "2024-03-01"
+    ) -> dict[str, Any]:
         batch = []
         for order in orders:
             oid, customer, amount, status, *rest = order

@@ -34,33 +34,62 @@ class Refused(Exception):
 class Patron:
     """The real services behind a small till-like interface."""
 
-    def __init__(self, member: Any, send_orders: Callable[..., Any], move_order: Callable[..., Any]) -> None:
+    def __init__(
+        self, member: Any, send_orders: Callable[..., Any], move_order: Callable[..., Any]
+    ) -> None:
         self.member, self.send, self.move = member, send_orders, move_order
 
     def balance(self, today: dt.date = TODAY) -> int:
         return services.balance_of(member_id=self.member.pk, today=today).available
 
-    def grant(self, points: int, key: str, expires_on: dt.date | None = None, earned_on: dt.date | None = None) -> None:
-        entry = services.points_grant(customer_id=self.member.customer_id, points=points, reason="r", source=key)
-        LedgerEntry.objects.filter(pk=entry.pk).update(expires_on=expires_on, effective_on=earned_on or TODAY)
+    def grant(
+        self,
+        points: int,
+        key: str,
+        expires_on: dt.date | None = None,
+        earned_on: dt.date | None = None,
+    ) -> None:
+        entry = services.points_grant(
+            customer_id=self.member.customer_id, points=points, reason="r", source=key
+        )
+        LedgerEntry.objects.filter(pk=entry.pk).update(
+            expires_on=expires_on, effective_on=earned_on or TODAY
+        )
 
-    def order(self, oid: str, amount: str, status: str = "completed", original: str | None = None) -> None:
-        self.send((oid, "C1", amount, status, original) if original else (oid, "C1", amount, status))
+    def order(
+        self, oid: str, amount: str, status: str = "completed", original: str | None = None
+    ) -> None:
+        self.send(
+            (oid, "C1", amount, status, original) if original else (oid, "C1", amount, status)
+        )
 
     def refund(self, oid: str) -> None:
         self.move(oid, "refunded")
 
     def hold_and_commit_twice(self, points: int) -> None:
-        hold, _ = services.hold_create(member=self.member, points=points, idempotency_key="h", today=TODAY)
+        hold, _ = services.hold_create(
+            member=self.member, points=points, idempotency_key="h", today=TODAY
+        )
         services.hold_commit(hold_id=hold.pk, today=TODAY)
         services.hold_commit(hold_id=hold.pk, today=TODAY)
 
-    def redeem(self, points: int = 0, key: str = "k", rewards: list[tuple[int, int]] | None = None,
-               order: str = "") -> None:  # fmt: skip
+    def redeem(
+        self,
+        points: int = 0,
+        key: str = "k",
+        rewards: list[tuple[int, int]] | None = None,
+        order: str = "",
+    ) -> None:
         lines = [services.RewardLine(r, q) for r, q in rewards or []]
         try:
-            services.points_redeem(member=self.member, idempotency_key=key, points=points or None,
-                                   rewards=lines, order_ref=order, today=TODAY)  # fmt: skip
+            services.points_redeem(
+                member=self.member,
+                idempotency_key=key,
+                points=points or None,
+                rewards=lines,
+                order_ref=order,
+                today=TODAY,
+            )
         except LoyaltyError as error:
             raise Refused(error.message) from None
 
@@ -68,7 +97,9 @@ class Patron:
         services.points_expire(today=today)
 
     def reward(self, cost: int) -> int:
-        return Reward.objects.create(code=f"r{cost}", name_en="R", name_zh="礼", points_cost=cost).pk
+        return Reward.objects.create(
+            code=f"r{cost}", name_en="R", name_zh="礼", points_cost=cost
+        ).pk
 
 
 class Naive:
@@ -82,16 +113,30 @@ class Naive:
         return sum(lot["left"] for lot in self.lots)
 
     def _take(self, points: int, oldest: bool = False) -> None:
-        key = (lambda lot: lot["earned"]) if oldest else (lambda lot: (lot["expires"] or dt.date.max, lot["earned"]))
+        key = (
+            (lambda lot: lot["earned"])
+            if oldest
+            else (lambda lot: (lot["expires"] or dt.date.max, lot["earned"]))
+        )
         for lot in sorted(self.lots, key=key):
             take = min(lot["left"], points)
             lot["left"] -= take
             points -= take
 
-    def grant(self, points: int, key: str, expires_on: dt.date | None = None, earned_on: dt.date | None = None) -> None:
-        self.lots.append({"left": points, "expires": expires_on, "earned": earned_on or TODAY, "key": key})
+    def grant(
+        self,
+        points: int,
+        key: str,
+        expires_on: dt.date | None = None,
+        earned_on: dt.date | None = None,
+    ) -> None:
+        self.lots.append(
+            {"left": points, "expires": expires_on, "earned": earned_on or TODAY, "key": key}
+        )
 
-    def order(self, oid: str, amount: str, status: str = "completed", original: str | None = None) -> None:
+    def order(
+        self, oid: str, amount: str, status: str = "completed", original: str | None = None
+    ) -> None:
         value = int(float(amount))
         if original is not None:
             earned = self.orders[original]
@@ -112,8 +157,13 @@ class Naive:
         for _ in range(2 if self.bug == "double_confirm" else 1):
             self._take(points)
 
-    def redeem(self, points: int = 0, key: str = "k", rewards: list[tuple[int, int]] | None = None,
-               order: str = "") -> None:  # fmt: skip
+    def redeem(
+        self,
+        points: int = 0,
+        key: str = "k",
+        rewards: list[tuple[int, int]] | None = None,
+        order: str = "",
+    ) -> None:
         costs = [points] if points else []
         costs += [cost * q for cost, q in rewards or []]
         linked_to_return = order and any(k.startswith("R") for k in self.orders)
@@ -138,7 +188,11 @@ class Naive:
 
 def _naive_take_allows_negative(self: Naive, points: int, oldest: bool = False) -> None:
     """Naive spends take what they are asked, even past zero (the last lot goes negative)."""
-    key = (lambda lot: lot["earned"]) if oldest else (lambda lot: (lot["expires"] or dt.date.max, lot["earned"]))
+    key = (
+        (lambda lot: lot["earned"])
+        if oldest
+        else (lambda lot: (lot["expires"] or dt.date.max, lot["earned"]))
+    )
     lots = sorted(self.lots, key=key)
     for lot in lots:
         take = min(lot["left"], points)

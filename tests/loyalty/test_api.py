@@ -28,9 +28,11 @@ def api(make_user: Any) -> Any:
         if method == "get":
             return client.get(f"/api/v1/loyalty{path}", headers=headers)
         return client.post(
-            f"/api/v1/loyalty{path}", json.dumps(body or {}), content_type="application/json",
+            f"/api/v1/loyalty{path}",
+            json.dumps(body or {}),
+            content_type="application/json",
             headers=headers,
-        )  # fmt: skip
+        )
 
     return call
 
@@ -62,13 +64,27 @@ def test_enrol_get_accrue_redeem_statement(api: Any) -> None:
     from patron.sales.services import order_batch_import
 
     order_batch_import(
-        orders=[{"order_id": "T-1", "customer_id": "C1", "ordered_at": "2030-01-01T10:00:00+00:00",
-                 "amount": "88.80", "status": "completed"}],
+        orders=[
+            {
+                "order_id": "T-1",
+                "customer_id": "C1",
+                "ordered_at": "2030-01-01T10:00:00+00:00",
+                "amount": "88.80",
+                "status": "completed",
+            }
+        ],
         source="pos",
-    )  # fmt: skip
+    )
     got = api("get", f"/members/{card}").json()
     assert got["points_balance"] == 88 and got["expiring"] == []
-    assert set(got) == {"card_number", "customer_id", "tier", "points_balance", "points_pending", "expiring"}
+    assert set(got) == {
+        "card_number",
+        "customer_id",
+        "tier",
+        "points_balance",
+        "points_pending",
+        "expiring",
+    }
     # redeem, and the same key again returns the first answer
     red = {"card_number": card, "points": 50, "idempotency_key": "pos-1"}
     first = api("post", "/redemptions", red)
@@ -94,31 +110,65 @@ def test_holds_commit_void_and_reward_codes(api: Any, member_of: Any) -> None:
     assert h.status_code == 201 and h.json()["points_balance"] == 400
     hold_id = h.json()["hold_id"]
     c = api("post", f"/holds/{hold_id}/commit")
-    assert c.status_code == 200 and c.json()["status"] == "committed" and c.json()["points_balance"] == 400
+    assert (
+        c.status_code == 200
+        and c.json()["status"] == "committed"
+        and c.json()["points_balance"] == 400
+    )
     assert api("post", f"/holds/{hold_id}/void").status_code == 409
     h2 = api("post", "/holds", {"card_number": card, "points": 100, "idempotency_key": "h2"}).json()
     v = api("post", f"/holds/{h2['hold_id']}/void")
     assert v.json()["status"] == "voided" and v.json()["points_balance"] == 400
     # a reward: a code a till checks and uses once
-    reward = Reward.objects.create(code="mug", name_en="Mug", name_zh="杯子", points_cost=150, stock=1)
-    red = api("post", "/redemptions", {"card_number": card, "reward_id": reward.pk, "idempotency_key": "r1"})
+    reward = Reward.objects.create(
+        code="mug", name_en="Mug", name_zh="杯子", points_cost=150, stock=1
+    )
+    red = api(
+        "post",
+        "/redemptions",
+        {"card_number": card, "reward_id": reward.pk, "idempotency_key": "r1"},
+    )
     assert red.status_code == 201
     code = red.json()["codes"][0]
     assert api("get", f"/codes/{code}").json()["used_at"] is None
     assert api("post", f"/codes/{code}").status_code == 200
     assert api("post", f"/codes/{code}").status_code == 409
-    out = api("post", "/redemptions", {"card_number": card, "reward_id": reward.pk, "idempotency_key": "r2"})
+    out = api(
+        "post",
+        "/redemptions",
+        {"card_number": card, "reward_id": reward.pk, "idempotency_key": "r2"},
+    )
     assert out.status_code == 409 and out.json()["code"] == "loyalty.reward_out_of_stock"
 
 
 @pytest.mark.parametrize(
     ("path", "body", "status", "field"),
     [
-        ("/accruals", {"card_number": "8600000000000001", "order_id": "X", "amount": "1"}, 400, "card_number"),
+        (
+            "/accruals",
+            {"card_number": "8600000000000001", "order_id": "X", "amount": "1"},
+            400,
+            "card_number",
+        ),
         ("/accruals", {"card_number": "{card}", "order_id": "X", "amount": "-5"}, 400, "amount"),
-        ("/redemptions", {"card_number": "{card}", "points": -3, "idempotency_key": "a"}, 400, "points"),
-        ("/redemptions", {"card_number": "{card}", "points": "2.5", "idempotency_key": "b"}, 400, "points"),
-        ("/redemptions", {"card_number": "{unknown}", "points": 1, "idempotency_key": "c"}, 404, "card_number"),
+        (
+            "/redemptions",
+            {"card_number": "{card}", "points": -3, "idempotency_key": "a"},
+            400,
+            "points",
+        ),
+        (
+            "/redemptions",
+            {"card_number": "{card}", "points": "2.5", "idempotency_key": "b"},
+            400,
+            "points",
+        ),
+        (
+            "/redemptions",
+            {"card_number": "{unknown}", "points": 1, "idempotency_key": "c"},
+            404,
+            "card_number",
+        ),
         ("/holds", {"card_number": "{card}", "points": 0, "idempotency_key": "d"}, 400, "points"),
     ],
 )
@@ -130,7 +180,10 @@ def test_bad_input_names_the_field_in_both_languages_and_writes_nothing(
     m = member_of("C1")
     unknown = "860000000000000"
     unknown += luhn_digit(unknown)
-    body = {k: (v.format(card=m.card_number, unknown=unknown) if isinstance(v, str) else v) for k, v in body.items()}
+    body = {
+        k: (v.format(card=m.card_number, unknown=unknown) if isinstance(v, str) else v)
+        for k, v in body.items()
+    }
     before = (LedgerEntry.objects.count(), Redemption.objects.count(), Member.objects.count())
     en = api("post", path, body, lang="en")
     zh = api("post", path, body, lang="zh-hans")
@@ -138,4 +191,8 @@ def test_bad_input_names_the_field_in_both_languages_and_writes_nothing(
     assert en.json()["field"] == zh.json()["field"] == field
     assert en.json()["message"] != zh.json()["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.json()["message"])
-    assert (LedgerEntry.objects.count(), Redemption.objects.count(), Member.objects.count()) == before
+    assert (
+        LedgerEntry.objects.count(),
+        Redemption.objects.count(),
+        Member.objects.count(),
+    ) == before

@@ -48,9 +48,11 @@ def _post(token: str, path: str, body: dict[str, Any] | None = None) -> tuple[in
     client = Client()
     try:
         response = client.post(
-            f"/api/v1/loyalty{path}", json.dumps(body or {}), content_type="application/json",
+            f"/api/v1/loyalty{path}",
+            json.dumps(body or {}),
+            content_type="application/json",
             headers={"Authorization": f"Bearer {token}"},
-        )  # fmt: skip
+        )
         return response.status_code, response.json()
     finally:
         connections.close_all()
@@ -71,7 +73,9 @@ def _ledger_consistent(member_id: int) -> int:
     total = LedgerEntry.objects.filter(member_id=member_id, pending=False).aggregate(
         s=Sum("points")
     )["s"]
-    lots = LedgerEntry.objects.filter(member_id=member_id, is_lot=True).aggregate(s=Sum("points"))["s"]
+    lots = LedgerEntry.objects.filter(member_id=member_id, is_lot=True).aggregate(s=Sum("points"))[
+        "s"
+    ]
     used = LotUse.objects.filter(lot__member_id=member_id).aggregate(s=Sum("points"))["s"] or 0
     balance = services.balance_of(member_id=member_id).available
     assert balance == total == lots - used
@@ -79,7 +83,9 @@ def _ledger_consistent(member_id: int) -> int:
     return balance
 
 
-def test_fifty_redemptions_at_once_never_overdraw_and_retries_never_double(till: dict[str, Any]) -> None:
+def test_fifty_redemptions_at_once_never_overdraw_and_retries_never_double(
+    till: dict[str, Any],
+) -> None:
     card, token = till["member"].card_number, till["token"]
 
     def redeem(i: int) -> tuple[tuple[int, dict[str, Any]], tuple[int, dict[str, Any]]]:
@@ -105,7 +111,9 @@ def test_fifty_redemptions_at_once_never_overdraw_and_retries_never_double(till:
         f"redeem:{r.idempotency_key}" for r in Redemption.objects.all()
     )
     # the same key with another body is refused
-    status, body = _post(token, "/redemptions", {"card_number": card, "points": 1, "idempotency_key": "k-0"})
+    status, body = _post(
+        token, "/redemptions", {"card_number": card, "points": 1, "idempotency_key": "k-0"}
+    )
     assert status == 409 and body["field"] == "idempotency_key"
 
 

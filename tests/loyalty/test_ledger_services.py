@@ -13,10 +13,10 @@ from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from patron.loyalty.models import EntryKind, LedgerEntry, LotUse
 
 
-
 def balance(member, today=None) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     b = services.balance_of(member_id=member.pk, today=today)
     return b.available, b.pending
+
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +78,12 @@ def test_grant_is_idempotent_by_source_and_none_for_non_members(member_of) -> No
     from patron.customers.models import Customer
 
     m = member_of("C1")
-    first = services.points_grant(customer_id=m.customer_id, points=10, reason="sorry", source="t:1")
-    again = services.points_grant(customer_id=m.customer_id, points=10, reason="sorry", source="t:1")
+    first = services.points_grant(
+        customer_id=m.customer_id, points=10, reason="sorry", source="t:1"
+    )
+    again = services.points_grant(
+        customer_id=m.customer_id, points=10, reason="sorry", source="t:1"
+    )
     assert first.pk == again.pk and balance(m) == (10, 0)
     other = Customer.objects.create(external_id="X")
     assert services.points_grant(customer_id=other.pk, points=5, reason="r", source="t:2") is None

@@ -84,8 +84,14 @@ class Model:
     # orders
     def new_order(self, oid: str, amount: Decimal, status: str) -> None:
         points = math.floor(amount)
-        self.orders[oid] = {"amount": amount, "points": points, "status": status, "lot": None,
-                            "returned": Decimal(0), "day": self.day}  # fmt: skip
+        self.orders[oid] = {
+            "amount": amount,
+            "points": points,
+            "status": status,
+            "lot": None,
+            "returned": Decimal(0),
+            "day": self.day,
+        }
         if status == "open":
             self.pending += points
         elif status == "completed" and points > 0:
@@ -114,8 +120,16 @@ class Model:
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("order"), st.integers(0, 30000), st.sampled_from(["open", "completed", "cancelled"])),
-        st.tuples(st.just("move"), st.integers(0, 9), st.sampled_from(["completed", "cancelled", "refunded"])),
+        st.tuples(
+            st.just("order"),
+            st.integers(0, 30000),
+            st.sampled_from(["open", "completed", "cancelled"]),
+        ),
+        st.tuples(
+            st.just("move"),
+            st.integers(0, 9),
+            st.sampled_from(["completed", "cancelled", "refunded"]),
+        ),
         st.tuples(st.just("resend"), st.integers(0, 9)),
         st.tuples(st.just("return"), st.integers(0, 9), st.integers(1, 100)),
         st.tuples(st.just("redeem"), st.integers(1, 300)),
@@ -128,19 +142,37 @@ ops = st.lists(
 )
 
 
-def _send(oid: str, amount: Decimal, status: str, day: dt.date, original: str | None = None) -> None:
+def _send(
+    oid: str, amount: Decimal, status: str, day: dt.date, original: str | None = None
+) -> None:
     report = order_batch_import(
-        orders=[{"order_id": oid, "customer_id": "C1", "ordered_at": f"{day.isoformat()}T12:00:00+00:00",
-                 "amount": str(amount), "status": status, "original_order_id": original}],
+        orders=[
+            {
+                "order_id": oid,
+                "customer_id": "C1",
+                "ordered_at": f"{day.isoformat()}T12:00:00+00:00",
+                "amount": str(amount),
+                "status": status,
+                "original_order_id": original,
+            }
+        ],
         source="api",
-    )  # fmt: skip
+    )
     assert report["rejected"] == 0, report["errors"]
 
 
 def _check(member_id: int, model: Model) -> None:
     b = services.balance_of(member_id=member_id, today=model.day)
-    ledger = LedgerEntry.objects.filter(member_id=member_id, pending=False).aggregate(s=Sum("points"))["s"] or 0
-    lots = LedgerEntry.objects.filter(member_id=member_id, is_lot=True).aggregate(s=Sum("points"))["s"] or 0
+    ledger = (
+        LedgerEntry.objects.filter(member_id=member_id, pending=False).aggregate(s=Sum("points"))[
+            "s"
+        ]
+        or 0
+    )
+    lots = (
+        LedgerEntry.objects.filter(member_id=member_id, is_lot=True).aggregate(s=Sum("points"))["s"]
+        or 0
+    )
     used = LotUse.objects.filter(lot__member_id=member_id).aggregate(s=Sum("points"))["s"] or 0
     assert b.available >= 0
     assert b.available == ledger == lots - used
@@ -155,7 +187,9 @@ def _check(member_id: int, model: Model) -> None:
     assert real == [(lot.points, lot.expires, lot.left) for lot in model.lots]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=ops)
 def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
     with transaction.atomic():
@@ -163,7 +197,9 @@ def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
         programme.expiry_mode, programme.expiry_days = ExpiryMode.DAYS, EXPIRY_DAYS
         programme.save()
         Customer.objects.create(external_id="C1")
-        member = services.member_enrol(customer_id="C1", enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        member = services.member_enrol(
+            customer_id="C1", enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        )
         model = Model(day=timezone.localdate())
         sent: list[str] = []
         for i, step in enumerate(steps):
@@ -201,7 +237,9 @@ def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
             elif kind == "redeem":
                 model.expire()
                 try:
-                    services.points_redeem(member=member, idempotency_key=f"k{i}", points=step[1], today=model.day)
+                    services.points_redeem(
+                        member=member, idempotency_key=f"k{i}", points=step[1], today=model.day
+                    )
                     ok = True
                 except LoyaltyError:
                     ok = False
@@ -211,7 +249,9 @@ def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
             elif kind == "hold":
                 model.expire()
                 try:
-                    hold, _ = services.hold_create(member=member, points=step[1], idempotency_key=f"h{i}", today=model.day)
+                    hold, _ = services.hold_create(
+                        member=member, points=step[1], idempotency_key=f"h{i}", today=model.day
+                    )
                 except LoyaltyError:
                     assert model.balance < step[1]
                     continue
@@ -225,7 +265,9 @@ def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
             elif kind == "adjust":
                 model.expire()
                 try:
-                    services.points_adjust(member=member, points=step[1], reason="test", today=model.day)
+                    services.points_adjust(
+                        member=member, points=step[1], reason="test", today=model.day
+                    )
                     ok = True
                 except LoyaltyError:
                     ok = False

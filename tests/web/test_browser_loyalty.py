@@ -28,27 +28,47 @@ def programme(make_user: Any) -> str:
     p = services.programme_get()
     p.tiers_enabled = True
     p.save()
-    Tier.objects.create(programme=p, code="silver", name_en="Silver", name_zh="银卡", rank=0, threshold=0)
-    Tier.objects.create(programme=p, code="gold", name_en="Gold", name_zh="金卡", rank=1, threshold=Decimal(500))
+    Tier.objects.create(
+        programme=p, code="silver", name_en="Silver", name_zh="银卡", rank=0, threshold=0
+    )
+    Tier.objects.create(
+        programme=p, code="gold", name_en="Gold", name_zh="金卡", rank=1, threshold=Decimal(500)
+    )
     today = dt.date.today()
     orders = []
     for i, (cid, name) in enumerate((("C1", "张三"), ("C2", "李四"), ("C3", "王五"))):
         Customer.objects.create(external_id=cid, name=name)
         for k in range(3):
             day = today - dt.timedelta(days=30 * k + i)
-            orders.append({"order_id": f"{cid}-{k}", "customer_id": cid, "status": "completed",
-                           "ordered_at": f"{day.isoformat()}T10:00:00+00:00", "amount": str(120 + 90 * i)})  # fmt: skip
-    member = services.member_enrol(customer_id="C1", enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-    services.member_enrol(customer_id="C2", referral_code=member.referral_code,
-                          enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # fmt: skip
+            orders.append(
+                {
+                    "order_id": f"{cid}-{k}",
+                    "customer_id": cid,
+                    "status": "completed",
+                    "ordered_at": f"{day.isoformat()}T10:00:00+00:00",
+                    "amount": str(120 + 90 * i),
+                }
+            )
+    member = services.member_enrol(
+        customer_id="C1", enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    services.member_enrol(
+        customer_id="C2",
+        referral_code=member.referral_code,
+        enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
     assert order_batch_import(orders=orders, source="pos")["rejected"] == 0
     reward = Reward.objects.create(code="mug", name_en="Mug", name_zh="马克杯", points_cost=100)
-    services.points_redeem(member=member, idempotency_key="k1", rewards=[services.RewardLine(reward.pk, 1)])
+    services.points_redeem(
+        member=member, idempotency_key="k1", rewards=[services.RewardLine(reward.pk, 1)]
+    )
     assert LedgerEntry.objects.filter(member=member).count() >= 4
     return member.card_number
 
 
-def test_loyalty_pages_in_both_languages(programme: str, live_server: Any, page: Any, screenshot_dir: Path) -> None:
+def test_loyalty_pages_in_both_languages(
+    programme: str, live_server: Any, page: Any, screenshot_dir: Path
+) -> None:
     from playwright.sync_api import expect
 
     card = programme
@@ -84,7 +104,9 @@ def test_loyalty_pages_in_both_languages(programme: str, live_server: Any, page:
     expect(page.locator("h1")).to_have_text("Programme analytics")
     expect(page.locator("#liability svg.line-chart circle").first).to_be_attached()
     expect(page.locator("#tier-section svg.bars-chart rect")).to_have_count(3)  # gold, silver, none
-    expect(page.locator("#top-rewards svg rect[data-label='Mug']")).to_have_attribute("data-value", "1.0")
+    expect(page.locator("#top-rewards svg rect[data-label='Mug']")).to_have_attribute(
+        "data-value", "1.0"
+    )
     expect(page.locator("#selection-caveat")).to_contain_text("overstates")
     expect(page.locator("#compare-table tr[data-group=members] td").first).to_have_text("2")
     page.screenshot(path=str(screenshot_dir / "loyalty-3-analytics.png"), full_page=True)

@@ -70,7 +70,9 @@ def adjust(
         if as_json:
             print_json({**figures, "adjusted": entry.points})
         else:
-            console.print(f"[green]Adjusted[/green] {entry.points:+d}: balance {figures['points_balance']}.")
+            console.print(
+                f"[green]Adjusted[/green] {entry.points:+d}: balance {figures['points_balance']}."
+            )
 
     run_with_django(run)
 
@@ -102,7 +104,9 @@ def reevaluate(as_json: JsonOption = False) -> None:
         if as_json:
             print_json(counts)
         else:
-            console.print(f"[green]{counts['upgraded']} upgraded, {counts['downgraded']} downgraded.[/green]")
+            console.print(
+                f"[green]{counts['upgraded']} upgraded, {counts['downgraded']} downgraded.[/green]"
+            )
 
     run_with_django(run)
 
@@ -128,7 +132,9 @@ def statement(
             table.add_column(column, justify="right" if column in ("points", "balance") else "left")
         for line in lines:
             kind = line["kind"] + (" (pending)" if line["pending"] else "")
-            table.add_row(str(line["date"]), kind, str(line["points"]), line["reason"], str(line["balance"]))
+            table.add_row(
+                str(line["date"]), kind, str(line["points"]), line["reason"], str(line["balance"])
+            )
         console.print(table)
 
     run_with_django(run)
@@ -148,16 +154,22 @@ def report_cmd(as_json: JsonOption = False) -> None:
             "members": totals["members"],
             **asdict(totals["rates"]),
             "cost_per_point": totals["cost_per_point"],
-            "tiers": {(t["tier"].code if t["tier"] else ""): t["members"] for t in report.tier_distribution()},
-            "members_against_others": {k: asdict(v) for k, v in report.members_against_others()["groups"].items()},
+            "tiers": {
+                (t["tier"].code if t["tier"] else ""): t["members"]
+                for t in report.tier_distribution()
+            },
+            "members_against_others": {
+                k: asdict(v) for k, v in report.members_against_others()["groups"].items()
+            },
             "top_rewards": report.top_rewards(),
         }
         if as_json:
             print_json(data)
             return
         console.print(
-            f"{data['members']} members; {data['earned']} points earned, {data['spent']} redeemed, "
-            f"{data['expired']} expired; {data['outstanding']} outstanding, liability {data['liability']}."
+            f"{data['members']} members; {data['earned']} points earned, "
+            f"{data['spent']} redeemed, {data['expired']} expired; "
+            f"{data['outstanding']} outstanding, liability {data['liability']}."
         )
 
     run_with_django(run)

@@ -18,10 +18,27 @@ REDEEMING_SHARE = 0.35
 MAX_REDEEMING = 600
 TIERS = (
     ("silver", "Silver", "银卡", 0, "0", "1.000", "Birthday coupon", "生日优惠券"),
-    ("gold", "Gold", "金卡", 1, "1500", "1.250", "Free delivery; 1.25× points", "免运费；1.25倍积分"),
-    ("platinum", "Platinum", "白金卡", 2, "5000", "1.500", "Priority service; 1.5× points",
-     "优先服务；1.5倍积分"),
-)  # fmt: skip
+    (
+        "gold",
+        "Gold",
+        "金卡",
+        1,
+        "1500",
+        "1.250",
+        "Free delivery; 1.25× points",
+        "免运费；1.25倍积分",
+    ),
+    (
+        "platinum",
+        "Platinum",
+        "白金卡",
+        2,
+        "5000",
+        "1.500",
+        "Priority service; 1.5× points",
+        "优先服务；1.5倍积分",
+    ),
+)
 REWARDS = (
     ("coupon-20", "¥20 coupon", "20元优惠券", 2000, None, None, None),
     ("mug", "Branded mug", "品牌马克杯", 1200, 300, 2, None),
@@ -35,11 +52,11 @@ def demo_loyalty_create(*, today: dt.date, seed: int = 7, username: str = "demo"
     """Set up and run the programme on the demo data as of ``today``. Returns counts."""
     from django.contrib.auth import get_user_model
 
+    from patron.customers.models import Customer
     from patron.loyalty import services
     from patron.loyalty.cards import card_new, referral_code_new
     from patron.loyalty.models import ExpiryMode, LedgerEntry, Member, Reward, Tier, TierChange
     from patron.loyalty.services.members import segment_customers
-    from patron.customers.models import Customer
 
     rng = random.Random(seed)
     programme = services.programme_get()
@@ -52,17 +69,31 @@ def demo_loyalty_create(*, today: dt.date, seed: int = 7, username: str = "demo"
     tiers = {}
     for code, en, zh, rank, threshold, mult, ben_en, ben_zh in TIERS:
         tiers[code], _ = Tier.objects.update_or_create(
-            programme=programme, code=code,
-            defaults={"name_en": en, "name_zh": zh, "rank": rank, "threshold": Decimal(threshold),
-                      "multiplier": Decimal(mult), "benefits_en": ben_en, "benefits_zh": ben_zh},
-        )  # fmt: skip
+            programme=programme,
+            code=code,
+            defaults={
+                "name_en": en,
+                "name_zh": zh,
+                "rank": rank,
+                "threshold": Decimal(threshold),
+                "multiplier": Decimal(mult),
+                "benefits_en": ben_en,
+                "benefits_zh": ben_zh,
+            },
+        )
     rewards = []
     for code, en, zh, cost, stock, limit, tier in REWARDS:
         reward, _ = Reward.objects.update_or_create(
             code=code,
-            defaults={"name_en": en, "name_zh": zh, "points_cost": cost, "stock": stock,
-                      "per_member_limit": limit, "min_tier": tiers.get(tier or "")},
-        )  # fmt: skip
+            defaults={
+                "name_en": en,
+                "name_zh": zh,
+                "points_cost": cost,
+                "stock": stock,
+                "per_member_limit": limit,
+                "min_tier": tiers.get(tier or ""),
+            },
+        )
         rewards.append(reward)
 
     # enrol the top tiers in two waves (bulk: cards drawn here, points by one set-based sync)
@@ -70,13 +101,21 @@ def demo_loyalty_create(*, today: dt.date, seed: int = 7, username: str = "demo"
     members: list[Member] = []
     taken: set[str] = set()
     for tier_code, days in WAVES:
-        when = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time(10)))
+        when = timezone.make_aware(
+            dt.datetime.combine(today - dt.timedelta(days=days), dt.time(10))
+        )
         for external_id in segment_customers(f"tier:{tier_code}"):
             if external_id in taken:
                 continue
             taken.add(external_id)
-            members.append(Member(customer_id=ids[external_id], card_number=card_new(),
-                                  referral_code=referral_code_new(), enrolled_at=when))  # fmt: skip
+            members.append(
+                Member(
+                    customer_id=ids[external_id],
+                    card_number=card_new(),
+                    referral_code=referral_code_new(),
+                    enrolled_at=when,
+                )
+            )
     Member.objects.bulk_create(members, batch_size=2000)
     members = list(Member.objects.order_by("enrolled_at", "pk"))
     first_wave = [m for m in members if m.enrolled_at.date() < today - dt.timedelta(days=365)]
@@ -102,9 +141,10 @@ def demo_loyalty_create(*, today: dt.date, seed: int = 7, username: str = "demo"
         start = member.enrolled_at.date()
         day = start + dt.timedelta(days=rng.randint(30, max(31, (today - start).days - 1)))
         earned = sum(
-            LedgerEntry.objects.filter(member=member, pending=False, effective_on__lte=day)
-            .values_list("points", flat=True)
-        )  # fmt: skip
+            LedgerEntry.objects.filter(
+                member=member, pending=False, effective_on__lte=day
+            ).values_list("points", flat=True)
+        )
         if earned < 800:
             continue
         member.refresh_from_db()
@@ -112,17 +152,35 @@ def demo_loyalty_create(*, today: dt.date, seed: int = 7, username: str = "demo"
         try:
             if affordable and rng.random() < 0.6:
                 reward = rng.choice(affordable)
-                services.points_redeem(member=member, idempotency_key=f"demo-{n}",
-                                       rewards=[services.RewardLine(reward.pk, 1)], today=day)  # fmt: skip
+                services.points_redeem(
+                    member=member,
+                    idempotency_key=f"demo-{n}",
+                    rewards=[services.RewardLine(reward.pk, 1)],
+                    today=day,
+                )
             else:
-                services.points_redeem(member=member, idempotency_key=f"demo-{n}",
-                                       points=rng.randint(100, min(earned, 3000)), today=day)  # fmt: skip
+                services.points_redeem(
+                    member=member,
+                    idempotency_key=f"demo-{n}",
+                    points=rng.randint(100, min(earned, 3000)),
+                    today=day,
+                )
             redeemed += 1
-        except Exception:  # noqa: BLE001 - a demo member short of points just does not redeem
+        except Exception:
             continue
     expired = services.points_expire(today=today)
     user = get_user_model().objects.filter(username=username).first()
     for member in rng.sample(members, min(5, len(members))):
-        services.points_adjust(member=member, points=rng.choice([100, 200, 300]),
-                               reason="Compensation for a late delivery", user=user, today=today)  # fmt: skip
-    return {"members": len(members), "referred": len(referred), "redemptions": redeemed, "expired": expired}
+        services.points_adjust(
+            member=member,
+            points=rng.choice([100, 200, 300]),
+            reason="Compensation for a late delivery",
+            user=user,
+            today=today,
+        )
+    return {
+        "members": len(members),
+        "referred": len(referred),
+        "redemptions": redeemed,
+        "expired": expired,
+    }

@@ -30,9 +30,14 @@ WRITE = api_auth("accounts.manage_loyalty")
 
 def _hold_out(hold: Hold) -> dict[str, object]:
     balance = services.balance_of(member_id=hold.member_id).available
-    return {"hold_id": hold.pk, "status": hold.status, "points": hold.points,
-            "expires_at": hold.expires_at, "points_balance": balance,
-            "redemption_id": hold.redemption_id}  # fmt: skip
+    return {
+        "hold_id": hold.pk,
+        "status": hold.status,
+        "points": hold.points,
+        "expires_at": hold.expires_at,
+        "points_balance": balance,
+        "redemption_id": hold.redemption_id,
+    }
 
 
 @router.post("/members", response={201: MemberOut}, auth=WRITE)
@@ -44,7 +49,10 @@ def member_create(request: HttpRequest, payload: MemberIn):  # type: ignore[no-u
 @router.get("/members/{card_number}", response=MemberDetailOut, auth=READ)
 def member_get(request: HttpRequest, card_number: str):  # type: ignore[no-untyped-def]
     member = selectors.member_by_card(card_number=card_number)
-    return {**selectors.member_figures(member=member), "expiring": selectors.member_expiring(member=member)}
+    return {
+        **selectors.member_figures(member=member),
+        "expiring": selectors.member_expiring(member=member),
+    }
 
 
 @router.get("/members/{card_number}/statement", response=StatementOut, auth=READ)
@@ -57,9 +65,16 @@ def member_statement(request: HttpRequest, card_number: str):  # type: ignore[no
 @router.post("/accruals", response={200: AccrualOut, 201: AccrualOut}, auth=WRITE)
 def accrual_create(request: HttpRequest, payload: AccrualIn):  # type: ignore[no-untyped-def]
     member = selectors.member_by_card(card_number=payload.card_number)
-    entry, created = services.points_accrue(member=member, order_id=payload.order_id, amount=payload.amount)
+    entry, created = services.points_accrue(
+        member=member, order_id=payload.order_id, amount=payload.amount
+    )
     figures = selectors.member_figures(member=member)
-    body = {**figures, "order_id": str(payload.order_id), "points": entry.points if entry else 0, "created": created}
+    body = {
+        **figures,
+        "order_id": str(payload.order_id),
+        "points": entry.points if entry else 0,
+        "created": created,
+    }
     return Status(201 if created else 200, body)
 
 
@@ -70,9 +85,12 @@ def redemption_create(request: HttpRequest, payload: RedemptionIn):  # type: ign
     if payload.reward_id is not None:
         lines.insert(0, services.RewardLine(payload.reward_id, payload.quantity))
     redemption, _created = services.points_redeem(
-        member=member, idempotency_key=payload.idempotency_key, points=payload.points,
-        rewards=lines, order_ref=payload.order_id,
-    )  # fmt: skip
+        member=member,
+        idempotency_key=payload.idempotency_key,
+        points=payload.points,
+        rewards=lines,
+        order_ref=payload.order_id,
+    )
     return Status(201, redemption.response)
 
 
@@ -80,9 +98,12 @@ def redemption_create(request: HttpRequest, payload: RedemptionIn):  # type: ign
 def hold_create(request: HttpRequest, payload: HoldIn):  # type: ignore[no-untyped-def]
     member = selectors.member_by_card(card_number=payload.card_number)
     hold, _created = services.hold_create(
-        member=member, points=payload.points, idempotency_key=payload.idempotency_key,
-        minutes=payload.minutes, order_ref=payload.order_id,
-    )  # fmt: skip
+        member=member,
+        points=payload.points,
+        idempotency_key=payload.idempotency_key,
+        minutes=payload.minutes,
+        order_ref=payload.order_id,
+    )
     return Status(201, _hold_out(hold))
 
 
@@ -99,8 +120,13 @@ def hold_void(request: HttpRequest, hold_id: int):  # type: ignore[no-untyped-de
 
 
 def _code_out(found) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {"code": found.code, "reward_id": found.item.reward_id, "reward": found.item.reward.name_en,
-            "card_number": found.item.redemption.member.card_number, "used_at": found.used_at}  # fmt: skip
+    return {
+        "code": found.code,
+        "reward_id": found.item.reward_id,
+        "reward": found.item.reward.name_en,
+        "card_number": found.item.redemption.member.card_number,
+        "used_at": found.used_at,
+    }
 
 
 @router.get("/codes/{code}", response=RewardCodeOut, auth=READ)

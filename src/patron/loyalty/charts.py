@@ -23,24 +23,36 @@ def analytics_charts(data: dict[str, Any]) -> dict[str, str]:
     labels = [month_label(m["month"], lang) for m in months]
     charts = {
         "liability": line_chart_svg(
-            labels, [("liability", _("Points liability"), [m["liability"] for m in months])],
+            labels,
+            [("liability", _("Points liability"), [m["liability"] for m in months])],
             title=_("Points liability (outstanding × cost per point) at each month's end"),
             shown=lambda v: money(v),
         ),
         "flows": line_chart_svg(
             labels,
-            [("earned", _("Earned"), [float(m["earned"]) for m in months]),
-             ("spent", _("Redeemed"), [float(m["spent"]) for m in months]),
-             ("expired", _("Expired"), [float(m["expired"]) for m in months])],
-            title=_("Points earned, redeemed and expired by month"), shown=lambda v: num(v),
-        ),  # fmt: skip
+            [
+                ("earned", _("Earned"), [float(m["earned"]) for m in months]),
+                ("spent", _("Redeemed"), [float(m["spent"]) for m in months]),
+                ("expired", _("Expired"), [float(m["expired"]) for m in months]),
+            ],
+            title=_("Points earned, redeemed and expired by month"),
+            shown=lambda v: num(v),
+        ),
     }
     tiers = data["tiers"]
     charts["tiers"] = hbars_svg(
-        [((t["tier"].name_zh if lang == "zh-hans" else t["tier"].name_en) if t["tier"] else _("No tier"),
-          float(t["members"]), num(t["members"])) for t in tiers],
+        [
+            (
+                (t["tier"].name_zh if lang == "zh-hans" else t["tier"].name_en)
+                if t["tier"]
+                else _("No tier"),
+                float(t["members"]),
+                num(t["members"]),
+            )
+            for t in tiers
+        ],
         title=_("Members by tier"),
-    )  # fmt: skip
+    )
     groups = data["compare"]["groups"]
     rows = []
     for key, label in (("members", _("Members")), ("others", _("Non-members"))):
@@ -48,13 +60,21 @@ def analytics_charts(data: dict[str, Any]) -> dict[str, str]:
         rows.append((label, g.spend_per_customer or 0.0, money(g.spend_per_customer)))
     charts["spend"] = hbars_svg(rows, title=_("Spend per customer, last 12 months"))
     charts["retention"] = hbars_svg(
-        [(label, groups[key].retention or 0.0, _pct(groups[key].retention))
-         for key, label in (("members", _("Members")), ("others", _("Non-members")))],
+        [
+            (label, groups[key].retention or 0.0, _pct(groups[key].retention))
+            for key, label in (("members", _("Members")), ("others", _("Non-members")))
+        ],
         title=_("Retention: bought again in the second half of the window"),
-    )  # fmt: skip
+    )
     charts["rewards"] = hbars_svg(
-        [((r["reward__name_zh"] if lang == "zh-hans" else r["reward__name_en"]), float(r["quantity"]),
-          num(r["quantity"])) for r in data["rewards"]],
+        [
+            (
+                (r["reward__name_zh"] if lang == "zh-hans" else r["reward__name_en"]),
+                float(r["quantity"]),
+                num(r["quantity"]),
+            )
+            for r in data["rewards"]
+        ],
         title=_("Top rewards by times redeemed"),
-    )  # fmt: skip
+    )
     return charts

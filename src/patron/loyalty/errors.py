@@ -60,7 +60,9 @@ ALREADY_MEMBER = _("Customer {value} is already a member (card {card}).")
 REFERRAL_UNKNOWN = _("No member has referral code {value!r}.")
 POINTS_INVALID = _("Points must be a whole number above zero, not {value!r}.")
 ADJUST_POINTS_INVALID = _("Points must be a whole number other than zero, not {value!r}.")
-AMOUNT_INVALID = _("Amount must be a number of at least zero with at most two decimals, not {value!r}.")
+AMOUNT_INVALID = _(
+    "Amount must be a number of at least zero with at most two decimals, not {value!r}."
+)
 KEY_INVALID = _("An idempotency key of 1 to 100 characters is required.")
 INSUFFICIENT = _("Not enough points: {needed} asked, {balance} available.")
 KEY_REUSED = _("This idempotency key was used for another request.")

@@ -12,9 +12,10 @@ class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Card, customer id or name"), required=False)
     tier = forms.ChoiceField(label=_("Tier"), required=False)
     referred = forms.ChoiceField(
-        label=_("Referred"), required=False,
+        label=_("Referred"),
+        required=False,
         choices=[("", _("All")), ("yes", _("Referred by a member")), ("no", _("Not referred"))],
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -25,13 +26,18 @@ class MemberFilterForm(forms.Form):
 class EnrolForm(forms.Form):
     customer_id = forms.CharField(label=_("Customer id"), required=False, max_length=64)
     segment = forms.CharField(
-        label=_("Or a segment of the latest analysis"), required=False, max_length=200,
+        label=_("Or a segment of the latest analysis"),
+        required=False,
+        max_length=200,
         help_text=_("e.g. tier:very_high,high or segment:champions"),
-    )  # fmt: skip
+    )
     referral_code = forms.CharField(label=_("Referral code"), required=False, max_length=12)
     id_document_type = forms.CharField(label=_("ID document"), required=False, max_length=32)
     id_document_number = forms.CharField(
-        label=_("ID number"), required=False, max_length=40, help_text=_("Only the last 4 are kept.")
+        label=_("ID number"),
+        required=False,
+        max_length=40,
+        help_text=_("Only the last 4 are kept."),
     )
 
     def clean(self) -> dict[str, object]:
@@ -55,8 +61,18 @@ class AdjustForm(forms.Form):
 class RewardForm(forms.ModelForm):
     class Meta:
         model = Reward
-        fields = ["code", "name_en", "name_zh", "points_cost", "stock", "per_member_limit",
-                  "min_tier", "valid_from", "valid_until", "active"]  # fmt: skip
+        fields = [
+            "code",
+            "name_en",
+            "name_zh",
+            "points_cost",
+            "stock",
+            "per_member_limit",
+            "min_tier",
+            "valid_from",
+            "valid_until",
+            "active",
+        ]
         widgets = {
             "valid_from": forms.DateInput(attrs={"type": "date"}),
             "valid_until": forms.DateInput(attrs={"type": "date"}),
@@ -66,13 +82,33 @@ class RewardForm(forms.ModelForm):
 class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = Programme
-        fields = ["name_en", "name_zh", "points_per_unit", "rounding", "day_multipliers",
-                  "category_multipliers", "bonus_min_amount", "bonus_points", "pending_days",
-                  "expiry_mode", "expiry_days", "cost_per_point", "tiers_enabled", "tier_basis",
-                  "tier_window_months", "downgrade_grace_days", "hold_minutes",
-                  "referral_bonus_points", "backfill_on_enrol"]  # fmt: skip
+        fields = [
+            "name_en",
+            "name_zh",
+            "points_per_unit",
+            "rounding",
+            "day_multipliers",
+            "category_multipliers",
+            "bonus_min_amount",
+            "bonus_points",
+            "pending_days",
+            "expiry_mode",
+            "expiry_days",
+            "cost_per_point",
+            "tiers_enabled",
+            "tier_basis",
+            "tier_window_months",
+            "downgrade_grace_days",
+            "hold_minutes",
+            "referral_bonus_points",
+            "backfill_on_enrol",
+        ]
 
 
 class MigrationForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

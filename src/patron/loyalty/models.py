@@ -90,10 +90,10 @@ class Tier(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=64)
     name_zh = models.CharField(_("name (Chinese)"), max_length=64)
     rank = models.PositiveIntegerField(_("rank"), help_text=_("Higher is better."))
-    threshold = models.DecimalField(
-        _("qualifies from"), max_digits=14, decimal_places=2, default=0
+    threshold = models.DecimalField(_("qualifies from"), max_digits=14, decimal_places=2, default=0)
+    multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=6, decimal_places=3, default=1
     )
-    multiplier = models.DecimalField(_("points multiplier"), max_digits=6, decimal_places=3, default=1)
     benefits_en = models.TextField(_("benefits (English)"), blank=True)
     benefits_zh = models.TextField(_("benefits (Chinese)"), blank=True)
 
@@ -119,13 +119,21 @@ class Member(models.Model):
     )
     tier_since = models.DateField(_("in tier since"), null=True, blank=True)
     tier_floor = models.ForeignKey(
-        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Tier,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("tier floor"),
     )
     tier_floor_until = models.DateField(_("tier floor until"), null=True, blank=True)
     referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
     referred_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
         verbose_name=_("referred by"),
     )
     enrolled_at = models.DateTimeField(_("enrolled"))
@@ -161,6 +169,9 @@ class TierChange(models.Model):
         ordering = ["-changed_on", "-pk"]
         indexes = [models.Index(fields=["changed_on"], name="tierchange_date_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_tier_id} -> {self.to_tier_id} ({self.changed_on})"
+
 
 class EntryKind(models.TextChoices):
     EARN = "earn", _("Earned")
@@ -189,16 +200,25 @@ class LedgerEntry(models.Model):
     source = models.CharField(_("source"), max_length=160)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     order = models.ForeignKey(
-        "sales.Order", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
-        db_index=False, db_constraint=False,
+        "sales.Order",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     effective_on = models.DateField(_("date"))
     available_on = models.DateField(_("available from"), null=True, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", db_index=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -224,7 +244,9 @@ class LedgerEntry(models.Model):
             models.Index(
                 fields=["order"], name="ledger_pending_idx", condition=Q(pending=True, kind="earn")
             ),
-            models.Index(fields=["order"], name="ledger_order_idx", condition=Q(order__isnull=False)),
+            models.Index(
+                fields=["order"], name="ledger_order_idx", condition=Q(order__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +265,9 @@ class LotUse(models.Model):
     class Meta:
         indexes = [models.Index(fields=["lot"], name="lotuse_lot_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.entry_id} takes {self.points} from {self.lot_id}"
+
 
 class Reward(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -252,7 +277,11 @@ class Reward(models.Model):
     stock = models.PositiveIntegerField(_("stock"), null=True, blank=True)
     per_member_limit = models.PositiveIntegerField(_("limit per member"), null=True, blank=True)
     min_tier = models.ForeignKey(
-        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Tier,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("lowest tier"),
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
@@ -286,6 +315,9 @@ class Redemption(models.Model):
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self) -> str:
+        return self.idempotency_key
+
 
 class RedemptionItem(models.Model):
     redemption = models.ForeignKey(Redemption, on_delete=models.CASCADE, related_name="items")
@@ -293,11 +325,17 @@ class RedemptionItem(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     points = models.PositiveIntegerField()
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.reward_id}"
+
 
 class RewardCode(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     item = models.ForeignKey(RedemptionItem, on_delete=models.CASCADE, related_name="codes")
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class HoldStatus(models.TextChoices):
@@ -326,10 +364,11 @@ class Hold(models.Model):
         verbose_name = _("hold")
         verbose_name_plural = _("holds")
         indexes = [
-            models.Index(
-                fields=["expires_at"], name="hold_open_idx", condition=Q(status="held")
-            )
+            models.Index(fields=["expires_at"], name="hold_open_idx", condition=Q(status="held"))
         ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk}: {self.points} ({self.status})"
 
 
 class QuestionKind(models.TextChoices):
@@ -355,3 +394,6 @@ class Question(models.Model):
         verbose_name = _("question")
         verbose_name_plural = _("questions")
         ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.key

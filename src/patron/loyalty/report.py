@@ -36,10 +36,17 @@ def points_totals() -> dict[str, Any]:
     )
     programme = programme_get()
     rates = programme_rates(
-        earned=int(sums["earned"]), spent=-int(sums["spent"]), expired=-int(sums["expired"]),
-        outstanding=int(sums["outstanding"]), cost_per_point=float(programme.cost_per_point),
-    )  # fmt: skip
-    return {"rates": rates, "members": Member.objects.count(), "cost_per_point": programme.cost_per_point}
+        earned=int(sums["earned"]),
+        spent=-int(sums["spent"]),
+        expired=-int(sums["expired"]),
+        outstanding=int(sums["outstanding"]),
+        cost_per_point=float(programme.cost_per_point),
+    )
+    return {
+        "rates": rates,
+        "members": Member.objects.count(),
+        "cost_per_point": programme.cost_per_point,
+    }
 
 
 def points_by_month() -> list[dict[str, Any]]:
@@ -60,15 +67,24 @@ def points_by_month() -> list[dict[str, Any]]:
     cost = float(programme_get().cost_per_point)
     trend = liability_trend([r["net"] for r in rows], cost_per_point=cost) if rows else []
     return [
-        {"month": r["month"], "earned": int(r["earned"]), "spent": -int(r["spent"]),
-         "expired": -int(r["expired"]), "liability": float(v)}
+        {
+            "month": r["month"],
+            "earned": int(r["earned"]),
+            "spent": -int(r["spent"]),
+            "expired": -int(r["expired"]),
+            "liability": float(v),
+        }
         for r, v in zip(rows, trend, strict=True)
-    ]  # fmt: skip
+    ]
 
 
-def _per_customer(start: dt.date, end: dt.date, customer_ids: set[int] | None = None) -> dict[int, dict[str, Any]]:
+def _per_customer(
+    start: dt.date, end: dt.date, customer_ids: set[int] | None = None
+) -> dict[int, dict[str, Any]]:
     middle = start + (end - start) / 2
-    orders = Order.objects.filter(status__in=REVENUE_STATUSES, ordered_on__gt=start, ordered_on__lte=end)
+    orders = Order.objects.filter(
+        status__in=REVENUE_STATUSES, ordered_on__gt=start, ordered_on__lte=end
+    )
     if customer_ids is not None:
         orders = orders.filter(customer_id__in=customer_ids)
     rows = orders.values("customer_id").annotate(
@@ -91,9 +107,11 @@ def members_against_others() -> dict[str, Any]:
     for key, chosen in (("members", True), ("others", False)):
         picked = [r for cid, r in rows.items() if (cid in member_ids) == chosen]
         groups[key] = group_figures(
-            [float(r["spend"] or 0) for r in picked], [r["orders"] for r in picked],
-            [r["early"] > 0 for r in picked], [r["late"] > 0 for r in picked],
-        )  # fmt: skip
+            [float(r["spend"] or 0) for r in picked],
+            [r["orders"] for r in picked],
+            [r["early"] > 0 for r in picked],
+            [r["late"] > 0 for r in picked],
+        )
     # members' own spend, the months before and after enrolment (members enrolled long enough)
     span = BEFORE_AFTER_MONTHS
     before_total, after_total, counted = Decimal(0), Decimal(0), 0
@@ -101,16 +119,30 @@ def members_against_others() -> dict[str, Any]:
         "customer_id", "enrolled_at"
     ):
         day = member.enrolled_at.date()
-        sums = Order.objects.filter(customer_id=member.customer_id, status__in=REVENUE_STATUSES).aggregate(
-            before=Sum("amount", filter=Q(ordered_on__gt=months_before(day, span), ordered_on__lte=day), default=0),
-            after=Sum("amount", filter=Q(ordered_on__gt=day, ordered_on__lte=_months_after(day, span)), default=0),
-        )  # fmt: skip
+        sums = Order.objects.filter(
+            customer_id=member.customer_id, status__in=REVENUE_STATUSES
+        ).aggregate(
+            before=Sum(
+                "amount",
+                filter=Q(ordered_on__gt=months_before(day, span), ordered_on__lte=day),
+                default=0,
+            ),
+            after=Sum(
+                "amount",
+                filter=Q(ordered_on__gt=day, ordered_on__lte=_months_after(day, span)),
+                default=0,
+            ),
+        )
         before_total += sums["before"]
         after_total += sums["after"]
         counted += 1
     own = None
     if counted:
-        own = {"members": counted, "before": before_total / counted / span, "after": after_total / counted / span}
+        own = {
+            "members": counted,
+            "before": before_total / counted / span,
+            "after": after_total / counted / span,
+        }
     return {"start": start, "end": end, "groups": groups, "own": own}
 
 
@@ -129,10 +161,15 @@ def tier_moves(start: dt.date, end: dt.date) -> dict[str, Any]:
     counts = tier_migration(start=start, end=end)
     codes = [""] + [t.code for t in Tier.objects.order_by("rank")]
     names = {t.code: t for t in Tier.objects.all()}
-    return {"codes": codes, "names": names, "matrix": [[counts.get((a, b), 0) for b in codes] for a in codes],
-            "start": start, "end": end,
-            "up": sum(n for (a, b), n in counts.items() if codes.index(b) > codes.index(a)),
-            "down": sum(n for (a, b), n in counts.items() if codes.index(b) < codes.index(a))}  # fmt: skip
+    return {
+        "codes": codes,
+        "names": names,
+        "matrix": [[counts.get((a, b), 0) for b in codes] for a in codes],
+        "start": start,
+        "end": end,
+        "up": sum(n for (a, b), n in counts.items() if codes.index(b) > codes.index(a)),
+        "down": sum(n for (a, b), n in counts.items() if codes.index(b) < codes.index(a)),
+    }
 
 
 def top_rewards(limit: int = 10) -> list[dict[str, Any]]:
@@ -151,14 +188,22 @@ def referral_value() -> dict[str, Any]:
     end = _as_of()
     start = months_before(end, WINDOW_MONTHS)
     run = analysis_run_list().first()
-    out: dict[str, Any] = {"referrers": Member.objects.filter(referrals__isnull=False).distinct().count()}
+    out: dict[str, Any] = {
+        "referrers": Member.objects.filter(referrals__isnull=False).distinct().count()
+    }
     for key, referred in (("referred", True), ("others", False)):
-        ids = set(Member.objects.filter(referred_by__isnull=not referred).values_list("customer_id", flat=True))
+        ids = set(
+            Member.objects.filter(referred_by__isnull=not referred).values_list(
+                "customer_id", flat=True
+            )
+        )
         rows = _per_customer(start, end, ids)
         figures = group_figures(
-            [float(r["spend"] or 0) for r in rows.values()], [r["orders"] for r in rows.values()],
-            [r["early"] > 0 for r in rows.values()], [r["late"] > 0 for r in rows.values()],
-        )  # fmt: skip
+            [float(r["spend"] or 0) for r in rows.values()],
+            [r["orders"] for r in rows.values()],
+            [r["early"] > 0 for r in rows.values()],
+            [r["late"] > 0 for r in rows.values()],
+        )
         clv = None
         if run is not None and ids:
             clv = CustomerScore.objects.filter(run=run, customer_id__in=ids).aggregate(

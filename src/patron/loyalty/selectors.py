@@ -20,10 +20,14 @@ def member_by_card(*, card_number: object, field: str = "card_number") -> Member
     ``card_unknown`` (404)."""
     number = str(card_number or "").strip()
     if not card_valid(number):
-        raise LoyaltyError(errors.CARD_INVALID, code=LoyaltyErrorCode.CARD_INVALID, field=field, value=card_number)
+        raise LoyaltyError(
+            errors.CARD_INVALID, code=LoyaltyErrorCode.CARD_INVALID, field=field, value=card_number
+        )
     member = Member.objects.select_related("customer", "tier").filter(card_number=number).first()
     if member is None:
-        raise LoyaltyError(errors.CARD_UNKNOWN, code=LoyaltyErrorCode.CARD_UNKNOWN, field=field, value=number)
+        raise LoyaltyError(
+            errors.CARD_UNKNOWN, code=LoyaltyErrorCode.CARD_UNKNOWN, field=field, value=number
+        )
     return member
 
 
@@ -107,5 +111,10 @@ def tier_progress(*, member: Member, today: dt.date | None = None) -> dict[str, 
     upper = [t for t in programme.tiers.order_by("rank") if t.rank > current]
     nxt = upper[0] if upper else None
     share = 100 if nxt is None or nxt.threshold <= 0 else min(100, int(100 * value / nxt.threshold))
-    return {"value": value, "basis": programme.tier_basis, "next": nxt, "percent": share,
-            "missing": (nxt.threshold - value) if nxt is not None else 0}  # fmt: skip
+    return {
+        "value": value,
+        "basis": programme.tier_basis,
+        "next": nxt,
+        "percent": share,
+        "missing": (nxt.threshold - value) if nxt is not None else 0,
+    }

@@ -37,9 +37,11 @@ PAGE_SIZE = 25
 
 
 def _member_or_404(card_number: str) -> Member:
-    member = Member.objects.select_related("customer", "tier", "referred_by__customer").filter(
-        card_number=card_number
-    ).first()
+    member = (
+        Member.objects.select_related("customer", "tier", "referred_by__customer")
+        .filter(card_number=card_number)
+        .first()
+    )
     if member is None:
         raise Http404(_("No member has card number %(card)s.") % {"card": card_number})
     return member
@@ -51,13 +53,22 @@ def member_list(request: HttpRequest) -> HttpResponse:
     filters: dict[str, Any] = {}
     if form.is_valid():
         referred = form.cleaned_data["referred"]
-        filters = {"tier": form.cleaned_data["tier"] or None, "query": form.cleaned_data["q"] or None,
-                   "referred": {"yes": True, "no": False}.get(referred)}  # fmt: skip
+        filters = {
+            "tier": form.cleaned_data["tier"] or None,
+            "query": form.cleaned_data["q"] or None,
+            "referred": {"yes": True, "no": False}.get(referred),
+        }
     page = Paginator(selectors.member_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"member": m, "figures": selectors.member_figures(member=m)} for m in page]
-    context = {"section": "loyalty", "form": form, "page": page, "rows": rows,
-               "totals": report.points_totals(), "can_manage": request.user.has_perm(MANAGE),
-               "enrol_form": EnrolForm()}  # fmt: skip
+    context = {
+        "section": "loyalty",
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "totals": report.points_totals(),
+        "can_manage": request.user.has_perm(MANAGE),
+        "enrol_form": EnrolForm(),
+    }
     return render(request, "loyalty/member_list.html", context)
 
 
@@ -76,9 +87,11 @@ def member_enrol(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(n)s customers enrolled.") % {"n": counts["enrolled"]})
             return redirect("loyalty:member_list")
         member = services.member_enrol(
-            customer_id=data["customer_id"], referral_code=data["referral_code"] or None,
-            id_document_type=data["id_document_type"], id_document_number=data["id_document_number"],
-        )  # fmt: skip
+            customer_id=data["customer_id"],
+            referral_code=data["referral_code"] or None,
+            id_document_type=data["id_document_type"],
+            id_document_number=data["id_document_number"],
+        )
     except PatronError as error:
         messages.error(request, error.message)
         return redirect("loyalty:member_list")
@@ -90,14 +103,16 @@ def member_enrol(request: HttpRequest) -> HttpResponse:
 def member_detail(request: HttpRequest, card_number: str) -> HttpResponse:
     member = _member_or_404(card_number)
     context = {
-        "section": "loyalty", "member": member, "figures": selectors.member_figures(member=member),
+        "section": "loyalty",
+        "member": member,
+        "figures": selectors.member_figures(member=member),
         "expiring": selectors.member_expiring(member=member),
         "statement": list(reversed(selectors.member_statement(member=member))),
         "referrals": list(member.referrals.select_related("customer")),
         "progress": selectors.tier_progress(member=member),
         "tier_changes": list(member.tier_changes.select_related("from_tier", "to_tier")[:20]),
         "adjust_form": AdjustForm() if request.user.has_perm(ADJUST) else None,
-    }  # fmt: skip
+    }
     return render(request, "loyalty/member_detail.html", context)
 
 
@@ -108,10 +123,29 @@ def member_statement_csv(request: HttpRequest, card_number: str) -> HttpResponse
     response["Content-Disposition"] = f'attachment; filename="statement-{member.card_number}.csv"'
     response.write("\ufeff")  # Excel on Chinese Windows reads a BOM-less CSV as GBK
     writer = csv.writer(response)
-    writer.writerow([_("Date"), _("Kind"), _("Points"), _("Pending"), _("Reason"), _("Expires on"), _("Balance")])
+    writer.writerow(
+        [
+            _("Date"),
+            _("Kind"),
+            _("Points"),
+            _("Pending"),
+            _("Reason"),
+            _("Expires on"),
+            _("Balance"),
+        ]
+    )
     for row in selectors.member_statement(member=member):
-        writer.writerow([row["date"].isoformat(), row["kind_label"], row["points"], _("Yes") if row["pending"] else "",
-                         row["reason"], row["expires_on"] or "", row["balance"]])  # fmt: skip
+        writer.writerow(
+            [
+                row["date"].isoformat(),
+                row["kind_label"],
+                row["points"],
+                _("Yes") if row["pending"] else "",
+                row["reason"],
+                row["expires_on"] or "",
+                row["balance"],
+            ]
+        )
     return response
 
 
@@ -122,8 +156,12 @@ def member_adjust(request: HttpRequest, card_number: str) -> HttpResponse:
     form = AdjustForm(request.POST)
     if form.is_valid():
         try:
-            services.points_adjust(member=member, points=form.cleaned_data["points"],
-                                   reason=form.cleaned_data["reason"], user=request.user)  # fmt: skip
+            services.points_adjust(
+                member=member,
+                points=form.cleaned_data["points"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+            )
             messages.success(request, _("Points adjusted."))
         except PatronError as error:
             messages.error(request, error.message)
@@ -149,8 +187,16 @@ def reward_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Reward saved."))
             return redirect("loyalty:reward_list")
     rewards = Reward.objects.select_related("min_tier").order_by("points_cost", "code")
-    return render(request, "loyalty/rewards.html", {"section": "loyalty", "rewards": rewards, "form": form,
-                                                    "top": {r["reward__code"]: r for r in report.top_rewards(100)}})  # fmt: skip
+    return render(
+        request,
+        "loyalty/rewards.html",
+        {
+            "section": "loyalty",
+            "rewards": rewards,
+            "form": form,
+            "top": {r["reward__code"]: r for r in report.top_rewards(100)},
+        },
+    )
 
 
 @require_permission(VIEW)
@@ -170,8 +216,12 @@ def programme_settings(request: HttpRequest) -> HttpResponse:
     if not can_manage:
         for field in form.fields.values():
             field.disabled = True
-    context = {"section": "loyalty", "form": form, "can_manage": can_manage,
-               "tiers": programme.tiers.order_by("-rank")}  # fmt: skip
+    context = {
+        "section": "loyalty",
+        "form": form,
+        "can_manage": can_manage,
+        "tiers": programme.tiers.order_by("-rank"),
+    }
     return render(request, "loyalty/settings.html", context)
 
 

@@ -95,8 +95,7 @@ def lots_open(*, member_id: int, today: dt.date) -> list[LedgerEntry]:
         LedgerEntry.objects.filter(member_id=member_id, is_lot=True)
         .filter(Q(available_on__isnull=True) | Q(available_on__lte=today))
         .annotate(
-            remaining=F("points")
-            - Coalesce(Subquery(used, output_field=IntegerField()), Value(0))
+            remaining=F("points") - Coalesce(Subquery(used, output_field=IntegerField()), Value(0))
         )
         .filter(remaining__gt=0)
         .order_by(F("expires_on").asc(nulls_last=True), "effective_on", "pk")
@@ -104,9 +103,20 @@ def lots_open(*, member_id: int, today: dt.date) -> list[LedgerEntry]:
 
 
 _INSERT_FIELDS = (
-    "member_id", "kind", "points", "pending", "is_lot", "source", "reason", "order_id",
-    "effective_on", "available_on", "expires_on", "created_at", "created_by_id",
-)  # fmt: skip
+    "member_id",
+    "kind",
+    "points",
+    "pending",
+    "is_lot",
+    "source",
+    "reason",
+    "order_id",
+    "effective_on",
+    "available_on",
+    "expires_on",
+    "created_at",
+    "created_by_id",
+)
 
 
 def entry_insert(**fields: object) -> LedgerEntry | None:
@@ -118,8 +128,9 @@ def entry_insert(**fields: object) -> LedgerEntry | None:
     fields.setdefault("created_at", timezone.now())
     entry = LedgerEntry(**fields)
     values = [
-        LedgerEntry._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
-        .get_db_prep_save(getattr(entry, name), connection)
+        LedgerEntry._meta.get_field(
+            name.removesuffix("_id") if name.endswith("_id") else name
+        ).get_db_prep_save(getattr(entry, name), connection)
         for name in _INSERT_FIELDS
     ]
     with connection.cursor() as cursor:
@@ -155,9 +166,15 @@ def entry_take(
     is in the ledger already (nothing is taken twice).
     """
     entry = entry_insert(
-        member=member, kind=kind, points=-points, source=source, reason=reason[:200],
-        order_id=order_id, effective_on=today, created_by=created_by,
-    )  # fmt: skip
+        member=member,
+        kind=kind,
+        points=-points,
+        source=source,
+        reason=reason[:200],
+        order_id=order_id,
+        effective_on=today,
+        created_by=created_by,
+    )
     if entry is None:
         return None
     lots = lots_open(member_id=member.pk, today=today)
@@ -177,13 +194,20 @@ def entry_take(
     return entry
 
 
-def entry_give_back(*, taken: LedgerEntry, kind: str, source: str, reason: str, today: dt.date) -> LedgerEntry | None:
+def entry_give_back(
+    *, taken: LedgerEntry, kind: str, source: str, reason: str, today: dt.date
+) -> LedgerEntry | None:
     """Undo ``taken`` (a hold): a positive entry returning its points to the lots they came
     from."""
     entry = entry_insert(
-        member_id=taken.member_id, kind=kind, points=-taken.points, source=source,
-        reason=reason, order_id=taken.order_id, effective_on=today,
-    )  # fmt: skip
+        member_id=taken.member_id,
+        kind=kind,
+        points=-taken.points,
+        source=source,
+        reason=reason,
+        order_id=taken.order_id,
+        effective_on=today,
+    )
     if entry is None:
         return None
     LotUse.objects.bulk_create(
@@ -203,13 +227,19 @@ def points_check(value: object, *, field: str = "points", allow_negative: bool =
     raise LoyaltyError(template, code=LoyaltyErrorCode.POINTS_INVALID, field=field, value=value)
 
 
-def balance_require(*, member: Member, points: int, today: dt.date, field: str = "points") -> Balance:
+def balance_require(
+    *, member: Member, points: int, today: dt.date, field: str = "points"
+) -> Balance:
     balance = balance_of(member_id=member.pk, today=today)
     if balance.available < points:
         raise LoyaltyError(
-            errors.INSUFFICIENT, code=LoyaltyErrorCode.INSUFFICIENT, field=field,
-            extra={"points_balance": balance.available}, needed=points, balance=balance.available,
-        )  # fmt: skip
+            errors.INSUFFICIENT,
+            code=LoyaltyErrorCode.INSUFFICIENT,
+            field=field,
+            extra={"points_balance": balance.available},
+            needed=points,
+            balance=balance.available,
+        )
     return balance
 
 
@@ -222,10 +252,13 @@ def member_settle(*, member: Member, today: dt.date, now: dt.datetime | None = N
     for lot in lots_open(member_id=member.pk, today=today):
         if lot.expires_on is not None and lot.expires_on < today:
             entry = entry_insert(
-                member=member, kind=EntryKind.EXPIRE, points=-lot.remaining,  # type: ignore[attr-defined]
-                source=f"expire:{lot.pk}:{today.isoformat()}", reason="expired",
+                member=member,
+                kind=EntryKind.EXPIRE,
+                points=-lot.remaining,  # type: ignore[attr-defined]
+                source=f"expire:{lot.pk}:{today.isoformat()}",
+                reason="expired",
                 effective_on=lot.expires_on + dt.timedelta(days=1),
-            )  # fmt: skip
+            )
             if entry is not None:
                 LotUse.objects.create(entry=entry, lot=lot, points=lot.remaining)  # type: ignore[attr-defined]
 
@@ -237,9 +270,12 @@ def hold_release(*, hold: Hold, status: str, today: dt.date) -> bool:
         return False
     taken = LedgerEntry.objects.get(kind=EntryKind.HOLD, source=f"hold:{hold.pk}")
     entry_give_back(
-        taken=taken, kind=EntryKind.HOLD, source=f"hold:{hold.pk}:release",
-        reason=f"hold {status}", today=today,
-    )  # fmt: skip
+        taken=taken,
+        kind=EntryKind.HOLD,
+        source=f"hold:{hold.pk}:release",
+        reason=f"hold {status}",
+        today=today,
+    )
     return True
 
 
@@ -290,7 +326,9 @@ def points_grant(*, customer_id: int, points: int, reason: str, source: str) -> 
     """
     points = points_check(points)
     if not reason or not reason.strip():
-        raise LoyaltyError(errors.REASON_REQUIRED, code=LoyaltyErrorCode.REASON_REQUIRED, field="reason")
+        raise LoyaltyError(
+            errors.REASON_REQUIRED, code=LoyaltyErrorCode.REASON_REQUIRED, field="reason"
+        )
     member = Member.objects.filter(customer_id=customer_id).first()
     if member is None:
         return None
@@ -298,16 +336,27 @@ def points_grant(*, customer_id: int, points: int, reason: str, source: str) -> 
     programme = programme_get()
     key = f"grant:{source}"
     entry = entry_insert(
-        member=member, kind=EntryKind.EARN, points=points, is_lot=True, source=key,
-        reason=reason.strip()[:200], effective_on=today,
-        available_on=available_from(programme, today), expires_on=expiry_for(programme, today),
-    )  # fmt: skip
+        member=member,
+        kind=EntryKind.EARN,
+        points=points,
+        is_lot=True,
+        source=key,
+        reason=reason.strip()[:200],
+        effective_on=today,
+        available_on=available_from(programme, today),
+        expires_on=expiry_for(programme, today),
+    )
     return entry or LedgerEntry.objects.get(kind=EntryKind.EARN, source=key)
 
 
 @transaction.atomic
 def points_adjust(
-    *, member: Member, points: int, reason: str, user: object | None = None, today: dt.date | None = None
+    *,
+    member: Member,
+    points: int,
+    reason: str,
+    user: object | None = None,
+    today: dt.date | None = None,
 ) -> LedgerEntry:
     """A manual adjustment (staff): positive adds a lot, negative takes from the lots (never
     below zero). Needs a reason; written to the audit log with who made it.
@@ -319,7 +368,9 @@ def points_adjust(
     """
     points = points_check(points, allow_negative=True)
     if not reason or not reason.strip():
-        raise LoyaltyError(errors.REASON_REQUIRED, code=LoyaltyErrorCode.REASON_REQUIRED, field="reason")
+        raise LoyaltyError(
+            errors.REASON_REQUIRED, code=LoyaltyErrorCode.REASON_REQUIRED, field="reason"
+        )
     today = today or timezone.localdate()
     member = member_lock(member_id=member.pk)
     member_settle(member=member, today=today)
@@ -330,22 +381,35 @@ def points_adjust(
     if points > 0:
         programme = programme_get()
         entry = entry_insert(
-            member=member, kind=EntryKind.ADJUST, points=points, is_lot=True, source=source,
-            reason=reason, effective_on=today, expires_on=expiry_for(programme, today),
+            member=member,
+            kind=EntryKind.ADJUST,
+            points=points,
+            is_lot=True,
+            source=source,
+            reason=reason,
+            effective_on=today,
+            expires_on=expiry_for(programme, today),
             created_by=creator,
-        )  # fmt: skip
+        )
     else:
         balance_require(member=member, points=-points, today=today)
         entry = entry_take(
-            member=member, kind=EntryKind.ADJUST, points=-points, source=source, reason=reason,
-            today=today, created_by=creator,
-        )  # fmt: skip
+            member=member,
+            kind=EntryKind.ADJUST,
+            points=-points,
+            source=source,
+            reason=reason,
+            today=today,
+            created_by=creator,
+        )
     assert entry is not None  # a fresh uuid cannot be in the ledger
     _audit_adjustment(member=member, entry=entry, before=before, user=creator)
     return entry
 
 
-def _audit_adjustment(*, member: Member, entry: LedgerEntry, before: int, user: object | None) -> None:
+def _audit_adjustment(
+    *, member: Member, entry: LedgerEntry, before: int, user: object | None
+) -> None:
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 

@@ -45,13 +45,18 @@ def answers_check(answers: dict[str, Any]) -> dict[str, Any]:
                 value = float(Decimal(str(value)))
             except (InvalidOperation, ValueError):
                 expected = "a number"
-        elif question.kind == QuestionKind.TEXT and (not isinstance(value, str) or len(value) > 200):
+        elif question.kind == QuestionKind.TEXT and (
+            not isinstance(value, str) or len(value) > 200
+        ):
             expected = "text of at most 200 characters"
         if expected:
             raise LoyaltyError(
-                errors.ANSWER_INVALID, code=LoyaltyErrorCode.ANSWER_INVALID,
-                field=f"answers.{key}", value=key, expected=expected,
-            )  # fmt: skip
+                errors.ANSWER_INVALID,
+                code=LoyaltyErrorCode.ANSWER_INVALID,
+                field=f"answers.{key}",
+                value=key,
+                expected=expected,
+            )
         clean[key] = value
     return clean
 
@@ -78,9 +83,11 @@ def member_enrol(
     customer = Customer.objects.filter(external_id=str(customer_id)).first()
     if customer is None:
         raise LoyaltyError(
-            errors.CUSTOMER_UNKNOWN, code=LoyaltyErrorCode.CUSTOMER_UNKNOWN, field="customer_id",
+            errors.CUSTOMER_UNKNOWN,
+            code=LoyaltyErrorCode.CUSTOMER_UNKNOWN,
+            field="customer_id",
             value=customer_id,
-        )  # fmt: skip
+        )
     existing = Member.objects.filter(customer=customer).first()
     if existing is not None:
         raise _already(customer, existing)
@@ -89,9 +96,11 @@ def member_enrol(
         referrer = Member.objects.filter(referral_code=referral_code.strip().upper()).first()
         if referrer is None:
             raise LoyaltyError(
-                errors.REFERRAL_UNKNOWN, code=LoyaltyErrorCode.REFERRAL_UNKNOWN,
-                field="referral_code", value=referral_code,
-            )  # fmt: skip
+                errors.REFERRAL_UNKNOWN,
+                code=LoyaltyErrorCode.REFERRAL_UNKNOWN,
+                field="referral_code",
+                value=referral_code,
+            )
     clean = answers_check(answers or {})
     programme = programme_get()
     member = None
@@ -99,11 +108,15 @@ def member_enrol(
         try:
             with transaction.atomic():
                 member = Member(
-                    customer=customer, card_number=card_new(), referral_code=referral_code_new(),
-                    referred_by=referrer, enrolled_at=enrolled_at or timezone.now(),
-                    backfill=programme.backfill_on_enrol, id_document_type=id_document_type[:32],
+                    customer=customer,
+                    card_number=card_new(),
+                    referral_code=referral_code_new(),
+                    referred_by=referrer,
+                    enrolled_at=enrolled_at or timezone.now(),
+                    backfill=programme.backfill_on_enrol,
+                    id_document_type=id_document_type[:32],
                     id_document_masked=id_document_mask(id_document_number)[:40],
-                )  # fmt: skip
+                )
                 member.full_clean(exclude=["customer", "referred_by", "tier", "tier_floor"])
                 member.save()
                 break
@@ -117,9 +130,12 @@ def member_enrol(
         customer.attributes = {**(customer.attributes or {}), **clean}
         customer.save(update_fields=["attributes", "updated_at"])
     TierChange.objects.create(
-        member=member, from_tier=None, to_tier=None, changed_on=member.enrolled_at.date(),
+        member=member,
+        from_tier=None,
+        to_tier=None,
+        changed_on=member.enrolled_at.date(),
         reason="enrolled",
-    )  # fmt: skip
+    )
     from patron.loyalty.services.orders import order_points_sync
 
     order_points_sync(customer_ids=[customer.pk], changed=True)
@@ -133,10 +149,13 @@ def member_enrol(
 
 def _already(customer: Customer, member: Member) -> LoyaltyError:
     return LoyaltyError(
-        errors.ALREADY_MEMBER, code=LoyaltyErrorCode.ALREADY_MEMBER, field="customer_id",
-        extra={"card_number": member.card_number}, value=customer.external_id,
+        errors.ALREADY_MEMBER,
+        code=LoyaltyErrorCode.ALREADY_MEMBER,
+        field="customer_id",
+        extra={"card_number": member.card_number},
+        value=customer.external_id,
         card=member.card_number,
-    )  # fmt: skip
+    )
 
 
 def segment_customers(segment: str) -> list[str]:
@@ -149,9 +168,11 @@ def segment_customers(segment: str) -> list[str]:
     run = analysis_run_list().first()
     if kind not in ("tier", "segment") or not names or run is None:
         raise LoyaltyError(
-            errors.SEGMENT_INVALID, code=LoyaltyErrorCode.SEGMENT_INVALID, field="segment",
+            errors.SEGMENT_INVALID,
+            code=LoyaltyErrorCode.SEGMENT_INVALID,
+            field="segment",
             value=segment,
-        )  # fmt: skip
+        )
     field = "value_tier" if kind == "tier" else "segment"
     return list(
         CustomerScore.objects.filter(run=run, **{f"{field}__in": names})
@@ -160,10 +181,16 @@ def segment_customers(segment: str) -> list[str]:
     )
 
 
-def members_enrol_segment(*, segment: str, enrolled_at: dt.datetime | None = None) -> dict[str, int]:
+def members_enrol_segment(
+    *, segment: str, enrolled_at: dt.datetime | None = None
+) -> dict[str, int]:
     """Enrol every customer of the segment who is not a member yet."""
     ids = segment_customers(segment)
-    members = set(Member.objects.filter(customer__external_id__in=ids).values_list("customer__external_id", flat=True))
+    members = set(
+        Member.objects.filter(customer__external_id__in=ids).values_list(
+            "customer__external_id", flat=True
+        )
+    )
     enrolled = 0
     for customer_id in ids:
         if customer_id not in members:

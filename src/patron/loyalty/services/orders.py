@@ -112,8 +112,10 @@ def _points_sql(programme: Programme) -> str:
             f"FROM sales_orderline l JOIN sales_product p ON p.id = l.product_id "
             f"WHERE l.order_id = o.id), 0))"
         )
-    weekday = "(EXTRACT(ISODOW FROM o.ordered_on) - 1)" if pg else (
-        "((CAST(strftime('%w', o.ordered_on) AS INTEGER) + 6) % 7)"
+    weekday = (
+        "(EXTRACT(ISODOW FROM o.ordered_on) - 1)"
+        if pg
+        else ("((CAST(strftime('%w', o.ordered_on) AS INTEGER) + 6) % 7)")
     )
     day = "1"
     if programme.day_multipliers:
@@ -130,7 +132,9 @@ def _points_sql(programme: Programme) -> str:
         if programme.rounding == Rounding.DOWN:
             rounded = f"CAST({raw} + 1e-9 AS INTEGER)"
         elif programme.rounding == Rounding.UP:
-            rounded = f"(CAST({raw} - 1e-9 AS INTEGER) + ({raw} - 1e-9 > CAST({raw} - 1e-9 AS INTEGER)))"
+            rounded = (
+                f"(CAST({raw} - 1e-9 AS INTEGER) + ({raw} - 1e-9 > CAST({raw} - 1e-9 AS INTEGER)))"
+            )
         else:
             rounded = f"CAST({raw} + 0.5 + 1e-9 AS INTEGER)"
     if programme.bonus_min_amount is not None and programme.bonus_points:
@@ -187,7 +191,9 @@ def _insert(sql: str, params: list[object]) -> int:
         return max(int(cursor.rowcount), 0)
 
 
-def _scope(source: str | None, since_id: int | None, customer_ids: list[int] | None) -> tuple[str, list[object]]:
+def _scope(
+    source: str | None, since_id: int | None, customer_ids: list[int] | None
+) -> tuple[str, list[object]]:
     parts, params = ["TRUE" if _pg() else "1"], []
     if source is not None:
         parts.append("o.source = %s")
@@ -253,9 +259,14 @@ def order_points_sync(
     )
     # 3. completed (or refunded) orders: earned lots; pending points keep their value. Twice:
     # the orders in scope, then orders that had pending points (a status change).
-    available = "CAST(NULL AS date)" if not programme.pending_days else _date_plus("o.ordered_on", programme.pending_days)
+    available = (
+        "CAST(NULL AS date)"
+        if not programme.pending_days
+        else _date_plus("o.ordered_on", programme.pending_days)
+    )
     pending_orders = (
-        f"o.id IN (SELECT order_id FROM loyalty_ledgerentry WHERE kind = 'earn' AND pending = {true})"
+        "o.id IN (SELECT order_id FROM loyalty_ledgerentry "
+        f"WHERE kind = 'earn' AND pending = {true})"
     )
     # The pending points are read into a materialised CTE first: a join against the table
     # being filled would re-read its growing pages for every order (quadratic on 1M orders).
@@ -279,8 +290,12 @@ def order_points_sync(
               AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
 
     bulk = _earn_bulk(earn_sql, scope, [now, *params]) if since_id is not None else None
-    counts["earned"] = bulk if bulk is not None else _insert(
-        f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) {earn_sql(scope)}", [now, *params]
+    counts["earned"] = (
+        bulk
+        if bulk is not None
+        else _insert(
+            f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) {earn_sql(scope)}", [now, *params]
+        )
     )
     counts["earned"] += _insert(
         f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) {earn_sql(pending_orders)}", [now]
@@ -328,18 +343,20 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         existing = int(cursor.fetchone()[0])
     if adding < MIN_ROWS or adding < existing:
         return None
-    with indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
+    with (
+        indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
                     WITH have AS MATERIALIZED (
                         SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
                     SELECT DISTINCT ON (e.source) {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
                     WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)
                     ORDER BY e.source""",
-                params,
-            )
-            return max(int(cursor.rowcount), 0)
+            params,
+        )
+        return max(int(cursor.rowcount), 0)
 
 
 def _reversals(scope: str, params: list[object], *, changed: bool, today: dt.date) -> int:
@@ -392,9 +409,14 @@ def _without_since(scope: str, params: list[object]) -> tuple[str, list[object]]
 def _earned_and_returned(original: Order, member: Member) -> tuple[int, int, Decimal]:
     """(points the order earned, points spent on it, amount returned so far by processed
     returns)."""
-    earned = LedgerEntry.objects.filter(
-        kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
-    ).values_list("points", flat=True).first() or 0
+    earned = (
+        LedgerEntry.objects.filter(
+            kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
+        )
+        .values_list("points", flat=True)
+        .first()
+        or 0
+    )
     spent = Redemption.objects.filter(member=member, order_ref=original.external_id).aggregate(
         s=Sum("points", default=0)
     )["s"]
@@ -420,36 +442,64 @@ def _share(total: int, part: Decimal, whole: Decimal) -> int:
 
 
 def _reverse(
-    *, member: Member, original: Order, order: Order, key: str, earn_back: int, restore: int,
-    label: str, today: dt.date,
+    *,
+    member: Member,
+    original: Order,
+    order: Order,
+    key: str,
+    earn_back: int,
+    restore: int,
+    label: str,
+    today: dt.date,
 ) -> int:
     """Restore spent points (a new lot), then take back earned points (never below zero)."""
     programme = programme_get()
     if restore > 0:
         entry_insert(
-            member=member, kind=EntryKind.REVERSE, points=restore, is_lot=True,
-            source=f"restore:{key}", reason=f"points spent on {original.external_id} restored ({label})",
-            order_id=order.pk, effective_on=today, expires_on=expiry_for(programme, today),
-        )  # fmt: skip
+            member=member,
+            kind=EntryKind.REVERSE,
+            points=restore,
+            is_lot=True,
+            source=f"restore:{key}",
+            reason=f"points spent on {original.external_id} restored ({label})",
+            order_id=order.pk,
+            effective_on=today,
+            expires_on=expiry_for(programme, today),
+        )
     available = balance_of(member_id=member.pk, today=today).available
     taken = min(earn_back, available)
     reason = f"{label} of {original.external_id}"
     if taken < earn_back:
         reason += f": {earn_back - taken} points already spent, not recovered"
-    own_lot = LedgerEntry.objects.filter(
-        kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
-    ).values_list("pk", flat=True).first()
+    own_lot = (
+        LedgerEntry.objects.filter(
+            kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
     source = f"{label}:{key}"
     if taken > 0:
         entry = entry_take(
-            member=member, kind=EntryKind.REVERSE, points=taken, source=source, reason=reason,
-            today=today, order_id=order.pk, prefer_lot_id=own_lot,
-        )  # fmt: skip
+            member=member,
+            kind=EntryKind.REVERSE,
+            points=taken,
+            source=source,
+            reason=reason,
+            today=today,
+            order_id=order.pk,
+            prefer_lot_id=own_lot,
+        )
         return 0 if entry is None else 1
     entry = entry_insert(
-        member=member, kind=EntryKind.REVERSE, points=0, source=source, reason=reason,
-        order_id=order.pk, effective_on=today,
-    )  # fmt: skip
+        member=member,
+        kind=EntryKind.REVERSE,
+        points=0,
+        source=source,
+        reason=reason,
+        order_id=order.pk,
+        effective_on=today,
+    )
     return 0 if entry is None else 1
 
 
@@ -469,9 +519,15 @@ def order_refund_points(*, order: Order, today: dt.date | None = None) -> int:
     restore = spent - _share(spent, returned, whole)
     key = f"{order.customer_id}:{order.external_id}"
     return _reverse(
-        member=member, original=order, order=order, key=key, earn_back=earn_back,
-        restore=restore, label="refund", today=today,
-    )  # fmt: skip
+        member=member,
+        original=order,
+        order=order,
+        key=key,
+        earn_back=earn_back,
+        restore=restore,
+        label="refund",
+        today=today,
+    )
 
 
 @transaction.atomic
@@ -498,9 +554,15 @@ def order_return_points(*, ret: Order, today: dt.date | None = None) -> int:
     restore = 0 if refunded else _share(spent, after, whole) - _share(spent, before, whole)
     key = f"{ret.customer_id}:{ret.external_id}"
     return _reverse(
-        member=member, original=original, order=ret, key=key, earn_back=earn_back,
-        restore=restore, label="return", today=today,
-    )  # fmt: skip
+        member=member,
+        original=original,
+        order=ret,
+        key=key,
+        earn_back=earn_back,
+        restore=restore,
+        label="return",
+        today=today,
+    )
 
 
 # -- the till's accrual ------------------------------------------------------------------------
@@ -511,7 +573,13 @@ def amount_check(value: object) -> Decimal:
         amount = Decimal(str(value))
     except Exception:
         amount = None
-    if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or isinstance(value, bool):
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < 0
+        or amount != amount.quantize(Decimal("0.01"))
+        or isinstance(value, bool)
+    ):
         raise LoyaltyError(
             errors.AMOUNT_INVALID, code=LoyaltyErrorCode.AMOUNT_INVALID, field="amount", value=value
         )
@@ -519,7 +587,9 @@ def amount_check(value: object) -> Decimal:
 
 
 @transaction.atomic
-def points_accrue(*, member: Member, order_id: str, amount: object, today: dt.date | None = None) -> tuple[LedgerEntry | None, bool]:
+def points_accrue(
+    *, member: Member, order_id: str, amount: object, today: dt.date | None = None
+) -> tuple[LedgerEntry | None, bool]:
     """A till without an order feed: earn points for ``order_id`` now. Idempotent by the
     order id (the same key as the importer's): returns (entry, created)."""
     value = amount_check(amount)
@@ -530,14 +600,22 @@ def points_accrue(*, member: Member, order_id: str, amount: object, today: dt.da
     programme = programme_get()
     key = order_key(member.customer_id, order_id)
     tier_multiplier = member.tier.multiplier if member.tier_id else Decimal(1)  # type: ignore[union-attr]
-    points = points_for(programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday())
+    points = points_for(
+        programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday()
+    )
     if points <= 0:
         return LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first(), False
     entry = entry_insert(
-        member=member, kind=EntryKind.EARN, points=points, is_lot=True, source=key,
-        reason=f"till order {order_id}", effective_on=today,
-        available_on=available_from(programme, today), expires_on=expiry_for(programme, today),
-    )  # fmt: skip
+        member=member,
+        kind=EntryKind.EARN,
+        points=points,
+        is_lot=True,
+        source=key,
+        reason=f"till order {order_id}",
+        effective_on=today,
+        available_on=available_from(programme, today),
+        expires_on=expiry_for(programme, today),
+    )
     if entry is None:  # a concurrent request with the same order id won
         return LedgerEntry.objects.get(kind=EntryKind.EARN, source=key), False
     if programme.tiers_enabled:

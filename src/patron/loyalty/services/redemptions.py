@@ -51,7 +51,9 @@ class RewardLine:
 
 def _key_check(key: object) -> str:
     if not isinstance(key, str) or not 1 <= len(key.strip()) <= 100:
-        raise LoyaltyError(errors.KEY_INVALID, code=LoyaltyErrorCode.KEY_INVALID, field="idempotency_key")
+        raise LoyaltyError(
+            errors.KEY_INVALID, code=LoyaltyErrorCode.KEY_INVALID, field="idempotency_key"
+        )
     return key.strip()
 
 
@@ -67,44 +69,60 @@ def _rewards_price(
     priced = []
     for line in lines:
         quantity = points_check(line.quantity, field="quantity")
-        reward = Reward.objects.filter(pk=line.reward_id, active=True).select_related("min_tier").first()
+        reward = (
+            Reward.objects.filter(pk=line.reward_id, active=True).select_related("min_tier").first()
+        )
         if reward is None:
             raise LoyaltyError(
-                errors.REWARD_UNKNOWN, code=LoyaltyErrorCode.REWARD_UNKNOWN, field="reward_id",
+                errors.REWARD_UNKNOWN,
+                code=LoyaltyErrorCode.REWARD_UNKNOWN,
+                field="reward_id",
                 value=line.reward_id,
-            )  # fmt: skip
+            )
         if (reward.valid_from and today < reward.valid_from) or (
             reward.valid_until and today > reward.valid_until
         ):
             raise LoyaltyError(
-                errors.REWARD_NOT_VALID, code=LoyaltyErrorCode.REWARD_NOT_VALID, field="reward_id",
-                value=reward.code, start=reward.valid_from or "…", end=reward.valid_until or "…",
-            )  # fmt: skip
+                errors.REWARD_NOT_VALID,
+                code=LoyaltyErrorCode.REWARD_NOT_VALID,
+                field="reward_id",
+                value=reward.code,
+                start=reward.valid_from or "…",
+                end=reward.valid_until or "…",
+            )
         if reward.min_tier is not None and (
             member.tier is None or member.tier.rank < reward.min_tier.rank
         ):
             raise LoyaltyError(
-                errors.REWARD_TIER, code=LoyaltyErrorCode.REWARD_TIER, field="reward_id",
-                value=reward.code, tier=reward.min_tier.name_en,
-            )  # fmt: skip
+                errors.REWARD_TIER,
+                code=LoyaltyErrorCode.REWARD_TIER,
+                field="reward_id",
+                value=reward.code,
+                tier=reward.min_tier.name_en,
+            )
         if reward.per_member_limit is not None:
-            had = RedemptionItem.objects.filter(
-                redemption__member=member, reward=reward
-            ).aggregate(q=Sum("quantity", default=0))["q"]
+            had = RedemptionItem.objects.filter(redemption__member=member, reward=reward).aggregate(
+                q=Sum("quantity", default=0)
+            )["q"]
             if had + quantity > reward.per_member_limit:
                 raise LoyaltyError(
-                    errors.REWARD_LIMIT, code=LoyaltyErrorCode.REWARD_LIMIT, field="reward_id",
-                    value=reward.code, limit=reward.per_member_limit,
-                )  # fmt: skip
+                    errors.REWARD_LIMIT,
+                    code=LoyaltyErrorCode.REWARD_LIMIT,
+                    field="reward_id",
+                    value=reward.code,
+                    limit=reward.per_member_limit,
+                )
         if reward.stock is not None:
             took = Reward.objects.filter(pk=reward.pk, stock__gte=quantity).update(
                 stock=F("stock") - quantity
             )
             if not took:
                 raise LoyaltyError(
-                    errors.REWARD_OUT_OF_STOCK, code=LoyaltyErrorCode.REWARD_OUT_OF_STOCK,
-                    field="reward_id", value=reward.code,
-                )  # fmt: skip
+                    errors.REWARD_OUT_OF_STOCK,
+                    code=LoyaltyErrorCode.REWARD_OUT_OF_STOCK,
+                    field="reward_id",
+                    value=reward.code,
+                )
         priced.append((reward, quantity, reward.points_cost * quantity))
     return priced
 
@@ -149,13 +167,22 @@ def points_redeem(
     rewards = rewards or []
     extra = 0 if points in (None, 0) and rewards else points_check(points)
     today = today or timezone.localdate()
-    body = {"card": member.card_number, "points": extra, "order": order_ref,
-            "rewards": sorted((r.reward_id, r.quantity) for r in rewards)}  # fmt: skip
+    body = {
+        "card": member.card_number,
+        "points": extra,
+        "order": order_ref,
+        "rewards": sorted((r.reward_id, r.quantity) for r in rewards),
+    }
     member = member_lock(member_id=member.pk)
     redemption, created = _claim_key(
-        Redemption, key=key, digest=_hash(body), member=member, points=0,
-        order_ref=order_ref[:64], created_at=timezone.now(),
-    )  # fmt: skip
+        Redemption,
+        key=key,
+        digest=_hash(body),
+        member=member,
+        points=0,
+        order_ref=order_ref[:64],
+        created_at=timezone.now(),
+    )
     if not created:
         return redemption, False
     member_settle(member=member, today=today)
@@ -163,10 +190,13 @@ def points_redeem(
     total = extra + sum(p for _r, _q, p in priced)
     balance_require(member=member, points=total, today=today)
     entry_take(
-        member=member, kind=EntryKind.SPEND, points=total, source=f"redeem:{key}",
+        member=member,
+        kind=EntryKind.SPEND,
+        points=total,
+        source=f"redeem:{key}",
         reason=f"redemption {key}" + (f" for order {order_ref}" if order_ref else ""),
         today=today,
-    )  # fmt: skip
+    )
     for reward, quantity, cost in priced:
         item = RedemptionItem.objects.create(
             redemption=redemption, reward=reward, quantity=quantity, points=cost
@@ -178,7 +208,9 @@ def points_redeem(
     redemption.response = {
         "redemption_id": redemption.pk,
         "points_balance": balance_of(member_id=member.pk, today=today).available,
-        "codes": [c.code for c in RewardCode.objects.filter(item__redemption=redemption).order_by("pk")],
+        "codes": [
+            c.code for c in RewardCode.objects.filter(item__redemption=redemption).order_by("pk")
+        ],
     }
     redemption.save(update_fields=["points", "response"])
     return redemption, True
@@ -207,24 +239,36 @@ def hold_create(
     body = {"card": member.card_number, "points": amount, "order": order_ref, "minutes": minutes}
     member = member_lock(member_id=member.pk)
     hold, created = _claim_key(
-        Hold, key=key, digest=_hash(body), member=member, points=amount, order_ref=order_ref[:64],
-        expires_at=now + dt.timedelta(minutes=minutes), created_at=now,
-    )  # fmt: skip
+        Hold,
+        key=key,
+        digest=_hash(body),
+        member=member,
+        points=amount,
+        order_ref=order_ref[:64],
+        expires_at=now + dt.timedelta(minutes=minutes),
+        created_at=now,
+    )
     if not created:
         return hold, False
     member_settle(member=member, today=today, now=now)
     balance_require(member=member, points=amount, today=today)
     entry_take(
-        member=member, kind=EntryKind.HOLD, points=amount, source=f"hold:{hold.pk}",
-        reason=f"hold {key}", today=today,
-    )  # fmt: skip
+        member=member,
+        kind=EntryKind.HOLD,
+        points=amount,
+        source=f"hold:{hold.pk}",
+        reason=f"hold {key}",
+        today=today,
+    )
     return hold, True
 
 
 def _hold_locked(hold_id: object) -> Hold:
     hold = Hold.objects.filter(pk=hold_id if isinstance(hold_id, int) else -1).first()
     if hold is None:
-        raise LoyaltyError(errors.HOLD_UNKNOWN, code=LoyaltyErrorCode.HOLD_UNKNOWN, field="hold_id", value=hold_id)
+        raise LoyaltyError(
+            errors.HOLD_UNKNOWN, code=LoyaltyErrorCode.HOLD_UNKNOWN, field="hold_id", value=hold_id
+        )
     member_lock(member_id=hold.member_id)
     hold.refresh_from_db()
     return hold
@@ -243,28 +287,50 @@ def hold_commit(*, hold_id: int, today: dt.date | None = None) -> tuple[Hold, bo
         hold_release(hold=hold, status=HoldStatus.EXPIRED, today=today)
         hold.refresh_from_db()
     if hold.status == HoldStatus.EXPIRED:
-        raise LoyaltyError(errors.HOLD_EXPIRED, code=LoyaltyErrorCode.HOLD_EXPIRED, field="hold_id", value=hold.pk)
-    won = Hold.objects.filter(pk=hold.pk, status=HoldStatus.HELD).update(status=HoldStatus.COMMITTED)
+        raise LoyaltyError(
+            errors.HOLD_EXPIRED, code=LoyaltyErrorCode.HOLD_EXPIRED, field="hold_id", value=hold.pk
+        )
+    won = Hold.objects.filter(pk=hold.pk, status=HoldStatus.HELD).update(
+        status=HoldStatus.COMMITTED
+    )
     if not won:
         raise LoyaltyError(
-            errors.HOLD_CLOSED, code=LoyaltyErrorCode.HOLD_CLOSED, field="hold_id", value=hold.pk,
+            errors.HOLD_CLOSED,
+            code=LoyaltyErrorCode.HOLD_CLOSED,
+            field="hold_id",
+            value=hold.pk,
             status=hold.get_status_display(),
-        )  # fmt: skip
+        )
     # The hold's points become a spend: the hold entry keeps its lots, the release and the
     # spend net to nothing in the lots (the release gives back, the spend takes again).
     from patron.loyalty.models import LedgerEntry
     from patron.loyalty.services.ledger import entry_give_back
 
     taken = LedgerEntry.objects.get(kind=EntryKind.HOLD, source=f"hold:{hold.pk}")
-    entry_give_back(taken=taken, kind=EntryKind.HOLD, source=f"hold:{hold.pk}:release",
-                    reason="hold committed", today=today)  # fmt: skip
+    entry_give_back(
+        taken=taken,
+        kind=EntryKind.HOLD,
+        source=f"hold:{hold.pk}:release",
+        reason="hold committed",
+        today=today,
+    )
     member = Member.objects.get(pk=hold.member_id)
-    entry_take(member=member, kind=EntryKind.SPEND, points=hold.points, source=f"hold:{hold.pk}",
-               reason=f"hold {hold.idempotency_key} committed", today=today)  # fmt: skip
+    entry_take(
+        member=member,
+        kind=EntryKind.SPEND,
+        points=hold.points,
+        source=f"hold:{hold.pk}",
+        reason=f"hold {hold.idempotency_key} committed",
+        today=today,
+    )
     redemption = Redemption.objects.create(
-        member=member, idempotency_key=f"hold:{hold.pk}", request_hash="", points=hold.points,
-        order_ref=hold.order_ref, created_at=now,
-    )  # fmt: skip
+        member=member,
+        idempotency_key=f"hold:{hold.pk}",
+        request_hash="",
+        points=hold.points,
+        order_ref=hold.order_ref,
+        created_at=now,
+    )
     redemption.response = {
         "redemption_id": redemption.pk,
         "points_balance": balance_of(member_id=member.pk, today=today).available,
@@ -284,17 +350,26 @@ def hold_void(*, hold_id: int, today: dt.date | None = None) -> tuple[Hold, bool
         return hold, False
     if not hold_release(hold=hold, status=HoldStatus.VOIDED, today=today):
         raise LoyaltyError(
-            errors.HOLD_CLOSED, code=LoyaltyErrorCode.HOLD_CLOSED, field="hold_id", value=hold.pk,
+            errors.HOLD_CLOSED,
+            code=LoyaltyErrorCode.HOLD_CLOSED,
+            field="hold_id",
+            value=hold.pk,
             status=hold.get_status_display(),
-        )  # fmt: skip
+        )
     hold.refresh_from_db()
     return hold, True
 
 
 def reward_code_get(*, code: str) -> RewardCode:
-    found = RewardCode.objects.select_related("item__reward", "item__redemption__member").filter(code=code).first()
+    found = (
+        RewardCode.objects.select_related("item__reward", "item__redemption__member")
+        .filter(code=code)
+        .first()
+    )
     if found is None:
-        raise LoyaltyError(errors.CODE_UNKNOWN, code=LoyaltyErrorCode.CODE_UNKNOWN, field="code", value=code)
+        raise LoyaltyError(
+            errors.CODE_UNKNOWN, code=LoyaltyErrorCode.CODE_UNKNOWN, field="code", value=code
+        )
     return found
 
 
@@ -302,15 +377,27 @@ def reward_code_get(*, code: str) -> RewardCode:
 def reward_code_use(*, code: str) -> RewardCode:
     """Use a reward code once (a guarded UPDATE: of two tills, one wins)."""
     found = reward_code_get(code=code)
-    used = RewardCode.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=timezone.now())
+    used = RewardCode.objects.filter(pk=found.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
     found.refresh_from_db()
     if not used:
         raise LoyaltyError(
-            errors.CODE_USED, code=LoyaltyErrorCode.CODE_USED, field="code", value=code,
+            errors.CODE_USED,
+            code=LoyaltyErrorCode.CODE_USED,
+            field="code",
+            value=code,
             used_at=found.used_at.isoformat() if found.used_at else "",
-        )  # fmt: skip
+        )
     return found
 
 
-__all__ = ["RewardLine", "hold_commit", "hold_create", "hold_void", "points_redeem",
-           "reward_code_get", "reward_code_use"]  # fmt: skip
+__all__ = [
+    "RewardLine",
+    "hold_commit",
+    "hold_create",
+    "hold_void",
+    "points_redeem",
+    "reward_code_get",
+    "reward_code_use",
+]

@@ -20,8 +20,20 @@ def months_before(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 - months
     year = day.year + month // 12
     month = month % 12 + 1
-    last = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
-            31, 31, 30, 31, 30, 31][month - 1]  # fmt: skip
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return dt.date(year, month, min(day.day, last))
 
 
@@ -38,18 +50,23 @@ def qualifying_values(
     if programme.tier_basis == TierBasis.POINTS:
         rows = (
             LedgerEntry.objects.filter(
-                member_id__in=by_customer.values(), kind=EntryKind.EARN, pending=False,
-                effective_on__gt=start, effective_on__lte=today,
-            )  # fmt: skip
+                member_id__in=by_customer.values(),
+                kind=EntryKind.EARN,
+                pending=False,
+                effective_on__gt=start,
+                effective_on__lte=today,
+            )
             .values("member_id")
             .annotate(v=Sum("points"))
         )
         return {r["member_id"]: Decimal(r["v"]) for r in rows}
     rows = (
         Order.objects.filter(
-            customer_id__in=by_customer, status__in=REVENUE_STATUSES,
-            ordered_on__gt=start, ordered_on__lte=today,
-        )  # fmt: skip
+            customer_id__in=by_customer,
+            status__in=REVENUE_STATUSES,
+            ordered_on__gt=start,
+            ordered_on__lte=today,
+        )
         .values("customer_id")
         .annotate(v=Sum("amount"))
     )
@@ -99,16 +116,23 @@ def tiers_reevaluate(
         if wanted > current:
             reason = "upgrade"
         elif wanted < current and not upgrade_only:
-            grace_end = (member.tier_since or today) + dt.timedelta(days=programme.downgrade_grace_days)
+            grace_end = (member.tier_since or today) + dt.timedelta(
+                days=programme.downgrade_grace_days
+            )
             if today < grace_end:
                 continue
             reason = "downgrade"
         else:
             continue
         changes.append(
-            TierChange(member_id=member.pk, from_tier_id=member.tier_id,
-                       to_tier_id=target.pk if target else None, changed_on=today, reason=reason)
-        )  # fmt: skip
+            TierChange(
+                member_id=member.pk,
+                from_tier_id=member.tier_id,
+                to_tier_id=target.pk if target else None,
+                changed_on=today,
+                reason=reason,
+            )
+        )
         member.tier_id, member.tier_since = (target.pk if target else None), today
         changed.append(member)
         counts["upgraded" if reason == "upgrade" else "downgraded"] += 1
@@ -130,7 +154,9 @@ def tier_migration(*, start: dt.date, end: dt.date) -> dict[tuple[str, str], int
 
     before, after = tier_on(start), tier_on(end)
     counts: dict[tuple[str, str], int] = {}
-    for member_id in Member.objects.filter(Q(enrolled_at__date__lte=end)).values_list("pk", flat=True):
+    for member_id in Member.objects.filter(Q(enrolled_at__date__lte=end)).values_list(
+        "pk", flat=True
+    ):
         key = (before.get(member_id, ""), after.get(member_id, ""))
         counts[key] = counts.get(key, 0) + 1
     return counts

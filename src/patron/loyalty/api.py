@@ -48,7 +48,7 @@ def member_create(request: HttpRequest, payload: MemberIn):  # type: ignore[no-u
 
 @router.get("/members/{card_number}", response=MemberDetailOut, auth=READ)
 def member_get(request: HttpRequest, card_number: str):  # type: ignore[no-untyped-def]
-    member = selectors.member_by_card(card_number=card_number)
+    member = services.member_refresh(member=selectors.member_by_card(card_number=card_number))
     return {
         **selectors.member_figures(member=member),
         "expiring": selectors.member_expiring(member=member),

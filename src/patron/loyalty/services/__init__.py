@@ -9,6 +9,7 @@ The interface other apps code against:
 
 from patron.loyalty.services.ledger import (
     balance_of,
+    member_refresh,
     member_settle,
     points_adjust,
     points_expire,
@@ -58,6 +59,7 @@ __all__ = [
     "hold_create",
     "hold_void",
     "member_enrol",
+    "member_refresh",
     "member_settle",
     "members_enrol_segment",
     "order_points_sync",

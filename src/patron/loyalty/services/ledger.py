@@ -280,6 +280,21 @@ def hold_release(*, hold: Hold, status: str, today: dt.date) -> bool:
 
 
 @transaction.atomic
+def member_refresh(*, member: Member, today: dt.date | None = None) -> Member:
+    """Settle the member now (holds past their time released, lots past their last day
+    expired) so what is shown is what can be spent. Cheap when there is nothing to do."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    due = Hold.objects.filter(member=member, status=HoldStatus.HELD, expires_at__lte=now).exists()
+    due = (
+        due or LedgerEntry.objects.filter(member=member, is_lot=True, expires_on__lt=today).exists()
+    )
+    if due:
+        member_settle(member=member_lock(member_id=member.pk), today=today, now=now)
+    return member
+
+
+@transaction.atomic
 def points_expire(*, today: dt.date | None = None) -> int:
     """Expire what is left of lots past their last day, and release holds past their time,
     for every member that has any. Returns the points expired."""

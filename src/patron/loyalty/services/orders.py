@@ -306,13 +306,13 @@ def order_points_sync(
             f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
                 SELECT m.referred_by_id, 'earn', {int(programme.referral_bonus_points)}, {false},
                        {true}, 'referral:' || m.id, 'referral', NULL, %s, NULL,
-                       {_expiry_sql(programme, "%s")}, %s, NULL
+                       CAST(%s AS date), %s, NULL
                 FROM loyalty_member m
                 WHERE m.referred_by_id IS NOT NULL
                   AND EXISTS (SELECT 1 FROM loyalty_ledgerentry e WHERE e.member_id = m.id
                               AND e.kind = 'earn' AND e.pending = {false}
                               AND e.order_id IS NOT NULL)""",
-            [today, today, now],
+            [today, expiry_for(programme, today), now],
         )
     # 5. refunds, cancellations after earning, returns: per order, under the member's lock
     counts["reversed"] = _reversals(scope, params, changed=changed, today=today)

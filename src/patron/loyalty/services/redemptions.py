@@ -274,10 +274,20 @@ def _hold_locked(hold_id: object) -> Hold:
     return hold
 
 
-@transaction.atomic
 def hold_commit(*, hold_id: int, today: dt.date | None = None) -> tuple[Hold, bool]:
     """Spend a held amount. Committing twice answers the first commit (nothing more is
-    spent); an expired or voided hold cannot be committed (409)."""
+    spent); a voided hold cannot be committed (409), nor an expired one (409, after its
+    points are given back, which is kept)."""
+    hold, created = _hold_commit(hold_id=hold_id, today=today)
+    if hold.status == HoldStatus.EXPIRED:
+        raise LoyaltyError(
+            errors.HOLD_EXPIRED, code=LoyaltyErrorCode.HOLD_EXPIRED, field="hold_id", value=hold.pk
+        )
+    return hold, created
+
+
+@transaction.atomic
+def _hold_commit(*, hold_id: int, today: dt.date | None = None) -> tuple[Hold, bool]:
     today = today or timezone.localdate()
     now = timezone.now()
     hold = _hold_locked(hold_id)
@@ -287,9 +297,7 @@ def hold_commit(*, hold_id: int, today: dt.date | None = None) -> tuple[Hold, bo
         hold_release(hold=hold, status=HoldStatus.EXPIRED, today=today)
         hold.refresh_from_db()
     if hold.status == HoldStatus.EXPIRED:
-        raise LoyaltyError(
-            errors.HOLD_EXPIRED, code=LoyaltyErrorCode.HOLD_EXPIRED, field="hold_id", value=hold.pk
-        )
+        return hold, False
     won = Hold.objects.filter(pk=hold.pk, status=HoldStatus.HELD).update(
         status=HoldStatus.COMMITTED
     )

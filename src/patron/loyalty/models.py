@@ -240,12 +240,8 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["member", "effective_on"], name="ledger_member_idx"),
-            models.Index(fields=["effective_on"], name="ledger_date_idx"),
             models.Index(
                 fields=["order"], name="ledger_pending_idx", condition=Q(pending=True, kind="earn")
-            ),
-            models.Index(
-                fields=["order"], name="ledger_order_idx", condition=Q(order__isnull=False)
             ),
         ]
 

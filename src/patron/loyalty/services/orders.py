@@ -289,7 +289,12 @@ def order_points_sync(
             WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
               AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
 
-    bulk = _earn_bulk(earn_sql, scope, [now, *params]) if since_id is not None else None
+    # one source in scope: its (source, order id) is unique, so the keys of the scope are too
+    bulk = (
+        _earn_bulk(earn_sql, scope, [now, *params])
+        if since_id is not None and source is not None and customer_ids is None
+        else None
+    )
     counts["earned"] = (
         bulk
         if bulk is not None
@@ -328,8 +333,8 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
     its indexes and constraints are dropped, the earnings inserted, and all built again
     (:func:`patron.ingest.indexes.indexes_rebuilt_if_cheaper`). Without the unique index
     there is no ON CONFLICT: the insert leaves out sources already in the ledger (read from a
-    snapshot taken first) and keeps one row per source; adding the unique constraint back
-    checks the whole table, so a duplicate would still fail the import. The dropped
+    snapshot taken first); adding the unique constraint back checks the whole table, so a
+    duplicate would still fail the import (the database decides, as always). The dropped
     constraint's lock keeps other writers of the ledger waiting until the import commits.
     None: not worth it (the caller inserts with ON CONFLICT)."""
     from patron.ingest.indexes import MIN_ROWS, indexes_rebuilt_if_cheaper
@@ -347,13 +352,17 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True),
         connection.cursor() as cursor,
     ):
+        # The orders were just written in this transaction: without fresh row counts the
+        # planner would probe a million orders one by one instead of one hash join.
+        cursor.execute("ANALYZE sales_order")
+        cursor.execute("ANALYZE loyalty_member")
+        # The scope is one source, where order ids are unique: so are the keys it makes.
         cursor.execute(
             f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
                     WITH have AS MATERIALIZED (
                         SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
-                    SELECT DISTINCT ON (e.source) {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
-                    WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)
-                    ORDER BY e.source""",
+                    SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
+                    WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
             params,
         )
         return max(int(cursor.rowcount), 0)

@@ -595,12 +595,14 @@ def amount_check(value: object) -> Decimal:
     return amount
 
 
-@transaction.atomic
 def points_accrue(
     *, member: Member, order_id: str, amount: object, today: dt.date | None = None
 ) -> tuple[LedgerEntry | None, bool]:
     """A till without an order feed: earn points for ``order_id`` now. Idempotent by the
-    order id (the same key as the importer's): returns (entry, created)."""
+    order id (the same key as the importer's): returns (entry, created).
+
+    One statement writes (``INSERT ... ON CONFLICT DO NOTHING``), so no transaction of its
+    own is needed: the till's hot path stays at one round trip for the write."""
     value = amount_check(amount)
     order_id = str(order_id or "").strip()
     if not order_id or len(order_id) > 64:

@@ -40,6 +40,38 @@ class EnrolForm(forms.Form):
         help_text=_("Only the last 4 are kept."),
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        """Adds the admin's questionnaire (active questions) as ``answer_<key>`` fields."""
+        from django.utils.translation import get_language
+
+        from patron.loyalty.models import Question, QuestionKind
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        chinese = (get_language() or "").startswith("zh")
+        for q in Question.objects.filter(active=True):
+            label = q.text_zh if chinese else q.text_en
+            choices = [(c, c) for c in q.choices]
+            if q.kind == QuestionKind.SINGLE:
+                field: forms.Field = forms.ChoiceField(choices=[("", "—"), *choices])
+            elif q.kind == QuestionKind.MULTIPLE:
+                field = forms.MultipleChoiceField(
+                    choices=choices, widget=forms.CheckboxSelectMultiple
+                )
+            elif q.kind == QuestionKind.NUMBER:
+                field = forms.DecimalField()
+            else:
+                field = forms.CharField(max_length=200)
+            field.label, field.required = label, False
+            self.fields[f"answer_{q.key}"] = field
+
+    def answers(self) -> dict[str, object]:
+        """The questionnaire's answers given, by question key."""
+        return {
+            name.removeprefix("answer_"): (float(v) if hasattr(v, "as_tuple") else v)
+            for name, v in self.cleaned_data.items()
+            if name.startswith("answer_") and v not in (None, "", [])
+        }
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if bool(data.get("customer_id")) == bool(data.get("segment")):

@@ -91,6 +91,7 @@ def member_enrol(request: HttpRequest) -> HttpResponse:
             referral_code=data["referral_code"] or None,
             id_document_type=data["id_document_type"],
             id_document_number=data["id_document_number"],
+            answers=form.answers(),
         )
     except PatronError as error:
         messages.error(request, error.message)

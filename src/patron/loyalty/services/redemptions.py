@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -128,20 +128,31 @@ def _rewards_price(
 
 
 def _claim_key(model: type, *, key: str, digest: str, **fields: Any) -> tuple[Any, bool]:
-    """Insert the row that owns ``key`` (a savepoint): (row, True); or the first request's row
-    when the key is taken with the same body: (row, False); another body: 409."""
-    try:
-        with transaction.atomic():
-            return model.objects.create(idempotency_key=key, request_hash=digest, **fields), True  # type: ignore[attr-defined]
-    except IntegrityError:
-        first = model.objects.filter(idempotency_key=key).first()  # type: ignore[attr-defined]
-        if first is None:
-            raise
-        if first.request_hash != digest:
-            raise LoyaltyError(
-                errors.KEY_REUSED, code=LoyaltyErrorCode.KEY_REUSED, field="idempotency_key"
-            ) from None
-        return first, False
+    """Insert the row that owns ``key``: (row, True); or the first request's row when the
+    key is taken with the same body: (row, False); another body: 409. The unique index on
+    the key decides (``INSERT ... ON CONFLICT DO NOTHING``, one round trip)."""
+    row = model(idempotency_key=key, request_hash=digest, **fields)
+    meta = model._meta  # type: ignore[attr-defined]
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(values))}) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            values,
+        )
+        inserted = cursor.fetchone()
+    if inserted is not None:
+        row.pk = inserted[0]
+        row._state.adding = False
+        return row, True
+    first = model.objects.filter(idempotency_key=key).first()  # type: ignore[attr-defined]
+    if first.request_hash != digest:
+        raise LoyaltyError(
+            errors.KEY_REUSED, code=LoyaltyErrorCode.KEY_REUSED, field="idempotency_key"
+        )
+    return first, False
 
 
 @transaction.atomic
@@ -188,7 +199,7 @@ def points_redeem(
     member_settle(member=member, today=today)
     priced = _rewards_price(member=member, lines=rewards, today=today)
     total = extra + sum(p for _r, _q, p in priced)
-    balance_require(member=member, points=total, today=today)
+    before = balance_require(member=member, points=total, today=today).available
     entry_take(
         member=member,
         kind=EntryKind.SPEND,
@@ -197,20 +208,20 @@ def points_redeem(
         reason=f"redemption {key}" + (f" for order {order_ref}" if order_ref else ""),
         today=today,
     )
+    codes: list[str] = []
     for reward, quantity, cost in priced:
         item = RedemptionItem.objects.create(
             redemption=redemption, reward=reward, quantity=quantity, points=cost
         )
-        RewardCode.objects.bulk_create(
-            [RewardCode(code=_reward_code(), item=item) for _ in range(quantity)]
-        )
+        made = [RewardCode(code=_reward_code(), item=item) for _ in range(quantity)]
+        RewardCode.objects.bulk_create(made)
+        codes += [c.code for c in made]
     redemption.points = total
+    # the balance checked under the lock, less what was just taken: no second aggregate
     redemption.response = {
         "redemption_id": redemption.pk,
-        "points_balance": balance_of(member_id=member.pk, today=today).available,
-        "codes": [
-            c.code for c in RewardCode.objects.filter(item__redemption=redemption).order_by("pk")
-        ],
+        "points_balance": before - total,
+        "codes": codes,
     }
     redemption.save(update_fields=["points", "response"])
     return redemption, True

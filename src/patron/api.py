@@ -35,10 +35,16 @@ CONFLICT_CODES = {"campaigns.coupon_used"}
 
 @api.exception_handler(PatronError)
 def _patron_error(request: HttpRequest, exc: PatronError) -> HttpResponse:
-    status = 404 if exc.code in NOT_FOUND_CODES else 409 if exc.code in CONFLICT_CODES else 400
-    return api.create_response(
-        request, {"code": str(exc.code), "message": exc.message, "extra": exc.extra}, status=status
+    # An error may carry its own status (loyalty: 404, 409) and the field it concerns.
+    status = getattr(exc, "http_status", None) or (
+        404 if exc.code in NOT_FOUND_CODES else 409 if exc.code in CONFLICT_CODES else 400
     )
+    body = {"code": str(exc.code), "message": exc.message, "extra": exc.extra}
+    if getattr(exc, "field", None):
+        body["field"] = exc.field
+    if isinstance(exc.extra, dict) and "card_number" in exc.extra:
+        body["card_number"] = exc.extra["card_number"]  # 409 already a member: the card
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(ValidationError)
@@ -54,6 +60,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _mount() -> None:
     from patron.campaigns.api import campaigns_router, coupons_router, segments_router
     from patron.customers.api import router as customers_router
+    from patron.loyalty.api import router as loyalty_router
     from patron.sales.api import router as sales_router
     from patron.service.api import router as tickets_router
 
@@ -63,6 +70,7 @@ def _mount() -> None:
     api.add_router("/segments", segments_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/coupons", coupons_router)
+    api.add_router("/loyalty", loyalty_router)
 
 
 _mount()

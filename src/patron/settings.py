@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "patron.insights",
     "patron.retention",
     "patron.service",
+    "patron.loyalty",
     "patron.jobs",
     "patron.messaging",
     "patron.campaigns",

@@ -14,5 +14,6 @@ urlpatterns = [
     path("service/", include("patron.service.urls")),
     path("campaigns/", include("patron.campaigns.urls")),
     path("m/", include("patron.messaging.urls")),
+    path("loyalty/", include("patron.loyalty.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -50,7 +50,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web:interaction_add": frozenset({"admin", "marketing", "service"}),
     "web:segments": frozenset({"admin", "marketing", "analyst"}),
     "web:segment_detail": frozenset({"admin", "marketing", "analyst"}),
-    "web:loyalty": frozenset({"admin", "marketing", "analyst"}),
     "web:reports": frozenset({"admin", "marketing", "analyst"}),
     "web:settings": ADMIN,
     # import in the browser: admin and marketing; analysts read only, service imports nothing
@@ -76,6 +75,25 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:customer_get": SIGNED_IN,
     "api:customer_create": frozenset({"admin", "marketing"}),
     "api:customer_update": frozenset({"admin", "marketing", "service"}),
+    # loyalty (issue 17): marketing manages, service sees and adjusts with a reason, analysts read
+    "loyalty:member_list": frozenset({"admin", "marketing", "service", "analyst"}),
+    "loyalty:member_detail": frozenset({"admin", "marketing", "service", "analyst"}),
+    "loyalty:statement_csv": frozenset({"admin", "marketing", "service", "analyst"}),
+    "loyalty:member_adjust": frozenset({"admin", "marketing", "service"}),
+    "loyalty:member_enrol": frozenset({"admin", "marketing"}),
+    "loyalty:reward_list": frozenset({"admin", "marketing", "service", "analyst"}),
+    "loyalty:settings": frozenset({"admin", "marketing", "service", "analyst"}),
+    "loyalty:analytics": frozenset({"admin", "marketing", "service", "analyst"}),
+    "api:member_create": frozenset({"admin", "marketing"}),
+    "api:member_get": frozenset({"admin", "marketing", "service", "analyst"}),
+    "api:member_statement": frozenset({"admin", "marketing", "service", "analyst"}),
+    "api:accrual_create": frozenset({"admin", "marketing"}),
+    "api:redemption_create": frozenset({"admin", "marketing"}),
+    "api:hold_create": frozenset({"admin", "marketing"}),
+    "api:hold_commit": frozenset({"admin", "marketing"}),
+    "api:hold_void": frozenset({"admin", "marketing"}),
+    "api:reward_code_get": frozenset({"admin", "marketing", "service", "analyst"}),
+    "api:reward_code_use": frozenset({"admin", "marketing"}),
     "api:order_create": ADMIN,
     "api:order_batch": ADMIN,
     # service (issue 22): the service role works on tickets, analysts read, marketing neither
@@ -135,6 +153,8 @@ SAMPLE_KWARGS = {
     "campaign_id": "1",
     "segment_id": "1",
     "code": "NOCODE",
+    "card_number": "8600000000000001",
+    "hold_id": "1",
 }
 
 

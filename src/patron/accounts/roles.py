@@ -54,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.manage_campaigns",
         "accounts.view_loyalty",
         "accounts.manage_loyalty",
+        "loyalty.adjust_points",
         "accounts.view_reports",
         "accounts.export_customers",
         "accounts.see_full_phone",
@@ -70,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "customers.change_interaction",
         "accounts.view_tickets",
         "accounts.manage_tickets",
+        # loyalty: service sees members and adjusts points with a reason
+        "accounts.view_loyalty",
+        "loyalty.adjust_points",
         "accounts.see_full_phone",
         *_WARNINGS_WORK,
     ),

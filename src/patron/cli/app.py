@@ -13,6 +13,7 @@ from patron.cli import (
     customers,
     data,
     demo,
+    loyalty,
     retention,
     runs,
     service,
@@ -67,3 +68,4 @@ app.add_typer(campaigns.campaigns_app, name="campaigns")
 data.import_app.command("campaign-contacts")(campaigns.import_contacts)
 app.add_typer(service.service_app, name="service")
 app.add_typer(service.surveys_app, name="surveys")
+app.add_typer(loyalty.loyalty_app, name="loyalty")

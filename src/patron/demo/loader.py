@@ -88,6 +88,10 @@ def demo_runs_create(*, step: Step | None = None) -> list[int]:
 
     say("Writing tickets and survey answers")
     demo_service_create(today=last + timedelta(days=1))
+    from patron.demo.loyalty import demo_loyalty_create
+
+    say("Running the member programme")
+    demo_loyalty_create(today=last + timedelta(days=1))
     return ids
 
 

@@ -33,6 +33,7 @@ from patron.ingest.formats import (
 )
 from patron.ingest.i18n import gettext, gettext_noop, join_sentences
 from patron.ingest.mapping import ColumnMapping, EntityKind, known_column_names, resolve_columns
+from patron.ingest.order_hooks import orders_hooks
 from patron.ingest.order_lines import order_lines_prepare
 from patron.ingest.pipeline import (
     BatchResult,
@@ -332,6 +333,7 @@ def _run(
         )
     try:
         with transaction.atomic():
+            hooks = _orders_hooks_before(kind, options)
             sink = (
                 None
                 if options.dry_run
@@ -365,6 +367,7 @@ def _run(
                 else:
                     sink.finish(report)
                     sink.close()
+                    _orders_hooks_after(hooks, options, changed=bool(report.updated))
                     report.committed = True
     except DatabaseError as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
@@ -381,6 +384,23 @@ def _run(
     report.errors.sort(key=lambda e: e.line)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+# -- apps acting on written orders (loyalty points): hooks they register, set-based --------
+
+
+def _orders_hooks_before(kind: EntityKind, options: ImportOptions) -> list[tuple[Any, Any]]:
+    """Each registered orders hook with its marker, for an import that writes orders."""
+    if kind is not EntityKind.TRANSACTIONS or options.dry_run:
+        return []
+    return [(hook, hook.before()) for hook in orders_hooks()]
+
+
+def _orders_hooks_after(
+    hooks: list[tuple[Any, Any]], options: ImportOptions, *, changed: bool
+) -> None:
+    for hook, marker in hooks:
+        hook.after(marker, source=options.source, changed=changed)
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ NAVIGATION = (
     ("customers", "web:customer_list", _("Customers"), "customers.view_customer"),
     ("imports", "web:import_start", _("Import"), "jobs.import_data"),
     ("segments", "web:segments", _("Segments"), "accounts.view_segments"),
-    ("loyalty", "web:loyalty", _("Loyalty"), "accounts.view_loyalty"),
+    ("loyalty", "loyalty:member_list", _("Loyalty"), "accounts.view_loyalty"),
     ("campaigns", "campaigns:campaign_list", _("Campaigns"), "accounts.view_campaigns"),
     ("service", "service:ticket_list", _("Service"), "accounts.view_tickets"),
     ("warnings", "retention:warning_list", _("Churn warnings"), "retention.view_churnwarning"),

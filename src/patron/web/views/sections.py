@@ -24,20 +24,9 @@ class Section:
     ready: tuple[tuple[str, Promise, Promise], ...] = ()
 
 
-# "segments" has its own pages now (web/views/segments.py), "campaigns" (patron.campaigns) and
-# "service" (patron.service) too.
+# "segments", "loyalty", "campaigns" and "service" have their own pages now (web/views/segments.py,
+# patron.loyalty, patron.campaigns, patron.service).
 SECTIONS = (
-    Section(
-        "loyalty",
-        _("Loyalty"),
-        "accounts.view_loyalty",
-        _("Membership and points for the customers worth keeping."),
-        (
-            _("Member enrolment and cards"),
-            _("Points ledger and balances"),
-            _("Tiers, benefits and rewards"),
-        ),
-    ),
     Section(
         "reports",
         _("Reports"),

@@ -1,0 +1,115 @@
+"""Top-n selection over sparse and dense score matrices, vectorised (no loop per customer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from .data import FloatArray, IntArray
+
+__all__ = ["NotFittedError", "TopN", "pairs_in", "top_n_dense", "top_n_sparse"]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """``recommend`` was called before ``fit``."""
+
+
+@dataclass(frozen=True)
+class TopN:
+    """Ranked items per customer: ``items[i, j]`` is the j-th item of ``customers[i]`` (-1 pads)."""
+
+    customers: IntArray
+    items: IntArray
+    scores: FloatArray
+
+    @property
+    def counts(self) -> IntArray:
+        return np.asarray((self.items >= 0).sum(axis=1), dtype=np.int64)
+
+    @property
+    def items_flat(self) -> IntArray:
+        return self.items[self.items >= 0]
+
+    @property
+    def scores_flat(self) -> FloatArray:
+        return self.scores[self.items >= 0]
+
+    @staticmethod
+    def concat(parts: Sequence[TopN], customers: IntArray) -> TopN:
+        if not parts:
+            return TopN(customers, np.zeros((0, 0), np.int64), np.zeros((0, 0)))
+        width = max(p.items.shape[1] for p in parts)
+        items = np.vstack([_pad(p.items, width, -1) for p in parts]).astype(np.int64)
+        scores = np.vstack([_pad(p.scores, width, 0.0) for p in parts])
+        return TopN(customers=customers, items=items, scores=scores)
+
+
+def _pad(a: npt.NDArray[np.generic], width: int, fill: float) -> npt.NDArray[np.generic]:
+    if a.shape[1] == width:
+        return a
+    out = np.full((a.shape[0], width), fill, dtype=a.dtype)
+    out[:, : a.shape[1]] = a
+    return out
+
+
+def top_n_sparse(s: sp.spmatrix, n: int) -> TopN:
+    """The ``n`` largest stored entries of each row of ``s``; ties by smaller column."""
+    s = sp.csr_matrix(s)
+    rows = np.repeat(np.arange(s.shape[0], dtype=np.int64), np.diff(s.indptr))
+    order = np.lexsort((s.indices, -s.data, rows))
+    r, c, v = rows[order], s.indices[order].astype(np.int64), s.data[order].astype(np.float64)
+    starts = np.r_[0, np.cumsum(np.diff(s.indptr))][:-1]
+    rank = np.arange(r.shape[0]) - starts[r] if r.shape[0] else np.zeros(0, np.int64)
+    keep = rank < n
+    items = np.full((s.shape[0], n), -1, dtype=np.int64)
+    scores = np.zeros((s.shape[0], n), dtype=np.float64)
+    items[r[keep], rank[keep]] = c[keep]
+    scores[r[keep], rank[keep]] = v[keep]
+    return TopN(customers=np.arange(s.shape[0], dtype=np.int64), items=items, scores=scores)
+
+
+def top_n_dense(s: npt.NDArray[np.floating], n: int, columns: IntArray | None = None) -> TopN:
+    """The ``n`` largest finite entries per row of a dense matrix (``-inf`` = not allowed).
+
+    ``columns`` maps the matrix's columns to item codes.
+    """
+    n_rows, n_cols = s.shape
+    m = min(n, n_cols)
+    items = np.full((n_rows, n), -1, dtype=np.int64)
+    scores = np.zeros((n_rows, n), dtype=np.float64)
+    if m == 0 or n_rows == 0:
+        return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
+    part = (
+        np.argpartition(-s, m - 1, axis=1)[:, :m]
+        if m < n_cols
+        else np.tile(np.arange(n_cols), (n_rows, 1))
+    )
+    vals = np.take_along_axis(s, part, axis=1)
+    # best first; ties by smaller column
+    order = np.lexsort((part, -vals), axis=1)
+    part = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    ok = np.isfinite(vals)
+    codes = part if columns is None else columns[part]
+    items[:, :m] = np.where(ok, codes, -1)
+    scores[:, :m] = np.where(ok, vals, 0.0)
+    # finite entries first: -inf sorted last already
+    return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
+
+
+def pairs_in(rows: IntArray, cols: IntArray, matrix: sp.spmatrix) -> npt.NDArray[np.bool_]:
+    """Whether each (row, col) pair is a stored nonzero of ``matrix``."""
+    m = sp.coo_matrix(matrix)
+    if m.nnz == 0 or rows.shape[0] == 0:
+        return np.zeros(rows.shape[0], dtype=bool)
+    width = np.int64(m.shape[1])
+    keys = np.unique(m.row.astype(np.int64)[m.data != 0] * width + m.col[m.data != 0])
+    if keys.shape[0] == 0:
+        return np.zeros(rows.shape[0], dtype=bool)
+    q = rows.astype(np.int64) * width + cols
+    pos = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
+    return np.asarray(keys[pos] == q)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from .data import FloatArray, IntArray
+from .data import FloatArray, IntArray, unique_sorted
 
 __all__ = ["NotFittedError", "TopN", "pairs_in", "top_n_dense", "top_n_sparse"]
 
@@ -57,19 +57,40 @@ def _pad(a: npt.NDArray[np.generic], width: int, fill: float) -> npt.NDArray[np.
 
 
 def top_n_sparse(s: sp.spmatrix, n: int) -> TopN:
-    """The ``n`` largest stored entries of each row of ``s``; ties by smaller column."""
+    """The ``n`` largest stored entries of each row of ``s``; ties by smaller column.
+
+    Rows are padded to the next power of 4 of their length and ranked along the row, bucket
+    by bucket, which is several times faster than sorting all entries at once.
+    """
     s = sp.csr_matrix(s)
-    rows = np.repeat(np.arange(s.shape[0], dtype=np.int64), np.diff(s.indptr))
-    order = np.lexsort((s.indices, -s.data, rows))
-    r, c, v = rows[order], s.indices[order].astype(np.int64), s.data[order].astype(np.float64)
-    starts = np.r_[0, np.cumsum(np.diff(s.indptr))][:-1]
-    rank = np.arange(r.shape[0]) - starts[r] if r.shape[0] else np.zeros(0, np.int64)
-    keep = rank < n
-    items = np.full((s.shape[0], n), -1, dtype=np.int64)
-    scores = np.zeros((s.shape[0], n), dtype=np.float64)
-    items[r[keep], rank[keep]] = c[keep]
-    scores[r[keep], rank[keep]] = v[keep]
-    return TopN(customers=np.arange(s.shape[0], dtype=np.int64), items=items, scores=scores)
+    s.sort_indices()
+    n_rows = s.shape[0]
+    items = np.full((n_rows, n), -1, dtype=np.int64)
+    scores = np.zeros((n_rows, n), dtype=np.float64)
+    lengths = np.diff(s.indptr)
+    if s.nnz == 0:
+        return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
+    width_of = np.where(lengths > 0, 4 ** np.ceil(np.log(np.maximum(lengths, 1)) / np.log(4)), 0)
+    for width in np.unique(width_of[lengths > 0]).astype(np.int64):
+        rows = np.flatnonzero(width_of == width)
+        pos = s.indptr[rows][:, None] + np.arange(width)[None, :]
+        valid = np.arange(width)[None, :] < lengths[rows][:, None]
+        pos = np.where(valid, pos, 0)
+        vals = np.where(valid, s.data[pos], -np.inf)
+        take = min(n, int(width))
+        if take < width:
+            part = np.argpartition(-vals, take - 1, axis=1)[:, :take]
+        else:
+            part = np.tile(np.arange(width), (rows.shape[0], 1))
+        pv = np.take_along_axis(vals, part, axis=1)
+        order = np.lexsort((part, -pv), axis=1)
+        part = np.take_along_axis(part, order, axis=1)
+        pv = np.take_along_axis(pv, order, axis=1)
+        cols = s.indices[np.take_along_axis(pos, part, axis=1)]
+        ok = np.isfinite(pv)
+        items[rows, :take] = np.where(ok, cols, -1)
+        scores[rows, :take] = np.where(ok, pv, 0.0)
+    return TopN(customers=np.arange(n_rows, dtype=np.int64), items=items, scores=scores)
 
 
 def top_n_dense(s: npt.NDArray[np.floating], n: int, columns: IntArray | None = None) -> TopN:
@@ -107,7 +128,7 @@ def pairs_in(rows: IntArray, cols: IntArray, matrix: sp.spmatrix) -> npt.NDArray
     if m.nnz == 0 or rows.shape[0] == 0:
         return np.zeros(rows.shape[0], dtype=bool)
     width = np.int64(m.shape[1])
-    keys = np.unique(m.row.astype(np.int64)[m.data != 0] * width + m.col[m.data != 0])
+    keys = unique_sorted(m.row.astype(np.int64)[m.data != 0] * width + m.col[m.data != 0])
     if keys.shape[0] == 0:
         return np.zeros(rows.shape[0], dtype=bool)
     q = rows.astype(np.int64) * width + cols

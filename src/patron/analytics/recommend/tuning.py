@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .buy_again import BuyAgain
-from .data import IntArray, Lines
+from .data import IntArray, Lines, unique_sorted
 from .metrics import ranking_scores
 from .try_new import TryNew
 
@@ -48,8 +48,8 @@ def holdout_truth(
 ) -> tuple[list[IntArray], list[IntArray]]:
     """Per customer: held-out items bought before (repeats) and items new to them."""
     n_p = max(train.n_products, 1)
-    seen = np.unique(train.customer * n_p + train.product)
-    held = np.unique(test.customer * n_p + test.product)
+    seen = unique_sorted(train.customer * n_p + train.product)
+    held = unique_sorted(test.customer * n_p + test.product)
     pos = np.clip(np.searchsorted(seen, held), 0, max(seen.shape[0] - 1, 0))
     is_repeat = (seen[pos] == held) if seen.shape[0] else np.zeros(held.shape[0], bool)
     c, p = held // n_p, held % n_p

@@ -52,9 +52,11 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 def _mount() -> None:
     from patron.customers.api import router as customers_router
+    from patron.recommend.api import router as recommend_router
     from patron.sales.api import router as sales_router
 
     api.add_router("/customers", customers_router)
+    api.add_router("/customers", recommend_router)
     api.add_router("/orders", sales_router)
 
 

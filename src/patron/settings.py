@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "patron.insights",
     "patron.retention",
     "patron.jobs",
+    "patron.recommend",
     "patron.web",
     "huey.contrib.djhuey",
 ]

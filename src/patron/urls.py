@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("patron.web.urls")),
     path("accounts/", include("patron.accounts.urls")),
     path("warnings/", include("patron.retention.urls")),
+    path("recommendations/", include("patron.recommend.urls")),
     path("admin/", admin.site.urls),
 ]

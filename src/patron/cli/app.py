@@ -12,6 +12,7 @@ from patron.cli import (
     customers,
     data,
     demo,
+    recommend,
     retention,
     runs,
     uploads,
@@ -60,3 +61,4 @@ app.command("analyze")(analyze.analyze)
 app.add_typer(retention.warnings_app, name="warnings")
 app.add_typer(uploads.uploads_app, name="uploads")
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(recommend.recommend_app, name="recommend")

@@ -528,6 +528,9 @@ PRODUCT_FIELDS: tuple[Field, ...] = (
         ValueKind.AMOUNT,
         ("unit_cost", "unit cost", "cost", "成本", "单位成本", "进价", "成本价"),
     ),
+    # recommend: products not for sale or out of stock are never recommended
+    Field("for_sale", ValueKind.BOOLEAN, ("for_sale", "for sale", "在售", "是否在售", "上架")),
+    Field("in_stock", ValueKind.BOOLEAN, ("in_stock", "in stock", "有货", "是否有货", "有库存")),
 )
 
 #: The longest text each field's column holds in the store: the models' ``max_length``

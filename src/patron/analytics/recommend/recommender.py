@@ -133,33 +133,30 @@ class Recommender:
             codes = lines.customer_codes(list(customers))
         known = codes >= 0
         safe = np.where(known, codes, 0)
+        ids = list(customers) if customers is not None else list(lines.customers)
         allowed = rules.allowed_items(lines.products)
-        returned = rules.returned_matrix(lines, safe)
-        if (~known).any():
-            returned = sp.csr_matrix(returned.multiply(known[:, None].astype(np.float32)))
+        returned = rules.returned_matrix(lines, ids)
         capped = rules.max_per_category is not None
         width = n * CANDIDATE_FACTOR if capped else n
         ba = self.buy_again_.recommend(safe, width, item_mask=allowed, exclude=returned)
         tn = self.try_new_.recommend(safe, width, item_mask=allowed, exclude=returned)
-        ba.items[~known] = -1
         if (~known).any():
-            cold = self.try_new_._fallback(
-                np.zeros(int((~known).sum()), np.int64), width, allowed, None
-            )
-            # an unknown customer has bought nothing: the overall popular items
-            pop = self.try_new_.segment_popularity_.sum(axis=0)
-            pop_items = np.argsort(-np.asarray(pop).ravel(), kind="stable")
-            pop_items = pop_items[allowed[pop_items]][:width]
-            tn.items[~known] = -1
-            tn.items[np.ix_(~known, np.arange(pop_items.shape[0]))] = pop_items
-            tn.scores[~known] = 0.0
-            del cold
+            # an unknown customer has bought nothing: the overall popular items, rules applied
+            ba.items[~known] = -1
+            unknown = np.flatnonzero(~known)
+            pop = np.asarray(self.try_new_.segment_popularity_.sum(axis=0)).ravel()
+            order = np.argsort(-pop, kind="stable")
+            order = order[(pop[order] > 0) & allowed[order]]
+            ex = returned[unknown][:, order].toarray() > 0
+            for i, row in enumerate(unknown):
+                picks = order[~ex[i]][:width]
+                tn.items[row] = -1
+                tn.items[row, : picks.shape[0]] = picks
+                tn.scores[row] = 0.0
         pins = lines.product_codes(rules.active_pins(self.cut_off_))
         pins = pins[(pins >= 0) & allowed[np.maximum(pins, 0)]]
-        ba_items, ba_scores, ba_pin = self._with_pins(ba, pins, safe, returned, bought=True)
-        tn_items, tn_scores, tn_pin = self._with_pins(tn, pins, safe, returned, bought=False)
-        if not known.all():
-            ba_pin[~known] = False
+        ba_items, ba_scores, ba_pin = self._with_pins(ba, pins, safe, known, returned, bought=True)
+        tn_items, tn_scores, tn_pin = self._with_pins(tn, pins, safe, known, returned, bought=False)
         category = rules.category_codes(lines.products)
         out = []
         for items, scores, pinned in ((ba_items, ba_scores, ba_pin), (tn_items, tn_scores, tn_pin)):
@@ -197,6 +194,7 @@ class Recommender:
         top: TopN,
         pins: IntArray,
         customers: IntArray,
+        known: npt.NDArray[np.bool_],
         returned: sp.csr_matrix,
         *,
         bought: bool,
@@ -205,7 +203,7 @@ class Recommender:
         rows = top.items.shape[0]
         if pins.shape[0] == 0:
             return top.items, top.scores, np.zeros(top.items.shape, dtype=bool)
-        owned = self.try_new_.bought_[customers][:, pins].toarray() > 0
+        owned = (self.try_new_.bought_[customers][:, pins].toarray() > 0) & known[:, None]
         blocked = returned[:, pins].toarray() > 0
         ok = (owned if bought else ~owned) & ~blocked
         pin_items = np.where(ok, pins[None, :], -1)

@@ -5,7 +5,7 @@ rank, so an excluded item cannot come back through any path (model, fallback or 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,15 +84,13 @@ class Rules:
             )
         return ok
 
-    def returned_matrix(self, lines: Lines, customers: IntArray) -> sp.csr_matrix:
-        """customers (codes, in this order) x products: 1 where the customer returned it."""
+    def returned_matrix(self, lines: Lines, customers: Sequence[Any]) -> sp.csr_matrix:
+        """customers (ids, in this order) x products: 1 where the customer returned it."""
         rows: list[int] = []
         cols: list[int] = []
         if self.returned:
-            for i, code in enumerate(customers):
-                skus = self.returned.get(lines.customers[code]) or self.returned.get(
-                    str(lines.customers[code])
-                )
+            for i, cid in enumerate(customers):
+                skus = self.returned.get(cid) or self.returned.get(str(cid))
                 if not skus:
                     continue
                 codes = lines.product_codes(sorted(skus))
@@ -101,7 +99,7 @@ class Rules:
                     cols.append(int(c))
         return sp.csr_matrix(
             (np.ones(len(rows), np.float32), (rows, cols)),
-            shape=(customers.shape[0], lines.n_products),
+            shape=(len(customers), lines.n_products),
         )
 
     def category_codes(self, products: npt.NDArray[Any]) -> IntArray:

@@ -78,14 +78,7 @@ def top_n_sparse(s: sp.spmatrix, n: int) -> TopN:
         pos = np.where(valid, pos, 0)
         vals = np.where(valid, s.data[pos], -np.inf)
         take = min(n, int(width))
-        if take < width:
-            part = np.argpartition(-vals, take - 1, axis=1)[:, :take]
-        else:
-            part = np.tile(np.arange(width), (rows.shape[0], 1))
-        pv = np.take_along_axis(vals, part, axis=1)
-        order = np.lexsort((part, -pv), axis=1)
-        part = np.take_along_axis(part, order, axis=1)
-        pv = np.take_along_axis(pv, order, axis=1)
+        part, pv = _top_rows(vals, take)
         cols = s.indices[np.take_along_axis(pos, part, axis=1)]
         ok = np.isfinite(pv)
         items[rows, :take] = np.where(ok, cols, -1)
@@ -104,22 +97,36 @@ def top_n_dense(s: npt.NDArray[np.floating], n: int, columns: IntArray | None = 
     scores = np.zeros((n_rows, n), dtype=np.float64)
     if m == 0 or n_rows == 0:
         return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
-    part = (
-        np.argpartition(-s, m - 1, axis=1)[:, :m]
-        if m < n_cols
-        else np.tile(np.arange(n_cols), (n_rows, 1))
-    )
-    vals = np.take_along_axis(s, part, axis=1)
-    # best first; ties by smaller column
-    order = np.lexsort((part, -vals), axis=1)
-    part = np.take_along_axis(part, order, axis=1)
-    vals = np.take_along_axis(vals, order, axis=1)
+    part, vals = _top_rows(s, m)
     ok = np.isfinite(vals)
     codes = part if columns is None else columns[part]
     items[:, :m] = np.where(ok, codes, -1)
     scores[:, :m] = np.where(ok, vals, 0.0)
     # finite entries first: -inf sorted last already
     return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
+
+
+def _top_rows(
+    vals: npt.NDArray[np.floating], m: int
+) -> tuple[IntArray, npt.NDArray[np.floating]]:
+    """Column positions and values of the ``m`` largest entries of each row, best first,
+    ties by smaller position (a partition, then the tie at the boundary settled by position)."""
+    rows, width = vals.shape
+    if m >= width:
+        order = np.argsort(-vals, axis=1, kind="stable")
+        return order.astype(np.int64), np.take_along_axis(vals, order, axis=1)
+    threshold = -np.partition(-vals, m - 1, axis=1)[:, m - 1 : m]
+    above = vals > threshold
+    tied = vals == threshold
+    room = m - above.sum(axis=1, keepdims=True)
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    pos = np.nonzero(chosen)[1].reshape(rows, m)  # row-major: positions in order
+    got = np.take_along_axis(vals, pos, axis=1)
+    order = np.argsort(-got, axis=1, kind="stable")
+    return (
+        np.take_along_axis(pos, order, axis=1).astype(np.int64),
+        np.take_along_axis(got, order, axis=1),
+    )
 
 
 def pairs_in(rows: IntArray, cols: IntArray, matrix: sp.spmatrix) -> npt.NDArray[np.bool_]:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def load():  # type: ignore[no-untyped-def]
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
 
-    from patron.analytics.recommend import Recommender, TryNew, day_number, ranking_scores
+    from patron.analytics.recommend import Recommender, TryNew, day_number
     from patron.analytics.recommend.evaluation import baseline_lists
     from patron.analytics.recommend.tuning import holdout_truth, tune_try_new
 
@@ -95,7 +95,8 @@ def main() -> None:
     print(
         f"Complete Journey: {lines.customer.shape[0]:,} lines, {lines.n_customers:,} households, "
         f"{lines.n_products:,} products; train {train.customer.shape[0]:,} lines before "
-        f"2017-12-01, test {test.customer.shape[0]:,} lines in December ({time.perf_counter() - t0:.1f} s)"
+        f"2017-12-01, test {test.customer.shape[0]:,} lines in December "
+        f"({time.perf_counter() - t0:.1f} s)"
     )
     customers = np.unique(test.customer[np.isin(test.customer, train.customer)])
     repeats, new = holdout_truth(train, test, customers)
@@ -126,7 +127,7 @@ def main() -> None:
 
     # plain EASE, lambda chosen on the same validation window, no popularity terms
     ease_base = TryNew(model="ease", popularity_weight=0.0, trend_weight=0.0)
-    plain, info = tune_try_new(
+    _plain, info = tune_try_new(
         train, cut=start, days=30, base=ease_base, max_customers=20_000, random_state=0
     )
     grid = [
@@ -158,7 +159,10 @@ def main() -> None:
             if r is None:
                 print(f"  {name:<24}{'—':>10}")
                 continue
-            line = f"  {name:<24}{r['recall']:>10.4f}{r['ndcg']:>10.4f}{r['hit_rate']:>9.4f}{int(r['customers']):>11,}"
+            line = (
+                f"  {name:<24}{r['recall']:>10.4f}{r['ndcg']:>10.4f}{r['hit_rate']:>9.4f}"
+                f"{int(r['customers']):>11,}"
+            )
             if "recall_all" in r:
                 line += f"{r['recall_all']:>22.4f}"
             print(line)

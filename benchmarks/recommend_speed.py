@@ -89,6 +89,7 @@ def child(kind: str, data_path: str, out_path: str, max_items: int, max_referenc
 
         t0 = time.perf_counter()
         lines = Lines.from_columns({k: data[k] for k in ("customer", "product", "day", "quantity")})
+        del data
         t1 = time.perf_counter()
         rec = Recommender(
             buy_again=BuyAgain(max_reference=max_reference, neighbours=20),
@@ -118,7 +119,9 @@ def child(kind: str, data_path: str, out_path: str, max_items: int, max_referenc
         t0 = time.perf_counter()
         c, cu = np.unique(data["customer"], return_inverse=True)
         p, pu = np.unique(data["product"], return_inverse=True)
-        x = sp.csr_matrix((np.ones(cu.shape[0], np.float32), (cu, pu)), shape=(c.shape[0], p.shape[0]))
+        x = sp.csr_matrix(
+            (np.ones(cu.shape[0], np.float32), (cu, pu)), shape=(c.shape[0], p.shape[0])
+        )
         x.sum_duplicates()
         t1 = time.perf_counter()
         with threadpool_limits(1, "blas"):
@@ -165,23 +168,38 @@ def main() -> None:
         results = {}
         for kind in kinds:
             out = os.path.join(tmp, f"{kind}.json")
-            cmd = [sys.executable, __file__, "--child", kind, path, out,
-                   "--max-items", str(args.max_items), "--max-reference", str(args.max_reference)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                kind,
+                path,
+                out,
+                "--max-items",
+                str(args.max_items),
+                "--max-reference",
+                str(args.max_reference),
+            ]
             subprocess.run(cmd, check=True)
             results[kind] = json.loads(Path(out).read_text())
     p = results["patron"]
     print(
         f"Patron   : code {p['code_s']:.1f} s + fit {p['fit_s']:.1f} s + top-10 of both lists "
         f"{p['top10_s']:.1f} s = {p['total_s']:.1f} s; peak {p['peak_mb']:.0f} MB "
-        f"(lists filled: buy again {p['filled_buy_again']:.1f}, try new {p['filled_try_new']:.1f} of 10)"
+        f"(lists filled: buy again {p['filled_buy_again']:.1f}, "
+        f"try new {p['filled_try_new']:.1f} of 10)"
     )
-    print(f"           with reasons in both languages for 10,000 customers: {p['explained_10k_s']:.1f} s "
-          f"({p['rows_10k']:,.0f} rows)")
+    print(
+        "           with reasons in both languages for 10,000 customers: "
+        f"{p['explained_10k_s']:.1f} s "
+        f"({p['rows_10k']:,.0f} rows)"
+    )
     if "implicit" in results:
         q = results["implicit"]
         print(
             f"implicit : matrix {q['code_s']:.1f} s + ALS fit {q['fit_s']:.1f} s + top-10 "
-            f"{q['top10_s']:.1f} s = {q['total_s']:.1f} s; peak {q['peak_mb']:.0f} MB (one list only)"
+            f"{q['top10_s']:.1f} s = {q['total_s']:.1f} s; peak {q['peak_mb']:.0f} MB "
+            "(one list only)"
         )
     ok = p["total_s"] <= 120 and p["peak_mb"] <= 4096
     print(f"Target <= 120 s and <= 4 GB: {'met' if ok else 'NOT met'} at this scale")

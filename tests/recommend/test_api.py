@@ -8,9 +8,8 @@ import pytest
 from django.test import Client
 
 from patron.core.services import token_create
-from patron.recommend.services import recommendation_run_create
-
 from patron.demo.recommend import AS_OF
+from patron.recommend.services import recommendation_run_create
 
 pytestmark = pytest.mark.django_db
 

@@ -35,7 +35,18 @@ def test_file_mode_writes_the_lists_with_a_bom(tmp_path: Path) -> None:
     source = _lines_csv(tmp_path / "lines.csv")
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["recommend", "--source", str(source), "--as-of", "2024-07-01", "--out", str(out), "--n", "3"]
+        app,
+        [
+            "recommend",
+            "--source",
+            str(source),
+            "--as-of",
+            "2024-07-01",
+            "--out",
+            str(out),
+            "--n",
+            "3",
+        ],
     )
     assert result.exit_code == 0, result.output
     raw = (out / "recommendations.csv").read_bytes()
@@ -44,7 +55,7 @@ def test_file_mode_writes_the_lists_with_a_bom(tmp_path: Path) -> None:
     assert list(rows[0]) == ["customer_id", "list", "rank", "sku", "score", "reason"]
     assert {r["customer_id"] for r in rows} == {f"C{i}" for i in range(8)}
     c0 = [r for r in rows if r["customer_id"] == "C0"]
-    assert [r["sku"] for r in c0 if r["list"] == "buy_again"][0] == "TEA"
+    assert next(r["sku"] for r in c0 if r["list"] == "buy_again") == "TEA"
     assert "CAKE" not in {r["sku"] for r in c0}  # returned
     assert all(int(r["rank"]) <= 3 for r in rows)
     assert c0[0]["reason"].startswith("you buy this about every 20 days")
@@ -52,9 +63,13 @@ def test_file_mode_writes_the_lists_with_a_bom(tmp_path: Path) -> None:
 
 def test_file_mode_names_the_bad_line_in_both_languages(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("customer_id,sku,date\nC1,TEA,2024-01-01\nC1,TEA,2024/13/45\n", encoding="utf-8")
+    path.write_text(
+        "customer_id,sku,date\nC1,TEA,2024-01-01\nC1,TEA,2024/13/45\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
-    result = runner.invoke(app, ["recommend", "--source", str(path), "--as-of", "2024-07-01", "--out", str(out)])
+    result = runner.invoke(
+        app, ["recommend", "--source", str(path), "--as-of", "2024-07-01", "--out", str(out)]
+    )
     assert result.exit_code == 1
     assert "bad.csv, line 3" in result.output and "not a date" in result.output
     assert not (out / "recommendations.csv").exists()
@@ -70,12 +85,28 @@ def test_file_mode_names_the_bad_line_in_both_languages(tmp_path: Path) -> None:
 def test_evaluate_from_a_file_prints_all_baselines(tmp_path: Path) -> None:
     source = _lines_csv(tmp_path / "lines.csv")
     result = runner.invoke(
-        app, ["recommend", "evaluate", "--source", str(source), "--as-of", "2024-07-01", "--days", "40", "--json"]
+        app,
+        [
+            "recommend",
+            "evaluate",
+            "--source",
+            str(source),
+            "--as-of",
+            "2024-07-01",
+            "--days",
+            "40",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     assert report["days"] == 40 and report["k"] == 10
-    assert set(report["scores"]["buy_again"]) == {"patron", "top_popular", "own_top_frequency", "item_knn"}
+    assert set(report["scores"]["buy_again"]) == {
+        "patron",
+        "top_popular",
+        "own_top_frequency",
+        "item_knn",
+    }
     assert report["scores"]["buy_again"]["patron"]["customers"] == 8
     assert report["scores"]["try_new"]["own_top_frequency"] is None
 
@@ -100,7 +131,9 @@ def test_store_mode_and_product_flags(tmp_path: Path) -> None:
 
     assert Product.objects.get(sku="CUP").in_stock is False
     assert Product.objects.get(sku="TEA").in_stock and Product.objects.get(sku="TEA").for_sale
-    result = runner.invoke(app, ["recommend", "--as-of", "2024-07-01", "--evaluate-days", "40", "--json"])
+    result = runner.invoke(
+        app, ["recommend", "--as-of", "2024-07-01", "--evaluate-days", "40", "--json"]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     run = RecommendationRun.objects.get(pk=body["run"])

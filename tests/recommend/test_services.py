@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from patron.demo.recommend import AS_OF
 from patron.recommend.errors import RecommendError
 from patron.recommend.models import ProductRuleKind, Recommendation
 from patron.recommend.selectors import customer_top_items
@@ -13,8 +14,6 @@ from patron.recommend.services import (
     recommend_settings_update,
     recommendation_run_create,
 )
-
-from patron.demo.recommend import AS_OF
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,9 @@ def test_a_run_keeps_both_lists_under_the_shops_rules(shop: dict[str, object]) -
     skus = {r.product.sku for r in items}
     assert skus.isdisjoint({"GIFT-100", "POT", "CUP", "SOLD-OUT"})
     assert {r.list for r in items} == {"buy_again", "try_new"}
-    zhang_new = {r.product.sku for r in items if r.customer.external_id == "C00" and r.list == "try_new"}
+    zhang_new = {
+        r.product.sku for r in items if r.customer.external_id == "C00" and r.list == "try_new"
+    }
     assert "TEA-GREEN" not in zhang_new  # returned
     scores = run.evaluation["scores"]
     assert set(scores) == {"buy_again", "try_new"}

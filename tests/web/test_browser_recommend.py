@@ -41,7 +41,9 @@ def test_recommendations_panel_in_both_languages(
     expect(panel.locator("h2")).to_have_text("Recommendations")
     expect(panel.locator("[data-list=buy_again] h3")).to_have_text("Buy again")
     expect(panel.locator("[data-list=try_new] h3")).to_have_text("Try new")
-    expect(panel.locator("[data-list=buy_again] li").first).to_contain_text("you buy this about every")
+    expect(panel.locator("[data-list=buy_again] li").first).to_contain_text(
+        "you buy this about every"
+    )
     assert panel.locator("[data-list=try_new] li").count() >= 1
     expect(panel.locator(".recommend-evaluation")).to_contain_text("Own top items")
     expect(panel.locator(".recommend-evaluation tr.ours").first).to_contain_text("Patron")

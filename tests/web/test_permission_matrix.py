@@ -80,6 +80,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:customer_update": frozenset({"admin", "marketing", "service"}),
     "api:order_create": ADMIN,
     "api:order_batch": ADMIN,
+    # recommendations (issue 21): everyone who serves customers reads them; exports as above
+    "api:customer_recommendation_list": SIGNED_IN,
+    "recommend:export": frozenset({"admin", "marketing", "analyst"}),
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

@@ -17,7 +17,8 @@ recommend_app = typer.Typer(
 )
 
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Recommend as of this date (YYYY-MM-DD); lines before it count.")
+    str | None,
+    typer.Option("--as-of", help="Recommend as of this date (YYYY-MM-DD); lines before it count."),
 ]
 SourceOption = Annotated[
     Path | None,
@@ -29,7 +30,9 @@ SourceOption = Annotated[
     ),
 ]
 NOption = Annotated[int, typer.Option("--n", min=1, max=50, help="Items per list.")]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of the reason column: en or zh-hans.")]
+LangOption = Annotated[
+    str, typer.Option("--lang", help="Language of the reason column: en or zh-hans.")
+]
 
 
 def _as_of(value: str | None) -> date:
@@ -38,7 +41,9 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
+        ) from None
 
 
 def _file_errors(func: Any) -> Any:
@@ -68,12 +73,20 @@ def recommend(
     as_of: AsOfOption = None,
     source: SourceOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", file_okay=False, help="With --source: write DIR/recommendations.csv.")
+        Path | None,
+        typer.Option(
+            "--out", file_okay=False, help="With --source: write DIR/recommendations.csv."
+        ),
     ] = None,
     n: NOption = 10,
     lang: LangOption = "en",
     evaluate_days: Annotated[
-        int, typer.Option("--evaluate-days", min=0, help="In the store: evaluate on this many held-out days (0: skip).")
+        int,
+        typer.Option(
+            "--evaluate-days",
+            min=0,
+            help="In the store: evaluate on this many held-out days (0: skip).",
+        ),
     ] = 30,
     as_json: JsonOption = False,
 ) -> None:
@@ -86,7 +99,9 @@ def recommend(
         raise typer.BadParameter("choose en or zh-hans", param_hint="--lang")
     if source is not None:
         if out is None:
-            raise typer.BadParameter("with --source, say where to write: --out DIR", param_hint="--out")
+            raise typer.BadParameter(
+                "with --source, say where to write: --out DIR", param_hint="--out"
+            )
         _file_setup()
 
         def run_file() -> None:
@@ -99,9 +114,18 @@ def recommend(
             table = rec.recommend(None, n, rules=Rules(returned=data.returned))
             path = recommendations_write_csv(table, out, language=lang)
             if as_json:
-                print_json({"file": str(path), "rows": len(table), "customers": int(table["customer_id"].nunique())})
+                print_json(
+                    {
+                        "file": str(path),
+                        "rows": len(table),
+                        "customers": int(table["customer_id"].nunique()),
+                    }
+                )
             else:
-                console.print(f"Wrote {len(table):,} rows for {table['customer_id'].nunique():,} customers to {path}")
+                console.print(
+                    f"Wrote {len(table):,} rows for {table['customer_id'].nunique():,} "
+                    f"customers to {path}"
+                )
 
         _file_errors(run_file)
         return
@@ -111,9 +135,18 @@ def recommend(
 
         run = recommendation_run_create(as_of=day, per_list=n, evaluate_days=evaluate_days or None)
         if as_json:
-            print_json({"run": run.pk, "as_of": run.as_of, "customers": run.customers, "evaluation": run.evaluation})
+            print_json(
+                {
+                    "run": run.pk,
+                    "as_of": run.as_of,
+                    "customers": run.customers,
+                    "evaluation": run.evaluation,
+                }
+            )
             return
-        console.print(f"Recommendation run {run.pk} as of {run.as_of}: {run.customers:,} customers.")
+        console.print(
+            f"Recommendation run {run.pk} as of {run.as_of}: {run.customers:,} customers."
+        )
         if run.evaluation:
             _print_evaluation(run.evaluation)
 
@@ -123,7 +156,9 @@ def recommend(
 @recommend_app.command("evaluate")
 def recommend_evaluate(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", min=1, help="Hold out the last N days before --as-of.")] = 30,
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="Hold out the last N days before --as-of.")
+    ] = 30,
     source: SourceOption = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="The cut-off of the metrics.")] = 10,
     as_json: JsonOption = False,
@@ -146,7 +181,9 @@ def recommend_evaluate(
 
             data = store_lines(before=day)
             if not data.columns["customer"]:
-                raise RecommendError(f"no item lines before {day}", code=RecommendErrorCode.NO_LINES)
+                raise RecommendError(
+                    f"no item lines before {day}", code=RecommendErrorCode.NO_LINES
+                )
             lines = Lines.from_columns(data.columns)
         cut = day_number(day)
         if int(lines.day.min()) >= cut - days:
@@ -154,7 +191,9 @@ def recommend_evaluate(
                 f"no lines before the held-out window ({days} days before {day})",
                 code=RecommendErrorCode.BAD_WINDOW,
             )
-        result = evaluate(lines, as_of=cut, days=days, k=k, recommender=Recommender(tune=True)).as_dict()
+        result = evaluate(
+            lines, as_of=cut, days=days, k=k, recommender=Recommender(tune=True)
+        ).as_dict()
         if as_json:
             print_json(result)
         else:
@@ -167,20 +206,38 @@ def recommend_evaluate(
         run_with_django(run)
 
 
-LABELS = {"patron": "Patron", "own_top_frequency": "own top frequency", "top_popular": "top popular", "item_knn": "item-kNN"}
+LABELS = {
+    "patron": "Patron",
+    "own_top_frequency": "own top frequency",
+    "top_popular": "top popular",
+    "item_knn": "item-kNN",
+}
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     k = result["k"]
-    table = Table("list", "method", f"recall@{k}", f"NDCG@{k}", f"hit rate@{k}", "customers",
-                  title=f"Held out the {result['days']} days before {result['as_of']}")
+    table = Table(
+        "list",
+        "method",
+        f"recall@{k}",
+        f"NDCG@{k}",
+        f"hit rate@{k}",
+        "customers",
+        title=f"Held out the {result['days']} days before {result['as_of']}",
+    )
     for lst, by in result["scores"].items():
         for method, s in by.items():
             if s is None:
                 table.add_row(lst, LABELS.get(method, method), "—", "—", "—", "")
                 continue
-            table.add_row(lst, LABELS.get(method, method), f"{s['recall']:.4f}", f"{s['ndcg']:.4f}",
-                          f"{s['hit_rate']:.4f}", f"{s['customers']:,}")
+            table.add_row(
+                lst,
+                LABELS.get(method, method),
+                f"{s['recall']:.4f}",
+                f"{s['ndcg']:.4f}",
+                f"{s['hit_rate']:.4f}",
+                f"{s['customers']:,}",
+            )
     console.print(table)

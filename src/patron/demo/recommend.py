@@ -54,7 +54,9 @@ def tea_shop_create() -> dict[str, object]:
     tz = timezone.get_current_timezone()
     n = 0
 
-    def order(customer: Customer, day: dt.date, skus: list[str], status: str = OrderStatus.COMPLETED) -> None:
+    def order(
+        customer: Customer, day: dt.date, skus: list[str], status: str = OrderStatus.COMPLETED
+    ) -> None:
         nonlocal n
         n += 1
         sign = -1 if status == OrderStatus.RETURNED else 1

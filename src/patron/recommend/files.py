@@ -28,7 +28,9 @@ OUT_COLUMNS = ("customer_id", "list", "rank", "sku", "score", "reason")
 FILE_NAME = "recommendations.csv"
 
 MISSING_COLUMN = "%(file)s: no column for %(field)s (expected one of: %(names)s)."
-BAD_DATE = "%(file)s, line %(line)s: %(value)r in column %(column)s is not a date (expected YYYY-MM-DD)."
+BAD_DATE = (
+    "%(file)s, line %(line)s: %(value)r in column %(column)s is not a date (expected YYYY-MM-DD)."
+)
 BAD_QUANTITY = "%(file)s, line %(line)s: %(value)r in column %(column)s is not a number."
 EMPTY = "%(file)s: no purchase lines (with a positive quantity) to recommend from."
 
@@ -65,7 +67,12 @@ def lines_read_csv(path: Path) -> FileLines:
         i = int(bad[0])
         raise RecommendError(
             _(BAD_DATE)
-            % {"file": path.name, "line": i + 2, "value": frame[chosen["day"]].iloc[i], "column": chosen["day"]},
+            % {
+                "file": path.name,
+                "line": i + 2,
+                "value": frame[chosen["day"]].iloc[i],
+                "column": chosen["day"],
+            },
             code=RecommendErrorCode.BAD_FILE,
             extra={"line": i + 2, "column": chosen["day"]},
         )
@@ -76,7 +83,12 @@ def lines_read_csv(path: Path) -> FileLines:
             i = int(bad[0])
             raise RecommendError(
                 _(BAD_QUANTITY)
-                % {"file": path.name, "line": i + 2, "value": frame[chosen["quantity"]].iloc[i], "column": chosen["quantity"]},
+                % {
+                    "file": path.name,
+                    "line": i + 2,
+                    "value": frame[chosen["quantity"]].iloc[i],
+                    "column": chosen["quantity"],
+                },
                 code=RecommendErrorCode.BAD_FILE,
                 extra={"line": i + 2, "column": chosen["quantity"]},
             )

@@ -77,9 +77,14 @@ class Recommendation(models.Model):
             models.CheckConstraint(condition=Q(rank__gte=1), name="recommendation_rank_positive"),
         ]
         indexes = [
-            models.Index(fields=["customer", "run", "list", "rank"], name="recommendation_cust_idx"),
+            models.Index(
+                fields=["customer", "run", "list", "rank"], name="recommendation_cust_idx"
+            ),
             models.Index(fields=["run", "list", "rank"], name="recommendation_run_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.list} #{self.rank}"
 
 
 class RecommendSettings(models.Model):
@@ -107,6 +112,9 @@ class RecommendSettings(models.Model):
     class Meta:
         verbose_name = _("recommendation settings")
         verbose_name_plural = _("recommendation settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 
 
 class ProductRuleKind(models.TextChoices):

@@ -27,14 +27,14 @@ def _recommendations(context: PanelContext) -> dict[str, Any]:
     zh = (get_language() or "en").startswith("zh")
     lists = []
     for kind in (ListKind.BUY_AGAIN, ListKind.TRY_NEW):
-        rows = customer_recommendations(customer=context.customer, list=kind, n=run.per_list, run=run)
+        rows = customer_recommendations(
+            customer=context.customer, list=kind, n=run.per_list, run=run
+        )
         lists.append(
             {
                 "kind": kind.value,
                 "label": kind.label,
-                "items": [
-                    {"r": r, "reason": r.reason_zh if zh else r.reason_en} for r in rows
-                ],
+                "items": [{"r": r, "reason": r.reason_zh if zh else r.reason_en} for r in rows],
             }
         )
     evaluation = []

@@ -26,7 +26,9 @@ from patron.recommend.models import (
     RunStatus,
 )
 
-NO_LINES = "There are no item lines before %(date)s to recommend from: import orders with products first."
+NO_LINES = (
+    "There are no item lines before %(date)s to recommend from: import orders with products first."
+)
 BAD_WINDOW = "The evaluation window of %(days)s days leaves no lines to fit on before %(date)s."
 BATCH = 5000
 
@@ -48,7 +50,11 @@ def store_lines(*, before: date) -> StoreLines:
     rows = OrderLine.objects.filter(
         product__isnull=False, order__ordered_on__lt=before
     ).values_list(
-        "order__customer__external_id", "product__sku", "order__ordered_on", "quantity", "order__status"
+        "order__customer__external_id",
+        "product__sku",
+        "order__ordered_on",
+        "quantity",
+        "order__status",
     )
     customer: list[str] = []
     product: list[str] = []
@@ -87,7 +93,9 @@ def recommend_settings_update(
 ) -> RecommendSettings:
     """Set the list-wide rules. Raises ValidationError."""
     settings = recommend_settings_get()
-    settings.excluded_categories = sorted({c.strip() for c in excluded_categories or [] if c.strip()})
+    settings.excluded_categories = sorted(
+        {c.strip() for c in excluded_categories or [] if c.strip()}
+    )
     settings.margin_floor = margin_floor
     settings.max_per_category = max_per_category
     settings.full_clean()
@@ -119,14 +127,18 @@ def shop_rules(*, returned: dict[str, frozenset[str]]) -> Any:
 
     settings = recommend_settings_get()
     products = list(
-        Product.objects.values_list("sku", "category", "unit_price", "unit_cost", "for_sale", "in_stock")
+        Product.objects.values_list(
+            "sku", "category", "unit_price", "unit_cost", "for_sale", "in_stock"
+        )
     )
     not_for_sale = frozenset(s for s, _c, _p, _k, sale, stock in products if not (sale and stock))
     margins = {
         s: float((p - k) / p) for s, _c, p, k, _s, _t in products if p and k is not None and p > 0
     }
     never = frozenset(
-        ProductRule.objects.filter(kind=ProductRuleKind.NEVER).values_list("product__sku", flat=True)
+        ProductRule.objects.filter(kind=ProductRuleKind.NEVER).values_list(
+            "product__sku", flat=True
+        )
     )
     pins = tuple(
         Pin(
@@ -211,7 +223,9 @@ def recommendation_run_create(
 
 
 @transaction.atomic
-def _store(*, as_of: date, per_list: int, table: Any, evaluation: Any, rec: Any) -> RecommendationRun:
+def _store(
+    *, as_of: date, per_list: int, table: Any, evaluation: Any, rec: Any
+) -> RecommendationRun:
     from patron.customers.models import Customer
     from patron.sales.models import Product
 

@@ -36,5 +36,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="recommendations-{run.as_of:%Y%m%d}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="recommendations-{run.as_of:%Y%m%d}.csv"'
+    )
     return response

@@ -101,7 +101,12 @@ def test_estimators_check_parameters_and_fitting() -> None:
 def test_lines_name_the_bad_row() -> None:
     with pytest.raises(ValueError, match="row 1: quantity"):
         Lines.from_columns(
-            {"customer": ["A", "B"], "product": ["x", "y"], "day": ["2024-01-01"] * 2, "quantity": [1, 0]}
+            {
+                "customer": ["A", "B"],
+                "product": ["x", "y"],
+                "day": ["2024-01-01"] * 2,
+                "quantity": [1, 0],
+            }
         )
     with pytest.raises(ValueError, match="column 'day' is missing"):
         Lines.from_columns({"customer": ["A"], "product": ["x"], "quantity": [1]})

@@ -23,9 +23,7 @@ def shop(draw: st.DrawFn) -> tuple[Lines, Rules, dict[str, set[str]]]:
     n = draw(st.integers(5, 80))
     rows = draw(
         st.lists(
-            st.tuples(
-                st.sampled_from(CUSTOMERS), st.sampled_from(SKUS), st.integers(0, 120)
-            ),
+            st.tuples(st.sampled_from(CUSTOMERS), st.sampled_from(SKUS), st.integers(0, 120)),
             min_size=n,
             max_size=n,
         )
@@ -49,7 +47,8 @@ def shop(draw: st.DrawFn) -> tuple[Lines, Rules, dict[str, set[str]]]:
         margin_floor=draw(st.none() | st.floats(-0.2, 0.5)),
         max_per_category=draw(st.none() | st.integers(1, 3)),
         pinned=tuple(
-            Pin(sku=s, start=START + 60, end=None) for s in draw(st.lists(st.sampled_from(SKUS), max_size=3))
+            Pin(sku=s, start=START + 60, end=None)
+            for s in draw(st.lists(st.sampled_from(SKUS), max_size=3))
         ),
         returned=draw(st.dictionaries(st.sampled_from(CUSTOMERS), subset)),
     )

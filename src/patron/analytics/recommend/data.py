@@ -113,14 +113,16 @@ class Lines:
         )
 
     def before(self, day: int) -> Lines:
-        """The lines strictly before ``day`` (codes kept)."""
+        """The lines strictly before ``day`` (codes kept; no copy when all are)."""
         return self._mask(self.day < day)
 
     def since(self, day: int) -> Lines:
-        """The lines on or after ``day`` (codes kept)."""
+        """The lines on or after ``day`` (codes kept; no copy when all are)."""
         return self._mask(self.day >= day)
 
     def _mask(self, keep: npt.NDArray[np.bool_]) -> Lines:
+        if bool(keep.all()):
+            return self
         return Lines(
             customers=self.customers,
             products=self.products,

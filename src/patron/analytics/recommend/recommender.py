@@ -119,7 +119,11 @@ class Recommender:
             raise NotFittedError("Recommender is not fitted: call fit(lines) first")
 
     def lists(
-        self, customers: Sequence[Any] | None = None, n: int = 10, *, rules: Rules | None = None
+        self,
+        customers: Sequence[Any] | npt.NDArray[Any] | None = None,
+        n: int = 10,
+        *,
+        rules: Rules | None = None,
     ) -> _Lists:
         """Ranked item codes of both lists (no wording), rules applied."""
         self._check_fitted()
@@ -155,6 +159,7 @@ class Recommender:
                 tn.scores[row] = 0.0
         pins = lines.product_codes(rules.active_pins(self.cut_off_))
         pins = pins[(pins >= 0) & allowed[np.maximum(pins, 0)]]
+        pins = pins[np.sort(np.unique(pins, return_index=True)[1])]  # each pin once, in order
         ba_items, ba_scores, ba_pin = self._with_pins(ba, pins, safe, known, returned, bought=True)
         tn_items, tn_scores, tn_pin = self._with_pins(tn, pins, safe, known, returned, bought=False)
         category = rules.category_codes(lines.products)

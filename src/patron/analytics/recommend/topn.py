@@ -106,9 +106,7 @@ def top_n_dense(s: npt.NDArray[np.floating], n: int, columns: IntArray | None = 
     return TopN(np.arange(n_rows, dtype=np.int64), items, scores)
 
 
-def _top_rows(
-    vals: npt.NDArray[np.floating], m: int
-) -> tuple[IntArray, npt.NDArray[np.floating]]:
+def _top_rows(vals: npt.NDArray[np.floating], m: int) -> tuple[IntArray, npt.NDArray[np.floating]]:
     """Column positions and values of the ``m`` largest entries of each row, best first,
     ties by smaller position (a partition, then the tie at the boundary settled by position)."""
     rows, width = vals.shape

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from .data import FloatArray, IntArray, Lines, baskets
 from .topn import NotFittedError, TopN, pairs_in, top_n_dense
 
-__all__ = ["TryNew", "ease_weights", "cosine_weights"]
+__all__ = ["TryNew", "cosine_weights", "ease_weights"]
 
 Model = Literal["ease", "cosine"]
 

@@ -27,7 +27,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from .data import FloatArray, IntArray, Lines, baskets
+from .data import Baskets, FloatArray, IntArray, Lines, baskets
 from .topn import NotFittedError, TopN, pairs_in, top_n_sparse
 
 __all__ = ["BuyAgain", "PairStats", "pair_stats"]
@@ -48,9 +48,11 @@ class PairStats:
     item_cycle: FloatArray  # per product code: median interval of rebuyers (nan: none)
 
 
-def pair_stats(lines: Lines, *, basket_decay: float, shrinkage: float = 2.0) -> PairStats:
+def pair_stats(
+    lines: Lines, *, basket_decay: float, shrinkage: float = 2.0, precomputed: Baskets | None = None
+) -> PairStats:
     """Per (customer, product) purchase counts, last day, decayed frequency and cycle."""
-    b = baskets(lines)
+    b = precomputed if precomputed is not None else baskets(lines)
     n_p = max(lines.n_products, 1)
     key = b.customer * n_p + b.product
     if key.shape[0] == 0:
@@ -159,15 +161,20 @@ class BuyAgain:
         if self.neighbours < 0 or self.max_reference < 1 or self.chunk_size < 1:
             raise ValueError("neighbours, max_reference and chunk_size must be positive")
 
-    def fit(self, lines: Lines, *, as_of: int | None = None) -> Self:
-        """Fit on the lines before ``as_of`` (a day number; default: after the last line)."""
+    def fit(
+        self, lines: Lines, *, as_of: int | None = None, precomputed: Baskets | None = None
+    ) -> Self:
+        """Fit on the lines before ``as_of`` (a day number; default: after the last line).
+
+        ``precomputed`` is ``baskets(lines)`` when the caller has it already (the lines must
+        all be before ``as_of`` then)."""
         self._check_params()
         if as_of is not None:
             lines = lines.before(as_of)
         self.cut_off_ = int(lines.day.max(initial=-1)) + 1 if as_of is None else int(as_of)
         self.n_customers_ = lines.n_customers
         self.n_products_ = lines.n_products
-        stats = pair_stats(lines, basket_decay=self.basket_decay)
+        stats = pair_stats(lines, basket_decay=self.basket_decay, precomputed=precomputed)
         self.stats_ = stats
         due = 1.0 - np.exp(-self.horizon_days / stats.cycle)
         own = stats.decayed * due**self.cycle_power

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from .buy_again import BuyAgain
-from .data import FloatArray, IntArray, Lines
+from .data import FloatArray, IntArray, Lines, baskets
 from .explain import Reason, reason_text
 from .rules import BUY_AGAIN, TRY_NEW, Rules, cap_per_category
 from .topn import NotFittedError, TopN
@@ -108,8 +108,10 @@ class Recommender:
                 random_state=self.random_state,
                 segments=segments,
             )
-        self.buy_again_ = ba.fit(train, as_of=cut)
-        self.try_new_ = tn.fit(train, as_of=cut, segments=segments)
+        shared = baskets(train)  # both models start from the same baskets
+        self.buy_again_ = ba.fit(train, as_of=cut, precomputed=shared)
+        self.try_new_ = tn.fit(train, as_of=cut, segments=segments, precomputed=shared)
+        del shared
         self.lines_ = train
         self.cut_off_ = cut
         return self

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from .data import FloatArray, IntArray, Lines, baskets
+from .data import Baskets, FloatArray, IntArray, Lines, baskets
 from .topn import NotFittedError, TopN, pairs_in, top_n_dense
 
 __all__ = ["TryNew", "cosine_weights", "ease_weights"]
@@ -127,6 +127,7 @@ class TryNew:
         *,
         as_of: int | None = None,
         segments: Mapping[Any, str] | None = None,
+        precomputed: Baskets | None = None,
     ) -> Self:
         """Fit on the lines before ``as_of``; ``segments`` maps customer ids to a segment
         label for the fallback (one segment for everybody when not given)."""
@@ -137,7 +138,7 @@ class TryNew:
         self.cut_off_ = cut
         n_c, n_p = lines.n_customers, lines.n_products
         self.n_customers_, self.n_products_ = n_c, n_p
-        b = baskets(lines)
+        b = precomputed if precomputed is not None else baskets(lines)
         bought = sp.csr_matrix(
             (np.ones(b.customer.shape[0], np.float32), (b.customer, b.product)), shape=(n_c, n_p)
         )

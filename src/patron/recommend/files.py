@@ -61,37 +61,13 @@ def lines_read_csv(path: Path) -> FileLines:
             )
         if found is not None:
             chosen[field] = found
-    days = pd.to_datetime(frame[chosen["day"]].str.strip(), format="%Y-%m-%d", errors="coerce")
-    bad = np.flatnonzero(days.isna().to_numpy())
-    if bad.size:
-        i = int(bad[0])
-        raise RecommendError(
-            _(BAD_DATE)
-            % {
-                "file": path.name,
-                "line": i + 2,
-                "value": frame[chosen["day"]].iloc[i],
-                "column": chosen["day"],
-            },
-            code=RecommendErrorCode.BAD_FILE,
-            extra={"line": i + 2, "column": chosen["day"]},
-        )
+    day_cells = frame[chosen["day"]]
+    days = pd.to_datetime(day_cells.str.strip(), format="%Y-%m-%d", errors="coerce")
+    _reject_first(path, day_cells, days.isna().to_numpy(), BAD_DATE)
     if "quantity" in chosen:
-        qty = pd.to_numeric(frame[chosen["quantity"]].str.strip(), errors="coerce")
-        bad = np.flatnonzero(qty.isna().to_numpy())
-        if bad.size:
-            i = int(bad[0])
-            raise RecommendError(
-                _(BAD_QUANTITY)
-                % {
-                    "file": path.name,
-                    "line": i + 2,
-                    "value": frame[chosen["quantity"]].iloc[i],
-                    "column": chosen["quantity"],
-                },
-                code=RecommendErrorCode.BAD_FILE,
-                extra={"line": i + 2, "column": chosen["quantity"]},
-            )
+        cells = frame[chosen["quantity"]]
+        qty = pd.to_numeric(cells.str.strip(), errors="coerce")
+        _reject_first(path, cells, qty.isna().to_numpy(), BAD_QUANTITY)
         quantity = qty.to_numpy(dtype=float)
     else:
         quantity = np.ones(len(frame))
@@ -111,6 +87,22 @@ def lines_read_csv(path: Path) -> FileLines:
             "quantity": quantity[bought],
         },
         returned={k: frozenset(v) for k, v in returned.items()},
+    )
+
+
+def _reject_first(path: Path, cells: Any, bad: Any, message: str) -> None:
+    """Raise naming the file line, column and value of the first bad cell, if any."""
+    import numpy as np
+
+    rows = np.flatnonzero(bad)
+    if not rows.size:
+        return
+    i = int(rows[0])
+    line, column = i + 2, str(cells.name)  # line 1 is the header
+    raise RecommendError(
+        _(message) % {"file": path.name, "line": line, "value": cells.iloc[i], "column": column},
+        code=RecommendErrorCode.BAD_FILE,
+        extra={"line": line, "column": column},
     )
 
 

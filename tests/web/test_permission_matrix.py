@@ -83,6 +83,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     # recommendations (issue 21): everyone who serves customers reads them; exports as above
     "api:customer_recommendation_list": SIGNED_IN,
     "recommend:export": frozenset({"admin", "marketing", "analyst"}),
+    "recommend:rules": frozenset({"admin", "marketing"}),  # the shop's rules
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ NO_LINES = (
     "There are no item lines before %(date)s to recommend from: import orders with products first."
 )
 BAD_WINDOW = "The evaluation window of %(days)s days leaves no lines to fit on before %(date)s."
+UNKNOWN_SKU = "No product with the SKU %(sku)s."
 BATCH = 5000
 
 
@@ -110,7 +112,9 @@ def product_rule_set(
     """Mark a product never to recommend, or pin it for a period. Raises ValidationError."""
     from patron.sales.models import Product
 
-    product = Product.objects.get(sku=sku)
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise ValidationError({"sku": _(UNKNOWN_SKU) % {"sku": sku}})
     rule = ProductRule.objects.filter(product=product, kind=kind).first() or ProductRule(
         product=product, kind=kind
     )
@@ -118,6 +122,12 @@ def product_rule_set(
     rule.full_clean()
     rule.save()
     return rule
+
+
+@transaction.atomic
+def product_rule_delete(*, rule_id: int) -> None:
+    """Remove a never / pinned rule (nothing happens when it is gone already)."""
+    ProductRule.objects.filter(pk=rule_id).delete()
 
 
 def shop_rules(*, returned: dict[str, frozenset[str]]) -> Any:

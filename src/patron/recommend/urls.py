@@ -3,4 +3,7 @@ from django.urls import path
 from patron.recommend import views
 
 app_name = "recommend"
-urlpatterns = [path("export.csv", views.export, name="export")]
+urlpatterns = [
+    path("export.csv", views.export, name="export"),
+    path("rules/", views.rules, name="rules"),
+]

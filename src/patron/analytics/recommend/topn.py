@@ -117,7 +117,12 @@ def _top_rows(vals: npt.NDArray[np.floating], m: int) -> tuple[IntArray, npt.NDA
     above = vals > threshold
     tied = vals == threshold
     room = m - above.sum(axis=1, keepdims=True)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    chosen = above | tied
+    # only rows with more ties at the boundary than places left need the (costly) cumsum
+    excess = np.flatnonzero(tied.sum(axis=1) > room[:, 0])
+    if excess.shape[0]:
+        t = tied[excess]
+        chosen[excess] = above[excess] | (t & (np.cumsum(t, axis=1) <= room[excess]))
     pos = np.nonzero(chosen)[1].reshape(rows, m)  # row-major: positions in order
     got = np.take_along_axis(vals, pos, axis=1)
     order = np.argsort(-got, axis=1, kind="stable")

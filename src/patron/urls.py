@@ -15,5 +15,6 @@ urlpatterns = [
     path("campaigns/", include("patron.campaigns.urls")),
     path("m/", include("patron.messaging.urls")),
     path("loyalty/", include("patron.loyalty.urls")),
+    path("recommendations/", include("patron.recommend.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -135,6 +135,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:campaign_launch": frozenset({"admin", "marketing"}),
     "api:campaign_status": frozenset({"admin", "marketing", "analyst"}),
     "api:coupon_redeem_api": frozenset({"admin", "marketing"}),
+    # recommendations (issue 21): everyone who serves customers reads them; exports as above
+    "api:customer_recommendation_list": SIGNED_IN,
+    "recommend:export": frozenset({"admin", "marketing", "analyst"}),
+    "recommend:rules": frozenset({"admin", "marketing"}),  # the shop's rules
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

@@ -39,6 +39,17 @@ _WARNINGS_WORK = (
     "retention.change_churnwarning",
 )
 
+# Recommendations: everyone who serves customers reads them; marketing sets the shop's rules.
+_RECOMMEND_READ = ("recommend.view_recommendation", "recommend.view_recommendationrun")
+_RECOMMEND_RULES = (
+    "recommend.view_recommendsettings",
+    "recommend.change_recommendsettings",
+    "recommend.view_productrule",
+    "recommend.add_productrule",
+    "recommend.change_productrule",
+    "recommend.delete_productrule",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ROLE_ADMIN: (ALL,),
     ROLE_MARKETING: (
@@ -59,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.export_customers",
         "accounts.see_full_phone",
         *_WARNINGS_WORK,
+        *_RECOMMEND_READ,
+        *_RECOMMEND_RULES,
         "jobs.import_data",  # import files in the browser
         "jobs.run_analysis",
     ),
@@ -76,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "loyalty.adjust_points",
         "accounts.see_full_phone",
         *_WARNINGS_WORK,
+        *_RECOMMEND_READ,
     ),
     # Plus every view_ permission of the business apps (see _resolve).
     # Read-only everywhere (the rule): starting an analysis run writes one, so it is

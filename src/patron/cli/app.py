@@ -14,6 +14,7 @@ from patron.cli import (
     data,
     demo,
     loyalty,
+    recommend,
     retention,
     runs,
     service,
@@ -69,3 +70,4 @@ data.import_app.command("campaign-contacts")(campaigns.import_contacts)
 app.add_typer(service.service_app, name="service")
 app.add_typer(service.surveys_app, name="surveys")
 app.add_typer(loyalty.loyalty_app, name="loyalty")
+app.add_typer(recommend.recommend_app, name="recommend")

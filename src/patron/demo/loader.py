@@ -92,6 +92,10 @@ def demo_runs_create(*, step: Step | None = None) -> list[int]:
 
     say("Running the member programme")
     demo_loyalty_create(today=last + timedelta(days=1))
+    from patron.demo.recommend import demo_recommendations_create
+
+    say("Recommending: buy again and try new")
+    demo_recommendations_create(as_of=last + timedelta(days=1))
     return ids
 
 

@@ -21,6 +21,10 @@ class Product(models.Model):
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # Recommendations leave out what cannot be sold now (importable: for_sale, in_stock); a
+    # database default too, for the bulk writers that insert products in SQL.
+    for_sale = models.BooleanField(_("for sale"), default=True, db_default=True)
+    in_stock = models.BooleanField(_("in stock"), default=True, db_default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

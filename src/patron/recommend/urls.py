@@ -1,0 +1,9 @@
+from django.urls import path
+
+from patron.recommend import views
+
+app_name = "recommend"
+urlpatterns = [
+    path("export.csv", views.export, name="export"),
+    path("rules/", views.rules, name="rules"),
+]

@@ -43,12 +43,13 @@ _STAGE_COLUMNS = (
     ("p_alive", "REAL", "double precision"),
     ("expected_purchases", "REAL", "double precision"),
     ("clv", "INTEGER", "bigint"),
+    ("value_at_risk", "INTEGER", "bigint"),
     ("risk_level", "TEXT", "text"),
     ("risk_score", "REAL", "double precision"),
     ("risk_reasons_en", "TEXT", "text"),
     ("risk_reasons_zh", "TEXT", "text"),
 )
-_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv")
+_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv", "value_at_risk")
 _FLOATS = ("p_alive", "expected_purchases", "risk_score")
 _TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh")
 BATCH_ROWS = 100_000
@@ -145,13 +146,13 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
             cursor.execute(
                 f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment, value_tier, revenue, margin,
-                        cost_to_serve, profit, p_alive, expected_purchases, clv, risk_level,
-                        risk_score, risk_reasons_en, risk_reasons_zh)
+                        cost_to_serve, profit, p_alive, expected_purchases, clv, value_at_risk,
+                        risk_level, risk_score, risk_reasons_en, risk_reasons_zh)
                     SELECT %s, c.id, s.recency_days, s.frequency, {money("monetary")},
                         s.r_score, s.f_score, s.m_score, s.segment, s.value_tier,
                         {money("revenue")}, {money("margin")}, {money("cost_to_serve")},
                         {money("profit")}, s.p_alive, s.expected_purchases, {money("clv")},
-                        s.risk_level, s.risk_score, s.risk_reasons_en, s.risk_reasons_zh
+                        {money("value_at_risk")}, s.risk_level, s.risk_score, s.risk_reasons_en, s.risk_reasons_zh
                     FROM {STAGE} s JOIN {customer} c ON c.external_id = s.customer_ext""",
                 [run.pk],
             )

@@ -20,7 +20,6 @@ No Django here; the insights layer reads the store and keeps the results with th
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,7 +346,10 @@ def p_alive_grid(orders: ArrayLike, recency_days: ArrayLike, p_alive: ArrayLike)
     count = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
     total = np.bincount(cell, weights=p[inside], minlength=shape[0] * shape[1]).reshape(shape)
     mean = [
-        [round(float(total[i, j] / count[i, j]), 6) if count[i, j] else None for j in range(shape[1])]
+        [
+            round(float(total[i, j] / count[i, j]), 6) if count[i, j] else None
+            for j in range(shape[1])
+        ]
         for i in range(shape[0])
     ]
     return PAliveGrid(

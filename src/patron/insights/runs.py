@@ -69,8 +69,35 @@ def analyze_file(
         skip_bad=skip_bad,
         progress=progress,
     )
-    analysis = analyze_transactions(source.ibis_table(), as_of=as_of, settings=settings, step=step)
+    table = source.ibis_table()
+    analysis = analyze_transactions(table, as_of=as_of, settings=settings, step=step)
+    if step is not None:
+        step("Predicting value")
+    inputs = predictive_inputs(table, as_of=analysis.as_of)
+    predictions, predictive = predict_customers(inputs, analysis)
+    attach_predictions(analysis, predictions, predictive)
     return FileAnalysis(source=source, analysis=analysis)
+
+
+def attach_predictions(
+    analysis: ValueAnalysis, predictions: pd.DataFrame | None, predictive: dict[str, Any]
+) -> None:
+    """Put the predictions beside the customers of ``analysis`` (all missing when the
+    prediction was skipped) and their figures under ``figures["predictive"]``, so that the
+    files written from it (customers.csv, the workbook) carry them."""
+    import numpy as np
+
+    from patron.analytics.predictive import PREDICTION_COLUMNS
+
+    customers = analysis.customers
+    for name in PREDICTION_COLUMNS:
+        if predictions is not None:
+            customers[name] = predictions[name].to_numpy()
+        elif name.startswith("risk_level") or name.startswith("risk_reasons"):
+            customers[name] = None
+        else:
+            customers[name] = np.nan
+    analysis.figures["predictive"] = predictive
 
 
 def analyze_store(

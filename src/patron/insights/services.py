@@ -110,21 +110,6 @@ def _stage_append(cursor: Any, table: pa.Table, *, postgres: bool) -> None:
         cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", rows)
 
 
-def _with_predictions(customers: pd.DataFrame, predictions: pd.DataFrame | None) -> pd.DataFrame:
-    """The scores plus the prediction columns (all missing when the prediction was skipped)."""
-    import numpy as np
-
-    from patron.analytics.predictive import PREDICTION_COLUMNS
-
-    out = customers.copy(deep=False)
-    for name in PREDICTION_COLUMNS:
-        if predictions is not None:
-            out[name] = predictions[name].to_numpy()
-        else:
-            out[name] = None if name in _TEXTS else np.nan
-    return out
-
-
 def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
     """Stage the scores in a temporary table, then one INSERT ... SELECT joins the customers."""
     postgres = connection.vendor == "postgresql"
@@ -180,7 +165,7 @@ def analysis_run_create(
     """
     from patron.analytics.report import analyze_transactions
     from patron.insights.engine import analysis_transactions, release
-    from patron.insights.runs import predict_customers, predictive_inputs
+    from patron.insights.runs import attach_predictions, predict_customers, predictive_inputs
 
     settings = settings or analysis_settings_get()
     started = time.perf_counter()
@@ -219,7 +204,9 @@ def analysis_run_create(
         if step is not None:
             step("Storing scores")
         with transaction.atomic():
-            written = _write_scores(run, _with_predictions(analysis.customers, predictions))
+            # beside the customers, so the files written from the run carry them too
+            attach_predictions(analysis, predictions, predictive)
+            written = _write_scores(run, analysis.customers)
             run.customers = written
             run.figures = analysis.figures
             run.status = RunStatus.COMPLETED

@@ -318,7 +318,11 @@ def tracking_curve_from_counts(
         ages = (e - births[born]) / per
         expected[k] = float(np.sum(np.asarray(model.expected_purchases_new(ages)) * counts[born]))
     upto = np.searchsorted(r_day, ends, side="right")
-    actual = np.where(upto > 0, r_cum[np.maximum(upto - 1, 0)], 0.0) if r_cum.size else np.zeros(
-        ends.shape[0]
+    actual = (
+        np.where(upto > 0, r_cum[np.maximum(upto - 1, 0)], 0.0)
+        if r_cum.size
+        else np.zeros(ends.shape[0])
     )
-    return TrackingCurve(ends.astype("datetime64[D]"), np.asarray(actual, dtype=np.float64), expected)
+    return TrackingCurve(
+        ends.astype("datetime64[D]"), np.asarray(actual, dtype=np.float64), expected
+    )

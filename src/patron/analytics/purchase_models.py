@@ -330,9 +330,9 @@ def p_alive_grid(orders: ArrayLike, recency_days: ArrayLike, p_alive: ArrayLike)
 
     Examples
     --------
-    >>> g = p_alive_grid([1, 1, 2], [400, 500, 10], [0.2, 0.4, 0.9])
+    >>> g = p_alive_grid([1, 1, 2], [400, 500, 10], [0.25, 0.75, 0.9])
     >>> g.mean[0][5], g.count[0][5], g.mean[1][0]
-    (0.3, 2, 0.9)
+    (0.5, 2, 0.9)
     """
     f = np.asarray(orders, dtype=np.float64)
     r = np.asarray(recency_days, dtype=np.float64)
@@ -346,10 +346,7 @@ def p_alive_grid(orders: ArrayLike, recency_days: ArrayLike, p_alive: ArrayLike)
     count = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
     total = np.bincount(cell, weights=p[inside], minlength=shape[0] * shape[1]).reshape(shape)
     mean = [
-        [
-            round(float(total[i, j] / count[i, j]), 6) if count[i, j] else None
-            for j in range(shape[1])
-        ]
+        [float(total[i, j] / count[i, j]) if count[i, j] else None for j in range(shape[1])]
         for i in range(shape[0])
     ]
     return PAliveGrid(

@@ -137,7 +137,8 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
                         s.r_score, s.f_score, s.m_score, s.segment, s.value_tier,
                         {money("revenue")}, {money("margin")}, {money("cost_to_serve")},
                         {money("profit")}, s.p_alive, s.expected_purchases, {money("clv")},
-                        {money("value_at_risk")}, s.risk_level, s.risk_score, s.risk_reasons_en, s.risk_reasons_zh
+                        {money("value_at_risk")}, s.risk_level, s.risk_score,
+                        s.risk_reasons_en, s.risk_reasons_zh
                     FROM {STAGE} s JOIN {customer} c ON c.external_id = s.customer_ext""",
                 [run.pk],
             )

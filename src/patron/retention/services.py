@@ -6,8 +6,9 @@ Life cycle of a warning (docs/adr/0006-churn-warning-life-cycle.md):
   analysis run whose value at risk passes the threshold the admin set
   (:func:`patron.retention.selectors.warning_threshold_get`; by default the customers who
   make up the top 80% of the run's value at risk), status ``open``. A customer has at most
-  one open warning, and at most one warning per silence: the silence is named by the customer's last purchase before it, so a
-  customer marked lost is not raised again until they buy again.
+  one open warning, and at most one warning per silence: the silence is named by the
+  customer's last purchase before it, so a customer marked lost is not raised again until
+  they buy again.
 * **worked**: someone takes it (owner) and records responses. "Called" and "made an offer"
   put it ``in_progress`` with an optional follow-up date; "won back" and "lost" (with a
   reason from the list, and words for "other") close it.

@@ -171,9 +171,7 @@ def warning_threshold(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _(
-                    "New warnings now need a value at risk in the top %(share)s%%; the next refresh uses it."
-                )
+                _("New warnings need a value at risk in the top %(share)s%% from the next refresh.")
                 % {"share": form.cleaned_data["share"]},
             )
     else:

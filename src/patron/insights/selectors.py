@@ -121,6 +121,46 @@ def analysis_run_latest() -> AnalysisRun | None:
     return analysis_run_list().first()
 
 
+def analysis_run_repeating(*, as_of: dt.date | None) -> AnalysisRun | None:
+    """The latest completed run when a new run as of ``as_of`` (None: the default, the day
+    after the last order) would repeat it: the same date and no order written or changed
+    since it was made. None when the new run would show something new."""
+    from django.db.models import Max
+
+    from patron.sales.models import Order
+
+    latest = analysis_run_latest()
+    if latest is None:
+        return None
+    if as_of is None:
+        last = Order.objects.aggregate(last=Max("ordered_on"))["last"]
+        if last is None:
+            return None
+        as_of = last + dt.timedelta(days=1)
+    if latest.as_of != as_of:
+        return None
+    if Order.objects.filter(updated_at__gte=latest.created_at).exists():
+        return None
+    return latest
+
+
+def customer_purchase_after(*, customer: Any, day: dt.date) -> dt.date | None:
+    """The customer's first purchase (paid or completed order) dated after ``day``, read live:
+    a run as of ``day`` did not see it."""
+    from patron.sales.models import Order, OrderStatus
+
+    return (
+        Order.objects.filter(
+            customer=customer,
+            ordered_on__gt=day,
+            status__in=[OrderStatus.COMPLETED, OrderStatus.OPEN],
+        )
+        .order_by("ordered_on")
+        .values_list("ordered_on", flat=True)
+        .first()
+    )
+
+
 def analysis_run_previous(*, run: AnalysisRun) -> AnalysisRun | None:
     """The completed run created just before ``run``, or None."""
     return analysis_run_list().filter(pk__lt=run.pk).order_by("-pk").first()

@@ -121,3 +121,9 @@ class WarningThresholdForm(forms.Form):
         max_digits=14,
         decimal_places=2,
     )
+    max_open = forms.IntegerField(
+        label=_("At most this many open warnings"),
+        required=False,
+        min_value=1,
+        help_text=_("Leave empty for no limit."),
+    )

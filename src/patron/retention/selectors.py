@@ -39,15 +39,22 @@ SORTS: dict[str, tuple[Any, ...]] = {
 WARNING_THRESHOLD_KEY = "retention.warning_threshold"
 BAD_SHARE = _("The share of the value at risk must be more than 0% and at most 100%.")
 BAD_MIN_VALUE = _("The least value at risk cannot be negative.")
+BAD_MAX_OPEN = _("At least one warning must be allowed to be open.")
 
 
 @dataclass(frozen=True)
 class WarningThreshold:
     """Which at-risk customers get a warning: those who together make up the top ``share`` of
-    the run's value at risk (largest first), and at least ``min_value`` each when set."""
+    the run's value at risk (largest first), at least ``min_value`` each when set, and no more
+    new ones than leave ``max_open`` warnings open (None: no cap), largest value first.
+
+    The cap is there because value at risk is not always concentrated: on the demo (20,000
+    customers) the top 80% of it is held by 9,698 customers, half the base; a team works a
+    few hundred."""
 
     share: float = 0.8
     min_value: Decimal | None = None
+    max_open: int | None = 500
 
     def check(self) -> None:
         errors = {}
@@ -55,6 +62,8 @@ class WarningThreshold:
             errors["share"] = ValidationError(BAD_SHARE, code="invalid")
         if self.min_value is not None and self.min_value < 0:
             errors["min_value"] = ValidationError(BAD_MIN_VALUE, code="invalid")
+        if self.max_open is not None and self.max_open < 1:
+            errors["max_open"] = ValidationError(BAD_MAX_OPEN, code="invalid")
         if errors:
             raise ValidationError(errors)
 
@@ -62,6 +71,7 @@ class WarningThreshold:
         return {
             "share": self.share,
             "min_value": None if self.min_value is None else str(self.min_value),
+            "max_open": self.max_open,
         }
 
 
@@ -74,9 +84,11 @@ def warning_threshold_get() -> WarningThreshold:
         return WarningThreshold()
     value = row.value
     least = value.get("min_value")
+    most = value.get("max_open", 500)
     return WarningThreshold(
         share=float(value.get("share", 0.8)),
         min_value=None if least in (None, "") else Decimal(str(least)),
+        max_open=None if most in (None, "") else int(most),
     )
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -218,9 +218,11 @@ def _raise_new(
     today: dt.date,
     now: dt.datetime,
     cutoff: Decimal | None,
+    room: int | None = None,
 ) -> int:
     """New warnings for at-risk customers whose value at risk reaches ``cutoff`` (None: any),
-    with no open warning and none for this silence."""
+    with no open warning and none for this silence; the largest value at risk first, at most
+    ``room`` of them (None: no limit)."""
     at_risk = CustomerScore.objects.filter(
         run=run, risk_level__in=list(levels), recency_days__isnull=False
     ).exclude(_purchase_after(run.as_of, today))  # came back since the run: nothing to warn
@@ -235,8 +237,11 @@ def _raise_new(
             "customer_id", "last_purchase"
         )
     )
-    new = []
-    for row in at_risk.values(*_SCORE_COLUMNS).iterator(chunk_size=BATCH):
+    new: list[ChurnWarning] = []
+    ordered = at_risk.order_by(F("value_at_risk").desc(nulls_last=True), "-risk_score", "pk")
+    for row in ordered.values(*_SCORE_COLUMNS).iterator(chunk_size=BATCH):
+        if room is not None and len(new) >= room:
+            break
         last_purchase = run.as_of - dt.timedelta(days=int(row["recency_days"]))
         if (row["customer_id"], last_purchase) in warned:
             continue  # this silence was warned of already (and closed)
@@ -300,8 +305,14 @@ def warning_list_refresh(
     say(STEP_UPDATE)
     updated = _update_open(run=run, now=now)
     say(STEP_RAISE)
-    cutoff = value_at_risk_cutoff(run=run, threshold=threshold or warning_threshold_get())
-    raised = _raise_new(run=run, levels=levels, today=today, now=now, cutoff=cutoff)
+    threshold = threshold or warning_threshold_get()
+    cutoff = value_at_risk_cutoff(run=run, threshold=threshold)
+    room = None
+    if threshold.max_open is not None:
+        room = max(
+            0, threshold.max_open - ChurnWarning.objects.filter(status__in=OPEN_STATUSES).count()
+        )
+    raised = _raise_new(run=run, levels=levels, today=today, now=now, cutoff=cutoff, room=room)
     return RefreshResult(
         run=run.pk,
         as_of=run.as_of,

@@ -145,6 +145,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
                     initial={
                         "share": round(threshold.share * 100),
                         "min_value": threshold.min_value,
+                        "max_open": threshold.max_open,
                     }
                 )
                 if request.user.has_perm(SETTINGS)
@@ -164,6 +165,7 @@ def warning_threshold(request: HttpRequest) -> HttpResponse:
                 threshold=selectors.WarningThreshold(
                     share=form.cleaned_data["share"] / 100,
                     min_value=form.cleaned_data["min_value"],
+                    max_open=form.cleaned_data["max_open"],
                 )
             )
         except ValidationError as error:

@@ -96,3 +96,23 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in run {self.run_id}: {self.segment}, {self.value_tier}"
+
+
+class RunDiagnosis(models.Model):
+    """The segment diagnosis of one tier or segment of a run, computed when the run was made
+    (pages show it; they do not compute it)."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="diagnoses")
+    kind = models.CharField(_("kind"), max_length=8)  # "tier" or "segment"
+    code = models.CharField(_("code"), max_length=32)
+    data = models.JSONField(_("diagnosis"), default=dict)
+
+    class Meta:
+        verbose_name = _("segment diagnosis")
+        verbose_name_plural = _("segment diagnoses")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "kind", "code"], name="diagnosis_one_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.kind} {self.code}"

@@ -148,6 +148,19 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
     return written
 
 
+def _store_diagnoses(run: AnalysisRun) -> None:
+    """Every tier's and segment's diagnosis, stored with the run (after its scores)."""
+    from patron.insights.diagnosis import diagnoses_compute
+    from patron.insights.models import RunDiagnosis
+
+    rows = [
+        RunDiagnosis(run=run, kind=kind, code=code, data=data)
+        for kind, code, data in diagnoses_compute(run=run)
+    ]
+    with transaction.atomic():
+        RunDiagnosis.objects.bulk_create(rows)
+
+
 def analysis_run_create(
     *,
     as_of: dt.date | None = None,
@@ -213,6 +226,9 @@ def analysis_run_create(
             run.status = RunStatus.COMPLETED
             run.duration = round(time.perf_counter() - started, 3)
             run.save(update_fields=["customers", "figures", "status", "duration"])
+        if step is not None:
+            step("Diagnosing segments")
+        _store_diagnoses(run)
     except BaseException as error:
         AnalysisRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED,

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_customer_list_indexes'),
-        ('insights', '0004_score_value_at_risk'),
+        ('insights', '0003_score_risk_index'),
         ('retention', '0001_churn_warning'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -163,9 +163,10 @@ def reference_diagnosis(kind: str, code: str) -> tuple[list[dict[str, Any]], lis
             continue
         gm, rm = column[group].mean(), column[~group].mean()
         p = float(stats.ttest_ind(column[group], column[~group], equal_var=False).pvalue)
+        lift = gm / rm if rm else math.inf
         categories.append({"attribute": "category", "code": category, "g": g,
                            "gs": int(group.sum()), "r": r, "rs": int((~group).sum()),
-                           "lift": gm / rm if rm else math.inf, "test": "welch", "p": p})  # fmt: skip
+                           "lift": lift, "test": "welch", "p": p})  # fmt: skip
     for table in (attributes, categories):
         for row, q in zip(table, _bh([row["p"] for row in table]), strict=True):
             row["significant"] = q < 0.05

@@ -126,7 +126,9 @@ def fit_purchase_model(
     error: str | None = None
     for penalizer in PENALIZERS:
         try:
-            model = PURCHASE_MODELS[name](penalizer_coef=penalizer).fit(x, tx, big_t)
+            # a series may overflow on the way to the optimum; the result is checked below
+            with np.errstate(all="ignore"):
+                model = PURCHASE_MODELS[name](penalizer_coef=penalizer).fit(x, tx, big_t)
         except (ConvergenceError, ValueError, FloatingPointError) as failed:
             error = error or str(failed)
             continue
@@ -226,14 +228,20 @@ def choose_purchase_model(
     templates = [PURCHASE_MODELS[name]() for name in candidates]
     failures: dict[str, str] = {}
     try:
-        picked = select_model(templates, split, metric=metric)  # type: ignore[arg-type]
-        fitted = {_NAMES[s.model]: s for s in picked.scores}
+        # the Pareto/NBD's series may overflow on the way to its optimum: scoped here, and a
+        # candidate whose holdout error is not finite counts as failed
+        with np.errstate(all="ignore"):
+            picked = select_model(templates, split, metric=metric)  # type: ignore[arg-type]
         failures = {_NAMES.get(k, k): v for k, v in picked.failures.items()}
-        best: Any = picked.best
+        finite = all(np.isfinite(getattr(s, metric)) for s in picked.scores)
+        # the best's error is finite and so are the others' (else the order is not reliable):
+        # keep the choice; otherwise every candidate is fitted again below, one by one
+        fitted = {_NAMES[s.model]: s for s in picked.scores} if finite else {}
+        best: Any = picked.best if finite else None
         penalizer = 0.0
-        scores = [_score_dict(s, 0.0) for s in picked.scores]
+        scores = [_score_dict(s, 0.0) for s in picked.scores] if finite else []
     except ValueError as error:
-        fitted, best, scores = {}, None, []
+        fitted, best, scores, penalizer = {}, None, [], 0.0
         failures = {name: str(error) for name in candidates}
     cal = split.calibration
     x = cal.frequency.astype(np.float64)
@@ -245,8 +253,13 @@ def choose_purchase_model(
         except PredictionError as error:
             failures[name] = str(error)
             continue
+        with np.errstate(all="ignore"):
+            score = holdout_score(again.model, split)
+        if not np.isfinite(getattr(score, metric)):
+            failures[name] = "the holdout error is not finite"
+            continue
         failures.pop(name, None)
-        scores.append(_score_dict(holdout_score(again.model, split), again.penalizer, name))
+        scores.append(_score_dict(score, again.penalizer, name))
         if best is None or scores[-1][metric] < min(s[metric] for s in scores[:-1]):
             best, penalizer = again.model, again.penalizer
     if best is None:

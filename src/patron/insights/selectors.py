@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from patron.analytics.migration import LOST, NEW
 from patron.core.errors import PatronError
 from patron.core.models import SystemSetting
 from patron.customers.models import Interaction, InteractionKind
@@ -240,3 +242,39 @@ def contact_counts(*, as_of: dt.date) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         list(rows), columns=["customer_id", "service_contacts", "messages"]
     )
+
+
+MIGRATION_CACHE_SECONDS = 600
+
+
+def analysis_run_migration_counts(
+    *, before: AnalysisRun, after: AnalysisRun, column: MigrationColumn = "value_tier"
+) -> dict[tuple[str, str], int]:
+    """Customers by (level in ``before``, level in ``after``); ``"(new)"`` / ``"(lost)"`` when
+    absent. Levels are value tiers or segments (``column``).
+
+    One query: each customer's level in either run (a conditional aggregate per customer), then
+    the pairs counted. The same numbers as
+    :func:`patron.insights.selectors.analysis_run_migration`, without loading every score.
+    """
+    if column not in ("value_tier", "segment"):
+        raise ValueError(f"no migration by {column!r}")
+    key = (
+        f"insights:migration:{column}:{before.pk}:{before.created_at.timestamp()}:"
+        f"{after.pk}:{after.created_at.timestamp()}"
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return {(b, a): n for b, a, n in cached}
+    table = connection.ops.quote_name(CustomerScore._meta.db_table)
+    sql = f"""
+        SELECT level_before, level_after, COUNT(*) FROM (
+            SELECT MAX(CASE WHEN run_id = %s THEN {column} END) AS level_before,
+                   MAX(CASE WHEN run_id = %s THEN {column} END) AS level_after
+            FROM {table} WHERE run_id IN (%s, %s) GROUP BY customer_id
+        ) pairs GROUP BY level_before, level_after"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [before.pk, after.pk, before.pk, after.pk])
+        rows = [(b or NEW, a or LOST, int(n)) for b, a, n in cursor.fetchall()]
+    cache.set(key, rows, MIGRATION_CACHE_SECONDS)
+    return {(b, a): n for b, a, n in rows}

@@ -43,7 +43,7 @@ PAGE_SIZE = 25
 
 
 def _language() -> str:
-    from patron.web.views.dashboard import chart_language
+    from patron.insights.presenters import chart_language
 
     return chart_language()
 

@@ -97,8 +97,8 @@ def _value(context: PanelContext) -> dict[str, Any]:
     from patron.analytics.segments import SEGMENTS
     from patron.analytics.tiers import TIERS
     from patron.insights.models import CustomerScore, RunStatus
+    from patron.insights.presenters import chart_language
     from patron.insights.selectors import analysis_run_list, customer_purchase_after
-    from patron.web.views.dashboard import chart_language
 
     # The latest two completed runs in one query (their figures are not needed here).
     latest_two = list(analysis_run_list().defer("figures", "settings")[:2])

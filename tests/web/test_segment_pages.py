@@ -210,6 +210,8 @@ def test_diagnosis_page_equals_a_pandas_reference(
         )
     else:  # champions buy more of everything, not something else: no category stands out
         assert "No attribute or product category differs significantly" in page
+    # categories are compared by share of spend, and the page says so
+    assert 'id="categories-by-spend"' in page
     # the diagnosis is the one the run stored (the page computed nothing)
     from patron.insights.models import RunDiagnosis
 

@@ -125,7 +125,7 @@ def analysis_run_latest() -> AnalysisRun | None:
 
 def analysis_run_repeating(*, as_of: dt.date | None) -> AnalysisRun | None:
     """The latest completed run when a new run as of ``as_of`` (None: the default, the day
-    after the last order) would repeat it: the same date and no order written or changed
+    after the last order) would repeat it: the same date and no order written
     since it was made. None when the new run would show something new."""
     from django.db.models import Max
 
@@ -141,7 +141,7 @@ def analysis_run_repeating(*, as_of: dt.date | None) -> AnalysisRun | None:
         as_of = last + dt.timedelta(days=1)
     if latest.as_of != as_of:
         return None
-    if Order.objects.filter(updated_at__gte=latest.created_at).exists():
+    if Order.objects.filter(created_at__gte=latest.created_at).exists():
         return None
     return latest
 

@@ -104,8 +104,8 @@ class RunDiagnosis(models.Model):
 
     run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="diagnoses")
     kind = models.CharField(_("kind"), max_length=8)  # "tier" or "segment"
-    code = models.CharField(_("code"), max_length=32)
-    data = models.JSONField(_("diagnosis"), default=dict)
+    code = models.CharField(_("group code"), max_length=32)
+    data = models.JSONField(_("stored diagnosis"), default=dict)
 
     class Meta:
         verbose_name = _("segment diagnosis")

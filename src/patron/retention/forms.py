@@ -107,7 +107,9 @@ class WarningResponseForm(forms.Form):
 
 class WarningThresholdForm(forms.Form):
     share = forms.IntegerField(
-        label=_("Warn for the customers who make up the top … % of the value at risk"),
+        label=_(
+            "Warn for the customers who make up this top share of the value at risk, in percent"
+        ),
         min_value=1,
         max_value=100,
         help_text=_(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import ibis.expr.types as ir
 import numpy as np
@@ -41,6 +42,8 @@ from patron.analytics.summary import collect
 
 __all__ = [
     "DIAGNOSIS_COLUMNS",
+    "SpendShares",
+    "category_spend_shares",
     "diagnose_attributes",
     "diagnose_categories",
     "diagnose_category_spend",
@@ -343,6 +346,40 @@ def diagnose_categories(
     return _finish(rows, alpha)
 
 
+@dataclass(frozen=True)
+class SpendShares:
+    """Per customer with a positive spend (``spent`` marks them among the customers), the
+    share of their spend in each category (columns in the order of ``categories``)."""
+
+    categories: NDArray[np.object_]
+    spent: NDArray[np.bool_]
+    shares: NDArray[np.float64]
+
+
+def category_spend_shares(
+    spend: pd.DataFrame,
+    customer_ids: ArrayLike,
+    *,
+    category: str = "category",
+    amount: str = "amount",
+) -> SpendShares:
+    """Each customer's share of spend per category, for :func:`diagnose_category_spend`."""
+    ids = np.asarray(customer_ids).astype(str)
+    frame = collect(spend, ["customer_id", category, amount]).dropna()
+    frame = frame.assign(customer_id=frame["customer_id"].astype(str))
+    position = pd.Index(ids).get_indexer(frame["customer_id"].to_numpy())
+    frame = frame.loc[position >= 0]
+    position = position[position >= 0]
+    codes, uniques = pd.factorize(frame[category], sort=True)
+    totals = np.zeros((len(ids), len(uniques)))
+    np.add.at(totals, (position, codes), frame[amount].to_numpy(dtype=np.float64))
+    totals = np.maximum(totals, 0.0)
+    per_customer = totals.sum(axis=1)
+    spent = per_customer > 0
+    shares = totals[spent] / per_customer[spent, None]
+    return SpendShares(np.asarray(uniques, dtype=object), spent, shares)
+
+
 def _share_statements(
     value: str,
     lift: float,
@@ -375,6 +412,7 @@ def diagnose_category_spend(
     group_label: Mapping[str, str] = DEFAULT_GROUP_LABEL,
     alpha: float = 0.05,
     min_count: int = 1,
+    shares: SpendShares | None = None,
 ) -> pd.DataFrame:
     """Compare the share of their spend that a group's customers put in each product category
     with the other customers'.
@@ -399,6 +437,9 @@ def diagnose_category_spend(
         per line; rows are summed). Negative totals count as 0.
     customer_ids, in_group, group_label, alpha, min_count
         As in :func:`diagnose_categories`.
+    shares : SpendShares, optional
+        :func:`category_spend_shares` of ``spend`` and ``customer_ids``, computed once for
+        many groups of the same customers (``spend`` is then not read).
 
     Returns
     -------
@@ -419,31 +460,21 @@ def diagnose_category_spend(
     """
     ids = np.asarray(customer_ids).astype(str)
     mask = _group_mask(in_group, len(ids))
-    frame = collect(spend, ["customer_id", category, amount]).dropna()
-    frame = frame.assign(customer_id=frame["customer_id"].astype(str))
-    position = pd.Index(ids).get_indexer(frame["customer_id"].to_numpy())
-    frame = frame.loc[position >= 0]
-    position = position[position >= 0]
-    codes, uniques = pd.factorize(frame[category], sort=True)
-    n, k = len(ids), len(uniques)
-    totals = np.zeros((n, k))
-    np.add.at(totals, (position, codes), frame[amount].to_numpy(dtype=np.float64))
-    totals = np.maximum(totals, 0.0)
-    per_customer = totals.sum(axis=1)
-    spent = per_customer > 0
-    shares = totals[spent] / per_customer[spent, None]
+    if shares is None:
+        shares = category_spend_shares(spend, ids, category=category, amount=amount)
+    uniques, spent, shares_matrix = shares.categories, shares.spent, shares.shares
     in_g = mask[spent]
     g_size, r_size = int(in_g.sum()), int((~in_g).sum())
     if g_size == 0 or r_size == 0:
         return _finish([], alpha)
     rows: list[dict[str, object]] = []
-    bought = shares > 0
-    for j, value in enumerate(np.asarray(uniques, dtype=object)):
+    bought = shares_matrix > 0
+    for j, value in enumerate(uniques):
         g_count = int(bought[in_g, j].sum())
         r_count = int(bought[~in_g, j].sum())
         if g_count + r_count < max(min_count, 1):
             continue
-        g, r = shares[in_g, j], shares[~in_g, j]
+        g, r = shares_matrix[in_g, j], shares_matrix[~in_g, j]
         g_share, r_share = float(g.mean()), float(r.mean())
         lift = g_share / r_share if r_share > 0 else (math.inf if g_share > 0 else math.nan)
         if g.size > 1 and r.size > 1 and (g.var() > 0 or r.var() > 0):

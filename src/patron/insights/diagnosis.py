@@ -250,8 +250,12 @@ def _records(table: pd.DataFrame, language: str) -> list[dict[str, Any]]:
     return out
 
 
-def diagnose_population(population: Population, *, kind: GroupKind, code: str) -> Diagnosis:
-    """Compare one group of ``population`` with the rest (no cache, no database)."""
+def diagnose_population(
+    population: Population, *, kind: GroupKind, code: str, shares: Any = None
+) -> Diagnosis:
+    """Compare one group of ``population`` with the rest (no cache, no database); ``shares``:
+    :func:`patron.analytics.diagnosis.category_spend_shares` of the population, when the
+    caller diagnoses many groups."""
     from patron.analytics.diagnosis import diagnose_attributes, diagnose_category_spend
 
     customers = population.customers
@@ -292,6 +296,7 @@ def diagnose_population(population: Population, *, kind: GroupKind, code: str) -
         group_label=label,
         alpha=ALPHA,
         min_count=MIN_COUNT,
+        shares=shares,
     )
     return Diagnosis(kind, code, size, rest, english, _records(categories, "en"))
 
@@ -324,11 +329,16 @@ def diagnosis_as_json(diagnosis: Diagnosis) -> dict[str, Any]:
 
 def diagnoses_compute(*, run: AnalysisRun) -> list[tuple[GroupKind, str, dict[str, Any]]]:
     """Every tier's and segment's diagnosis of ``run`` (for the run to store)."""
+    from patron.analytics.diagnosis import category_spend_shares
+
     population = population_load(run=run)
+    shares = category_spend_shares(
+        population.categories, population.customers["customer_id"].to_numpy().astype(str)
+    )
     out = []
     for kind in GROUP_KINDS:
         for code in group_codes(kind):
-            diagnosis = diagnose_population(population, kind=kind, code=code)
+            diagnosis = diagnose_population(population, kind=kind, code=code, shares=shares)
             out.append((kind, code, diagnosis_as_json(diagnosis)))
     return out
 

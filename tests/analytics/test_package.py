@@ -22,6 +22,10 @@ MODULES = [
     "kpis",
     "diagnosis",
     "relationship",
+    "category_spend",
+    "purchase_models",
+    "predictive",
+    "churn",
 ]
 
 

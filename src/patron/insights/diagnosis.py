@@ -10,7 +10,7 @@ in plain words, in English and Chinese.
 
 Computed when the run is made and stored with it (:class:`~patron.insights.models.
 RunDiagnosis`, one row per tier and segment): pages read it. Product categories are compared by
-their share of each customer's spend (:func:`patron.analytics.diagnosis.
+their share of each customer's spend (:func:`patron.analytics.category_spend.
 diagnose_category_spend`), not by whether the customer bought them, which grows with the order
 count. A run made before runs stored their diagnoses has it computed on view and cached per
 run, as before.
@@ -256,7 +256,8 @@ def diagnose_population(
     """Compare one group of ``population`` with the rest (no cache, no database); ``shares``:
     :func:`patron.analytics.diagnosis.category_spend_shares` of the population, when the
     caller diagnoses many groups."""
-    from patron.analytics.diagnosis import diagnose_attributes, diagnose_category_spend
+    from patron.analytics.category_spend import diagnose_category_spend
+    from patron.analytics.diagnosis import diagnose_attributes
 
     customers = population.customers
     column = "value_tier" if kind == "tier" else "segment"
@@ -329,7 +330,7 @@ def diagnosis_as_json(diagnosis: Diagnosis) -> dict[str, Any]:
 
 def diagnoses_compute(*, run: AnalysisRun) -> list[tuple[GroupKind, str, dict[str, Any]]]:
     """Every tier's and segment's diagnosis of ``run`` (for the run to store)."""
-    from patron.analytics.diagnosis import category_spend_shares
+    from patron.analytics.category_spend import category_spend_shares
 
     population = population_load(run=run)
     shares = category_spend_shares(

@@ -139,7 +139,7 @@ def test_the_customer_page_shows_the_risk_level(shop_file: Path, make_user: Any)
     assert score.risk_reasons_zh and score.risk_reasons_zh.split("; ")[0] in page_zh
 
 
-def test_the_value_panel_reads_every_run_in_two_queries(shop_file: Path, make_user: Any) -> None:
+def test_the_value_panel_reads_every_run_in_three_queries(shop_file: Path, make_user: Any) -> None:
     from django.db import connection
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
@@ -157,7 +157,10 @@ def test_the_value_panel_reads_every_run_in_two_queries(shop_file: Path, make_us
     with CaptureQueriesContext(connection) as queries, translation.override("en"):
         data = _value(PanelContext(request=request, customer=customer))
 
-    assert len(queries) == 2  # the latest two runs; the customer's scores across runs
+    # the latest two runs; the customer's scores across runs; and, live, the first purchase
+    # after the latest run's date (the page says the figures are from before it)
+    assert len(queries) == 3
+    assert data["bought_since"] is None
     history = data["p_alive_history"]
     assert [h["as_of"] for h in history] == [
         dt.date(2024, 10, 1),

@@ -136,3 +136,61 @@ def test_no_repeat_purchase_is_a_clear_error() -> None:
 def test_inputs_are_checked() -> None:
     with pytest.raises(ValueError, match="first <= last <= as_of"):
         predict_value([2], ["2024-02-01"], ["2024-01-01"], "2024-03-01", [5.0])
+
+
+def test_a_zero_value_repeat_purchase_leaves_the_spend_fit_not_the_purchase_model() -> None:
+    # given simulated customers, and some whose repeat purchases were all worth nothing
+    data = _customers(3_000, 9)
+    zero = np.flatnonzero(data["x"] > 0)[:5]
+    money = data["monetary"].copy()
+    money[zero] = 0.0
+
+    # when the value is predicted
+    result = predict_value(data["purchase_days"], data["first"], data["last"], AS_OF, money)
+
+    # then the spend model is fitted on the others (lifetimes' advice), not skipped
+    assert result.params["gammagamma_skipped"] is None
+    assert result.params["clv_basis"] == "gammagamma"
+    others = (data["x"] > 0) & (money > 0)
+    direct = GammaGamma().fit(data["x"][others], money[others])
+    for key, value in direct.params_.items():
+        assert result.params["gammagamma"][key] == pytest.approx(value, rel=1e-6), key
+    # the zero-spend customers keep their own purchase history in the purchase model and get
+    # the population's expected spend: CLV = margin x E[M | x=0] x discounted purchases
+    frame = result.customers
+    model = BGNBD.from_params(**result.params["bgnbd"])
+    x, tx, big_t = data["x"][zero], data["tx"][zero], data["T"][zero]
+    factor = 30.4375 / 7
+    months = np.arange(0, 13) * factor
+    cumulative = np.stack([model.expected_purchases(t, x, tx, big_t) for t in months])
+    discounted = (np.diff(cumulative, axis=0) / 1.01 ** np.arange(1, 13)[:, None]).sum(axis=0)
+    population = direct.expected_spend(0, 0.0)
+    np.testing.assert_allclose(frame.loc[zero, "clv"], population * discounted, rtol=1e-6)
+    assert (frame.loc[zero, "clv"] > 0).all()
+    # and the value at risk is (1 - P(alive)) x CLV / P(alive)
+    p = frame["p_alive"].to_numpy()
+    np.testing.assert_allclose(
+        frame["value_at_risk"], frame["clv"] * (1 - p) / np.maximum(p, 0.01), rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("name", ["mbgnbd", "paretonbd"])
+def test_one_order_customers_can_have_left_under_mbgnbd_and_pareto(name: str) -> None:
+    data = _customers(3_000, 4)
+
+    result = predict_value(
+        data["purchase_days"],
+        data["first"],
+        data["last"],
+        AS_OF,
+        data["monetary"],
+        purchase_model=name,
+    )
+
+    one = data["x"] == 0
+    p = result.customers["p_alive"].to_numpy()
+    assert result.params["purchase_model"] == name and name in result.params
+    assert (p[one] < 1.0).all()
+    # the longer a one-order customer has been silent, the less likely alive
+    order = np.argsort(data["T"][one])
+    assert np.all(np.diff(p[one][order]) <= 1e-12)

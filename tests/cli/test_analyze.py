@@ -80,6 +80,10 @@ def test_customers_csv_equals_pandas_on_cdnow(
         "margin",
         "cost_to_serve",
         "profit",
+        "p_alive",
+        "expected_purchases",
+        "clv",
+        "churn_risk",
     ]
     assert len(ours) == len(reference) == 23_570
     merged = reference.merge(ours, on="customer_id", suffixes=("_ref", ""), validate="1:1")
@@ -206,3 +210,37 @@ def test_source_path_never_sets_django_up(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["summary"]["as_of"] == "2024-01-03"
+
+
+def test_customers_csv_predictions_equal_lifetimes_with_the_chosen_model(
+    cdnow_run: tuple[Path, dict],
+) -> None:
+    from lifetimes import ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    # given the file-mode run's customers.csv and summary.json on CDNOW
+    out, _ = cdnow_run
+    ours = pd.read_csv(
+        out / "run" / "customers.csv", encoding="utf-8-sig", dtype={"customer_id": str}
+    )
+    summary = json.loads((out / "run" / "summary.json").read_text(encoding="utf-8"))
+    predictive = summary["predictive"]
+    chosen = predictive["model_choice"]["chosen"]
+    assert chosen in {"mbgnbd", "paretonbd"} and predictive["params"]["gammagamma_skipped"] is None
+
+    # then P(alive) is lifetimes' with the run's parameters, on purchase days counted by pandas
+    raw = pd.read_csv(CDNOW, sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    days = raw[["customer_id", "date"]].drop_duplicates()
+    as_of = pd.Timestamp(summary["as_of"])
+    per = days.groupby("customer_id")["date"].agg(["count", "min", "max"])
+    x = per["count"] - 1
+    tx = (per["max"] - per["min"]).dt.days / 7
+    big_t = (as_of - per["min"]).dt.days / 7
+    model = {"mbgnbd": ModifiedBetaGeoFitter, "paretonbd": ParetoNBDFitter}[chosen]()
+    model.params_ = pd.Series(predictive["params"][chosen])
+    expected = pd.Series(model.conditional_probability_alive(x, tx, big_t), index=per.index)
+    shown = ours.set_index("customer_id")["p_alive"]
+    np.testing.assert_allclose(shown.loc[per.index], expected, atol=2e-6)
+    # and every customer has a CLV and a churn risk
+    assert (ours["clv"] >= 0).all() and ours["clv"].notna().all()
+    assert set(ours["churn_risk"]) <= {"high", "medium", "low"}

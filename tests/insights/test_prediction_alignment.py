@@ -19,6 +19,7 @@ def test_predictions_follow_their_customer_and_a_missing_one_is_empty() -> None:
             "p_alive": rng.random(50),
             "expected_purchases": rng.random(50) * 3,
             "clv": rng.random(50) * 100,
+            "value_at_risk": rng.random(50) * 50,
             "risk_level": rng.choice(["high", "medium", "low"], 50).astype(object),
             "risk_score": rng.integers(0, 100, 50),
             "risk_reasons_en": [f"reason {i}" for i in range(50)],

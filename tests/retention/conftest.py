@@ -39,6 +39,8 @@ def make_score() -> Callable[..., CustomerScore]:
         clv: str | None = "100.00",
         revenue: str = "500.00",
         frequency: int = 4,
+        value_at_risk: str | None = None,
+        tier: str = "high",
     ) -> CustomerScore:
         customer, _ = Customer.objects.get_or_create(
             external_id=external_id, defaults={"name": f"客户{external_id}"}
@@ -53,7 +55,8 @@ def make_score() -> Callable[..., CustomerScore]:
             f_score=3,
             m_score=3,
             segment="at_risk",
-            value_tier="high",
+            value_tier=tier,
+            value_at_risk=None if value_at_risk is None else Decimal(value_at_risk),
             revenue=Decimal(revenue),
             cost_to_serve=Decimal("0"),
             p_alive=p_alive,

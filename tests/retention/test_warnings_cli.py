@@ -33,6 +33,7 @@ def test_refresh_prints_what_it_did_and_is_safe_to_repeat(make_run: Any, make_sc
         "won_back": 0,
         "recovered": 0,
         "open": 2,
+        "cutoff": None,  # the scores have no value at risk: no threshold
     }
     assert again.exit_code == 0 and json.loads(again.stdout)["raised"] == 0
     assert ChurnWarning.objects.count() == 2

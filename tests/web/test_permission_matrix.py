@@ -71,6 +71,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "retention:warning_assign": frozenset({"admin", "marketing", "service"}),
     "retention:warning_respond": frozenset({"admin", "marketing", "service"}),
     "retention:warning_refresh": frozenset({"admin", "marketing", "service"}),
+    "retention:warning_threshold": ADMIN,  # day1-insights: which customers get a warning
     "api:customer_list": SIGNED_IN,
     "api:customer_get": SIGNED_IN,
     "api:customer_create": frozenset({"admin", "marketing"}),

@@ -35,6 +35,10 @@ REASONS: Final = {
         "en": "no purchase for {recency:.0f} days, {ratio:.1f}× the usual {interval:.0f}-day gap",
         "zh-hans": "已{recency:.0f}天未购买，是其平时间隔（{interval:.0f}天）的{ratio:.1f}倍",
     },
+    "long_silent": {
+        "en": "no purchase for {recency:.0f} days",
+        "zh-hans": "已{recency:.0f}天未购买",
+    },
     "spend_falling": {
         "en": "spend in the recent period fell {drop:.0%} from the period before",
         "zh-hans": "近期消费比上一期下降了{drop:.0%}",
@@ -65,6 +69,10 @@ class ChurnRules:
         A satisfaction score (1-5) at or below this fires ``low_satisfaction``.
     likely_gone
         ``1 - P(alive)`` at or above this is named as a reason (it is always in the score).
+    long_silence_days
+        No purchase for longer than this fires ``long_silent`` when ``silent`` did not (for
+        one-order customers, who have no interval of their own): with its weight at or above
+        ``medium``, nobody silent that long is "low" risk, whatever the model says.
     high, medium
         Score thresholds of the levels.
     """
@@ -74,7 +82,9 @@ class ChurnRules:
     spend_drop: float = 0.5
     low_satisfaction: float = 2.0
     likely_gone: float = 0.5
+    long_silence_days: float = 365.0
     weight_silent: float = 0.5
+    weight_long_silent: float = 0.5
     weight_spend_falling: float = 0.3
     weight_open_complaint: float = 0.4
     weight_low_satisfaction: float = 0.3
@@ -84,6 +94,7 @@ class ChurnRules:
     def __post_init__(self) -> None:
         for name in (
             "weight_silent",
+            "weight_long_silent",
             "weight_spend_falling",
             "weight_open_complaint",
             "weight_low_satisfaction",
@@ -96,6 +107,8 @@ class ChurnRules:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         if self.medium > self.high:
             raise ValueError("medium must not exceed high")
+        if self.long_silence_days <= 0:
+            raise ValueError("long_silence_days must be > 0")
         if self.silence_multiple <= 0 or not 0 < self.spend_drop < 1:
             raise ValueError("silence_multiple must be > 0 and spend_drop in (0, 1)")
 
@@ -168,11 +181,11 @@ def churn_risk(
     gone = 1.0 - alive
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = recency / interval
+        silent = (count >= rules.min_orders) & (interval > 0) & (ratio > rules.silence_multiple)
         flags = {
             "likely_gone": gone >= rules.likely_gone,
-            "silent": (count >= rules.min_orders)
-            & (interval > 0)
-            & (ratio > rules.silence_multiple),
+            "silent": silent,
+            "long_silent": ~silent & (recency > rules.long_silence_days),
             "spend_falling": (previous > 0) & (recent < (1 - rules.spend_drop) * previous),
             "open_complaint": complaints > 0,
             "low_satisfaction": score_1to5 <= rules.low_satisfaction,
@@ -180,6 +193,7 @@ def churn_risk(
         drop = 1 - recent / previous
     weights = {
         "silent": rules.weight_silent,
+        "long_silent": rules.weight_long_silent,
         "spend_falling": rules.weight_spend_falling,
         "open_complaint": rules.weight_open_complaint,
         "low_satisfaction": rules.weight_low_satisfaction,

@@ -154,28 +154,40 @@ def _compare(
         test, p = proportion_test(int(g), group_size, int(r), rest_size)
         en, zh = _statements(attribute, str(value), lift, g_share, r_share, group_label, labels)
         rows.append(
-            {
-                "attribute": attribute,
-                "value": value,
-                "group_count": int(g),
-                "group_size": group_size,
-                "group_share": g_share,
-                "rest_count": int(r),
-                "rest_size": rest_size,
-                "rest_share": r_share,
-                "lift": lift,
-                "direction": "over"
-                if g_share > r_share
-                else "under"
-                if g_share < r_share
-                else "same",
-                "test": test,
-                "p_value": p,
-                "statement_en": en,
-                "statement_zh": zh,
-            }
-        )
+            _row(attribute, value, (int(g), group_size, g_share), (int(r), rest_size, r_share),
+                 lift, test, p, (en, zh))
+        )  # fmt: skip
     return rows
+
+
+def _row(
+    attribute: str,
+    value: object,
+    group: tuple[int, int, float],
+    rest: tuple[int, int, float],
+    lift: float,
+    test: str,
+    p: float,
+    statements: tuple[str, str],
+) -> dict[str, object]:
+    """One row of a diagnosis table: (count, size, share) of the group and of the rest."""
+    g_share, r_share = group[2], rest[2]
+    return {
+        "attribute": attribute,
+        "value": value,
+        "group_count": group[0],
+        "group_size": group[1],
+        "group_share": g_share,
+        "rest_count": rest[0],
+        "rest_size": rest[1],
+        "rest_share": r_share,
+        "lift": lift,
+        "direction": "over" if g_share > r_share else "under" if g_share < r_share else "same",
+        "test": test,
+        "p_value": p,
+        "statement_en": statements[0],
+        "statement_zh": statements[1],
+    }
 
 
 def _finish(rows: list[dict[str, object]], alpha: float) -> pd.DataFrame:

@@ -1,14 +1,22 @@
 """Predictive value per customer: P(alive), expected purchases, CLV and churn risk.
 
 From the per-customer transaction summary (purchase-day counts, first and last purchase day,
-the as-of date and the mean spend of the repeat purchase days) this module fits the BG/NBD
-(time in weeks) and the Gamma-Gamma spend model on the repeat customers, and returns for
-every customer:
+the as-of date and the mean spend of the repeat purchase days) this module fits a purchase
+model (BG/NBD, MBG/NBD or Pareto/NBD, time in weeks; a stored run chooses MBG/NBD or
+Pareto/NBD on a holdout, :mod:`patron.analytics.purchase_models`) and the Gamma-Gamma spend
+model on the repeat customers with a positive repeat spend, and returns for every customer:
 
-* ``p_alive`` and ``expected_purchases`` over a horizon (default 90 days) from the BG/NBD;
-* ``clv``: :meth:`GammaGamma.clv` (monthly discounting over 12 months, times a margin rate);
-  when the Gamma-Gamma model cannot be fitted, the same discounted purchases times the
-  customer's mean spend (or the population's, for one-time buyers);
+* ``p_alive`` and ``expected_purchases`` over a horizon (default 90 days) from the purchase
+  model;
+* ``clv``: the expected spend per purchase (Gamma-Gamma, eq. (5) of Fader & Hardie 2013; the
+  population mean for customers outside its fit: one-time buyers and customers whose repeat
+  purchases were worth nothing) times the purchases discounted monthly over 12 months, times
+  a margin rate, as :meth:`GammaGamma.clv` computes it; when the Gamma-Gamma model cannot be
+  fitted, the same discounted purchases times the customer's mean spend (or the
+  population's, for one-time buyers);
+* ``value_at_risk``: what the business loses if the customer has left, ``(1 - P(alive))``
+  times the CLV of the customer if alive (``clv / P(alive)``: the conditional expectations
+  of these models are P(alive) times the expectation given alive);
 * ``risk_level``, ``risk_score`` and the reasons in English and Chinese from
   :func:`patron.analytics.churn.churn_risk`.
 
@@ -29,15 +37,19 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from patron.analytics.churn import churn_risk
-from patron.analytics.clv import BGNBD, ConvergenceError, GammaGamma
+from patron.analytics.clv import ConvergenceError, GammaGamma
 from patron.analytics.clv.gammagamma import PERIODS_PER_MONTH
+from patron.analytics.purchase_models import (
+    PURCHASE_MODELS,
+    PredictionError,
+    fit_purchase_model,
+)
 
 __all__ = [
     "PREDICTION_COLUMNS",
     "Prediction",
     "PredictionError",
     "PredictiveSettings",
-    "fit_bgnbd",
     "predict_value",
 ]
 
@@ -47,6 +59,7 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "p_alive",
     "expected_purchases",
     "clv",
+    "value_at_risk",
     "risk_level",
     "risk_score",
     "risk_reasons_en",
@@ -54,12 +67,8 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 )
 # Least number of repeat customers to fit the spend model on.
 MIN_SPEND_CUSTOMERS = 3
-# L2 penalties tried in turn when the plain fit does not converge.
-PENALIZERS = (0.0, 0.01, 0.1)
-
-
-class PredictionError(ValueError):
-    """The purchase model could not be fitted; the message says why."""
+# P(alive) below this counts as this in value_at_risk's clv / P(alive).
+MIN_P_ALIVE = 0.01
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,8 @@ class Prediction:
     customers : pandas.DataFrame
         One row per input position, :data:`PREDICTION_COLUMNS`.
     params : dict
-        ``bgnbd`` (r, alpha in weeks, a, b), ``gammagamma`` (p, q, v, or None when not
+        ``purchase_model`` (its name), the fitted parameters under that name (``bgnbd``: r,
+        alpha in weeks, a, b), ``penalizer``, ``gammagamma`` (p, q, v, or None when not
         fitted), ``clv_basis`` ("gammagamma" or "mean_spend"), ``gammagamma_skipped`` (the
         reason, or None) and the settings.
     """
@@ -121,34 +131,8 @@ def _finite_params(params: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in params.items()}
 
 
-def fit_bgnbd(
-    x: NDArray[np.float64],
-    tx: NDArray[np.float64],
-    big_t: NDArray[np.float64],
-    horizon: float,
-) -> tuple[BGNBD, float, NDArray[np.float64], NDArray[np.float64]]:
-    """The BG/NBD by maximum likelihood, or with a small L2 penalty when the data do not
-    identify the model (few customers, a drop-out too rare to estimate: the estimates run off
-    and the predictions are not finite). Returns the model, the penalty, P(alive) and the
-    expected purchases in ``horizon``."""
-    error: str | None = None
-    for penalizer in PENALIZERS:
-        try:
-            model = BGNBD(penalizer_coef=penalizer).fit(x, tx, big_t)
-        except (ConvergenceError, ValueError, FloatingPointError) as failed:
-            error = error or str(failed)
-            continue
-        with np.errstate(all="ignore"):
-            p_alive = np.asarray(model.p_alive(x, tx, big_t), dtype=np.float64)
-            expected = np.asarray(model.expected_purchases(horizon, x, tx, big_t), dtype=np.float64)
-        if np.isfinite(p_alive).all() and np.isfinite(expected).all():
-            return model, penalizer, np.clip(p_alive, 0.0, 1.0), np.maximum(expected, 0.0)
-        error = error or f"the predictions are not finite (parameters {model.params_})"
-    raise PredictionError(f"the BG/NBD fit failed: {error}")
-
-
 def _discounted_purchases(
-    model: BGNBD,
+    model: Any,
     x: NDArray[np.float64],
     tx: NDArray[np.float64],
     big_t: NDArray[np.float64],
@@ -174,6 +158,7 @@ def predict_value(
     *,
     average_spend: ArrayLike | None = None,
     settings: PredictiveSettings | None = None,
+    purchase_model: str = "bgnbd",
 ) -> Prediction:
     """Fit the models on a customer summary and predict every customer's value and risk.
 
@@ -191,6 +176,8 @@ def predict_value(
         Mean spend per purchase day over all days, used by the mean-spend fallback of the CLV
         (default: ``repeat_monetary``, or the population mean for one-time buyers).
     settings : PredictiveSettings, optional
+    purchase_model : {"bgnbd", "mbgnbd", "paretonbd"}
+        The purchase model (a stored run passes the one it chose on a holdout).
 
     Returns
     -------
@@ -201,9 +188,13 @@ def predict_value(
     ValueError
         Inputs of the wrong shape or with impossible values.
     PredictionError
-        The BG/NBD cannot be fitted (no repeat purchase at all, or no convergence).
+        The purchase model cannot be fitted (no repeat purchase at all, or no convergence).
     """
     settings = settings or PredictiveSettings()
+    if purchase_model not in PURCHASE_MODELS:
+        raise ValueError(
+            f"purchase_model must be one of {sorted(PURCHASE_MODELS)}, got {purchase_model!r}"
+        )
     n_days = np.asarray(purchase_days, dtype=np.float64)
     if n_days.ndim != 1:
         raise ValueError(f"purchase_days must be one-dimensional, got shape {n_days.shape}")
@@ -226,39 +217,35 @@ def predict_value(
     tx = (last - first) / DAYS_PER_WEEK
     big_t = (end - first) / DAYS_PER_WEEK
     if not (x > 0).any():
-        raise PredictionError("no customer has a repeat purchase: the BG/NBD cannot be fitted")
-    bgnbd, penalizer, p_alive, expected = fit_bgnbd(
-        x, tx, big_t, settings.horizon_days / DAYS_PER_WEEK
-    )
-    bg_params = _finite_params(bgnbd.params_)
+        raise PredictionError(
+            "no customer has a repeat purchase: the purchase model cannot be fitted"
+        )
+    fitted = fit_purchase_model(purchase_model, x, tx, big_t, settings.horizon_days / DAYS_PER_WEEK)
+    model, p_alive, expected = fitted.model, fitted.p_alive, fitted.expected
+    bg_params = fitted.params
     if not all(math.isfinite(v) and v > 0 for v in bg_params.values()):
-        raise PredictionError(f"the BG/NBD fit gave invalid parameters: {bg_params}")
+        raise PredictionError(f"the purchase model gave invalid parameters: {bg_params}")
 
-    # Spend: repeat customers with a positive mean repeat spend are the Gamma-Gamma's input.
+    # Spend: repeat customers with a positive mean repeat spend are the Gamma-Gamma's input;
+    # the others (one-time buyers, repeat purchases worth nothing) leave its fit and get the
+    # population's expected spend (frequency 0 in eq. (5)). The purchase model keeps every
+    # customer's own (x, t_x, T).
     repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
     x_gg = np.where(repeat, x, 0.0)
     m_gg = np.where(repeat, monetary, 0.0)
     gg_params: dict[str, float] | None = None
     gg_skipped: str | None = None
     clv: NDArray[np.float64] | None = None
+    purchases = _discounted_purchases(model, x, tx, big_t, settings)
     if int(repeat.sum()) < MIN_SPEND_CUSTOMERS:
         gg_skipped = f"fewer than {MIN_SPEND_CUSTOMERS} repeat customers with spend"
     else:
         try:
             gg = GammaGamma().fit(x[repeat], monetary[repeat])
-            clv = gg.clv(
-                bgnbd,
-                x_gg,
-                tx,
-                big_t,
-                m_gg,
-                months=settings.months,
-                discount_rate=settings.discount_rate,
-                time_unit="weeks",
-                margin=settings.margin_rate,
-            )
-            if not np.isfinite(clv).all():
+            spend = np.asarray(gg.expected_spend(x_gg, m_gg), dtype=np.float64)
+            if not np.isfinite(spend).all():
                 raise ValueError("the spend model has no finite mean (q <= 1)")
+            clv = settings.margin_rate * spend * purchases
             gg_params = _finite_params(gg.params_)
         except (ConvergenceError, ValueError, FloatingPointError) as error:
             gg_skipped = f"the Gamma-Gamma fit failed: {error}"
@@ -270,8 +257,9 @@ def predict_value(
         usable = np.isfinite(own) & (own > 0)
         population = float(own[usable].mean()) if usable.any() else 0.0
         spend = np.where(usable, own, population)
-        clv = settings.margin_rate * spend * _discounted_purchases(bgnbd, x, tx, big_t, settings)
+        clv = settings.margin_rate * spend * purchases
     clv = np.maximum(np.asarray(clv, dtype=np.float64), 0.0)
+    value_at_risk = clv * (1.0 - p_alive) / np.maximum(p_alive, MIN_P_ALIVE)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         interval = np.where(x > 0, (last - first) / np.maximum(x, 1.0), np.nan)
@@ -281,7 +269,12 @@ def predict_value(
         mean_interval_days=interval,
         orders=n_days,
     )
-    for name, values in (("p_alive", p_alive), ("expected_purchases", expected), ("clv", clv)):
+    for name, values in (
+        ("p_alive", p_alive),
+        ("expected_purchases", expected),
+        ("clv", clv),
+        ("value_at_risk", value_at_risk),
+    ):
         if not np.isfinite(values).all():
             raise PredictionError(f"{name} is not finite for some customers")
     customers = pd.DataFrame(
@@ -289,6 +282,7 @@ def predict_value(
             "p_alive": p_alive,
             "expected_purchases": expected,
             "clv": clv,
+            "value_at_risk": value_at_risk,
             "risk_level": risk["level"].to_numpy(),
             "risk_score": risk["risk_score"].to_numpy(dtype=np.float64),
             "risk_reasons_en": risk["reasons_en"].to_numpy(),
@@ -296,8 +290,9 @@ def predict_value(
         }
     )
     params: dict[str, Any] = {
-        "bgnbd": bg_params,
-        "bgnbd_penalizer": penalizer,
+        "purchase_model": purchase_model,
+        purchase_model: bg_params,
+        "penalizer": fitted.penalizer,
         "time_unit": "weeks",
         "gammagamma": gg_params,
         "clv_basis": "gammagamma" if gg_params is not None else "mean_spend",

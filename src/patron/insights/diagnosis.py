@@ -8,11 +8,12 @@ orders). :mod:`patron.analytics.diagnosis` then compares the group with every ot
 customer: counts, shares, lift, a two-sided test, Benjamini-Hochberg q-values and the finding
 in plain words, in English and Chinese.
 
-Computed on view, cached per run. A run never changes, so its population (one row per scored
-customer, plus the distinct customer-category pairs) is read once, in two queries, and kept
-in the cache under the run's id and creation time; each group's diagnosis is cached the same
-way. On the 20,000-customer demo the first view of a run takes well under a second and later
-views read the cache. Nothing is written to the run itself.
+Computed when the run is made and stored with it (:class:`~patron.insights.models.
+RunDiagnosis`, one row per tier and segment): pages read it. Product categories are compared by
+their share of each customer's spend (:func:`patron.analytics.category_spend.
+diagnose_category_spend`), not by whether the customer bought them, which grows with the order
+count. A run made before runs stored their diagnoses has it computed on view and cached per
+run, as before.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class Population:
 
     ``customers``: ``customer_id`` (the store's key), ``value_tier``, ``segment`` and the
     attribute columns, with coded values (``gender`` f/m, ``age_band`` 0-5) and None where
-    unknown. ``categories``: distinct (``customer_id``, ``category``) pairs.
+    unknown. ``categories``: (``customer_id``, ``category``, ``amount``), the customer's spend on
+    the category up to the run's date.
     """
 
     customers: pd.DataFrame
@@ -165,6 +167,9 @@ def population_load(*, run: AnalysisRun) -> Population:
     frame["age_band"] = _age_band(frame.pop("birth_date"), run.as_of)
     for name in ("value_tier", "segment", "region", "occupation", "acquisition_channel"):
         frame[name] = frame[name].astype("category")  # compact in the cache
+    from django.db.models import FloatField, Sum
+    from django.db.models.functions import Cast
+
     pairs = (
         OrderLine.objects.filter(
             order__ordered_on__lte=run.as_of,
@@ -172,12 +177,13 @@ def population_load(*, run: AnalysisRun) -> Population:
             product__isnull=False,
         )
         .exclude(product__category="")
-        .order_by()  # no default ordering: it would join the DISTINCT
-        .values_list("order__customer_id", "product__category")
-        .distinct()
+        .order_by()  # no default ordering: it would join the GROUP BY
+        .values("order__customer_id", "product__category")
+        .annotate(spend=Sum(Cast("amount", FloatField())))
+        .values_list("order__customer_id", "product__category", "spend")
     )
     categories = pd.DataFrame.from_records(
-        list(pairs.iterator(chunk_size=50_000)), columns=["customer_id", "category"]
+        list(pairs.iterator(chunk_size=50_000)), columns=["customer_id", "category", "amount"]
     )
     categories["category"] = categories["category"].astype("category")  # compact in the cache
     return Population(customers=frame, categories=categories)
@@ -244,9 +250,14 @@ def _records(table: pd.DataFrame, language: str) -> list[dict[str, Any]]:
     return out
 
 
-def diagnose_population(population: Population, *, kind: GroupKind, code: str) -> Diagnosis:
-    """Compare one group of ``population`` with the rest (no cache, no database)."""
-    from patron.analytics.diagnosis import diagnose_attributes, diagnose_categories
+def diagnose_population(
+    population: Population, *, kind: GroupKind, code: str, shares: Any = None
+) -> Diagnosis:
+    """Compare one group of ``population`` with the rest (no cache, no database); ``shares``:
+    :func:`patron.analytics.diagnosis.category_spend_shares` of the population, when the
+    caller diagnoses many groups."""
+    from patron.analytics.category_spend import diagnose_category_spend
+    from patron.analytics.diagnosis import diagnose_attributes
 
     customers = population.customers
     column = "value_tier" if kind == "tier" else "segment"
@@ -276,28 +287,87 @@ def diagnose_population(population: Population, *, kind: GroupKind, code: str) -
     statement_zh = {(row["attribute"], row["code"]): row["statement_zh"] for row in chinese}
     for row in english:
         row["statement_zh"] = statement_zh[(row["attribute"], row["code"])]
-    categories = diagnose_categories(
+    # Categories by their share of each customer's spend, not by whether the customer bought
+    # them at all: buying a category at all grows with the order count, so every category
+    # would look over-represented in a tier of frequent buyers.
+    categories = diagnose_category_spend(
         population.categories,
         customer_ids=customers["customer_id"].to_numpy().astype(str),
         in_group=in_group,
         group_label=label,
-        labels=CATEGORY_LABELS,
         alpha=ALPHA,
         min_count=MIN_COUNT,
+        shares=shares,
     )
     return Diagnosis(kind, code, size, rest, english, _records(categories, "en"))
 
 
+def _encoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as JSON holds them: an infinite lift (only in the group) as "inf"."""
+    import math
+
+    return [
+        {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in row.items()}
+        for row in rows
+    ]
+
+
+def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import math
+
+    return [{k: (math.inf if v == "inf" else v) for k, v in row.items()} for row in rows]
+
+
+def diagnosis_as_json(diagnosis: Diagnosis) -> dict[str, Any]:
+    return {
+        "group_size": diagnosis.group_size,
+        "rest_size": diagnosis.rest_size,
+        "attributes": _encoded(diagnosis.attributes),
+        "categories": _encoded(diagnosis.categories),
+        "categories_by": "spend_share",
+    }
+
+
+def diagnoses_compute(*, run: AnalysisRun) -> list[tuple[GroupKind, str, dict[str, Any]]]:
+    """Every tier's and segment's diagnosis of ``run`` (for the run to store)."""
+    from patron.analytics.category_spend import category_spend_shares
+
+    population = population_load(run=run)
+    shares = category_spend_shares(
+        population.categories, population.customers["customer_id"].to_numpy().astype(str)
+    )
+    out = []
+    for kind in GROUP_KINDS:
+        for code in group_codes(kind):
+            diagnosis = diagnose_population(population, kind=kind, code=code, shares=shares)
+            out.append((kind, code, diagnosis_as_json(diagnosis)))
+    return out
+
+
 def segment_diagnosis(*, run: AnalysisRun, kind: GroupKind, code: str) -> Diagnosis:
-    """The diagnosis of a tier or segment of ``run``, cached for the run.
+    """The diagnosis of a tier or segment of ``run`` as the run stored it; a run made before
+    runs stored their diagnoses has it computed here and cached for the run.
 
     Raises
     ------
     ValueError
         ``kind`` is not "tier" or "segment", or ``code`` is not one of its codes.
     """
+    from patron.insights.models import RunDiagnosis
+
     if kind not in GROUP_KINDS or code not in group_codes(kind):
         raise ValueError(f"unknown group {kind}/{code}")
+    stored = RunDiagnosis.objects.filter(run=run, kind=kind, code=code).first()
+    if stored is not None:
+        data = stored.data
+        return Diagnosis(
+            kind,
+            code,
+            int(data["group_size"]),
+            int(data["rest_size"]),
+            _decoded(data["attributes"]),
+            _decoded(data["categories"]),
+        )
     key = _key(run, kind, code)
     found = cache.get(key)
     if found is None:

@@ -66,6 +66,10 @@ class CustomerScore(models.Model):
     clv = models.DecimalField(
         _("customer lifetime value"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+    # What is lost if the customer has left: (1 - P(alive)) x the CLV if alive.
+    value_at_risk = models.DecimalField(
+        _("value at risk"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     risk_level = models.CharField(_("risk level"), max_length=8, null=True, blank=True)  # noqa: DJ001
     risk_score = models.FloatField(_("risk score"), null=True, blank=True)
     risk_reasons_en = models.TextField(_("risk reasons (English)"), null=True, blank=True)  # noqa: DJ001
@@ -87,7 +91,28 @@ class CustomerScore(models.Model):
             models.Index(fields=["run", "value_tier"], name="score_run_tier_idx"),
             models.Index(fields=["run", "segment"], name="score_run_segment_idx"),
             models.Index(fields=["run", "risk_level"], name="score_run_risk_idx"),
+            models.Index(fields=["run", "-value_at_risk"], name="score_run_var_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} in run {self.run_id}: {self.segment}, {self.value_tier}"
+
+
+class RunDiagnosis(models.Model):
+    """The segment diagnosis of one tier or segment of a run, computed when the run was made
+    (pages show it; they do not compute it)."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="diagnoses")
+    kind = models.CharField(_("kind"), max_length=8)  # "tier" or "segment"
+    code = models.CharField(_("group code"), max_length=32)
+    data = models.JSONField(_("stored diagnosis"), default=dict)
+
+    class Meta:
+        verbose_name = _("segment diagnosis")
+        verbose_name_plural = _("segment diagnoses")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "kind", "code"], name="diagnosis_one_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.kind} {self.code}"

@@ -15,21 +15,44 @@ import pandas as pd
 
 from patron.analytics.report import CUSTOMER_COLUMNS, ValueAnalysis
 
+#: Prediction columns of customers.csv (and the workbook) after the analysis columns, when the
+#: analysis predicted: (column written, column of the analysis, decimals).
+PREDICTION_OUTPUT: tuple[tuple[str, str, int | None], ...] = (
+    ("p_alive", "p_alive", 6),
+    ("expected_purchases", "expected_purchases", 6),
+    ("clv", "clv", 2),
+    ("churn_risk", "risk_level", None),
+)
+
 #: Keys of ``summary.json`` in the order written first; the other figures follow.
 SUMMARY_KEYS = ("as_of", "customers", "revenue", "top20_revenue_share", "gini", "tiers", "segments")
 
 
+def output_columns(customers: pd.DataFrame) -> pd.DataFrame:
+    """The columns written per customer: :data:`~patron.analytics.report.CUSTOMER_COLUMNS`,
+    then :data:`PREDICTION_OUTPUT` when ``customers`` has the predictions (``churn_risk`` is
+    the risk level: high, medium or low)."""
+    out = customers.loc[:, list(CUSTOMER_COLUMNS)]
+    if all(source in customers.columns for _name, source, _d in PREDICTION_OUTPUT):
+        out = out.copy(deep=False)
+        for name, source, decimals in PREDICTION_OUTPUT:
+            values = customers[source]
+            out[name] = values.astype(float).round(decimals) if decimals is not None else values
+    return out
+
+
 def write_customers_csv(customers: pd.DataFrame, path: Path) -> Path:
-    """One row per customer, columns :data:`~patron.analytics.report.CUSTOMER_COLUMNS`.
+    """One row per customer, the columns of :func:`output_columns`.
 
     Money has at most two decimals; an unknown value (recency of a customer with returns
-    only, margin and profit without costs) is an empty cell.
+    only, margin and profit without costs, the predictions of a customer with returns only
+    or of a run whose prediction was skipped) is an empty cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(customers.loc[:, list(CUSTOMER_COLUMNS)], preserve_index=False)
+    table = pa.Table.from_pandas(output_columns(customers), preserve_index=False)
     with path.open("wb") as handle:
         handle.write("\ufeff".encode())
         pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(quoting_style="needed"))
@@ -103,8 +126,8 @@ def write_xlsx(analysis: ValueAnalysis, path: Path) -> Path:
             for row in rows:
                 sheet.append(list(row.values()))
     sheet = book.create_sheet("customers")
-    customers = analysis.customers.loc[:, list(CUSTOMER_COLUMNS)]
-    sheet.append(list(CUSTOMER_COLUMNS))
+    customers = output_columns(analysis.customers)
+    sheet.append(list(customers.columns))
     for row in customers.astype(object).itertuples(index=False, name=None):
         sheet.append(
             [None if (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v for v in row]

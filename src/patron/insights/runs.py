@@ -69,41 +69,167 @@ def analyze_file(
         skip_bad=skip_bad,
         progress=progress,
     )
-    analysis = analyze_transactions(source.ibis_table(), as_of=as_of, settings=settings, step=step)
+    table = source.ibis_table()
+    analysis = analyze_transactions(table, as_of=as_of, settings=settings, step=step)
+    if step is not None:
+        step("Predicting value")
+    inputs = predictive_inputs(table, as_of=analysis.as_of)
+    predictions, predictive = predict_customers(inputs, analysis)
+    attach_predictions(analysis, predictions, predictive)
     return FileAnalysis(source=source, analysis=analysis)
 
 
-def predictive_inputs(transactions: ir.Table, *, as_of: dt.date) -> pd.DataFrame:
+def attach_predictions(
+    analysis: ValueAnalysis, predictions: pd.DataFrame | None, predictive: dict[str, Any]
+) -> None:
+    """Put the predictions beside the customers of ``analysis`` (all missing when the
+    prediction was skipped) and their figures under ``figures["predictive"]``, so that the
+    files written from it (customers.csv, the workbook) carry them."""
+    import numpy as np
+
+    from patron.analytics.predictive import PREDICTION_COLUMNS
+
+    customers = analysis.customers
+    for name in PREDICTION_COLUMNS:
+        if predictions is not None:
+            customers[name] = predictions[name].to_numpy()
+        elif name.startswith("risk_level") or name.startswith("risk_reasons"):
+            customers[name] = None
+        else:
+            customers[name] = np.nan
+    analysis.figures["predictive"] = predictive
+
+
+#: Days kept apart at the end of the history to choose the purchase model on.
+HOLDOUT_DAYS = 91
+#: Least calibration period before the holdout, in days.
+MIN_CALIBRATION_DAYS = 28
+
+
+def predictive_inputs(
+    transactions: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
+) -> pd.DataFrame:
     """Per customer, in one engine aggregation: the model input of the predictions.
 
     Columns ``customer_id``, ``purchase_days`` (distinct days with a purchase that is not a
     return), ``first_purchase``, ``last_purchase`` (dates), ``repeat_monetary`` (mean spend of
     the purchase days after the first; 0 without) and ``average_spend`` (mean spend per
-    purchase day). Customers with returns only are not there.
+    purchase day); for the holdout check, with the calibration period ending ``holdout_days``
+    before ``as_of``: ``cal_days`` (purchase days up to then), ``cal_last`` (the last of them,
+    missing without) and ``holdout_days`` (purchase days after). Customers with returns only
+    are not there. ``frame.attrs["repeat_by_day"]`` holds the repeat purchase days of everyone
+    per day (``day``, ``repeats``), the tracking curve's input.
     """
     import ibis
     import numpy as np
 
     from patron.analytics.summary import prepare_transactions
 
+    cal_end = as_of - dt.timedelta(days=holdout_days)
     t = prepare_transactions(transactions, as_of=as_of)
     buys = t.filter(~t.is_return)
     days = buys.group_by(["customer_id", "order_date"]).aggregate(spend=buys.amount_cents.sum())
     days = days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
+    in_cal = days.order_date <= ibis.literal(cal_end)
     per_customer = days.group_by("customer_id").aggregate(
         purchase_days=days.count(),
         first_purchase=days.order_date.min(),
         last_purchase=days.order_date.max(),
         total_cents=days.spend.sum(),
         first_cents=ibis.ifelse(days.order_date == days.first_day, days.spend, 0).sum(),
+        cal_days=ibis.ifelse(in_cal, 1, 0).sum(),
+        cal_last=ibis.ifelse(in_cal, days.order_date, ibis.null()).max(),
     )
+    repeats = days.filter(days.order_date != days.first_day)
+    by_day = repeats.group_by("order_date").aggregate(repeats=repeats.count())
     frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)
+    repeat_by_day = by_day.to_pyarrow().to_pandas(date_as_object=False)
     n_days = frame["purchase_days"].to_numpy(dtype=np.float64)
     total = frame["total_cents"].to_numpy(dtype=np.float64) / 100
     repeat = total - frame["first_cents"].to_numpy(dtype=np.float64) / 100
     frame["repeat_monetary"] = np.where(n_days > 1, repeat / np.maximum(n_days - 1, 1), 0.0)
     frame["average_spend"] = total / n_days
-    return frame.drop(columns=["total_cents", "first_cents"])
+    frame["holdout_days"] = frame["purchase_days"] - frame["cal_days"]
+    frame = frame.drop(columns=["total_cents", "first_cents"])
+    frame.attrs["repeat_by_day"] = repeat_by_day.rename(columns={"order_date": "day"})
+    frame.attrs["holdout_days"] = holdout_days
+    return frame
+
+
+def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
+    """The purchase model of the run, chosen on the holdout kept apart by
+    :func:`predictive_inputs`, and the holdout check of the model chosen.
+
+    Returns ``figures["predictive"]["model_choice"]``: ``chosen`` (a key of
+    :data:`patron.analytics.purchase_models.PURCHASE_MODELS`), ``scores`` (each candidate's
+    holdout error, best first), ``by_frequency`` and ``tracking`` (the charts of the
+    predictions page), the calibration and holdout dates; or, when the history is too short
+    or no candidate fits on the calibration period, ``chosen`` = MBG/NBD and ``skipped``
+    with the reason.
+    """
+    import numpy as np
+
+    from patron.analytics.purchase_models import (
+        RUN_CANDIDATES,
+        PredictionError,
+        choose_purchase_model,
+        holdout_split,
+    )
+
+    holdout = int(inputs.attrs.get("holdout_days", HOLDOUT_DAYS))
+    cal_end = as_of - dt.timedelta(days=holdout)
+    first = inputs["first_purchase"].to_numpy().astype("datetime64[D]")
+    dates: dict[str, Any] = {
+        "calibration_end": cal_end.isoformat(),
+        "observation_end": as_of.isoformat(),
+        "holdout_days": holdout,
+        "candidates": list(RUN_CANDIDATES),
+    }
+    fallback = {"chosen": RUN_CANDIDATES[0], **dates}
+    if not first.size:
+        return {**fallback, "skipped": "there are no customers with a purchase"}
+    start = first.min()
+    span = int((np.datetime64(as_of, "D") - start).astype(np.int64))
+    dates["first_purchase"] = str(start)
+    if span - holdout < MIN_CALIBRATION_DAYS:
+        return {
+            **fallback,
+            **dates,
+            "skipped": (
+                f"the purchases span {span} days: too short to keep {holdout} days apart "
+                f"and still fit on at least {MIN_CALIBRATION_DAYS} days"
+            ),
+        }
+    cal = inputs[inputs["cal_days"] > 0]
+    c_first = cal["first_purchase"].to_numpy().astype("datetime64[D]")
+    c_last = cal["cal_last"].to_numpy().astype("datetime64[D]")
+    end = np.datetime64(cal_end, "D")
+    split = holdout_split(
+        cal["cal_days"].to_numpy(dtype=np.int64) - 1,
+        (c_last - c_first).astype(np.int64) / 7.0,
+        (end - c_first).astype(np.int64) / 7.0,
+        cal["holdout_days"].to_numpy(dtype=np.int64),
+        holdout / 7.0,
+    )
+    births, counts = np.unique(first.astype(np.int64), return_counts=True)
+    by_day = inputs.attrs.get("repeat_by_day")
+    repeats = None
+    if by_day is not None and len(by_day):
+        repeats = (
+            by_day["day"].to_numpy().astype("datetime64[D]").astype(np.int64),
+            by_day["repeats"].to_numpy(dtype=np.int64),
+        )
+    try:
+        choice = choose_purchase_model(
+            split,
+            births=(births, counts),
+            repeats=repeats if repeats is not None else (np.zeros(0), np.zeros(0)),
+            start_day=int(births.min()),
+            end_day=int(np.datetime64(as_of, "D").astype(np.int64)),
+        )
+    except (PredictionError, ValueError) as error:
+        return {**fallback, **dates, "skipped": str(error)}
+    return {**choice.as_dict(), **dates, "customers": len(cal)}
 
 
 def _margin_rate(analysis: ValueAnalysis) -> tuple[float, str]:
@@ -143,8 +269,10 @@ def predict_customers(
         PredictiveSettings,
         predict_value,
     )
+    from patron.analytics.purchase_models import p_alive_grid
 
     rate, basis = _margin_rate(analysis)
+    choice = choose_model(inputs, as_of=analysis.as_of)
     try:
         prediction = predict_value(
             inputs["purchase_days"].to_numpy(),
@@ -154,20 +282,31 @@ def predict_customers(
             inputs["repeat_monetary"].to_numpy(),
             average_spend=inputs["average_spend"].to_numpy(),
             settings=PredictiveSettings(margin_rate=rate),
+            purchase_model=choice["chosen"],
         )
     except (PredictionError, ValueError) as error:
-        return None, {"skipped": True, "reason": str(error)}
+        return None, {"skipped": True, "reason": str(error), "model_choice": choice}
     aligned = _aligned(prediction.customers, inputs["customer_id"], analysis.customers)
+    grid = p_alive_grid(
+        analysis.customers["frequency"].to_numpy(dtype=np.float64, na_value=np.nan),
+        analysis.customers["recency_days"].to_numpy(dtype=np.float64, na_value=np.nan),
+        aligned["p_alive"].to_numpy(dtype=np.float64, na_value=np.nan),
+    )
     clv = prediction.customers["clv"].to_numpy(dtype=np.float64)
     level = prediction.customers["risk_level"].to_numpy()
     levels = {name: int((level == name).sum()) for name in ("high", "medium", "low")}
     figures = {
         "skipped": False,
         "params": prediction.params,
+        "model_choice": choice,
+        "p_alive_grid": grid.as_dict(),
         "margin_rate": rate,
         "margin_basis": basis,
         "predicted_value": round(float(clv.sum()), 2),
         "value_at_risk": round(float(clv[level == "high"].sum()), 2),
+        "value_at_risk_total": round(
+            float(prediction.customers["value_at_risk"].to_numpy(dtype=np.float64).sum()), 2
+        ),
         "risk_levels": levels,
         "customers": len(inputs),
     }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from patron.analytics.migration import LOST, NEW
 from patron.core.errors import PatronError
 from patron.core.models import SystemSetting
 from patron.customers.models import Interaction, InteractionKind
@@ -121,6 +123,46 @@ def analysis_run_latest() -> AnalysisRun | None:
     return analysis_run_list().first()
 
 
+def analysis_run_repeating(*, as_of: dt.date | None) -> AnalysisRun | None:
+    """The latest completed run when a new run as of ``as_of`` (None: the default, the day
+    after the last order) would repeat it: the same date and no order written
+    since it was made. None when the new run would show something new."""
+    from django.db.models import Max
+
+    from patron.sales.models import Order
+
+    latest = analysis_run_latest()
+    if latest is None:
+        return None
+    if as_of is None:
+        last = Order.objects.aggregate(last=Max("ordered_on"))["last"]
+        if last is None:
+            return None
+        as_of = last + dt.timedelta(days=1)
+    if latest.as_of != as_of:
+        return None
+    if Order.objects.filter(created_at__gte=latest.created_at).exists():
+        return None
+    return latest
+
+
+def customer_purchase_after(*, customer: Any, day: dt.date) -> dt.date | None:
+    """The customer's first purchase (paid or completed order) dated after ``day``, read live:
+    a run as of ``day`` did not see it."""
+    from patron.sales.models import Order, OrderStatus
+
+    return (
+        Order.objects.filter(
+            customer=customer,
+            ordered_on__gt=day,
+            status__in=[OrderStatus.COMPLETED, OrderStatus.OPEN],
+        )
+        .order_by("ordered_on")
+        .values_list("ordered_on", flat=True)
+        .first()
+    )
+
+
 def analysis_run_previous(*, run: AnalysisRun) -> AnalysisRun | None:
     """The completed run created just before ``run``, or None."""
     return analysis_run_list().filter(pk__lt=run.pk).order_by("-pk").first()
@@ -200,3 +242,39 @@ def contact_counts(*, as_of: dt.date) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         list(rows), columns=["customer_id", "service_contacts", "messages"]
     )
+
+
+MIGRATION_CACHE_SECONDS = 600
+
+
+def analysis_run_migration_counts(
+    *, before: AnalysisRun, after: AnalysisRun, column: MigrationColumn = "value_tier"
+) -> dict[tuple[str, str], int]:
+    """Customers by (level in ``before``, level in ``after``); ``"(new)"`` / ``"(lost)"`` when
+    absent. Levels are value tiers or segments (``column``).
+
+    One query: each customer's level in either run (a conditional aggregate per customer), then
+    the pairs counted. The same numbers as
+    :func:`patron.insights.selectors.analysis_run_migration`, without loading every score.
+    """
+    if column not in ("value_tier", "segment"):
+        raise ValueError(f"no migration by {column!r}")
+    key = (
+        f"insights:migration:{column}:{before.pk}:{before.created_at.timestamp()}:"
+        f"{after.pk}:{after.created_at.timestamp()}"
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return {(b, a): n for b, a, n in cached}
+    table = connection.ops.quote_name(CustomerScore._meta.db_table)
+    sql = f"""
+        SELECT level_before, level_after, COUNT(*) FROM (
+            SELECT MAX(CASE WHEN run_id = %s THEN {column} END) AS level_before,
+                   MAX(CASE WHEN run_id = %s THEN {column} END) AS level_after
+            FROM {table} WHERE run_id IN (%s, %s) GROUP BY customer_id
+        ) pairs GROUP BY level_before, level_after"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [before.pk, after.pk, before.pk, after.pk])
+        rows = [(b or NEW, a or LOST, int(n)) for b, a, n in cursor.fetchall()]
+    cache.set(key, rows, MIGRATION_CACHE_SECONDS)
+    return {(b, a): n for b, a, n in rows}

@@ -43,12 +43,13 @@ _STAGE_COLUMNS = (
     ("p_alive", "REAL", "double precision"),
     ("expected_purchases", "REAL", "double precision"),
     ("clv", "INTEGER", "bigint"),
+    ("value_at_risk", "INTEGER", "bigint"),
     ("risk_level", "TEXT", "text"),
     ("risk_score", "REAL", "double precision"),
     ("risk_reasons_en", "TEXT", "text"),
     ("risk_reasons_zh", "TEXT", "text"),
 )
-_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv")
+_MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv", "value_at_risk")
 _FLOATS = ("p_alive", "expected_purchases", "risk_score")
 _TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh")
 BATCH_ROWS = 100_000
@@ -109,21 +110,6 @@ def _stage_append(cursor: Any, table: pa.Table, *, postgres: bool) -> None:
         cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", rows)
 
 
-def _with_predictions(customers: pd.DataFrame, predictions: pd.DataFrame | None) -> pd.DataFrame:
-    """The scores plus the prediction columns (all missing when the prediction was skipped)."""
-    import numpy as np
-
-    from patron.analytics.predictive import PREDICTION_COLUMNS
-
-    out = customers.copy(deep=False)
-    for name in PREDICTION_COLUMNS:
-        if predictions is not None:
-            out[name] = predictions[name].to_numpy()
-        else:
-            out[name] = None if name in _TEXTS else np.nan
-    return out
-
-
 def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
     """Stage the scores in a temporary table, then one INSERT ... SELECT joins the customers."""
     postgres = connection.vendor == "postgresql"
@@ -145,13 +131,14 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
             cursor.execute(
                 f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment, value_tier, revenue, margin,
-                        cost_to_serve, profit, p_alive, expected_purchases, clv, risk_level,
-                        risk_score, risk_reasons_en, risk_reasons_zh)
+                        cost_to_serve, profit, p_alive, expected_purchases, clv, value_at_risk,
+                        risk_level, risk_score, risk_reasons_en, risk_reasons_zh)
                     SELECT %s, c.id, s.recency_days, s.frequency, {money("monetary")},
                         s.r_score, s.f_score, s.m_score, s.segment, s.value_tier,
                         {money("revenue")}, {money("margin")}, {money("cost_to_serve")},
                         {money("profit")}, s.p_alive, s.expected_purchases, {money("clv")},
-                        s.risk_level, s.risk_score, s.risk_reasons_en, s.risk_reasons_zh
+                        {money("value_at_risk")}, s.risk_level, s.risk_score,
+                        s.risk_reasons_en, s.risk_reasons_zh
                     FROM {STAGE} s JOIN {customer} c ON c.external_id = s.customer_ext""",
                 [run.pk],
             )
@@ -159,6 +146,19 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return written
+
+
+def _store_diagnoses(run: AnalysisRun) -> None:
+    """Every tier's and segment's diagnosis, stored with the run (after its scores)."""
+    from patron.insights.diagnosis import diagnoses_compute
+    from patron.insights.models import RunDiagnosis
+
+    rows = [
+        RunDiagnosis(run=run, kind=kind, code=code, data=data)
+        for kind, code, data in diagnoses_compute(run=run)
+    ]
+    with transaction.atomic():
+        RunDiagnosis.objects.bulk_create(rows)
 
 
 def analysis_run_create(
@@ -179,7 +179,7 @@ def analysis_run_create(
     """
     from patron.analytics.report import analyze_transactions
     from patron.insights.engine import analysis_transactions, release
-    from patron.insights.runs import predict_customers, predictive_inputs
+    from patron.insights.runs import attach_predictions, predict_customers, predictive_inputs
 
     settings = settings or analysis_settings_get()
     started = time.perf_counter()
@@ -218,12 +218,17 @@ def analysis_run_create(
         if step is not None:
             step("Storing scores")
         with transaction.atomic():
-            written = _write_scores(run, _with_predictions(analysis.customers, predictions))
+            # beside the customers, so the files written from the run carry them too
+            attach_predictions(analysis, predictions, predictive)
+            written = _write_scores(run, analysis.customers)
             run.customers = written
             run.figures = analysis.figures
             run.status = RunStatus.COMPLETED
             run.duration = round(time.perf_counter() - started, 3)
             run.save(update_fields=["customers", "figures", "status", "duration"])
+        if step is not None:
+            step("Diagnosing segments")
+        _store_diagnoses(run)
     except BaseException as error:
         AnalysisRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED,

@@ -33,6 +33,7 @@ ANALYSIS_STEPS = (
     gettext_noop("Scoring customers"),
     gettext_noop("Predicting value"),
     gettext_noop("Storing scores"),
+    gettext_noop("Diagnosing segments"),
 )
 
 

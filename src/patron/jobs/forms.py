@@ -159,3 +159,4 @@ class AnalysisForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Leave empty for the day after the last purchase."),
     )
+    again = forms.BooleanField(required=False, widget=forms.HiddenInput)

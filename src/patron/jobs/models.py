@@ -17,6 +17,7 @@ class JobKind(models.TextChoices):
     IMPORT_CHECK = "import_check", _("Import check")
     IMPORT = "import", _("Import")
     ANALYSIS = "analysis", _("Analysis run")
+    WARNING_REFRESH = "warning_refresh", _("Churn warning refresh")
 
 
 class JobStatus(models.TextChoices):

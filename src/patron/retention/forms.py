@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from patron.analytics.tiers import TIERS
 from patron.retention.models import LostReason, Response, RiskLevel, WarningStatus
 from patron.retention.selectors import (
     OWNER_ME,
@@ -35,6 +37,17 @@ class WarningFilterForm(forms.Form):
         ],
     )
     owner = forms.ChoiceField(label=_("Owner"), required=False)
+    tier = forms.ChoiceField(label=_("Value tier"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("value", _("Value at risk")),
+            ("risk", _("Risk")),
+            ("recency", _("Longest silent")),
+            ("follow_up", _("Follow-up date")),
+        ],
+    )
     due = forms.BooleanField(label=_("Follow-up due"), required=False)
     period = forms.ChoiceField(label=_("Lost-customer analysis"), required=False, choices=PERIODS)
 
@@ -45,6 +58,11 @@ class WarningFilterForm(forms.Form):
             (OWNER_ME, _("Me")),
             (OWNER_NOBODY, _("Nobody yet")),
             *[(str(u.pk), u.get_username()) for u in owners],
+        ]
+        language = "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
+        self.fields["tier"].choices = [
+            ("", _("All")),
+            *[(t.code, t.label[language]) for t in TIERS],
         ]
 
     def value(self, name: str) -> Any:
@@ -84,4 +102,30 @@ class WarningResponseForm(forms.Form):
     )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WarningThresholdForm(forms.Form):
+    share = forms.IntegerField(
+        label=_(
+            "Warn for the customers who make up this top share of the value at risk, in percent"
+        ),
+        min_value=1,
+        max_value=100,
+        help_text=_(
+            "Largest value at risk first; 100 warns every customer of high or medium risk."
+        ),
+    )
+    min_value = forms.DecimalField(
+        label=_("And at least this value at risk each"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    max_open = forms.IntegerField(
+        label=_("At most this many open warnings"),
+        required=False,
+        min_value=1,
+        help_text=_("Leave empty for no limit."),
     )

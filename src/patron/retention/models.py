@@ -85,6 +85,11 @@ class ChurnWarning(models.Model):
         _("customer lifetime value"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     revenue = models.DecimalField(_("past revenue"), max_digits=14, decimal_places=2, default=0)
+    # What is lost if the customer has left ((1 - P(alive)) x CLV if alive): the list's order.
+    value_at_risk = models.DecimalField(
+        _("value at risk"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    value_tier = models.CharField(_("value tier"), max_length=16, blank=True)
     # The customer's last purchase before the silence: with the customer, it names the
     # episode, so a customer is warned once per silence however often the list is refreshed.
     last_purchase = models.DateField(_("last purchase"))
@@ -155,6 +160,7 @@ class ChurnWarning(models.Model):
             models.Index(fields=["owner", "status"], name="warning_owner_status_idx"),
             models.Index(fields=["status", "follow_up_on"], name="warning_follow_up_idx"),
             models.Index(fields=["status", "lost_reason"], name="warning_lost_reason_idx"),
+            models.Index(fields=["status", "-value_at_risk"], name="warning_status_var_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,9 +3,12 @@
 Life cycle of a warning (docs/adr/0006-churn-warning-life-cycle.md):
 
 * **raised** by :func:`warning_list_refresh` for a customer of high or medium risk in the latest
-  analysis run, status ``open``. A customer has at most one open warning, and at most one
-  warning per silence: the silence is named by the customer's last purchase before it, so a
-  customer marked lost is not raised again until they buy again.
+  analysis run whose value at risk passes the threshold the admin set
+  (:func:`patron.retention.selectors.warning_threshold_get`; by default the customers who
+  make up the top 80% of the run's value at risk), status ``open``. A customer has at most
+  one open warning, and at most one warning per silence: the silence is named by the
+  customer's last purchase before it, so a customer marked lost is not raised again until
+  they buy again.
 * **worked**: someone takes it (owner) and records responses. "Called" and "made an offer"
   put it ``in_progress`` with an optional follow-up date; "won back" and "lost" (with a
   reason from the list, and words for "other") close it.
@@ -24,17 +27,20 @@ refresh writes in bulk and leaves its own trace on the warning (``raised_on``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from patron.core.errors import PatronError
+from patron.core.models import SystemSetting
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.retention.models import (
     OPEN_STATUSES,
@@ -44,6 +50,13 @@ from patron.retention.models import (
     RiskLevel,
     WarningStatus,
 )
+from patron.retention.selectors import (
+    ACT_PERMISSION,
+    WARNING_THRESHOLD_KEY,
+    WarningThreshold,
+    value_at_risk_cutoff,
+    warning_threshold_get,
+)
 from patron.sales.models import Order, OrderStatus
 
 #: Orders that are a purchase: paid money that stayed (as in the analysis). Unpaid, cancelled
@@ -52,8 +65,6 @@ PURCHASE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.OPEN)
 #: Levels the refresh raises warnings for.
 WARNED_LEVELS = (RiskLevel.HIGH, RiskLevel.MEDIUM)
 #: The permission a user needs to own and work on warnings.
-ACT_PERMISSION = "retention.change_churnwarning"
-
 NO_RUN = "There is no completed analysis run: run `patron analyze` first."
 RUN_NOT_COMPLETED = "Analysis run {pk} is {status}, not completed."
 UNKNOWN_LEVEL = "Unknown risk level {level!r}: expected high, medium or low."
@@ -66,10 +77,28 @@ REASON_ONLY_WHEN_LOST = _("A reason goes with the response “Lost” only.")
 FOLLOW_UP_IN_PAST = _("The follow-up date cannot be in the past.")
 FOLLOW_UP_WHEN_CLOSED = _("A won back or lost customer needs no follow-up date.")
 
+# The steps of a refresh, as msgids (a job's page shows them translated).
+STEP_CLOSE = gettext_noop("Closing the warnings of customers who bought again")
+STEP_UPDATE = gettext_noop("Giving open warnings the latest figures")
+STEP_RAISE = gettext_noop("Raising new warnings")
+REFRESH_STEPS = (STEP_CLOSE, STEP_UPDATE, STEP_RAISE)
+
 _CLOSING = {Response.WON_BACK: WarningStatus.WON_BACK, Response.LOST: WarningStatus.LOST}
-_FIGURES = ("risk_level", "risk_score", "reasons_en", "reasons_zh", "p_alive", "clv", "revenue")
+_FIGURES = (
+    "risk_level",
+    "risk_score",
+    "reasons_en",
+    "reasons_zh",
+    "p_alive",
+    "clv",
+    "revenue",
+    "value_at_risk",
+    "value_tier",
+)
 _SCORE_COLUMNS = (
     "customer_id",
+    "value_at_risk",
+    "value_tier",
     "recency_days",
     "risk_level",
     "risk_score",
@@ -97,10 +126,12 @@ class RefreshResult:
     won_back: int  # closed automatically after a contact: the customer bought again
     recovered: int  # closed automatically without a contact
     open: int  # open warnings after the refresh
+    cutoff: Decimal | None = None  # the least value at risk a new warning had to have
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["as_of"] = self.as_of.isoformat()
+        out["cutoff"] = None if self.cutoff is None else str(self.cutoff)
         return out
 
 
@@ -154,6 +185,8 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
         "p_alive": row["p_alive"],
         "clv": row["clv"],
         "revenue": row["revenue"],
+        "value_at_risk": row["value_at_risk"],
+        "value_tier": row["value_tier"] or "",
     }
 
 
@@ -177,11 +210,23 @@ def _update_open(*, run: AnalysisRun, now: dt.datetime) -> int:
     return len(changed)
 
 
-def _raise_new(*, run: AnalysisRun, levels: Sequence[str], today: dt.date, now: dt.datetime) -> int:
-    """New warnings for at-risk customers with no open warning and none for this silence."""
+def _raise_new(
+    *,
+    run: AnalysisRun,
+    levels: Sequence[str],
+    today: dt.date,
+    now: dt.datetime,
+    cutoff: Decimal | None,
+    room: int | None = None,
+) -> int:
+    """New warnings for at-risk customers whose value at risk reaches ``cutoff`` (None: any),
+    with no open warning and none for this silence; the largest value at risk first, at most
+    ``room`` of them (None: no limit)."""
     at_risk = CustomerScore.objects.filter(
         run=run, risk_level__in=list(levels), recency_days__isnull=False
     ).exclude(_purchase_after(run.as_of, today))  # came back since the run: nothing to warn
+    if cutoff is not None:
+        at_risk = at_risk.filter(value_at_risk__gte=cutoff)
     has_open = ChurnWarning.objects.filter(
         customer_id=OuterRef("customer_id"), status__in=OPEN_STATUSES
     )
@@ -191,8 +236,11 @@ def _raise_new(*, run: AnalysisRun, levels: Sequence[str], today: dt.date, now: 
             "customer_id", "last_purchase"
         )
     )
-    new = []
-    for row in at_risk.values(*_SCORE_COLUMNS).iterator(chunk_size=BATCH):
+    new: list[ChurnWarning] = []
+    ordered = at_risk.order_by(F("value_at_risk").desc(nulls_last=True), "-risk_score", "pk")
+    for row in ordered.values(*_SCORE_COLUMNS).iterator(chunk_size=BATCH):
+        if room is not None and len(new) >= room:
+            break
         last_purchase = run.as_of - dt.timedelta(days=int(row["recency_days"]))
         if (row["customer_id"], last_purchase) in warned:
             continue  # this silence was warned of already (and closed)
@@ -217,12 +265,16 @@ def warning_list_refresh(
     run: AnalysisRun | None = None,
     today: dt.date | None = None,
     levels: Sequence[str] = WARNED_LEVELS,
+    threshold: WarningThreshold | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """Bring the warning list up to date with an analysis run (default: the latest).
 
     Idempotent: a second refresh with the same run and day changes nothing. Closes the open
     warnings of customers who bought again, gives the open warnings the run's figures, and
-    raises a warning for every customer of the given levels who has none for this silence.
+    raises a warning for every customer of the given levels whose value at risk passes the
+    threshold (default: the admin's, :func:`warning_threshold_get`) and who has none for this
+    silence. ``step`` is told the name of each step as it starts (a job's progress).
 
     Raises
     ------
@@ -246,9 +298,20 @@ def warning_list_refresh(
         )
     today = today or timezone.localdate()
     now = timezone.now()
+    say = step or (lambda name: None)
+    say(STEP_CLOSE)
     won_back, recovered = _close_bought_again(today=today, now=now)
+    say(STEP_UPDATE)
     updated = _update_open(run=run, now=now)
-    raised = _raise_new(run=run, levels=levels, today=today, now=now)
+    say(STEP_RAISE)
+    threshold = threshold or warning_threshold_get()
+    cutoff = value_at_risk_cutoff(run=run, threshold=threshold)
+    room = None
+    if threshold.max_open is not None:
+        room = max(
+            0, threshold.max_open - ChurnWarning.objects.filter(status__in=OPEN_STATUSES).count()
+        )
+    raised = _raise_new(run=run, levels=levels, today=today, now=now, cutoff=cutoff, room=room)
     return RefreshResult(
         run=run.pk,
         as_of=run.as_of,
@@ -257,7 +320,24 @@ def warning_list_refresh(
         won_back=won_back,
         recovered=recovered,
         open=ChurnWarning.objects.filter(status__in=OPEN_STATUSES).count(),
+        cutoff=cutoff,
     )
+
+
+@transaction.atomic
+def warning_threshold_save(*, threshold: WarningThreshold) -> WarningThreshold:
+    """Keep the threshold of new warnings for every later refresh.
+
+    Raises
+    ------
+    django.core.exceptions.ValidationError
+        The share is not in (0, 1] or the least value is negative.
+    """
+    threshold.check()
+    SystemSetting.objects.update_or_create(
+        key=WARNING_THRESHOLD_KEY, defaults={"value": threshold.as_dict()}
+    )
+    return threshold
 
 
 def user_can_act(user: Any) -> bool:

@@ -20,10 +20,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from patron.accounts.permissions import require_permission
+from patron.accounts.privacy import phone_for
+from patron.analytics.tiers import TIERS
 from patron.core.errors import PatronError
 from patron.insights.prediction_charts import hbars_svg
 from patron.retention import selectors, services
-from patron.retention.forms import WarningAssignForm, WarningFilterForm, WarningResponseForm
+from patron.retention.forms import (
+    WarningAssignForm,
+    WarningFilterForm,
+    WarningResponseForm,
+    WarningThresholdForm,
+)
 from patron.retention.models import ChurnWarning
 from patron.web.templatetags.patron import money
 from patron.web.views.methods import post_only
@@ -31,11 +38,12 @@ from patron.web.views.methods import post_only
 VIEW = "retention.view_churnwarning"
 CHANGE = "retention.change_churnwarning"
 ADD = "retention.add_churnwarning"
+SETTINGS = "accounts.manage_settings"
 PAGE_SIZE = 25
 
 
 def _language() -> str:
-    from patron.web.views.dashboard import chart_language
+    from patron.insights.presenters import chart_language
 
     return chart_language()
 
@@ -87,10 +95,25 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         owner=owner,
         unassigned=owner_value == selectors.OWNER_NOBODY,
         due_by=today if form.value("due") else None,
+        tier=form.value("tier") or "",
+        sort=form.value("sort") or "",
     )
     page = Paginator(warnings, PAGE_SIZE).get_page(request.GET.get("page"))
     language = _language()
-    rows = [{"warning": w, "reasons": _reasons(w, language)} for w in page.object_list]
+    shown = list(page.object_list)
+    facts = selectors.warning_caller_facts(warnings=shown)
+    tiers = {t.code: t.label[language] for t in TIERS}
+    rows = [
+        {
+            "warning": w,
+            "reasons": _reasons(w, language),
+            "phone": phone_for(user=request.user, phone=w.customer.phone),
+            "facts": facts.get(w.customer_id),
+            "tier": tiers.get(w.value_tier, ""),
+        }
+        for w in shown
+    ]
+    threshold = selectors.warning_threshold_get()
     period = form.value("period")
     since = today - dt.timedelta(days=int(period)) if period else None
     analysis = selectors.lost_analysis(since=since)
@@ -115,8 +138,47 @@ def warning_list(request: HttpRequest) -> HttpResponse:
             "can_act": services.user_can_act(request.user),
             "can_refresh": request.user.has_perm(ADD) and request.user.has_perm(CHANGE),
             "here": request.get_full_path(),
+            "threshold": threshold,
+            "threshold_share": round(threshold.share * 100),
+            "threshold_form": (
+                WarningThresholdForm(
+                    initial={
+                        "share": round(threshold.share * 100),
+                        "min_value": threshold.min_value,
+                        "max_open": threshold.max_open,
+                    }
+                )
+                if request.user.has_perm(SETTINGS)
+                else None
+            ),
         },
     )
+
+
+@require_permission(VIEW, SETTINGS)
+@post_only("retention:warning_list")
+def warning_threshold(request: HttpRequest) -> HttpResponse:
+    form = WarningThresholdForm(request.POST)
+    if form.is_valid():
+        try:
+            services.warning_threshold_save(
+                threshold=selectors.WarningThreshold(
+                    share=form.cleaned_data["share"] / 100,
+                    min_value=form.cleaned_data["min_value"],
+                    max_open=form.cleaned_data["max_open"],
+                )
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("New warnings need a value at risk in the top %(share)s%% from the next refresh.")
+                % {"share": form.cleaned_data["share"]},
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("retention:warning_list")
 
 
 def _render_detail(
@@ -206,21 +268,20 @@ def warning_respond(request: HttpRequest, id: int) -> HttpResponse:
 @require_permission(VIEW, ADD, CHANGE)
 @post_only("retention:warning_list")
 def warning_refresh(request: HttpRequest) -> HttpResponse:
+    """Start bringing the list up to date as a background job; its page shows the progress
+    and comes back to the list when it is done."""
+    from patron.insights.selectors import analysis_run_latest
+    from patron.retention.tasks import warning_refresh_start
+
+    if analysis_run_latest() is None:
+        messages.error(request, services.NO_RUN)
+        return redirect("retention:warning_list")
     try:
-        result = services.warning_list_refresh()
+        job = warning_refresh_start(user=request.user)
     except PatronError as error:
         messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            _(
-                "Warning list brought up to date with the analysis as of %(as_of)s: "
-                "%(raised)s new, %(closed)s closed because the customer bought again."
-            )
-            % {
-                "as_of": result.as_of.isoformat(),
-                "raised": result.raised,
-                "closed": result.won_back + result.recovered,
-            },
-        )
-    return redirect("retention:warning_list")
+        job_id = (error.extra or {}).get("job")
+        if job_id:
+            return redirect("web:job_detail", job_id=job_id)
+        return redirect("retention:warning_list")
+    return redirect("web:job_detail", job_id=job.pk)

@@ -90,13 +90,15 @@ def _percent(value: float | None) -> str:
 
 def _value(context: PanelContext) -> dict[str, Any]:
     """The customer's scores in the latest analysis run, their tier in the run before, the
-    predictive value of the latest run and P(alive) across runs (two queries in all)."""
+    predictive value of the latest run and P(alive) across runs (two queries), and the first
+    purchase after the run's date, read live (one more): the run's figures are labelled with
+    its date, and a purchase since says they are from before it."""
     from patron.analytics.churn import LEVEL_LABELS
     from patron.analytics.segments import SEGMENTS
     from patron.analytics.tiers import TIERS
     from patron.insights.models import CustomerScore, RunStatus
-    from patron.insights.selectors import analysis_run_list
-    from patron.web.views.dashboard import chart_language
+    from patron.insights.presenters import chart_language
+    from patron.insights.selectors import analysis_run_list, customer_purchase_after
 
     # The latest two completed runs in one query (their figures are not needed here).
     latest_two = list(analysis_run_list().defer("figures", "settings")[:2])
@@ -119,6 +121,7 @@ def _value(context: PanelContext) -> dict[str, Any]:
     score = scores.get(run.pk)
     before = scores.get(previous.pk) if previous is not None else None
     data: dict[str, Any] = {"run": run, "previous": previous, "score": score, "before": before}
+    data["bought_since"] = customer_purchase_after(customer=context.customer, day=run.as_of)
     if score is not None:
         segment = segments.get(score.segment)
         data["segment"] = segment.label.get(lang, segment.label["en"]) if segment else score.segment

@@ -35,6 +35,7 @@ __all__ = [
     "holdout_score",
     "select_model",
     "tracking_curve",
+    "tracking_curve_from_counts",
 ]
 
 
@@ -257,8 +258,58 @@ def tracking_curve(
     birth = day[starts[present]] if day.size else np.zeros(0, dtype=np.int64)
     repeat = np.ones(day.shape[0], dtype=bool)
     repeat[starts[present]] = False
-    repeat_days = np.sort(day[repeat])
     births, counts = np.unique(birth, return_counts=True)
+    repeat_days, repeat_counts = np.unique(day[repeat], return_counts=True)
+    return tracking_curve_from_counts(
+        model,
+        births,
+        counts,
+        repeat_days,
+        repeat_counts,
+        start=first_day,
+        end=last_day,
+        period_days=period,
+        unit=unit,
+    )
+
+
+def tracking_curve_from_counts(
+    model: RepeatPurchaseModel,
+    birth_day: ArrayLike,
+    birth_count: ArrayLike,
+    repeat_day: ArrayLike,
+    repeat_count: ArrayLike,
+    *,
+    start: int,
+    end: int,
+    period_days: int = 7,
+    unit: str = "days",
+) -> TrackingCurve:
+    """:func:`tracking_curve` from daily counts an engine aggregated: the customers first
+    seen on each day (``birth_day`` as day numbers since 1970-01-01, ``birth_count``) and the
+    repeat purchase days on each day (``repeat_day``, ``repeat_count``); periods of
+    ``period_days`` days from day ``start`` up to day ``end``.
+
+    Examples
+    --------
+    >>> from patron.analytics.clv import BGNBD
+    >>> m = BGNBD.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
+    >>> c = tracking_curve_from_counts(m, [0], [2], [3, 9], [1, 1], start=0, end=13)
+    >>> c.actual.tolist()
+    [1.0, 2.0]
+    """
+    if unit not in DAYS_PER_UNIT:
+        raise ValueError(f"unit must be one of {sorted(DAYS_PER_UNIT)}, got {unit!r}")
+    period = int(check_counts(period_days, "period_days", minimum=1))
+    first_day, last_day = int(start), int(end)
+    if last_day < first_day + period - 1:
+        raise ValueError("end must leave at least one whole period after start")
+    births = np.asarray(birth_day, dtype=np.int64)
+    counts = np.asarray(birth_count, dtype=np.float64)
+    r_day = np.asarray(repeat_day, dtype=np.int64)
+    order = np.argsort(r_day, kind="stable")
+    r_day = r_day[order]
+    r_cum = np.cumsum(np.asarray(repeat_count, dtype=np.float64)[order])
     ends = np.arange(first_day + period - 1, last_day + 1, period, dtype=np.int64)
     per = DAYS_PER_UNIT[unit]
     expected = np.empty(ends.shape[0])
@@ -266,5 +317,12 @@ def tracking_curve(
         born = births <= e
         ages = (e - births[born]) / per
         expected[k] = float(np.sum(np.asarray(model.expected_purchases_new(ages)) * counts[born]))
-    actual = np.searchsorted(repeat_days, ends, side="right").astype(np.float64)
-    return TrackingCurve(ends.astype("datetime64[D]"), actual, expected)
+    upto = np.searchsorted(r_day, ends, side="right")
+    actual = (
+        np.where(upto > 0, r_cum[np.maximum(upto - 1, 0)], 0.0)
+        if r_cum.size
+        else np.zeros(ends.shape[0])
+    )
+    return TrackingCurve(
+        ends.astype("datetime64[D]"), np.asarray(actual, dtype=np.float64), expected
+    )

@@ -15,6 +15,7 @@ from patron.insights.forms import AnalysisSettingsForm
 from patron.insights.selectors import (
     AnalysisSettingsError,
     analysis_run_list,
+    analysis_run_repeating,
     analysis_settings_get,
 )
 from patron.insights.services import analysis_settings_save
@@ -56,7 +57,10 @@ SETTINGS_GROUPS = (
 @require_permission(RUN_ANALYSIS)
 def analysis_start(request: HttpRequest) -> HttpResponse:
     form = AnalysisForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    repeating = None
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["again"]:
+        repeating = analysis_run_repeating(as_of=form.cleaned_data["as_of"])
+    if request.method == "POST" and form.is_valid() and repeating is None:
         try:
             job = analysis_job_start(user=request.user, as_of=form.cleaned_data["as_of"])
         except PatronError as error:
@@ -74,6 +78,7 @@ def analysis_start(request: HttpRequest) -> HttpResponse:
             "active_state": job_state(job=active) if active is not None else None,
             "jobs": job_list_for_user(user=request.user, kind=JobKind.ANALYSIS)[:10],
             "runs": analysis_run_list(status=None)[:10],
+            "repeating": repeating,
         },
         status=400 if form.is_bound and form.errors else 200,
     )

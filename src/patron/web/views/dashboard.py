@@ -2,9 +2,11 @@
 
 Nothing is recomputed on a page view. The KPI tiles, pyramid, R×F heatmap, Lorenz curve, KPI
 trends, cohort heatmap (:mod:`patron.web.trends`) and segment table come from the run's
-``figures`` JSON (written by ``patron analyze``); the tier
+``figures`` JSON (written by ``patron analyze``; rows by :mod:`patron.web.figures`); the tier
 migration between the latest two runs is one aggregate query over their ``CustomerScore``
-rows, cached (runs never change). Charts are inline SVG drawn on the server
+rows (:func:`patron.insights.selectors.analysis_run_migration_counts`, cached). Which change
+is good news and which move is an upgrade are rules of :mod:`patron.insights.presenters`;
+this module only puts them on the page. Charts are inline SVG drawn on the server
 (:mod:`patron.insights.charts`): no script, no CDN, works offline.
 """
 
@@ -13,33 +15,38 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.permissions import public, require_permission
 from patron.analytics.migration import LOST, NEW
 from patron.analytics.segments import SEGMENTS
-from patron.analytics.tiers import PROFIT_GROUPS, TIERS
+from patron.analytics.tiers import TIERS
 from patron.insights.charts import Language, heatmap_svg, lorenz_svg, pyramid_svg
-from patron.insights.models import AnalysisRun, CustomerScore
+from patron.insights.models import AnalysisRun
+from patron.insights.presenters import (
+    chart_language,
+    in_language,
+    kpi_change_direction,
+    migration_kind,
+)
 from patron.insights.selectors import (
     MigrationColumn,
     analysis_run_completed,
     analysis_run_latest,
     analysis_run_list,
+    analysis_run_migration_counts,
     analysis_run_previous,
 )
 from patron.sales.selectors import store_stats
+from patron.web.figures import profit_group_rows, pyramid_rows, segment_rows
 from patron.web.templatetags.patron import money, num
 from patron.web.trends import cohort_heatmap, kpi_trends, number_or_none, percent
 
-MIGRATION_CACHE_SECONDS = 600
 RUNS_TO_CHOOSE = 100
-NEUTRAL_CHANGES = frozenset({"top20_revenue_share", "gini"})
 
 
 @require_permission()
@@ -78,15 +85,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 # --- what the dashboard shows ----------------------------------------------------------------
-
-
-def chart_language() -> Language:
-    """The active language as the charts name it."""
-    return "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
-
-
-def in_language(pair: dict[str, str], lang: Language) -> str:
-    return pair.get(lang) or pair.get("en", "")
 
 
 def _signed(value: float, shown: str) -> str:
@@ -144,123 +142,9 @@ def kpi_tiles(figures: dict[str, Any], previous: dict[str, Any] | None) -> list[
         if value is not None and before is not None:
             change = value - before
             tile["delta"] = delta_shown(change)
-            # more customers, revenue or profit is good news; more concentration is neither
-            if key in NEUTRAL_CHANGES:
-                tile["direction"] = "neutral"
-            elif key == "value_at_risk":  # more value at risk is bad news
-                tile["direction"] = "down" if change > 0 else "up" if change < 0 else "same"
-            else:
-                tile["direction"] = "up" if change > 0 else "down" if change < 0 else "same"
+            tile["direction"] = kpi_change_direction(key, change)
         tiles.append(tile)
     return tiles
-
-
-def pyramid_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
-    counts = figures.get("tiers") or {}
-    table = {row["level"]: row for row in figures.get("tier_table") or []}
-    customers = sum(int(v) for v in counts.values()) or 1
-    revenue = sum(number_or_none(row.get("revenue")) or 0.0 for row in table.values())
-    rows = []
-    for tier in TIERS:
-        row = table.get(tier.code, {})
-        count = int(counts.get(tier.code, row.get("customers", 0)) or 0)
-        tier_revenue = number_or_none(row.get("revenue"))
-        share = tier_revenue / revenue if tier_revenue is not None and revenue else None
-        rows.append(
-            {
-                "code": tier.code,
-                "label": in_language(tier.label, lang),
-                "customers": count,
-                "customer_share": count / customers,
-                "revenue": tier_revenue,
-                "revenue_share": share,
-                "customer_share_shown": percent(count / customers),
-                "revenue_share_shown": percent(share),
-                "profit": number_or_none(row.get("profit")),
-                "profit_share": percent(number_or_none(row.get("profit_share"))),
-            }
-        )
-    return rows
-
-
-def profit_group_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
-    """The four-group split (high, medium, low, no profit); empty for runs made before it."""
-    table = {row["level"]: row for row in figures.get("profit_group_table") or []}
-    if not table:
-        return []
-    customers = sum(int(row.get("customers") or 0) for row in table.values()) or 1
-    rows = []
-    for group in PROFIT_GROUPS:
-        row = table.get(group.code, {})
-        count = int(row.get("customers") or 0)
-        rows.append(
-            {
-                "code": group.code,
-                "label": in_language(group.label, lang),
-                "customers": count,
-                "customer_share_shown": percent(count / customers),
-                "revenue": number_or_none(row.get("revenue")),
-                "profit": number_or_none(row.get("profit")),
-                "profit_share": percent(number_or_none(row.get("profit_share"))),
-            }
-        )
-    return rows
-
-
-def segment_rows(figures: dict[str, Any], lang: Language) -> list[dict[str, Any]]:
-    table = {row["level"]: row for row in figures.get("segment_table") or []}
-    counts = figures.get("segments") or {}
-    customers = int(figures.get("customers") or 0) or 1
-    rows = []
-    for segment in SEGMENTS:
-        row = table.get(segment.code, {})
-        count = int(counts.get(segment.code, row.get("customers", 0)) or 0)
-        rows.append(
-            {
-                "code": segment.code,
-                "label": in_language(segment.label, lang),
-                "customers": count,
-                "share": percent(count / customers),
-                "revenue": number_or_none(row.get("revenue")),
-                "profit": number_or_none(row.get("profit")),
-                "profit_share": percent(number_or_none(row.get("profit_share"))),
-                "action": in_language(segment.action, lang),
-            }
-        )
-    return rows
-
-
-def migration_counts(
-    *, before: AnalysisRun, after: AnalysisRun, column: MigrationColumn = "value_tier"
-) -> dict[tuple[str, str], int]:
-    """Customers by (level in ``before``, level in ``after``); ``"(new)"`` / ``"(lost)"`` when
-    absent. Levels are value tiers or segments (``column``).
-
-    One query: each customer's level in either run (a conditional aggregate per customer), then
-    the pairs counted. The same numbers as
-    :func:`patron.insights.selectors.analysis_run_migration`, without loading every score.
-    """
-    if column not in ("value_tier", "segment"):
-        raise ValueError(f"no migration by {column!r}")
-    key = (
-        f"dashboard:migration:{column}:{before.pk}:{before.created_at.timestamp()}:"
-        f"{after.pk}:{after.created_at.timestamp()}"
-    )
-    cached = cache.get(key)
-    if cached is not None:
-        return {(b, a): n for b, a, n in cached}
-    table = connection.ops.quote_name(CustomerScore._meta.db_table)
-    sql = f"""
-        SELECT level_before, level_after, COUNT(*) FROM (
-            SELECT MAX(CASE WHEN run_id = %s THEN {column} END) AS level_before,
-                   MAX(CASE WHEN run_id = %s THEN {column} END) AS level_after
-            FROM {table} WHERE run_id IN (%s, %s) GROUP BY customer_id
-        ) pairs GROUP BY level_before, level_after"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [before.pk, after.pk, before.pk, after.pk])
-        rows = [(b or NEW, a or LOST, int(n)) for b, a, n in cursor.fetchall()]
-    cache.set(key, rows, MIGRATION_CACHE_SECONDS)
-    return {(b, a): n for b, a, n in rows}
 
 
 def migration_table(
@@ -290,18 +174,7 @@ def migration_table(
         for a in col_codes:
             n = counts.get((b, a), 0)
             share = n / total if total else 0.0
-            if b == NEW:
-                kind = "new"
-            elif a == LOST:
-                kind = "lost"
-            else:
-                kind = (
-                    "upgrades"
-                    if rank[a] < rank[b]
-                    else "downgrades"
-                    if rank[a] > rank[b]
-                    else "same"
-                )
+            kind = migration_kind(b, a, rank, new=NEW, lost=LOST)
             moves[kind] += n
             cells.append(
                 {
@@ -352,6 +225,6 @@ def dashboard_value(
     }
     if previous is not None:
         value["migration"] = migration_table(
-            migration_counts(before=previous, after=run, column=by), lang, by
+            analysis_run_migration_counts(before=previous, after=run, column=by), lang, by
         )
     return value

@@ -38,6 +38,8 @@ def _next_url(job: Job) -> str:
         return reverse("web:import_review", kwargs={"upload_id": job.params["upload_id"]})
     if job.kind == JobKind.ANALYSIS:
         return reverse("web:home")
+    if job.kind == JobKind.WARNING_REFRESH:
+        return reverse("retention:warning_list")
     return reverse("web:job_detail", kwargs={"job_id": job.pk})
 
 

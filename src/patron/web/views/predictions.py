@@ -1,5 +1,6 @@
-"""The prediction charts of the latest analysis run: P(alive) by frequency and recency, the
-calibration against a holdout and the tracking curve (figures: :mod:`patron.insights.predictions`).
+"""The prediction charts of the latest analysis run: the purchase model it chose on a holdout
+with each candidate's error, P(alive) by frequency and recency, the calibration against the
+holdout and the tracking curve, all as the run stored them (:mod:`patron.insights.predictions`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,6 @@ from patron.insights.trend_charts import line_chart_svg
 from patron.web.templatetags.patron import num
 
 
-def _holdout_weeks(request: HttpRequest) -> int:
-    try:
-        weeks = int(request.GET.get("holdout", predictions.DEFAULT_HOLDOUT_WEEKS))
-    except ValueError:
-        return predictions.DEFAULT_HOLDOUT_WEEKS
-    return weeks if weeks in predictions.HOLDOUT_WEEKS else predictions.DEFAULT_HOLDOUT_WEEKS
-
-
 def holdout_charts(check: predictions.HoldoutCheck) -> dict[str, str]:
     """The calibration and tracking charts of a holdout check."""
     labels = [f"{f}+" if f == predictions.MAX_FREQUENCY else str(f) for f in check.frequency]
@@ -38,6 +31,8 @@ def holdout_charts(check: predictions.HoldoutCheck) -> dict[str, str]:
         title=_("Purchases in the holdout by purchases in the calibration period"),
         shown=lambda v: f"{v:.2f}",
     )
+    if not check.week_end:
+        return {"calibration_svg": calibration, "tracking_svg": ""}
     weeks = [d.isoformat() for d in check.week_end]
     tracking = line_chart_svg(
         weeks,
@@ -68,15 +63,9 @@ def prediction_charts(request: HttpRequest) -> HttpResponse:
         row_title=_("Orders"),
         column_title=_("Days since the last purchase"),
     )
-    weeks = _holdout_weeks(request)
-    context["holdout_weeks"] = weeks
-    context["holdout_choices"] = predictions.HOLDOUT_WEEKS
-    try:
-        check = predictions.holdout_check_cached(run=run, holdout_weeks=weeks)
-    except predictions.PredictionCheckError as error:
-        context["holdout_error"] = error.message
-    else:
-        context["check"] = check
+    check = predictions.holdout_check(run=run)
+    context["check"] = check
+    if check is not None and check.frequency:
         context["calibration_rows"] = list(
             zip(
                 check.frequency,

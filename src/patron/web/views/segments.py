@@ -3,7 +3,7 @@
 ``/segments/`` lists both from the run's stored figures (counts, revenue, profit share,
 recommended action), each with links to its customers (the customer list filtered by tier or
 segment) and to its diagnosis. ``/segments/<kind>/<code>/`` shows what sets the group apart
-(:mod:`patron.insights.diagnosis`: computed on the first view of a run, then cached for it).
+(:mod:`patron.insights.diagnosis`: computed when the run was made and stored with it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from patron.accounts.permissions import require_permission
-from patron.analytics.relationship import loyalty_levers, relationship_level
+from patron.analytics.relationship import loyalty_levers
 from patron.analytics.segments import SEGMENTS
 from patron.analytics.tiers import TIERS
 from patron.insights.charts import Language
@@ -31,16 +31,16 @@ from patron.insights.diagnosis import (
     segment_diagnosis,
 )
 from patron.insights.models import AnalysisRun
-from patron.insights.selectors import analysis_run_latest
-from patron.insights.trend_charts import lift_bars_svg
-from patron.web.views.dashboard import (
+from patron.insights.presenters import (
     chart_language,
     in_language,
-    number_or_none,
-    percent,
-    pyramid_rows,
-    segment_rows,
+    strongest_findings,
+    tier_relationship,
 )
+from patron.insights.selectors import analysis_run_latest
+from patron.insights.trend_charts import lift_bars_svg
+from patron.web.figures import pyramid_rows, segment_rows
+from patron.web.trends import percent
 
 PERMISSION = "accounts.view_segments"
 FINDINGS = 8  # plain-word findings at the top of the page
@@ -66,11 +66,9 @@ def tier_actions(
     """A tier's recommended action: Kotler's relationship level (when margins are known, else
     "") and the tier's loyalty levers."""
     levers = " · ".join(in_language(lever.label, lang) for lever in loyalty_levers(code))
-    row = next((r for r in figures.get("tier_table") or [] if r.get("level") == code), {})
-    margin = number_or_none(row.get("margin"))
-    if figures.get("value_basis") != "profit" or not customers or margin is None:
+    level = tier_relationship(figures, code, customers)
+    if level is None:
         return "", levers
-    level = relationship_level(customers, margin / customers)
     relationship = gettext("%(level)s relationship") % {"level": in_language(level.label, lang)}
     return relationship, levers
 
@@ -155,15 +153,9 @@ def lift_chart(rows: list[dict[str, Any]], title: str, lang: Language) -> str:
 
 
 def findings(attributes: list[dict[str, Any]], categories: list[dict[str, Any]]) -> list[str]:
-    """The strongest significant findings in words: attributes first, then categories, each
-    by how far the lift is from 1 (an effect a manager can act on, not the smallest p)."""
-
-    def strongest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        picked = [r for r in rows if r["significant"] and r["lift"]]
-        picked.sort(key=lambda r: -abs(math.log(min(r["lift"], 1e6))))
-        return picked[: FINDINGS // 2]
-
-    return [r["statement"] for r in (*strongest(attributes), *strongest(categories))]
+    """The strongest significant findings in words (the order:
+    :func:`patron.insights.presenters.strongest_findings`)."""
+    return [r["statement"] for r in strongest_findings(attributes, categories, limit=FINDINGS)]
 
 
 def group_summary(run: AnalysisRun, kind: GroupKind, code: str, lang: Language) -> dict[str, Any]:

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, the user's permissions (two queries, cached for the request); the page of
 # rows and its capped count; the user's roles for the header. Filter choices are cached.
-LIST_QUERIES = 7
+# The latest analysis run (its figures of the page's rows: one more query when there is one)
+# and the user's saved views.
+LIST_QUERIES = 9
 # Session, user, permissions (2); the customer; key figures (one aggregate); consents;
 # orders: count, page, lines, products; timeline: count, page (authors joined); audit:
 # consent ids, entries (actors and content types joined; content types cached); the roles.

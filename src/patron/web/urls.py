@@ -9,6 +9,12 @@ urlpatterns = [
     path("healthz", dashboard.healthz, name="healthz"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/export/<str:fmt>/", customers.customer_export, name="customer_export"),
+    path("customers/views/", customers.saved_view_save, name="saved_view_save"),
+    path(
+        "customers/views/<int:view_id>/delete/",
+        customers.saved_view_delete,
+        name="saved_view_delete",
+    ),
     path("customers/<str:external_id>/", customers.customer_detail, name="customer_detail"),
     path("customers/<str:external_id>/edit/", customers.customer_edit, name="customer_edit"),
     path(

@@ -45,6 +45,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web:home": SIGNED_IN,
     "web:customer_list": SIGNED_IN,
     "web:customer_detail": SIGNED_IN,
+    "web:users": ADMIN,  # Settings > Users (accounts.manage_users)
+    "web:user_detail": ADMIN,
     "web:saved_view_save": SIGNED_IN,  # one's own views of the list
     "web:saved_view_delete": SIGNED_IN,
     "web:customer_export": frozenset({"admin", "marketing", "analyst"}),  # service: no exports
@@ -98,6 +100,7 @@ SAMPLE_KWARGS = {
     "kind": "tier",
     "name": "very_low",
     "view_id": "1",
+    "user_id": "1",
 }
 
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from patron.web.views import analysis, customers, dashboard, imports, jobs, predictions, segments
+from patron.web.views import (
+    analysis,
+    customers,
+    dashboard,
+    imports,
+    jobs,
+    predictions,
+    segments,
+    users,
+)
 from patron.web.views.sections import SECTION_VIEWS
 
 app_name = "web"
@@ -33,6 +42,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
     path("analysis/", analysis.analysis_start, name="analysis_start"),
     path("settings/analysis/", analysis.analysis_settings, name="analysis_settings"),
+    path("settings/users/", users.user_list, name="users"),
+    path("settings/users/<int:user_id>/", users.user_detail, name="user_detail"),
     path("reports/predictions/", predictions.prediction_charts, name="predictions"),
     *[path(f"{key}/", view, name=key) for key, view in SECTION_VIEWS.items()],
 ]

@@ -99,3 +99,11 @@ def sort_header(context: template.Context, key: str, label: str, css: str = "") 
         label,
         arrow,
     )
+
+
+@register.filter
+def date_example(date_format: str) -> str:
+    """A date format as a shop owner reads it: an example date, not its %-codes."""
+    from patron.ingest.messages import date_example as example
+
+    return example(date_format) if date_format else ""

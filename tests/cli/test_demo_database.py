@@ -65,7 +65,9 @@ def test_runs_list_prints_times_in_the_business_time_zone() -> None:
     from patron.cli.app import app
     from patron.insights.models import AnalysisRun, RunStatus
 
-    AnalysisRun.objects.create(as_of=date(2024, 6, 30), code_version="t", status=RunStatus.COMPLETED)
+    AnalysisRun.objects.create(
+        as_of=date(2024, 6, 30), code_version="t", status=RunStatus.COMPLETED
+    )
     result = CliRunner().invoke(app, ["runs", "list", "--json"])
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)[0]["created"]

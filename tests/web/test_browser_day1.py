@@ -134,8 +134,9 @@ def _every_page_loads_offline_and_fits_the_screen(
         overflowing = page.evaluate(
             """() => Array.from(document.querySelectorAll('.tile .value')).filter(v => {
                  v.textContent = '¥12,345,678.90';
+                 const tile = v.closest('.tile').getBoundingClientRect();
                  return v.scrollWidth > v.clientWidth + 1
-                   || v.getBoundingClientRect().right > v.closest('.tile').getBoundingClientRect().right;
+                   || v.getBoundingClientRect().right > tile.right;
                }).length"""
         )
         if overflowing:
@@ -148,7 +149,8 @@ def _every_page_loads_offline_and_fits_the_screen(
                  .filter(td => {
                    const range = document.createRange();
                    range.selectNodeContents(td);
-                   const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+                   const rects = Array.from(range.getClientRects());
+                   const tops = new Set(rects.map(r => Math.round(r.top)));
                    return tops.size > 1;
                  })
                  .map(td => td.innerText)"""

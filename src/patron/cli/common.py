@@ -7,8 +7,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -42,10 +42,10 @@ def database_choose(*, creates: bool = False) -> bool:
     from patron.core.secret import var_dir
 
     default, demo = var_dir() / "patron.sqlite3", var_dir() / "demo.sqlite3"
-    if not os.environ.get("PATRON_DATABASE_URL") and not creates:
-        if not default.exists() and demo.exists():
-            os.environ["PATRON_DATABASE_URL"] = f"sqlite:///{demo}"
-            err_console.print(USING_DEMO.format(demo=demo, path=default), highlight=False)
+    unset = not os.environ.get("PATRON_DATABASE_URL")
+    if unset and not creates and not default.exists() and demo.exists():
+        os.environ["PATRON_DATABASE_URL"] = f"sqlite:///{demo}"
+        err_console.print(USING_DEMO.format(demo=demo, path=default), highlight=False)
     return True
 
 

@@ -24,4 +24,3 @@ class CustomersConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_search_index_ensure, sender=self)
-

@@ -120,11 +120,11 @@ def _substring(patterns: list[str]) -> Q:
     """Customers whose search text holds any of ``patterns`` (each of 3+ characters)."""
     if connection.vendor == "postgresql":
         where = " OR ".join([f"({_text_sql()}) ILIKE %s"] * len(patterns))
-        sql = f"SELECT id FROM {TABLE} WHERE {where}"  # noqa: S608 - no user text in the SQL
+        sql = f"SELECT id FROM {TABLE} WHERE {where}"
         return Q(pk__in=RawSQL(sql, [f"%{_like(p)}%" for p in patterns]))
     if connection.vendor == "sqlite":
         match = " OR ".join(_fts_phrase(p) for p in patterns)
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
+        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         return Q(pk__in=RawSQL(sql, [match]))
     condition = Q()
     for pattern in patterns:  # any other database: correct, not indexed

@@ -119,9 +119,7 @@ def with_score_sort(
 # --- filters ----------------------------------------------------------------------------
 
 
-def score_range_filters(
-    *, run: AnalysisRun, ranges: dict[str, Any]
-) -> dict[str, Any]:
+def score_range_filters(*, run: AnalysisRun, ranges: dict[str, Any]) -> dict[str, Any]:
     """ORM lookups on CustomerScore for the list's range filters (``revenue_min``,
     ``last_purchase_from``, ``p_alive_max`` in percent, ...); empty values are left out."""
     lookups: dict[str, Any] = {}
@@ -181,7 +179,9 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     return tiers, segments, risks
 
 
-def _value(score: CustomerScore, run: AnalysisRun, labels: tuple[dict, dict, dict]) -> CustomerValue:
+def _value(
+    score: CustomerScore, run: AnalysisRun, labels: tuple[dict, dict, dict]
+) -> CustomerValue:
     tiers, segments, risks = labels
     last = None
     if score.recency_days is not None:

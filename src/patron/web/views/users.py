@@ -96,9 +96,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
                     messages.success(request, _("New password set."))
                     return redirect("web:user_detail", user.pk)
             elif action in ("deactivate", "activate"):
-                services.user_active_set(
-                    user=user, active=action == "activate", actor=request.user
-                )
+                services.user_active_set(user=user, active=action == "activate", actor=request.user)
                 done = _("Deactivated.") if action == "deactivate" else _("Activated.")
                 messages.success(request, done)
                 return redirect("web:user_detail", user.pk)

@@ -116,21 +116,48 @@ def _fts_phrase(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _substring(patterns: list[str]) -> Q:
-    """Customers whose search text holds any of ``patterns`` (each of 3+ characters)."""
+def _condition(exact: dict[str, list[str]], patterns: list[str]) -> Q:
+    """Customers with a column equal to one of ``exact`` (column -> values), or whose search
+    text holds one of ``patterns`` (each of 3+ characters).
+
+    On PostgreSQL it is one sub-select (a BitmapOr of the B-tree and trigram indexes): an OR of
+    ``external_id = ...`` with ``id IN (...)`` outside it made the planner walk the whole
+    external_id index, probing the sub-select per row (900 ms at 1M customers)."""
     if connection.vendor == "postgresql":
-        where = " OR ".join([f"({_text_sql()}) ILIKE %s"] * len(patterns))
-        sql = f"SELECT id FROM {TABLE} WHERE {where}"
-        return Q(pk__in=RawSQL(sql, [f"%{_like(p)}%" for p in patterns]))
+        terms, params = [], []
+        for column, values in exact.items():
+            for value in values:
+                terms.append(f"{column} = %s")
+                params.append(value)
+        for pattern in patterns:
+            terms.append(f"({_text_sql()}) ILIKE %s")
+            params.append(f"%{_like(pattern)}%")
+        sql = f"SELECT id FROM {TABLE} WHERE {' OR '.join(terms)}"
+        return Q(pk__in=RawSQL(sql, params))
+    condition = Q()
+    for column, values in exact.items():
+        condition |= Q(**{f"{column}__in": values})
+    if not patterns:
+        return condition
     if connection.vendor == "sqlite":
         match = " OR ".join(_fts_phrase(p) for p in patterns)
         sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return Q(pk__in=RawSQL(sql, [match]))
-    condition = Q()
+        return condition | Q(pk__in=RawSQL(sql, [match]))
     for pattern in patterns:  # any other database: correct, not indexed
         condition |= Q(external_id__icontains=pattern) | Q(name__icontains=pattern)
         condition |= Q(phone__icontains=pattern) | Q(email__icontains=pattern)
     return condition
+
+
+def _whole_id_or_phone(search: str, digits: str) -> bool:
+    """True when ``search`` is a customer's whole id or normalised phone (one index probe):
+    the trigram search of a long id is the slowest (its trigrams are in every id)."""
+    from patron.customers.models import Customer
+
+    condition = Q(external_id=search)
+    if digits.isdigit() and len(digits) >= 7:
+        condition |= Q(phone=digits)
+    return Customer.objects.filter(condition).exists()
 
 
 def search_condition(search: str) -> Q:
@@ -140,20 +167,22 @@ def search_condition(search: str) -> Q:
     search = search.strip()
     compact = re.sub(r"[\s\-()]", "", search)
     digits = compact[1:] if compact.startswith("+") else compact
-    exact = Q(external_id=search)
+    exact: dict[str, list[str]] = {"external_id": [search]}
     if digits.isdigit() and len(digits) >= TRIGRAM:
         # a phone as typed: "138 1234 5678", "+86 138-1234-5678" or the last four digits
         if len(digits) == 13 and digits.startswith("86"):
             digits = digits[2:]
         term = digits
-        exact |= Q(phone=digits)
+        exact["phone"] = [digits]
     elif "@" in search:
         term = search.lower()
-        exact |= Q(email=search) | Q(email=search.lower())
+        exact["email"] = sorted({search, search.lower()})
     else:
         term = search
+    if _whole_id_or_phone(search, digits):
+        return _condition(exact, [])  # a whole id or phone: that customer alone
     if len(term) >= TRIGRAM:
-        return exact | _substring([term])
+        return _condition(exact, [term])
     if len(term) == TRIGRAM - 1:
-        return exact | _substring(["|" + term, term + "|"])
-    return exact | Q(name__startswith=search)
+        return _condition(exact, ["|" + term, term + "|"])
+    return _condition(exact, []) | Q(name__startswith=search)

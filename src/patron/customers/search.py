@@ -25,7 +25,7 @@ import re
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 TABLE = "customers_customer"
@@ -120,20 +120,21 @@ def _condition(exact: dict[str, list[str]], patterns: list[str]) -> Q:
     """Customers with a column equal to one of ``exact`` (column -> values), or whose search
     text holds one of ``patterns`` (each of 3+ characters).
 
-    On PostgreSQL it is one sub-select (a BitmapOr of the B-tree and trigram indexes): an OR of
-    ``external_id = ...`` with ``id IN (...)`` outside it made the planner walk the whole
-    external_id index, probing the sub-select per row (900 ms at 1M customers)."""
+    On PostgreSQL it is one condition on the table itself (a BitmapOr of the B-tree and trigram
+    indexes): an OR of ``external_id = ...`` with ``id IN (...)`` made the planner walk the
+    whole external_id index (900 ms at 1M customers), and ``id IN (...)`` alone looked every
+    match up twice (118 ms for 1,069 matches)."""
     if connection.vendor == "postgresql":
         terms, params = [], []
         for column, values in exact.items():
             for value in values:
-                terms.append(f"{column} = %s")
+                terms.append(f"{TABLE}.{column} = %s")
                 params.append(value)
         for pattern in patterns:
-            terms.append(f"({_text_sql()}) ILIKE %s")
+            terms.append(f"({_text_sql(f'{TABLE}.')}) ILIKE %s")
             params.append(f"%{_like(pattern)}%")
-        sql = f"SELECT id FROM {TABLE} WHERE {' OR '.join(terms)}"
-        return Q(pk__in=RawSQL(sql, params))
+        where = RawSQL(f"({' OR '.join(terms)})", params, output_field=BooleanField())
+        return Q(where)
     condition = Q()
     for column, values in exact.items():
         condition |= Q(**{f"{column}__in": values})

@@ -17,8 +17,8 @@ from django.utils import translation
 
 from patron.customers.models import Customer
 from patron.customers.services import customer_update
-from patron.ingest.messages import expected_message
 from patron.ingest.mapping import ValueKind
+from patron.ingest.messages import expected_message
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src/patron/web/templates/web"

@@ -12,6 +12,14 @@ keep-alive connection: server time plus loopback, each page with varying paramet
 
     .venv/bin/python benchmarks/web_latency.py [--customers 1000000] [--orders 10000000]
                                                [--requests 200] [--keep-db]
+
+Search that finds people (customers/search.py): the list's substring searches (the last four
+digits of a phone, a two-character given name, a part of an email) on PostgreSQL (pg_trgm GIN)
+and on SQLite (FTS5 trigram, kept by triggers while the customers are inserted):
+
+    .venv/bin/python benchmarks/web_latency.py --only-search [--engine sqlite]
+
+``--only-search`` loads the customers alone (no orders) and times the search pages only.
 """
 
 from __future__ import annotations
@@ -145,6 +153,7 @@ class Shop:
         self.order_weights = weights / weights.sum()
         self.top = np.argsort(weights)[-max(1, customers // 100) :]  # the top 1% of buyers
         self.names = self._names()
+        self.has_email = np.zeros(customers, bool)  # filled as the customers are generated
 
     def _names(self) -> np.ndarray:
         rng = self.rng
@@ -173,6 +182,7 @@ class Shop:
             n = stop - start
             ids = np.arange(start + 1, stop + 1)
             has_email = rng.random(n) < 0.35
+            self.has_email[start:stop] = has_email  # for the email searches
             email = _join(
                 "u", pa.array(ids).cast(pa.string()), "@",
                 _strings(EMAIL_DOMAINS, rng.integers(0, len(EMAIL_DOMAINS), n)),
@@ -368,7 +378,7 @@ def _prefetched(chunks: Iterator, depth: int = 2) -> Iterator:
         yield item
 
 
-def load(url: str, shop: Shop) -> dict[str, int]:
+def load(url: str, shop: Shop, *, customers_only: bool = False) -> dict[str, int]:
     import psycopg
 
     def copy(cur: psycopg.Cursor, table: str, columns: str, data: bytes) -> None:
@@ -392,13 +402,14 @@ def load(url: str, shop: Shop) -> dict[str, int]:
         for chunk in _prefetched(shop.customer_chunks()):
             copy(cur, "customers_customer", shop.CUSTOMER_COLUMNS, chunk)
         say(f"  customers: {shop.customers:,} in {time.perf_counter() - started:.0f} s")
-        for chunk in _prefetched(shop.consent_chunks()):
+        for chunk in _prefetched(shop.consent_chunks() if not customers_only else iter(())):
             copy(cur, "customers_consent", shop.CONSENT_COLUMNS, chunk)
-        for chunk in _prefetched(shop.interaction_chunks()):
+        for chunk in _prefetched(shop.interaction_chunks() if not customers_only else iter(())):
             copy(cur, "customers_interaction", shop.INTERACTION_COLUMNS, chunk)
         say(f"  consents and interactions: {time.perf_counter() - started:.0f} s")
         lines = [0]
-        for done, (orders, order_lines) in enumerate(_prefetched(shop.order_chunks(lines)), 1):
+        order_chunks = shop.order_chunks(lines) if not customers_only else iter(())
+        for done, (orders, order_lines) in enumerate(_prefetched(order_chunks), 1):
             copy(cur, "sales_order", shop.ORDER_COLUMNS, orders)
             copy(cur, "sales_orderline", shop.LINE_COLUMNS, order_lines)
             loaded = min(done * CHUNK, shop.orders)
@@ -406,8 +417,11 @@ def load(url: str, shop: Shop) -> dict[str, int]:
                 rate = loaded / (time.perf_counter() - started)
                 say(f"  orders: {loaded:,} of {shop.orders:,} ({rate:,.0f} rows/s overall)")
         copied = time.perf_counter()
-        for _, definition in secondary:
+        for name, definition in secondary:
+            built = time.perf_counter()
             cur.execute(definition)
+            if "trgm" in name:
+                say(f"  search index {name} (pg_trgm GIN) in {time.perf_counter() - built:.0f} s")
         say(f"  {len(secondary)} secondary indexes rebuilt in {time.perf_counter() - copied:.0f} s")
         for table in TABLES:
             cur.execute(
@@ -421,6 +435,44 @@ def load(url: str, shop: Shop) -> dict[str, int]:
             conn.execute(f"VACUUM (ANALYZE) {table}")
     say(f"  VACUUM ANALYZE in {time.perf_counter() - vacuumed:.0f} s")
     return {"seconds": round(time.perf_counter() - started), "lines": lines[0]}
+
+
+def load_sqlite(path: Path, shop: Shop) -> dict[str, int]:
+    """The customers into a migrated SQLite file, in the app's own way: INSERTs, one
+    transaction per chunk, the search triggers filling the FTS5 trigram index as rows go in."""
+    import sqlite3
+
+    started = time.perf_counter()
+    columns = [c.strip() for c in shop.CUSTOMER_COLUMNS.split(",")]
+    marks = ", ".join("?" * len(columns))
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for chunk in _prefetched(shop.customer_chunks()):
+        table = pacsv.read_csv(
+            io.BytesIO(chunk),
+            read_options=pacsv.ReadOptions(column_names=columns),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        rows = zip(*(table.column(c).to_pylist() for c in columns), strict=True)
+        with conn:
+            conn.executemany(
+                f"INSERT INTO customers_customer ({', '.join(columns)}) VALUES ({marks})",
+                (tuple("" if v is None and c not in NULLABLE else v for c, v in
+                       zip(columns, row, strict=True)) for row in rows),
+            )  # fmt: skip
+    conn.execute("ANALYZE")
+    conn.close()
+    seconds = round(time.perf_counter() - started)
+    say(f"  customers: {shop.customers:,} with their search index in {seconds} s")
+    return {"seconds": seconds, "lines": 0}
+
+
+NULLABLE = {"birth_date", "acquired_on"}
 
 
 def _existing(customers: int, orders: int) -> bool:
@@ -530,6 +582,12 @@ def pages(shop: Shop, rng: np.random.Generator) -> list[tuple[str, str, Callable
     def pick(values: list[str]) -> str:
         return values[int(rng.integers(0, len(values)))]
 
+    def given_named() -> int:  # a two-character given name (surname + two)
+        while True:
+            i = named()
+            if len(shop.names[i]) == 3:
+                return i
+
     regions = sorted({r for r, _, _, _ in REGIONS})
     channels = [c for c, _, _ in ACQUISITION_CHANNELS]
     common_tags = [t for t, share in TAG_SHARES if share >= 0.01]
@@ -544,6 +602,7 @@ def pages(shop: Shop, rng: np.random.Generator) -> list[tuple[str, str, Callable
         ("list: full name", "admin: ?q=name", lambda: ours + _q(q=shop.names[named()])),
         ("list: phone", "admin: ?q=phone", lambda: ours + _q(q=str(shop.phone[phoned()]))),
         ("list: id", "admin: ?q=id", lambda: ours + _q(q=ext(int(rng.integers(0, n))))),
+        *search_pages(shop, rng, named, phoned, given_named),
         ("list: region", "admin: change list", lambda: ours + _q(region=pick(regions))),
         ("list: channel, by name", "admin: change list",
          lambda: ours + _q(acquisition_channel=pick(channels), sort="name")),
@@ -563,6 +622,35 @@ def pages(shop: Shop, rng: np.random.Generator) -> list[tuple[str, str, Callable
         ("admin: ?q=phone", "", lambda: admin + _q(q=str(shop.phone[phoned()]))),
         ("admin: ?q=id", "", lambda: admin + _q(q=ext(int(rng.integers(0, n))))),
         ("admin: deep page", "", lambda: admin + _q(p=str(int(rng.integers(*deep))))),
+    ]  # fmt: skip
+
+
+def search_pages(
+    shop: Shop,
+    rng: np.random.Generator,
+    named: Callable[[], int],
+    phoned: Callable[[], int],
+    given_named: Callable[[], int],
+) -> list[tuple[str, str, Callable[[], str]]]:
+    """Substring searches of the list (customers/search.py), beside the admin's ?q= (which
+    is LIKE '%...%' over the table)."""
+    ours = "/customers/"
+
+    def emailed() -> int:
+        while True:  # the benchmark's emails: u<id>@domain for ~35% of the customers
+            i = int(rng.integers(0, shop.customers))
+            if shop.has_email[i] or not shop.has_email.any():
+                return i
+
+    return [
+        ("search: phone, last 4 digits", "admin: ?q=phone",
+         lambda: ours + _q(q=str(shop.phone[phoned()])[-4:])),
+        ("search: given name (2 chars)", "admin: ?q=name",
+         lambda: ours + _q(q=shop.names[given_named()][1:])),
+        ("search: part of a name (3)", "admin: ?q=name",
+         lambda: ours + _q(q=shop.names[given_named()])),
+        ("search: part of an email", "admin: ?q=name",
+         lambda: ours + _q(q=f"u{emailed() + 1}@")),
     ]  # fmt: skip
 
 
@@ -605,11 +693,24 @@ def main() -> None:
         help=f"measure the {DB_NAME} an earlier --keep-db run built with the same sizes",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--engine", choices=("postgresql", "sqlite"), default="postgresql",
+        help="the store: PostgreSQL (default) or a SQLite file (with --only-search)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--only-search", action="store_true",
+        help="load the customers only and time the list's searches (no orders)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.engine == "sqlite" and not args.only_search:
+        parser.error("--engine sqlite measures the searches: add --only-search")
+    if args.only_search:
+        args.orders = 0
     patron = str(Path(sys.executable).parent / "patron")
+    store = f"PostgreSQL {DB_NAME}" if args.engine == "postgresql" else "SQLite (a file)"
     say(
-        f"web latency: {args.customers:,} customers, {args.orders:,} orders, PostgreSQL "
-        f"{DB_NAME}; {os.cpu_count()} CPUs"
+        f"web latency: {args.customers:,} customers, {args.orders:,} orders, {store}; "
+        f"{os.cpu_count()} CPUs"
         + ("" if args.orders >= 10_000_000 else " (fewer orders than the 10M target)")
     )
     with tempfile.TemporaryDirectory(prefix="patron-bench-") as tmp:
@@ -622,8 +723,15 @@ def main() -> None:
             "PATRON_PASSWORD": password,
         }
         env.pop("PATRON_DEBUG", None)
-        shop = Shop(args.customers, args.orders, args.seed)
-        if args.reuse_db and _existing(args.customers, args.orders):
+        shop = Shop(args.customers, max(args.orders, 1), args.seed)
+        if args.engine == "sqlite":
+            path = Path(tmp) / "bench.sqlite3"
+            env["PATRON_DATABASE_URL"] = f"sqlite:///{path}"
+            t0 = time.perf_counter()
+            run([patron, "init"], env)
+            say(f"migrated with `patron init` in {time.perf_counter() - t0:.0f} s; loading")
+            load_sqlite(path, shop)
+        elif args.reuse_db and _existing(args.customers, args.orders):
             env["PATRON_DATABASE_URL"] = f"{PG_ADMIN}/{DB_NAME}"
             run([patron, "init"], env)  # migrations added since are applied
             say(f"reusing {DB_NAME} as an earlier run loaded it (same sizes and seed)")
@@ -633,7 +741,7 @@ def main() -> None:
             run([patron, "init"], env)
             say(f"migrated with `patron init` in {time.perf_counter() - t0:.0f} s; loading (COPY)")
             t0 = time.perf_counter()
-            loaded = load(env["PATRON_DATABASE_URL"], shop)
+            loaded = load(env["PATRON_DATABASE_URL"], shop, customers_only=args.only_search)
             say(
                 f"loaded {args.customers:,} customers, {args.orders:,} orders, "
                 f"{loaded['lines']:,} order lines in {time.perf_counter() - t0:.0f} s"
@@ -647,18 +755,29 @@ def main() -> None:
             stderr=subprocess.PIPE,
         )
         try:
-            measure(shop, port, password, args.requests, args.peer_requests)
+            measure(
+                shop, port, password, args.requests, args.peer_requests,
+                only_search=args.only_search,
+            )  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=30)
-    if not args.keep_db:
+    if not args.keep_db and args.engine == "postgresql":
         import psycopg
 
         with psycopg.connect(PG_ADMIN + "/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
-def measure(shop: Shop, port: int, password: str, requests: int, peer_requests: int) -> None:
+def measure(
+    shop: Shop,
+    port: int,
+    password: str,
+    requests: int,
+    peer_requests: int,
+    *,
+    only_search: bool = False,
+) -> None:
     browser = Browser(port)
     for _ in range(100):
         try:
@@ -676,6 +795,10 @@ def measure(shop: Shop, port: int, password: str, requests: int, peer_requests: 
     )
     rng = np.random.default_rng(99)
     plan = pages(shop, rng)
+    if only_search:  # the searches, the name and phone look-ups they replace, the admin's
+        wanted = ("search:", "list: first page", "list: name prefix", "list: full name",
+                  "list: phone", "list: id", "admin: ?q=", "admin: change list")  # fmt: skip
+        plan = [p for p in plan if p[0].startswith(wanted)]
     results: dict[str, np.ndarray] = {}
     for label, _, make in plan:
         for _ in range(5):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
@@ -21,12 +25,47 @@ class BearerToken(HttpBearer):
         return user
 
 
+def signed_in_or_token(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI schema and the docs page are for signed-in users and API token holders
+    (``Authorization: Bearer <token>``): the docs page sends others to sign in, the schema
+    answers them 401."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            user = None
+            if header[:7].lower() == "bearer ":
+                from patron.core.services import token_authenticate
+
+                user = token_authenticate(token=header[7:].strip())
+            if user is None:
+                if request.path.endswith(".json"):
+                    return JsonResponse(
+                        {"code": "unauthorized", "message": DOCS_SIGN_IN, "extra": {}},
+                        status=401,
+                    )
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            request.user = user
+        return view(request, *args, **kwargs)
+
+    from patron.accounts.permissions import SIGNED_IN_RULE
+
+    guarded.access_rule = SIGNED_IN_RULE  # type: ignore[attr-defined]
+    return guarded
+
+
+DOCS_SIGN_IN = "Sign in, or send an API token (Authorization: Bearer <token>)."
+
 api = NinjaAPI(
     title="Patron API",
     version=__version__,
     urls_namespace="api",
     auth=BearerToken(),
     docs_url="/docs",
+    docs_decorator=signed_in_or_token,
 )
 
 NOT_FOUND_CODES = {"customer_not_found", "campaigns.not_found", "campaigns.coupon_unknown"}

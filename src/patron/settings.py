@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "auditlog",
+    "ninja",  # Swagger UI's files for /api/v1/docs, served from here (no CDN)
     "patron.core",
     "patron.accounts",
     "patron.customers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -30,10 +31,30 @@ def test_requests_without_a_valid_token_are_refused() -> None:
     assert bad.get("/api/v1/customers").status_code == 401
 
 
-def test_openapi_docs_are_served_locally(api: Client) -> None:
-    schema = Client().get("/api/v1/openapi.json")
+def test_openapi_docs_are_served_locally_to_signed_in_users_and_token_holders(
+    api: Client,
+) -> None:
+    # the schema: for a token holder, not for anyone
+    schema = api.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert "/api/v1/orders/batch" in schema.json()["paths"]
+    assert Client().get("/api/v1/openapi.json").status_code == 401
+    bad = Client(headers={"Authorization": "Bearer ptn_wrong"})
+    assert bad.get("/api/v1/openapi.json").status_code == 401
+    # the docs page: a visitor goes to sign in; a signed-in user gets Swagger UI from here
+    visitor = Client().get("/api/v1/docs")
+    assert visitor.status_code == 302 and "/accounts/login/" in visitor["Location"]
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="api-user"))
+    page = browser.get("/api/v1/docs").content.decode()
+    assert "cdn" not in page.lower() and "https://" not in page
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets), page
+    for asset in assets:
+        served = browser.get(asset)
+        assert served.status_code == 200, asset
+        b"".join(served.streaming_content) if served.streaming else served.content
+    assert browser.get("/api/v1/openapi.json").status_code == 200
 
 
 def test_customer_create_get_update_and_list(api: Client) -> None:

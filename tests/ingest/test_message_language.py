@@ -88,7 +88,8 @@ def test_row_errors_and_rejects_are_in_the_active_language(tmp_path: Path, langu
     # and so does the reason column of the rejects file, one row per bad line
     with rejects.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["line", "column", "reason"]
+    header = {"en": ["line", "column", "reason"], "zh-hans": ["行号", "列", "原因"]}
+    assert rows[0][:3] == header[language]  # its header too (issue #16)
     assert {int(row[0]): row[2] for row in rows[1:]} == expected
 
 

@@ -38,13 +38,17 @@ EXPECTED: dict[str, frozenset[str]] = {
     "set_language": EVERYONE,
     "web:healthz": EVERYONE,
     "api:api-root": EVERYONE,
-    "api:openapi-json": EVERYONE,
-    "api:openapi-view": EVERYONE,
+    "api:openapi-json": SIGNED_IN,  # or an API token holder (tests/core/test_api.py)
+    "api:openapi-view": SIGNED_IN,
     "admin:login": EVERYONE,
     "admin:logout": EVERYONE,
     "web:home": SIGNED_IN,
     "web:customer_list": SIGNED_IN,
     "web:customer_detail": SIGNED_IN,
+    "web:users": ADMIN,  # Settings > Users (accounts.manage_users)
+    "web:user_detail": ADMIN,
+    "web:saved_view_save": SIGNED_IN,  # one's own views of the list
+    "web:saved_view_delete": SIGNED_IN,
     "web:customer_export": frozenset({"admin", "marketing", "analyst"}),  # service: no exports
     "web:customer_edit": frozenset({"admin", "marketing", "service"}),  # analyst: read-only
     "web:interaction_add": frozenset({"admin", "marketing", "service"}),
@@ -160,6 +164,8 @@ SAMPLE_KWARGS = {
     "code": "NOCODE",
     "card_number": "8600000000000001",
     "hold_id": "1",
+    "view_id": "1",
+    "user_id": "1",
 }
 
 

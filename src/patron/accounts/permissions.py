@@ -112,8 +112,8 @@ EXTERNAL_RULES: dict[str, AccessRule] = {
     "admin:login": PUBLIC_RULE,  # the admin's own sign-in form, which refuses non-admins
     "admin:logout": PUBLIC_RULE,
     "api:api-root": PUBLIC_RULE,
-    "api:openapi-json": PUBLIC_RULE,
-    "api:openapi-view": PUBLIC_RULE,
+    "api:openapi-json": SIGNED_IN_RULE,  # or an API token (patron.api.signed_in_or_token)
+    "api:openapi-view": SIGNED_IN_RULE,
 }
 # Whole URL namespaces guarded in one place.
 NAMESPACE_RULES: dict[str, AccessRule] = {

@@ -89,4 +89,4 @@ def manage(ctx: typer.Context) -> None:
 
         execute_from_command_line(["patron manage", *ctx.args])
 
-    run_with_django(run)
+    run_with_django(run, creates=True)

@@ -62,7 +62,7 @@ def demo(
 
     os.environ.setdefault("PATRON_DATABASE_URL", f"sqlite:///{var_dir() / 'demo.sqlite3'}")
     secret_key_ensure()
-    setup_django(serving=True)
+    setup_django(serving=True, creates=True)
     with patron_errors():
         from patron.core.setup import database_init
         from patron.demo.loader import (

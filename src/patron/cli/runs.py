@@ -33,15 +33,18 @@ def runs_list(as_json: JsonOption = False) -> None:
     """The runs, newest first, with their as-of date, status and number of customers."""
 
     def run() -> None:
+        from django.utils import timezone
+
         from patron.insights.selectors import analysis_run_list
 
+        # in the business time zone (PATRON_TIME_ZONE), as the web shows it, with its offset
         rows = [
             {
                 "run": r.pk,
                 "as_of": r.as_of.isoformat(),
                 "status": r.status,
                 "customers": r.customers,
-                "created": r.created_at.isoformat(timespec="seconds"),
+                "created": timezone.localtime(r.created_at).isoformat(timespec="seconds"),
                 "code_version": r.code_version,
             }
             for r in analysis_run_list(status=None)

@@ -20,6 +20,22 @@ SORT_CHOICES = [
     ("name", _("Name")),
     ("-name", _("Name, descending")),
     ("newest", _("Newest first")),
+    # by a figure of the latest analysis run (customers/values.py)
+    ("tier", _("Value tier, highest first")),
+    ("-tier", _("Value tier, lowest first")),
+    ("segment", _("Segment, most valuable first")),
+    ("revenue", _("Revenue, highest first")),
+    ("-revenue", _("Revenue, lowest first")),
+    ("profit", _("Profit, highest first")),
+    ("-profit", _("Profit, lowest first")),
+    ("last_purchase", _("Last purchase, most recent first")),
+    ("-last_purchase", _("Last purchase, longest ago first")),
+    ("orders", _("Orders, most first")),
+    ("clv", _("CLV, highest first")),
+    ("-clv", _("CLV, lowest first")),
+    ("-p_alive", _("P(alive), lowest first")),
+    ("p_alive", _("P(alive), highest first")),
+    ("risk", _("Churn risk, highest first")),
 ]
 
 
@@ -46,6 +62,45 @@ class CustomerFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
     # A saved segment of the campaigns app ("open in the customer list").
     saved_segment = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    revenue_min = forms.DecimalField(label=_("Revenue from"), required=False, decimal_places=2)
+    revenue_max = forms.DecimalField(label=_("Revenue to"), required=False, decimal_places=2)
+    profit_min = forms.DecimalField(label=_("Profit from"), required=False, decimal_places=2)
+    profit_max = forms.DecimalField(label=_("Profit to"), required=False, decimal_places=2)
+    clv_min = forms.DecimalField(label=_("CLV from"), required=False, decimal_places=2)
+    clv_max = forms.DecimalField(label=_("CLV to"), required=False, decimal_places=2)
+    orders_min = forms.IntegerField(label=_("Orders from"), required=False, min_value=0)
+    orders_max = forms.IntegerField(label=_("Orders to"), required=False, min_value=0)
+    p_alive_min = forms.IntegerField(
+        label=_("P(alive) from (%)"), required=False, min_value=0, max_value=100
+    )
+    p_alive_max = forms.IntegerField(
+        label=_("P(alive) to (%)"), required=False, min_value=0, max_value=100
+    )
+    last_purchase_from = forms.DateField(
+        label=_("Last purchase from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    last_purchase_to = forms.DateField(
+        label=_("Last purchase to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    RANGE_FIELDS = (
+        "revenue_min",
+        "revenue_max",
+        "profit_min",
+        "profit_max",
+        "clv_min",
+        "clv_max",
+        "orders_min",
+        "orders_max",
+        "p_alive_min",
+        "p_alive_max",
+        "last_purchase_from",
+        "last_purchase_to",
+    )
 
     def __init__(self, *args: Any, regions: list[str], channels: list[str], **kwargs: Any) -> None:
         from patron.analytics.churn import LEVEL_LABELS
@@ -70,6 +125,9 @@ class CustomerFilterForm(forms.Form):
             *[(code, label[language]) for code, label in LEVEL_LABELS.items()],
         ]
 
+    def range_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.RANGE_FIELDS]
+
     def filters(self) -> dict[str, Any]:
         """Arguments for ``selectors.customer_filter``: an invalid field (an unknown choice, a
         search too long) is left out and shows its error; the valid ones still apply."""
@@ -85,6 +143,7 @@ class CustomerFilterForm(forms.Form):
             "segment": data.get("segment", ""),
             "risk_level": data.get("risk_level", ""),
             "saved_segment": data.get("saved_segment"),
+            "ranges": {name: data.get(name) for name in self.RANGE_FIELDS},
         }
 
     def sort_key(self) -> str:

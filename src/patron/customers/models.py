@@ -165,3 +165,30 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_external_id} -> {self.kept_id}"
+
+
+class SavedView(models.Model):
+    """A user's named customer list: its filters and sort, as the list's own query string."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_views"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("web:customer_list") + (f"?{self.query}" if self.query else "")

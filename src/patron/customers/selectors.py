@@ -124,6 +124,15 @@ def customer_get(*, external_id: str) -> Customer:
     return customer
 
 
+def saved_view_list(*, owner: Any) -> QuerySet[Any]:
+    """The customer list views ``owner`` saved, by name."""
+    from patron.customers.models import SavedView
+
+    if not getattr(owner, "is_authenticated", False):
+        return SavedView.objects.none()
+    return SavedView.objects.filter(owner=owner).order_by("name")
+
+
 # --- Web list, 360 page and exports -------------------------------------------------------
 
 SEARCH_PHONE_MIN_DIGITS = 7
@@ -142,18 +151,10 @@ CUSTOMER_SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 
 
 def _search_condition(search: str) -> Q:
-    """An id, a phone (any spelling), an email or the start of a name; each uses an index."""
-    import re
+    """Any part of a phone, a name, an email or an id, through an index (customers/search.py)."""
+    from patron.customers.search import search_condition
 
-    compact = re.sub(r"[\s\-()]", "", search)
-    if "@" in search:
-        return Q(email=search) | Q(email=search.lower()) | Q(external_id=search)
-    digits = compact[1:] if compact.startswith("+") else compact
-    if digits.isdigit() and len(digits) >= SEARCH_PHONE_MIN_DIGITS:
-        phone = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-        phones = {phone, compact} if compact.startswith("+") else {phone}
-        return Q(phone__in=phones) | Q(external_id=search)
-    return Q(external_id=search) | Q(name__startswith=search)
+    return search_condition(search)
 
 
 def customer_filter(
@@ -168,14 +169,18 @@ def customer_filter(
     segment: str = "",
     risk_level: str = "",
     saved_segment: int | None = None,
+    ranges: dict[str, Any] | None = None,
 ) -> QuerySet[Customer]:
     """Customers matching the list's filters; unordered (see ``customer_page``).
 
     ``saved_segment`` keeps the members of a saved segment (patron.campaigns); an unknown one
     matches nobody.
 
-    ``value_tier``, ``segment`` and ``risk_level`` read the latest completed analysis run.
+    ``value_tier``, ``segment``, ``risk_level`` and ``ranges`` (revenue, profit, CLV, orders,
+    P(alive), last purchase: see ``values.score_range_filters``) read the latest completed
+    analysis run.
     """
+    ranges = {k: v for k, v in (ranges or {}).items() if v is not None and v != ""}
     queryset = Customer.objects.all()
     scored = {
         key: value
@@ -186,14 +191,17 @@ def customer_filter(
         )
         if value
     }
-    if scored:
+    if scored or ranges:
         from patron.insights.models import CustomerScore
         from patron.insights.selectors import analysis_run_latest
 
         run = analysis_run_latest()
         if run is None:
             return queryset.none()
-        scores = CustomerScore.objects.filter(run=run, **scored).values("customer_id")
+        from patron.customers.values import score_range_filters
+
+        lookups = {**scored, **score_range_filters(run=run, ranges=ranges)}
+        scores = CustomerScore.objects.filter(run=run, **lookups).values("customer_id")
         queryset = queryset.filter(pk__in=scores)
     if saved_segment:
         from patron.campaigns.models import Segment
@@ -239,11 +247,12 @@ def _cursor_encode(customer: Customer, fields: tuple[tuple[str, bool], ...]) -> 
     import json
 
     values = [getattr(customer, name) for name, _ in fields]
+    values = [str(v) if isinstance(v, Decimal) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
 def _cursor_decode(
-    cursor: str, fields: tuple[tuple[str, bool], ...], model: type[Customer]
+    cursor: str, fields: tuple[tuple[str, bool], ...], queryset: QuerySet[Customer]
 ) -> list[object] | None:
     """The sort values in a page link, or None when the link is damaged or was not made here
     (a value of the wrong type for its field would otherwise reach the database)."""
@@ -263,8 +272,10 @@ def _cursor_decode(
     for value, (name, _) in zip(values, fields, strict=True):
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             return None
+        annotation = queryset.query.annotations.get(name)
+        field = annotation.output_field if annotation is not None else None
         try:
-            model._meta.get_field(name).get_prep_value(value)
+            (field or queryset.model._meta.get_field(name)).get_prep_value(value)
         except (TypeError, ValueError, OverflowError, ValidationError):
             return None
     return values
@@ -299,15 +310,25 @@ def customer_page(
     before: str = "",
     size: int = 25,
 ) -> CustomerPage:
-    """One page of ``queryset`` by keyset pagination: cost does not grow with the page number."""
+    """One page of ``queryset`` by keyset pagination: cost does not grow with the page number.
+
+    A sort by a figure of the latest analysis run (``values.SCORE_SORT_KEYS``: ``clv``,
+    ``-revenue``, ...) pages through (figure, customer pk)."""
+    from patron.customers.values import score_sort, with_score_sort
+
     fields = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["id"])
+    sorted_query = queryset
+    if score_sort(sort) is not None:
+        from patron.insights.selectors import analysis_run_latest
+
+        sorted_query, fields = with_score_sort(queryset, run=analysis_run_latest(), key=sort)
     backward = bool(before) and not after
     cursor = before if backward else after
-    cursor_values = _cursor_decode(cursor, fields, queryset.model) if cursor else None
+    cursor_values = _cursor_decode(cursor, fields, sorted_query) if cursor else None
     if cursor_values is None:
         backward = False  # no usable link: the first page
     ordering = [("-" if descending != backward else "") + name for name, descending in fields]
-    page_query = queryset
+    page_query = sorted_query
     if cursor_values is not None:
         page_query = page_query.filter(_beyond(fields, cursor_values, backward))
     rows = list(page_query.order_by(*ordering)[: size + 1])
@@ -392,23 +413,33 @@ def customer_key_figures(*, customer: Customer) -> KeyFigures:
 
 
 def customer_export_rows(
-    *, queryset: QuerySet[Customer], chunk_size: int = 2000
+    *, queryset: QuerySet[Customer], chunk_size: int = 2000, run: Any = None
 ) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
-    """The filtered customers as tuples, streamed in id order (no ORM objects)."""
-    columns = (
-        "external_id",
-        "name",
-        "phone",
-        "email",
-        "gender",
-        "birth_date",
-        "region",
-        "city",
-        "occupation",
-        "acquisition_channel",
-        "acquired_on",
-        "tags",
-    )
-    return columns, queryset.order_by("external_id").values_list(*columns).iterator(
-        chunk_size=chunk_size
-    )
+    """The filtered customers as tuples, streamed in id order (no ORM objects); with ``run``
+    (an AnalysisRun) each row goes on with that run's figures (``values.EXPORT_SCORE_FIELDS``,
+    empty for a customer the run did not score)."""
+    from patron.customers.values import EXPORT_SCORE_FIELDS, with_export_scores
+
+    columns = EXPORT_COLUMNS
+    scores = tuple(f"score_{name}" for name in EXPORT_SCORE_FIELDS) if run is not None else ()
+    if scores:
+        queryset = with_export_scores(queryset, run=run)
+    return columns + scores, queryset.order_by("external_id").values_list(
+        *columns, *scores
+    ).iterator(chunk_size=chunk_size)
+
+
+EXPORT_COLUMNS = (
+    "external_id",
+    "name",
+    "phone",
+    "email",
+    "gender",
+    "birth_date",
+    "region",
+    "city",
+    "occupation",
+    "acquisition_channel",
+    "acquired_on",
+    "tags",
+)

@@ -10,7 +10,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from patron.core.errors import PatronError
-from patron.customers.models import Consent, Customer, CustomerMerge, Interaction
+from patron.customers.models import Consent, Customer, CustomerMerge, Interaction, SavedView
 from patron.sales.models import Order
 
 CUSTOMER_NOT_FOUND = "No customer with id {external_id!r}."
@@ -158,3 +158,41 @@ def interaction_create(
     interaction.full_clean()
     interaction.save()
     return interaction
+
+
+SAVED_VIEW_NAME_MISSING = _("Give the view a name.")
+#: Page links are not part of a saved view: it opens on its first page.
+_NOT_SAVED = ("after", "before", "csrfmiddlewaretoken")
+
+
+@transaction.atomic
+def saved_view_save(*, owner: Any, name: str, query: str) -> SavedView:
+    """Save a customer list's query string under ``name`` for ``owner``; the same name
+    replaces the earlier view.
+
+    Raises
+    ------
+    django.core.exceptions.ValidationError
+        The name is empty or too long.
+    """
+    from urllib.parse import parse_qsl, urlencode
+
+    from django.core.exceptions import ValidationError
+
+    name = name.strip()
+    if not name:
+        raise ValidationError(SAVED_VIEW_NAME_MISSING, code="required")
+    pairs = [(k, v) for k, v in parse_qsl(query) if k not in _NOT_SAVED and v != ""]
+    view = SavedView.objects.filter(owner=owner, name=name).first() or SavedView(
+        owner=owner, name=name
+    )
+    view.query = urlencode(pairs)
+    view.full_clean()
+    view.save()
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, owner: Any, view_id: int) -> None:
+    """Delete one of ``owner``'s saved views (another user's view is left alone)."""
+    SavedView.objects.filter(owner=owner, pk=view_id).delete()

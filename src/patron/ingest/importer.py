@@ -507,7 +507,11 @@ class _RejectsWriter:
         self._file = path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._file)
         self._header = header
-        self._writer.writerow(["line", "column", "reason", *header])
+        # in the importer's language (a browser import runs in the requester's): 行号, 列, 原因
+        from django.utils.translation import gettext
+
+        labels = [gettext("line"), gettext("column"), gettext("reason")]
+        self._writer.writerow([*labels, *header])
 
     def write_rows(self, rows: list[list[Any]]) -> None:
         self._writer.writerows(rows)

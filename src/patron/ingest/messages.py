@@ -12,12 +12,14 @@ from patron.ingest.mapping import ValueKind
 __all__ = [
     "EXPECTED",
     "EXPECTED_DATE_IN_FORMAT",
+    "EXPECTED_DATE_LIKE",
     "MASKED_ID",
     "MISSING",
     "NO_CUSTOMER",
     "NO_SUCH_DAY",
     "SCIENTIFIC_ID",
     "TOO_LONG",
+    "date_example",
     "expected_message",
 ]
 
@@ -60,11 +62,24 @@ EXPECTED = {
 NO_SUCH_DAY = gettext_noop("no such day in the calendar: check the day of the month")
 # A date cell of a file whose date format is known (detected, or given with --date-format).
 EXPECTED_DATE_IN_FORMAT = gettext_noop("expected a date in the format %(format)s")
+# The same, said to a shop owner with an example in that format instead of its %-codes.
+EXPECTED_DATE_LIKE = gettext_noop("expected a date such as %(example)s")
 
 
 def expected_message(kind: ValueKind, date_format: str | None = None) -> str:
     """What a cell of ``kind`` should have held, in the active language; a date in the
     file's ``date_format`` when it is known."""
     if kind is ValueKind.DATETIME and date_format:
-        return gettext(EXPECTED_DATE_IN_FORMAT) % {"format": date_format}
+        return gettext(EXPECTED_DATE_LIKE) % {"example": date_example(date_format)}
     return gettext(EXPECTED[kind])
+
+
+def date_example(date_format: str) -> str:
+    """31 January 2024, 14:30 written in ``date_format`` (``%Y-%m-%d %H:%M:%S`` gives
+    2024-01-31 14:30:00): what a shop owner reads instead of the format's codes."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime(2024, 1, 31, 14, 30, 0, tzinfo=UTC).strftime(date_format)
+    except ValueError:
+        return date_format

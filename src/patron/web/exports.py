@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.privacy import phone_mask
 from patron.customers.models import Customer
-from patron.customers.selectors import customer_export_rows
+from patron.customers.selectors import EXPORT_COLUMNS, customer_export_rows
+from patron.customers.values import ExportValues, export_headers
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's limit, less the header
 
@@ -34,17 +35,23 @@ def _headers() -> list[str]:
         _("Acquisition channel"),
         _("Acquired on"),
         _("Tags"),
+        *export_headers(),  # the latest run's figures (customers/values.py)
     ]
 
 
 def _rows(queryset: QuerySet[Customer], full_phone: bool) -> Iterator[list[Any]]:
-    _columns, rows = customer_export_rows(queryset=queryset)
+    from patron.insights.selectors import analysis_run_latest
+
+    run = analysis_run_latest()
+    readable = ExportValues(run)
+    _columns, rows = customer_export_rows(queryset=queryset, run=run)
     for row in rows:
-        values = list(row)
+        values = list(row[: len(EXPORT_COLUMNS)])
         if not full_phone:
             values[2] = phone_mask(values[2])
+        values[4] = readable.gender(values[4])  # 男/女 in Chinese, not m/f
         values[-1] = ",".join(values[-1] or [])
-        yield values
+        yield values + readable.score_cells(row[len(EXPORT_COLUMNS) :] or (None,) * 9)
 
 
 def _filename(extension: str) -> str:

@@ -226,7 +226,26 @@ def _shown(field: Any, value: Any) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if field.get_internal_type() == "BooleanField":
         return gettext("Yes") if value == "True" else (gettext("No") if value == "False" else "")
+    if field.get_internal_type() == "JSONField":
+        return _json_shown(value)
     return str(value)
+
+
+def _json_shown(value: Any) -> str:
+    """Tags as 'VIP测试, 老客户', not the log's JSON text ["VIP\\u6d4b\\u8bd5"]."""
+    import json
+
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    if isinstance(data, list):
+        from django.utils.translation import gettext
+
+        return gettext(", ").join(str(item) for item in data)
+    if isinstance(data, dict):
+        return "; ".join(f"{k}: {v}" for k, v in data.items())
+    return str(data)
 
 
 for _panel in (

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from patron.web.views import analysis, customers, dashboard, imports, jobs, predictions, segments
+from patron.web.views import (
+    analysis,
+    customers,
+    dashboard,
+    imports,
+    jobs,
+    predictions,
+    segments,
+    users,
+)
 from patron.web.views.sections import SECTION_VIEWS
 
 app_name = "web"
@@ -9,6 +18,12 @@ urlpatterns = [
     path("healthz", dashboard.healthz, name="healthz"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/export/<str:fmt>/", customers.customer_export, name="customer_export"),
+    path("customers/views/", customers.saved_view_save, name="saved_view_save"),
+    path(
+        "customers/views/<int:view_id>/delete/",
+        customers.saved_view_delete,
+        name="saved_view_delete",
+    ),
     path("customers/<str:external_id>/", customers.customer_detail, name="customer_detail"),
     path("customers/<str:external_id>/edit/", customers.customer_edit, name="customer_edit"),
     path(
@@ -27,6 +42,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
     path("analysis/", analysis.analysis_start, name="analysis_start"),
     path("settings/analysis/", analysis.analysis_settings, name="analysis_settings"),
+    path("settings/users/", users.user_list, name="users"),
+    path("settings/users/<int:user_id>/", users.user_detail, name="user_detail"),
     path("reports/predictions/", predictions.prediction_charts, name="predictions"),
     *[path(f"{key}/", view, name=key) for key, view in SECTION_VIEWS.items()],
 ]

@@ -75,3 +75,35 @@ def user_role_names(context: template.Context) -> str:
     }
     roles = user_roles(user=context["request"].user)
     return gettext(", ").join(str(labels.get(r, r)) for r in roles)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, css: str = "") -> str:
+    """A column header of the customer list that sorts by ``key`` (its natural direction
+    first; a second click turns it round)."""
+    from django.utils.html import format_html
+
+    current = context.get("sort", "")
+    other = key[1:] if key.startswith("-") else f"-{key}"
+    active = current in (key, other)
+    target = other if current == key else key
+    query = context.get("unsorted_query", "")
+    href = "?" + (f"{query}&" if query else "") + f"sort={target}"
+    arrow = ("▼" if current == key else "▲") if active else ""
+    sort_state = ("descending" if current == key else "ascending") if active else "none"
+    return format_html(
+        '<th class="{}" aria-sort="{}"><a class="sort" href="{}">{} {}</a></th>',
+        f"{css} nowrap".strip(),
+        sort_state,
+        href,
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def date_example(date_format: str) -> str:
+    """A date format as a shop owner reads it: an example date, not its %-codes."""
+    from patron.ingest.messages import date_example as example
+
+    return example(date_format) if date_format else ""

@@ -54,10 +54,19 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before", ""),
         size=PAGE_SIZE,
     )
-    rows = [(c, phone_for(user=request.user, phone=c.phone)) for c in page.customers]
+    from patron.customers.values import customer_values
+    from patron.insights.selectors import analysis_run_latest
+
+    run = analysis_run_latest()
+    values = customer_values(customers=page.customers, run=run)
+    rows = [
+        (c, phone_for(user=request.user, phone=c.phone), values.get(c.pk)) for c in page.customers
+    ]
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     return render(
         request,
         "web/customers/list.html",
@@ -67,9 +76,38 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query.urlencode(),
+            "unsorted_query": unsorted.urlencode(),
+            "sort": form.sort_key() if form.is_bound else "id",
+            "run": run,
+            "saved_views": selectors.saved_view_list(owner=request.user),
             "can_export": request.user.has_perm("accounts.export_customers"),
         },
     )
+
+
+@require_permission("customers.view_customer")
+@post_only("web:customer_list")
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    """Save the list's current filters and sort under a name (the same name replaces it)."""
+    query = request.POST.get("query", "")
+    try:
+        view = services.saved_view_save(
+            owner=request.user, name=request.POST.get("name", ""), query=query
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(reverse("web:customer_list") + (f"?{query}" if query else ""))
+    messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
+    return redirect(view.url())
+
+
+@require_permission("customers.view_customer")
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("web:customer_list")
+    services.saved_view_delete(owner=request.user, view_id=view_id)
+    messages.success(request, _("Removed the saved view."))
+    return redirect("web:customer_list")
 
 
 @require_permission("customers.view_customer", "accounts.export_customers")

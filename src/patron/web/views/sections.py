@@ -44,11 +44,15 @@ SECTIONS = (
         "accounts.manage_settings",
         _("Users, roles and how this installation works."),
         (
-            _("Users and their roles"),
             _("Business settings: currency, time zone"),
             _("Import presets and API tokens"),
         ),
         ready=(
+            (
+                "web:users",
+                _("Users and roles"),
+                _("Add users, give and change roles, reset passwords, deactivate."),
+            ),
             (
                 "web:analysis_settings",
                 _("Analysis settings"),

@@ -269,6 +269,10 @@ HUEY = huey_settings(
 # Files uploaded for import in the browser, kept until the import is done with them.
 PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+# Orders dated outside this window are row errors (docs/importing.md): from this day (in
+# TIME_ZONE) to this many days after now.
+PATRON_ORDER_DATES_FROM = os.environ.get("PATRON_ORDER_DATES_FROM", "1970-01-01")
+PATRON_ORDER_DATES_FUTURE_DAYS = int(os.environ.get("PATRON_ORDER_DATES_FUTURE_DAYS", "1"))
 # Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
 # DuckDB first (patron.insights.engine), "database" runs it in the app database.
 PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")

@@ -27,6 +27,11 @@ def gettext_noop(message: str) -> str:
     return message
 
 
+def django_ready() -> bool:
+    """Whether Django's apps are loaded (settings and translations can be used)."""
+    return _django_ready()
+
+
 def _django_ready() -> bool:
     apps = sys.modules.get("django.apps")
     return apps is not None and apps.apps.apps_ready

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.ingest import cleaning
+from patron.ingest.cleaning.dates import DATE_OUTSIDE_WINDOW, order_date_window, outside_window
 from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import FIELDS, ColumnMapping, EntityKind, Field, ValueKind
@@ -341,6 +342,14 @@ def validate_batch(
                 _record(batch, errors, good, no_day, column, gettext(NO_SUCH_DAY))
             expected = expected_message(spec.kind, date_format.fmt)
             _record(batch, errors, good, parsed.invalid, column, expected)
+        if spec.kind is ValueKind.DATETIME:  # 9999-12-31 or 0001-01-01 would poison the store
+            first, last = order_date_window(tz)
+            message = gettext(DATE_OUTSIDE_WINDOW) % {
+                "earliest": first.date().isoformat(),
+                "latest": last.date().isoformat(),
+            }
+            outside = outside_window(parsed.values, tz=tz) & ~parsed.invalid
+            _record(batch, errors, good, outside, column, message, RowErrorCode.DATE_OUT_OF_RANGE)
         if spec.max_length is not None:
             text = out["raw_status"] if spec.kind is ValueKind.STATUS else parsed.values
             if pa.types.is_string(text.type):

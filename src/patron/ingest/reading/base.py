@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from patron.ingest.i18n import gettext
 from patron.ingest.reading._columns import _text_array
+from patron.ingest.reading.limits import Tally
 from patron.ingest.reading.types import FileInfo, RawBatch, RowProblem, SkippedLine
 
 
@@ -22,8 +23,9 @@ class TableReader:
         self.info = info
         self.batch_rows = max(1, batch_rows)
         self._preamble = tuple(preamble)
-        self.skipped: list[SkippedLine] = [SkippedLine(n, "preamble") for n in self._preamble]
-        self.problems: list[RowProblem] = []
+        # Counted, with the first few kept: a file of millions of blank lines stays small.
+        self.skipped: Tally[SkippedLine] = Tally(SkippedLine(n, "preamble") for n in self._preamble)
+        self.problems: Tally[RowProblem] = Tally()
         self.rows_read = 0
         # Set when only the first rows will be read (a preview): readers then skip work
         # that pays off over the whole file only, such as the plain-text scan.
@@ -31,8 +33,8 @@ class TableReader:
 
     def batches(self) -> Iterator[RawBatch]:
         """Yield the data rows in batches of at most ``batch_rows``, streaming the file."""
-        self.skipped = [SkippedLine(n, "preamble") for n in self._preamble]
-        self.problems = []
+        self.skipped = Tally(SkippedLine(n, "preamble") for n in self._preamble)
+        self.problems = Tally()
         self.rows_read = 0
         for batch in self._batches():
             if len(batch):
@@ -76,7 +78,10 @@ class TableReader:
         empty = functools.reduce(pc.and_, (pc.is_null(a) for a in columns.values()))
         if pc.any(empty).as_py():
             blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
-            self.skipped.extend(SkippedLine(int(n), "blank") for n in lines[blank])
+            blank_lines = lines[blank]
+            room = max(0, self.skipped.keep - len(self.skipped.kept))
+            self.skipped.extend(SkippedLine(int(n), "blank") for n in blank_lines[:room])
+            self.skipped.add_count(max(0, len(blank_lines) - room))
             keep = pa.array(~blank)
             columns = {name: a.filter(keep) for name, a in columns.items()}
             lines = lines[~blank]

@@ -328,14 +328,13 @@ def _run(
             with _stopped_on_failure(sink):
                 _consume(results, sink, report, rejects, options, progress)
                 trailer = report.skipped - skipped_before
-                for problem in summary.problems:
+                for problem in summary.problems:  # the first ones; the others are counted
                     report.rejected += 1
-                    _keep_errors(
-                        report,
-                        [RowError(problem.line, "", None, problem.message, RowErrorCode.ROW_SHAPE)],
-                    )
+                    code = RowErrorCode(getattr(problem, "code", RowErrorCode.ROW_SHAPE))
+                    _keep_errors(report, [RowError(problem.line, "", None, problem.message, code)])
                     if rejects is not None:
                         rejects.write_problem(problem.line, problem.message)
+                report.rejected += len(summary.problems) - len(list(summary.problems))
                 report.skipped += summary.skipped
                 report.skipped_lines = {
                     "preamble": preamble,

@@ -269,6 +269,8 @@ HUEY = huey_settings(
 # Files uploaded for import in the browser, kept until the import is done with them.
 PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+# An upload's preview runs in a child process with this much address space (jobs.preview_child).
+PATRON_PREVIEW_MEMORY_MB = int(os.environ.get("PATRON_PREVIEW_MEMORY_MB", "1536"))
 # Orders dated outside this window are row errors (docs/importing.md): from this day (in
 # TIME_ZONE) to this many days after now.
 PATRON_ORDER_DATES_FROM = os.environ.get("PATRON_ORDER_DATES_FROM", "1970-01-01")

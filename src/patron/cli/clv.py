@@ -141,6 +141,9 @@ def predict(
         args = (frame["frequency"].to_numpy(), frame["recency"].to_numpy(), frame[third].to_numpy())
         result["p_alive"] = fitted.p_alive(*args)
         result["expected_purchases"] = fitted.expected_purchases(horizon, *args)
+    from patron.core.cells import neutralise_frame
+
+    result = neutralise_frame(result)  # customer ids are the shop's text, never a formula
     if out is None:
         console.file.write(result.to_csv(index=False))
     else:

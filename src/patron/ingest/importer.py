@@ -20,6 +20,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from patron.core.cells import neutralise_row
 from patron.ingest.archives import open_import_table
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
@@ -473,13 +474,13 @@ class _RejectsWriter:
         self._file = path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._file)
         self._header = header
-        self._writer.writerow(["line", "column", "reason", *header])
+        self._writer.writerow(neutralise_row(["line", "column", "reason", *header]))
 
     def write_rows(self, rows: list[list[Any]]) -> None:
-        self._writer.writerows(rows)
+        self._writer.writerows(map(neutralise_row, rows))  # the file's text, never a formula
 
     def write_problem(self, line: int, message: str) -> None:
-        self._writer.writerow([line, "", message])
+        self._writer.writerow(neutralise_row([line, "", message]))
 
     def close(self) -> None:
         self._file.close()

@@ -26,6 +26,7 @@ class IngestErrorCode(StrEnum):
     MISSING_COLUMN = "ingest.missing_column"
     TOO_LARGE = "ingest.too_large"  # past a size limit of reading.limits: refused unread
     UNSAFE_ARCHIVE = "ingest.unsafe_archive"  # ../ names or an archive inside the archive
+    ORDER_CONFLICT = "ingest.order_conflict"  # rows of one order name different customers
     DATABASE_REFUSED = "ingest.database_refused"  # the store refused a write: all rolled back
 
 

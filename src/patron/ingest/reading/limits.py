@@ -35,7 +35,7 @@ MAX_SHARED_STRINGS_BYTES = _env_int("MAX_SHARED_STRINGS_MB", 96) * 1024 * 1024
 # Bytes one part of an .xlsx or one entry of a .zip unpacks to, and the ratio of unpacked to
 # packed size above which a part is refused (real exports compress 5-30 times).
 MAX_UNPACKED_BYTES = _env_int("MAX_UNPACKED_MB", 1_024) * 1024 * 1024
-MAX_PACK_RATIO = _env_int("MAX_PACK_RATIO", 200)
+MAX_PACK_RATIO = _env_int("MAX_PACK_RATIO", 100)
 # Below this an entry's ratio is not checked: a small part may compress very well.
 RATIO_FLOOR_BYTES = 8 * 1024 * 1024
 # Characters of one cell: longer is a broken file (a quote left open), not data.

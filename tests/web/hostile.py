@@ -9,6 +9,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+_FILLER = "x" * 4000  # one long cell a row: the sheet compresses over 100 times
 HEADER = "order_id,customer_id,ordered_at,amount\n"
 _NS = '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
 
@@ -56,8 +57,8 @@ def _xlsx(path: Path, sheet: bytes | None = None, *, sheet_chunks: int = 0) -> P
                 block = b"".join(
                     f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>c'
                     f'</t></is></c><c r="C{r}" t="inlineStr"><is><t>2024-01-02</t></is></c>'
-                    f'<c r="D{r}"><v>1</v></c><c r="E{r}" t="inlineStr"><is><t>{"x" * 4000}</t></is>'
-                    "</c></row>".encode()
+                    f'<c r="D{r}"><v>1</v></c><c r="E{r}" t="inlineStr"><is><t>{_FILLER}'
+                    "</t></is></c></row>".encode()
                     for r in range(2, 102)
                 )
                 for _ in range(sheet_chunks):  # the same rows again: compresses ~1000 times

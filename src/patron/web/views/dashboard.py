@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -42,8 +42,17 @@ RUNS_TO_CHOOSE = 100
 NEUTRAL_CHANGES = frozenset({"top20_revenue_share", "gini"})
 
 
+REPORTS_PERMISSION = "accounts.view_reports"
+
+
 @require_permission()
 def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(REPORTS_PERMISSION):
+        # Revenue, predicted value and tiers are for the roles that read reports; service
+        # starts at the customers, and an account without a role sees only that it has none.
+        if request.user.has_perm("customers.view_customer"):
+            return redirect("web:customer_list")
+        return render(request, "web/no_role.html")
     context: dict[str, Any] = {"section": "dashboard"}
     run = _chosen_run(request, "run") or analysis_run_latest()
     if run is None:

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "patron.core.middleware.NulBytesRefusedMiddleware",  # \x00 in a path, query or JSON: 400
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of changes
@@ -269,6 +270,9 @@ HUEY = huey_settings(
 # Files uploaded for import in the browser, kept until the import is done with them.
 PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+# API pages: customers per page by default and at most (patron.core.api_support).
+PATRON_API_PAGE = int(os.environ.get("PATRON_API_PAGE", "50"))
+PATRON_API_MAX_PAGE = int(os.environ.get("PATRON_API_MAX_PAGE", "200"))
 # An upload's preview runs in a child process with this much address space (jobs.preview_child).
 PATRON_PREVIEW_MEMORY_MB = int(os.environ.get("PATRON_PREVIEW_MEMORY_MB", "1536"))
 # Orders dated outside this window are row errors (docs/importing.md): from this day (in

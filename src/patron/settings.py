@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "patron.core.middleware.NulBytesRefusedMiddleware",  # \x00 in a path, query or JSON: 400
+    "patron.core.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of changes
@@ -174,8 +175,29 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("PATRON_SECURE_COOKIES", False)
+# Behind a proxy that ends TLS (nginx, Caddy; docs/operating.md): trust its
+# X-Forwarded-Proto, and name the public origin(s) forms are posted from.
+PATRON_TLS_PROXY = _env_bool("PATRON_TLS_PROXY", False)
+if PATRON_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("PATRON_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+SESSION_COOKIE_SECURE = _env_bool("PATRON_SECURE_COOKIES", PATRON_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HSTS only when TLS is on (Django sends it on HTTPS requests only).
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("PATRON_HSTS_SECONDS", str(365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0))
+)
+# Patron loads nothing from elsewhere: scripts, styles, fonts and images are its own
+# (patron.core.middleware.SecurityHeadersMiddleware; the API docs page is left out).
+PATRON_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
 SESSION_COOKIE_AGE = 12 * 60 * 60  # a working day; signing in again after that
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,5 +1,6 @@
-"""Requests no part of Patron can store: a NUL character in the path, the query or a JSON
-body (PostgreSQL refuses it in text, SQLite cuts the text at it) is a 400 at the door."""
+"""Patron's own middleware: requests no part of Patron can store are refused at the door (a
+NUL character in the path, the query or a JSON body: PostgreSQL refuses it in text, SQLite
+cuts the text at it), and every page carries a Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ class NulBytesRefusedMiddleware:
                 )
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """``Content-Security-Policy`` (PATRON_CONTENT_SECURITY_POLICY) on every response but the
+    API's Swagger page, whose own inline script starts it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = getattr(settings, "PATRON_CONTENT_SECURITY_POLICY", "")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy and not request.path.startswith("/api/v1/docs"):
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -207,6 +207,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Sign-in throttling (patron.accounts.throttle): failures per user name and address.
 PATRON_SIGNIN_MAX_FAILURES = int(os.environ.get("PATRON_SIGNIN_MAX_FAILURES", "5"))
+# ... and per user name from any address, per address for any user names (every sign-in form).
+PATRON_SIGNIN_MAX_FAILURES_WIDE = int(os.environ.get("PATRON_SIGNIN_MAX_FAILURES_WIDE", "20"))
 PATRON_SIGNIN_WINDOW_SECONDS = 15 * 60
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -344,9 +345,10 @@ def validate_batch(
             _record(batch, errors, good, parsed.invalid, column, expected)
         if spec.kind is ValueKind.DATETIME:  # 9999-12-31 or 0001-01-01 would poison the store
             first, last = order_date_window(tz)
+            zone = ZoneInfo(tz)  # the window's days as the business counts them
             message = gettext(DATE_OUTSIDE_WINDOW) % {
-                "earliest": first.date().isoformat(),
-                "latest": last.date().isoformat(),
+                "earliest": first.astimezone(zone).date().isoformat(),
+                "latest": last.astimezone(zone).date().isoformat(),
             }
             outside = outside_window(parsed.values, tz=tz) & ~parsed.invalid
             _record(batch, errors, good, outside, column, message, RowErrorCode.DATE_OUT_OF_RANGE)

@@ -172,3 +172,17 @@ def test_hostile_uploads_in_the_browser_leave_the_server_alive(
         health = page.request.get(f"{base}/healthz")
         assert health.status == 200, path.name
     assert not list((tmp_path / "uploads").rglob("*.xlsx"))  # refused files are not kept
+
+
+@pytest.mark.django_db
+def test_a_refused_upload_is_told_in_chinese(make_user: Any, tmp_path: Path, settings: Any) -> None:
+    from django.test import Client
+
+    settings.PATRON_UPLOAD_DIR = tmp_path / "uploads"
+    make_user("mia", "marketing", password=PASSWORD)
+    client = Client(headers={"accept-language": "zh-hans"})
+    client.login(username="mia", password=PASSWORD)
+    with hostile.far_cell_xlsx(tmp_path).open("rb") as upload:
+        page = client.post("/imports/", {"file": upload, "kind": "transactions"})
+    assert page.status_code == 400
+    assert "延伸到第 XFD 列" in page.content.decode()

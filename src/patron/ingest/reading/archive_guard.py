@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading import limits
 from patron.ingest.reading.xlsx_guard import TOO_MUCH_UNPACKED, check_zip_entry
 
@@ -20,12 +20,14 @@ NESTED_SUFFIXES = frozenset(
 )
 MAX_ENTRIES = 1_000
 
-UNSAFE_NAME = (
+UNSAFE_NAME = gettext_noop(
     "%(file)s holds an entry named %(entry)s, which points outside the archive: Patron does "
     "not unpack it."
 )
-NESTED_ARCHIVE = "%(file)s holds another archive (%(entry)s): unpack it and import the file inside."
-TOO_MANY_ENTRIES = "%(file)s holds %(count)s entries (at most %(limit)s)."
+NESTED_ARCHIVE = gettext_noop(
+    "%(file)s holds another archive (%(entry)s): unpack it and import the file inside."
+)
+TOO_MANY_ENTRIES = gettext_noop("%(file)s holds %(count)s entries (at most %(limit)s).")
 
 
 def _error(message: str, path: Path, code: IngestErrorCode, **values: object) -> IngestError:

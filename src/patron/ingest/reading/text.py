@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading._columns import _find_header, _names, _text_array, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.plain_csv import plain_batches, plain_data_offset
@@ -108,7 +108,7 @@ def _common_chinese(ch: str) -> bool:
 _CHINESE_PUNCTUATION = re.compile("[\u3000-\u303f\uff01-\uff5e\u00b7\u2014\u2018-\u201d\u2026]")
 
 
-MIXED_ENCODINGS = (
+MIXED_ENCODINGS = gettext_noop(
     "%(file)s mixes two text encodings: line %(utf8)s is written in UTF-8 but line %(other)s "
     "is not (GBK/GB18030?). Read as one, the other's Chinese would change into other "
     "characters: save the whole file in one encoding (UTF-8) and import it again."

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading import limits
 
 _CHUNK = 4 << 20
@@ -62,19 +62,21 @@ def _refuse(path: Path, message: str, values: dict[str, object]) -> IngestError:
     )
 
 
-TOO_MUCH_UNPACKED = (
+TOO_MUCH_UNPACKED = gettext_noop(
     "%(file)s unpacks to more than %(limit)s MB (at %(part)s): Patron refuses it to keep the "
     "server's memory safe. Split the file, or raise PATRON_IMPORT_MAX_UNPACKED_MB."
 )
-TOO_PACKED = (
+TOO_PACKED = gettext_noop(
     "%(file)s: its part %(part)s unpacks to %(ratio)s times its packed size (at most "
     "%(limit)s): this looks like a zip bomb, not an export."
 )
-TOO_WIDE = (
+TOO_WIDE = gettext_noop(
     "%(file)s: sheet %(sheet)s reaches column %(column)s (%(columns)s columns; at most "
     "%(limit)s). Delete the empty columns on the right, or save the sheet as CSV."
 )
-TOO_LONG_SHEET = "%(file)s: sheet %(sheet)s has %(rows)s rows (at most %(limit)s). Save it as CSV."
+TOO_LONG_SHEET = gettext_noop(
+    "%(file)s: sheet %(sheet)s has %(rows)s rows (at most %(limit)s). Save it as CSV."
+)
 
 
 def check_zip_entry(path: Path, info: zipfile.ZipInfo, *, part: str | None = None) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from xml.parsers import expat
 
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading import limits
 from patron.ingest.reading.xlsx_guard import column_number
 
@@ -30,7 +30,7 @@ _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 
-SHARED_STRINGS_TOO_LARGE = (
+SHARED_STRINGS_TOO_LARGE = gettext_noop(
     "%(file)s holds %(size)s MB of shared text (at most %(limit)s MB for a workbook this "
     "large): save the sheet as CSV."
 )

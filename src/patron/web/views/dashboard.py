@@ -82,8 +82,21 @@ def _chosen_run(request: HttpRequest, name: str) -> AnalysisRun | None:
 
 @public
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The database answers, and (when jobs go through a queue) a worker beat lately: else
+    503 with ``"worker": "missing"``. Running jobs whose worker died are failed here too."""
+    from django.conf import settings
+
+    from patron.jobs.heartbeat import worker_seen
+    from patron.jobs.services import job_stale_fail
+
     connection.ensure_connection()
-    return JsonResponse({"status": "ok"})
+    if settings.HUEY.get("immediate"):
+        return JsonResponse({"status": "ok", "worker": "immediate"})
+    job_stale_fail()
+    seen = worker_seen()
+    if seen is None:
+        return JsonResponse({"status": "degraded", "worker": "missing"}, status=503)
+    return JsonResponse({"status": "ok", "worker": "alive", "worker_pid": seen.get("pid")})
 
 
 # --- what the dashboard shows ----------------------------------------------------------------

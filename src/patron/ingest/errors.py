@@ -27,6 +27,7 @@ class IngestErrorCode(StrEnum):
     TOO_LARGE = "ingest.too_large"  # past a size limit of reading.limits: refused unread
     UNSAFE_ARCHIVE = "ingest.unsafe_archive"  # ../ names or an archive inside the archive
     ORDER_CONFLICT = "ingest.order_conflict"  # rows of one order name different customers
+    STORE_BUSY = "ingest.store_busy"  # another import holds the tables: try again
     DATABASE_REFUSED = "ingest.database_refused"  # the store refused a write: all rolled back
 
 

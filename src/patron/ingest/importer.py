@@ -353,10 +353,14 @@ def _run(
                     sink.finish(report)
                     sink.close()
                     report.committed = True
-    except DatabaseError as error:
+    except (DatabaseError, *_DRIVER_ERRORS) as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
         # plainly (the transaction is rolled back: nothing of the file is kept).
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if _busy(error):  # another import holds the tables (two first imports at once)
+            raise IngestError(
+                gettext(STORE_BUSY), code=IngestErrorCode.STORE_BUSY, extra={"error": reason}
+            ) from error
         raise IngestError(
             gettext(DATABASE_REFUSED) % {"error": reason},
             code=IngestErrorCode.DATABASE_REFUSED,
@@ -410,6 +414,38 @@ def _reading(mapping: ColumnMapping) -> str:
     if mapping.kind is EntityKind.TRANSACTIONS:
         return "order lines" if mapping.is_item_lines else "orders"
     return str(mapping.kind)
+
+
+STORE_BUSY = gettext_noop(
+    "Another import is writing to the same tables at this moment, so nothing of this file was "
+    "imported: try again when it has finished."
+)
+# SQLSTATEs of a lock conflict: deadlock_detected, lock_not_available, serialization_failure.
+_BUSY_STATES = frozenset({"40P01", "55P03", "40001"})
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The PostgreSQL driver's own errors: the order stream writes on a raw connection, on a
+    thread of its own, so its errors come unwrapped by Django."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
+
+
+_DRIVER_ERRORS = _driver_errors()
+
+
+def _busy(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) in _BUSY_STATES:
+            return True
+        if "database is locked" in str(seen):  # SQLite past its busy timeout
+            return True
+        seen = seen.__cause__
+    return False
 
 
 DATABASE_REFUSED = gettext_noop(

@@ -15,7 +15,7 @@ from patron.ingest.reading import limits
 from patron.ingest.reading._columns import HEADER_SEARCH_ROWS, _find_header, _names, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
-from patron.ingest.reading.xlsx_guard import check_workbook
+from patron.ingest.reading.xlsx_guard import check_workbook, unreadable_workbook
 from patron.ingest.reading.xlsx_stream import stream_rows
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -81,12 +81,7 @@ def _xlsx_rows(
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types
-        raise IngestError(
-            gettext("%(file)s cannot be read as an Excel workbook (%(reason)s).")
-            % {"file": path.name, "reason": exc},
-            code=IngestErrorCode.UNREADABLE_FILE,
-            extra={"path": str(path)},
-        ) from None
+        raise unreadable_workbook(path, exc) from None
     try:
         names = list(book.sheet_names)
         if sheet is not None and sheet not in names:

@@ -54,6 +54,16 @@ def column_letters(number: int) -> str:
     return letters
 
 
+def unreadable_workbook(path: Path, reason: object) -> IngestError:
+    """The error for a file the workbook readers cannot read (calamine's or the stream's)."""
+    return IngestError(
+        gettext("%(file)s cannot be read as an Excel workbook (%(reason)s).")
+        % {"file": path.name, "reason": reason},
+        code=IngestErrorCode.UNREADABLE_FILE,
+        extra={"path": str(path)},
+    )
+
+
 def _refuse(path: Path, message: str, values: dict[str, object]) -> IngestError:
     return IngestError(
         gettext(message) % {"file": path.name, **values},

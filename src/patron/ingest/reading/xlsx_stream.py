@@ -20,7 +20,7 @@ from xml.parsers import expat
 from patron.ingest.errors import IngestError, IngestErrorCode
 from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading import limits
-from patron.ingest.reading.xlsx_guard import column_number
+from patron.ingest.reading.xlsx_guard import column_number, unreadable_workbook
 
 _CHUNK = 1 << 20
 _REF = re.compile(r"([A-Z]{1,4})([0-9]+)")
@@ -252,11 +252,6 @@ def stream_rows(path: Path, part: str) -> Iterator[tuple[int, list[Any]]]:
             parser.Parse(b"", True)
             yield from rows
     except expat.ExpatError as exc:
-        raise IngestError(
-            gettext("%(file)s cannot be read as an Excel workbook (%(reason)s).")
-            % {"file": path.name, "reason": exc},
-            code=IngestErrorCode.UNREADABLE_FILE,
-            extra={"path": str(path)},
-        ) from None
+        raise unreadable_workbook(path, exc) from None
     finally:
         archive.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja import errors as ninja_errors
 from ninja.security import HttpBearer
 
 from patron import __version__
@@ -94,6 +97,43 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         {"code": "invalid", "message": "Some fields are invalid.", "extra": {"fields": fields}},
         status=422,
     )
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, extra: Any = None):  # type: ignore[no-untyped-def]
+    return api.create_response(
+        request, {"code": code, "message": message, "extra": extra}, status=status
+    )
+
+
+@api.exception_handler(ninja_errors.ValidationError)
+def _request_invalid(request: HttpRequest, exc: ninja_errors.ValidationError) -> HttpResponse:
+    """A body, query or path that does not fit the schema: the one error shape, with
+    pydantic's list of what is wrong (made JSON-safe)."""
+    errors = json.loads(json.dumps(exc.errors, default=str))
+    return _error(request, 422, "invalid", str(_("Some fields are invalid.")), {"errors": errors})
+
+
+@api.exception_handler(ninja_errors.AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    message = _("A valid token is needed: Authorization: Bearer <token> (patron token).")
+    return _error(request, 401, "unauthorized", str(message))
+
+
+@api.exception_handler(ninja_errors.AuthorizationError)
+def _forbidden(request: HttpRequest, exc: ninja_errors.AuthorizationError) -> HttpResponse:
+    return _error(
+        request, 403, "forbidden", str(exc.message or _("Your role does not allow this."))
+    )
+
+
+@api.exception_handler(ninja_errors.HttpError)
+def _http_error(request: HttpRequest, exc: ninja_errors.HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc.message))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", str(_("Not found.")))
 
 
 def _mount() -> None:

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "patron.core.middleware.NulBytesRefusedMiddleware",  # \x00 in a path, query or JSON: 400
+    "patron.core.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of changes
@@ -179,8 +181,29 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("PATRON_SECURE_COOKIES", False)
+# Behind a proxy that ends TLS (nginx, Caddy; docs/operating.md): trust its
+# X-Forwarded-Proto, and name the public origin(s) forms are posted from.
+PATRON_TLS_PROXY = _env_bool("PATRON_TLS_PROXY", False)
+if PATRON_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("PATRON_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+SESSION_COOKIE_SECURE = _env_bool("PATRON_SECURE_COOKIES", PATRON_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HSTS only when TLS is on (Django sends it on HTTPS requests only).
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("PATRON_HSTS_SECONDS", str(365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0))
+)
+# Patron loads nothing from elsewhere: scripts, styles, fonts and images are its own
+# (patron.core.middleware.SecurityHeadersMiddleware; the API docs page is left out).
+PATRON_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
 SESSION_COOKIE_AGE = 12 * 60 * 60  # a working day; signing in again after that
 SECURE_REFERRER_POLICY = "same-origin"
@@ -190,6 +213,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Sign-in throttling (patron.accounts.throttle): failures per user name and address.
 PATRON_SIGNIN_MAX_FAILURES = int(os.environ.get("PATRON_SIGNIN_MAX_FAILURES", "5"))
+# ... and per user name from any address, per address for any user names (every sign-in form).
+PATRON_SIGNIN_MAX_FAILURES_WIDE = int(os.environ.get("PATRON_SIGNIN_MAX_FAILURES_WIDE", "20"))
 PATRON_SIGNIN_WINDOW_SECONDS = 15 * 60
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 
@@ -275,6 +300,15 @@ HUEY = huey_settings(
 # Files uploaded for import in the browser, kept until the import is done with them.
 PATRON_UPLOAD_DIR = Path(os.environ.get("PATRON_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 PATRON_UPLOAD_MAX_MB = int(os.environ.get("PATRON_UPLOAD_MAX_MB", "500"))
+# API pages: customers per page by default and at most (patron.core.api_support).
+PATRON_API_PAGE = int(os.environ.get("PATRON_API_PAGE", "50"))
+PATRON_API_MAX_PAGE = int(os.environ.get("PATRON_API_MAX_PAGE", "200"))
+# An upload's preview runs in a child process with this much address space (jobs.preview_child).
+PATRON_PREVIEW_MEMORY_MB = int(os.environ.get("PATRON_PREVIEW_MEMORY_MB", "1536"))
+# Orders dated outside this window are row errors (docs/importing.md): from this day (in
+# TIME_ZONE) to this many days after now.
+PATRON_ORDER_DATES_FROM = os.environ.get("PATRON_ORDER_DATES_FROM", "1970-01-01")
+PATRON_ORDER_DATES_FUTURE_DAYS = int(os.environ.get("PATRON_ORDER_DATES_FUTURE_DAYS", "1"))
 # Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
 # DuckDB first (patron.insights.engine), "database" runs it in the app database.
 PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")

@@ -196,13 +196,16 @@ def test_missing_required_column_names_the_columns_and_the_fix(tmp_path: Path) -
 
 def _orders_csv(path: Path, rows: int, *, duplicate_of: int | None = None) -> Path:
     """``rows`` orders of 6,000 customers; with ``duplicate_of``, the last row repeats that
-    row's order id (another item of the same order)."""
+    row's order id and customer (another item of the same order: rows of one order naming
+    two customers are refused, issue 25)."""
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write("order_id,customer_id,date,amount\n")
         for i in range(rows):
-            order = duplicate_of if duplicate_of is not None and i == rows - 1 else i
+            last = duplicate_of is not None and i == rows - 1
+            order = duplicate_of if last else i
+            customer = (duplicate_of if last else i) % 6000
             f.write(
-                f"O{order:06d},C{i % 6000:05d},2024-0{1 + i % 9}-1{i % 10} 10:00:00,{i % 97}.5\n"
+                f"O{order:06d},C{customer:05d},2024-0{1 + i % 9}-1{i % 10} 10:00:00,{i % 97}.5\n"
             )
     return path
 

@@ -14,4 +14,8 @@ def admin_site_allows(request: HttpRequest) -> bool:
 
 
 def guard_admin_site() -> None:
+    from patron.accounts.forms import ThrottledAdminAuthenticationForm
+
     admin.site.has_permission = admin_site_allows  # type: ignore[method-assign]
+    # The admin's sign-in counts toward, and is refused by, the app's sign-in limiter.
+    admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from patron.cli.common import (
     JsonOption,
@@ -337,10 +338,10 @@ def _analyze_file(
                 written = _write(result.analysis, out=out, report=report, lang=lang, xlsx=xlsx)
         except AnalysisSourceError as error:
             for line in first_errors_from(error):
-                err_console.print(f"[red]{line}[/red]", highlight=False)
+                err_console.print(f"[red]{escape(line)}[/red]", highlight=False)
             raise
         except ValueError as error:
-            err_console.print(f"[red]Error:[/red] {error}", highlight=False)
+            err_console.print(f"[red]Error:[/red] {escape(str(error))}", highlight=False)
             raise typer.Exit(1) from None
     output = {
         "source": result.source.as_dict(),

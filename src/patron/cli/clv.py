@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from patron.cli.common import JsonOption, console, err_console, print_json
 
@@ -50,7 +51,7 @@ def _columns(frame: Any, model: str) -> tuple[list[Any], Any]:
     if missing:
         err_console.print(
             f"[red]Error:[/red] the summary file needs the column(s) {', '.join(missing)} for "
-            f"--model {model}; it has {', '.join(map(str, frame.columns))}.",
+            f"--model {model}; it has {escape(', '.join(map(str, frame.columns)))}.",
             soft_wrap=True,
         )
         raise typer.Exit(1)
@@ -76,7 +77,7 @@ def _fit(frame: Any, model: str, penalizer: float) -> Any:
         message = str(error)
         if "penalizer_coef" in message:  # the estimator's name for what this command calls
             message += " On the command line: --penalizer, e.g. --penalizer 0.01."
-        err_console.print(f"[red]Error:[/red] {message}", soft_wrap=True, highlight=False)
+        err_console.print(f"[red]Error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -140,6 +141,9 @@ def predict(
         args = (frame["frequency"].to_numpy(), frame["recency"].to_numpy(), frame[third].to_numpy())
         result["p_alive"] = fitted.p_alive(*args)
         result["expected_purchases"] = fitted.expected_purchases(horizon, *args)
+    from patron.core.cells import neutralise_frame
+
+    result = neutralise_frame(result)  # customer ids are the shop's text, never a formula
     if out is None:
         console.file.write(result.to_csv(index=False))
     else:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
@@ -78,7 +79,9 @@ def setup_django(*, serving: bool = False, creates: bool = False) -> None:
     try:
         django.setup()
     except ImproperlyConfigured as error:  # a setting the environment got wrong: say which
-        err_console.print(f"[red]Error:[/red] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]Error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
     if first and not creates:
         database_missing_exit()
@@ -115,11 +118,15 @@ def patron_errors(*, migrated: bool = True) -> Iterator[None]:
     except PatronError as error:
         if isinstance(error.__cause__, DatabaseError):
             _database_problem_exit(migrated=migrated)
-        err_console.print(f"[red]Error:[/red] {error.message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]Error:[/red] {escape(error.message)}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
     except ValidationError as error:
         # Django's messages are sentences ("... at least 8 characters."): one after another
-        err_console.print(f"[red]Invalid:[/red] {' '.join(error.messages)}", highlight=False)
+        err_console.print(
+            f"[red]Invalid:[/red] {escape(' '.join(error.messages))}", highlight=False
+        )
         raise typer.Exit(1) from None
     except DatabaseError:
         _database_problem_exit(migrated=migrated)
@@ -134,7 +141,9 @@ def _database_problem_exit(*, migrated: bool) -> None:
     try:
         database_check(migrated=migrated)
     except PatronError as problem:
-        err_console.print(f"[red]Error:[/red] {problem.message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]Error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
 
 

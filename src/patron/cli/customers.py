@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from patron.cli.common import JsonOption, console, print_json, run_with_django
 
@@ -31,7 +32,8 @@ def duplicates(
             return
         table = Table("keep", "other", "why", "shared value", "name similarity")
         for p in pairs:
-            table.add_row(p.keep, p.other, p.reason, p.value, f"{p.name_similarity:.2f}")
+            cells = (p.keep, p.other, p.reason, p.value)  # the shop's text, never markup
+            table.add_row(*(escape(str(c)) for c in cells), f"{p.name_similarity:.2f}")
         console.print(table)
         console.print(f"{len(pairs)} pairs. Merge one with: patron customers merge KEEP OTHER")
 
@@ -62,7 +64,8 @@ def merge(
             print_json(result)
         else:
             console.print(
-                f"[green]Merged {other} into {keep}[/green]: {record.orders_moved} orders and "
+                f"[green]Merged {escape(other)} into {escape(keep)}[/green]: "
+                f"{record.orders_moved} orders and "
                 f"{record.interactions_moved} interactions moved."
             )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from patron.cli.common import JsonOption, console, err_console, print_json, run_with_django
 
@@ -149,28 +150,30 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
     if report.preset_label:
         label = report.preset_label
         console.print(
-            f"Detected: {label.get('en')} ({label.get('zh-hans')}) [dim]--preset "
-            f"{report.preset}[/dim]",
+            f"Detected: {escape(str(label.get('en')))} ({escape(str(label.get('zh-hans')))}) "
+            f"[dim]--preset {escape(str(report.preset))}[/dim]",
             highlight=False,
         )
     # An Excel or Parquet file has no text encoding, a customer file may have no date column.
     details = [f"encoding {report.encoding}"] if report.encoding else []
     details += [f"dates {report.date_format}"] if report.date_format else []
     console.print(
-        f"Read {_rows(report.read)} ({report.reading}) from {report.path}"
+        f"Read {_rows(report.read)} ({report.reading}) from {escape(str(report.path))}"
         + (f" [dim]({', '.join(details)})[/dim]" if details else ""),
         highlight=False,
     )
     mapped = ", ".join(f"{field}←{column}" for field, column in report.columns.items())
-    console.print(f"Columns: {mapped}", highlight=False)
+    # Column names and cell values are the file's text, never markup ("[/x]" in a header).
+    console.print(f"Columns: {escape(mapped)}", highlight=False)
     if report.ignored_columns:
-        console.print(f"Ignored columns: {', '.join(report.ignored_columns)}", highlight=False)
+        ignored = ", ".join(report.ignored_columns)
+        console.print(f"Ignored columns: {escape(ignored)}", highlight=False)
     if report.skipped:
         console.print(f"Skipped {report.skipped:,} blank, preamble or summary lines.")
     for error in report.errors[:20]:
         value = "" if error.value is None else f" {error.value!r}"
         console.print(
-            f"[red]line {error.line}[/red] {error.column}{value}: {error.message}",
+            f"[red]line {error.line}[/red] {escape(f'{error.column}{value}: {error.message}')}",
             highlight=False,
         )
     more = report.rejected - min(len(report.errors), 20)
@@ -183,7 +186,7 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             f"{report.customers_created:,}. ({report.seconds:.1f} s)"
         )
         if report.rejected and rejects is not None:
-            console.print(f"Rejected rows written to {rejects}")
+            console.print(f"Rejected rows written to {escape(str(rejects))}", highlight=False)
     else:
         console.print(
             f"[red]Nothing imported:[/red] {_rows(report.rejected)} rejected. Fix "

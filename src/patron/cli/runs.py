@@ -96,7 +96,9 @@ def runs_migration(
         earlier, later = _run(before, "BEFORE"), _run(after, "AFTER")
         migration = analysis_run_migration(before=earlier, after=later, column=BY_COLUMN[by])
         if moves is not None:
-            migration.moves.to_csv(moves, index=False, encoding="utf-8-sig")
+            from patron.core.cells import neutralise_frame
+
+            neutralise_frame(migration.moves).to_csv(moves, index=False, encoding="utf-8-sig")
         result = {
             "before": {"run": earlier.pk, "as_of": earlier.as_of.isoformat()},
             "after": {"run": later.pk, "as_of": later.as_of.isoformat()},

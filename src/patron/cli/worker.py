@@ -44,6 +44,7 @@ def worker(workers: WorkersOption = None, parent_pid: ParentOption = None) -> No
         from django.conf import settings
         from django.core.management import call_command
 
+        from patron.jobs.heartbeat import worker_heartbeat_start
         from patron.jobs.services import job_interrupted_fail
 
         config = settings.HUEY
@@ -53,6 +54,7 @@ def worker(workers: WorkersOption = None, parent_pid: ParentOption = None) -> No
                 "there is no queue for a worker to take them from."
             )
             raise typer.Exit(1)
+        worker_heartbeat_start()  # for /healthz
         interrupted = job_interrupted_fail()
         if interrupted:
             err_console.print(f"Marked {interrupted} interrupted job(s) as failed.")
@@ -88,24 +90,71 @@ def worker_wanted() -> bool:
     return not external and not settings.HUEY.get("immediate")
 
 
+class WorkerSupervisor:
+    """`patron worker` in a child process, started again when it dies (a crash, the OOM
+    killer, ``kill -9``): its successor fails the job it left running and takes the next."""
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "patron.cli", "worker", "--parent-pid", str(os.getpid())]
+        # A session of its own: Ctrl+C in the terminal reaches the server only, which then
+        # asks the worker once to stop (a second interrupt would cut the job under way short).
+        with self._lock:
+            self.child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
+            return self.child
+
+    def watch(self) -> None:
+        """Restart the worker whenever it has ended without being asked to (a thread)."""
+        while not self._stopping.wait(RESTART_CHECK_SECONDS):
+            child = self.child
+            if child is not None and child.poll() is not None and not self._stopping.is_set():
+                self.restarts += 1
+                err_console.print(
+                    f"Background jobs: worker process {child.pid} ended (exit code "
+                    f"{child.returncode}); starting another."
+                )
+                self.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            if self.child is not None:
+                _stop(self.child)
+
+
+# How often `patron serve` looks whether its worker is still alive.
+RESTART_CHECK_SECONDS = float(os.environ.get("PATRON_WORKER_CHECK_SECONDS", "2"))
+
+
 @contextmanager
 def worker_process(enabled: bool = True) -> Iterator[subprocess.Popen[bytes] | None]:
-    """`patron worker` in a child process for as long as the block runs."""
+    """`patron worker` in a child process for as long as the block runs, restarted if it
+    dies; yields the first child (``supervised_worker`` yields the supervisor)."""
+    with supervised_worker(enabled) as supervisor:
+        yield supervisor.child if supervisor is not None else None
+
+
+@contextmanager
+def supervised_worker(enabled: bool = True) -> Iterator[WorkerSupervisor | None]:
     if not enabled:
         yield None
         return
-    command = [sys.executable, "-m", "patron.cli", "worker", "--parent-pid", str(os.getpid())]
-    # A session of its own: Ctrl+C in the terminal reaches the server only, which then asks
-    # the worker once to stop (a second interrupt would cut the job under way short).
-    child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
+    supervisor = WorkerSupervisor()
+    child = supervisor.start()
     console.print(f"Background jobs: worker process {child.pid} (stops with the server)")
+    threading.Thread(target=supervisor.watch, name="worker-supervisor", daemon=True).start()
     # A service manager stops the server with SIGTERM: unwind, so the worker is stopped too.
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        yield child
+        yield supervisor
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _stop(child)
+        supervisor.stop()
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

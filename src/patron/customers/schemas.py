@@ -5,8 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
+from pydantic import ConfigDict, model_validator
 
 from patron.accounts.privacy import phone_for, phone_mask
+
+EXPORT_PERMISSION = "accounts.export_customers"
 
 
 class CustomerOut(Schema):
@@ -37,6 +40,8 @@ class CustomerOut(Schema):
         user = getattr(request, "user", None)
         if user is None or not getattr(user, "is_authenticated", False):
             return phone_mask(obj.phone)
+        if getattr(request, "patron_bulk", False) and not user.has_perm(EXPORT_PERMISSION):
+            return phone_mask(obj.phone)  # a list is an export: only for roles that export
         return phone_for(user=user, phone=obj.phone)
 
 
@@ -60,7 +65,29 @@ class CustomerIn(Schema):
     attributes: dict[str, object] = {}
 
 
+# What a null sets each field to: a PATCH with {"city": null} clears the city.
+CLEARED: dict[str, Any] = {
+    "name": "",
+    "phone": "",
+    "email": "",
+    "gender": "u",
+    "birth_date": None,
+    "region": "",
+    "city": "",
+    "occupation": "",
+    "acquisition_channel": "",
+    "company": "",
+    "tags": [],
+    "attributes": {},
+}
+
+
 class CustomerPatch(Schema):
+    """The fields to change; a field set to null is cleared (text to empty, gender to
+    unknown, tags and attributes to none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -73,6 +100,18 @@ class CustomerPatch(Schema):
     company: str | None = None
     tags: list[str] | None = None
     attributes: dict[str, object] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict) and not hasattr(data, "_obj"):
+            raise ValueError("expected a JSON object of the fields to change")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with nulls made the cleared value of :data:`CLEARED`."""
+        sent = self.dict(exclude_unset=True)
+        return {k: (CLEARED[k] if v is None else v) for k, v in sent.items()}
 
 
 class CustomerFilters(Schema):

@@ -27,6 +27,7 @@ from patron.ingest.reading import (
     TableReader,
     open_table,
 )
+from patron.ingest.reading.archive_guard import check_archive
 
 ZIP_SUFFIXES = frozenset({".zip"})
 _READABLE = TEXT_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES
@@ -69,6 +70,7 @@ def open_import_table(
     folder = Path(tempfile.mkdtemp(prefix="patron-zip-"))
     try:
         with archive:
+            check_archive(path, archive)  # sizes, ratios, nested archives, ../ names
             candidates = []
             for info in archive.infolist():
                 name = Path(entry_name(info)).name

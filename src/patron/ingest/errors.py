@@ -24,6 +24,10 @@ class IngestErrorCode(StrEnum):
     UNKNOWN_TIMEZONE = "ingest.unknown_timezone"
     BAD_MAPPING = "ingest.bad_mapping"
     MISSING_COLUMN = "ingest.missing_column"
+    TOO_LARGE = "ingest.too_large"  # past a size limit of reading.limits: refused unread
+    UNSAFE_ARCHIVE = "ingest.unsafe_archive"  # ../ names or an archive inside the archive
+    ORDER_CONFLICT = "ingest.order_conflict"  # rows of one order name different customers
+    STORE_BUSY = "ingest.store_busy"  # another import holds the tables: try again
     DATABASE_REFUSED = "ingest.database_refused"  # the store refused a write: all rolled back
 
 
@@ -37,6 +41,9 @@ class RowErrorCode(StrEnum):
     NO_CUSTOMER = "row.no_customer"  # nothing on the row names its customer
     ROW_SHAPE = "row.shape"  # more cells than the header has names
     TOO_LONG = "row.too_long"  # longer than the store keeps for the field
+    DATE_OUT_OF_RANGE = "row.date_out_of_range"  # before 1970 or after tomorrow (settable)
+    CONFLICT = "row.conflict"  # disagrees with an earlier row of the same order
+    BAD_TEXT = "row.bad_text"  # NUL bytes, a byte-order mark or mixed encodings in a cell
 
 
 class IngestError(PatronError):

@@ -27,9 +27,24 @@ def gettext_noop(message: str) -> str:
     return message
 
 
+def django_ready() -> bool:
+    """Whether Django's apps are loaded (settings and translations can be used)."""
+    return _django_ready()
+
+
 def _django_ready() -> bool:
     apps = sys.modules.get("django.apps")
     return apps is not None and apps.apps.apps_ready
+
+
+def django_setting(name: str, default: object) -> object:
+    """A Django setting when Django is loaded (the order-date window), ``default`` without it
+    (the file-only analysis, which reads the same variables from the environment itself)."""
+    if not _django_ready():
+        return default
+    from django.conf import settings
+
+    return getattr(settings, name, default)
 
 
 def gettext(message: str) -> str:

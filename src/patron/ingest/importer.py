@@ -20,6 +20,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from patron.core.cells import neutralise_row
 from patron.ingest.archives import open_import_table
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode, RowErrorCode
@@ -343,14 +344,13 @@ def _run(
             with _stopped_on_failure(sink):
                 _consume(results, sink, report, rejects, options, progress)
                 trailer = report.skipped - skipped_before
-                for problem in summary.problems:
+                for problem in summary.problems:  # the first ones; the others are counted
                     report.rejected += 1
-                    _keep_errors(
-                        report,
-                        [RowError(problem.line, "", None, problem.message, RowErrorCode.ROW_SHAPE)],
-                    )
+                    code = RowErrorCode(getattr(problem, "code", RowErrorCode.ROW_SHAPE))
+                    _keep_errors(report, [RowError(problem.line, "", None, problem.message, code)])
                     if rejects is not None:
                         rejects.write_problem(problem.line, problem.message)
+                report.rejected += len(summary.problems) - len(list(summary.problems))
                 report.skipped += summary.skipped
                 report.skipped_lines = {
                     "preamble": preamble,
@@ -369,10 +369,14 @@ def _run(
                     sink.close()
                     _orders_hooks_after(hooks, options, changed=bool(report.updated))
                     report.committed = True
-    except DatabaseError as error:
+    except (DatabaseError, *_DRIVER_ERRORS) as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
         # plainly (the transaction is rolled back: nothing of the file is kept).
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if _busy(error):  # another import holds the tables (two first imports at once)
+            raise IngestError(
+                gettext(STORE_BUSY), code=IngestErrorCode.STORE_BUSY, extra={"error": reason}
+            ) from error
         raise IngestError(
             gettext(DATABASE_REFUSED) % {"error": reason},
             code=IngestErrorCode.DATABASE_REFUSED,
@@ -445,6 +449,38 @@ def _reading(mapping: ColumnMapping) -> str:
     return str(mapping.kind)
 
 
+STORE_BUSY = gettext_noop(
+    "Another import is writing to the same tables at this moment, so nothing of this file was "
+    "imported: try again when it has finished."
+)
+# SQLSTATEs of a lock conflict: deadlock_detected, lock_not_available, serialization_failure.
+_BUSY_STATES = frozenset({"40P01", "55P03", "40001"})
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The PostgreSQL driver's own errors: the order stream writes on a raw connection, on a
+    thread of its own, so its errors come unwrapped by Django."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
+
+
+_DRIVER_ERRORS = _driver_errors()
+
+
+def _busy(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) in _BUSY_STATES:
+            return True
+        if "database is locked" in str(seen):  # SQLite past its busy timeout
+            return True
+        seen = seen.__cause__
+    return False
+
+
 DATABASE_REFUSED = gettext_noop(
     "The database refused the import, so nothing of the file was imported: %(error)s"
 )
@@ -511,13 +547,13 @@ class _RejectsWriter:
         from django.utils.translation import gettext
 
         labels = [gettext("line"), gettext("column"), gettext("reason")]
-        self._writer.writerow([*labels, *header])
+        self._writer.writerow(neutralise_row([*labels, *header]))
 
     def write_rows(self, rows: list[list[Any]]) -> None:
-        self._writer.writerows(rows)
+        self._writer.writerows(map(neutralise_row, rows))  # the file's text, never a formula
 
     def write_problem(self, line: int, message: str) -> None:
-        self._writer.writerow([line, "", message])
+        self._writer.writerow(neutralise_row([line, "", message]))
 
     def close(self) -> None:
         self._file.close()

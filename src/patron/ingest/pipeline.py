@@ -26,6 +26,7 @@ from patron.ingest.amount_check import amount_doubt
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch, RowProblem, TableReader
+from patron.ingest.reading.limits import Tally
 from patron.ingest.validation import (
     DateFormatHolder,
     RowError,
@@ -52,7 +53,7 @@ class BatchResult:
 
 @dataclass
 class ReadSummary:
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: Tally[RowProblem] | list[RowProblem] = field(default_factory=list)
     skipped: int = 0
     date_format: str | None = None
 
@@ -205,7 +206,7 @@ def _child(
             fill_down=fill_down,
         ):
             connection.send(("batch", result))
-        summary = ReadSummary(list(reader.problems), len(reader.skipped), date_format.fmt)
+        summary = ReadSummary(reader.problems, len(reader.skipped), date_format.fmt)
         connection.send(("done", summary))
     except PatronError as error:
         connection.send(("patron_error", (type(error), error.message, error.code, error.extra)))
@@ -244,7 +245,7 @@ def read_in_background(
             trailers=trailers,
             fill_down=fill_down,
         )
-        summary.problems = list(reader.problems)
+        summary.problems = reader.problems  # a Tally: the first kept, all counted
         summary.skipped = len(reader.skipped)
         summary.date_format = date_format.fmt
         return

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.ingest import cleaning
+from patron.ingest.cleaning.dates import DATE_OUTSIDE_WINDOW, order_date_window, outside_window
 from patron.ingest.date_columns import (
     detect_column_date_format,
     no_such_day,
@@ -245,6 +247,15 @@ def validate_batch(
                 _record(batch, errors, good, no_day, column, gettext(NO_SUCH_DAY))
             expected = expected_message(spec.kind, date_format.fmt)
             _record(batch, errors, good, parsed.invalid, column, expected)
+        if spec.kind is ValueKind.DATETIME:  # 9999-12-31 or 0001-01-01 would poison the store
+            first, last = order_date_window(tz)
+            zone = ZoneInfo(tz)  # the window's days as the business counts them
+            message = gettext(DATE_OUTSIDE_WINDOW) % {
+                "earliest": first.astimezone(zone).date().isoformat(),
+                "latest": last.astimezone(zone).date().isoformat(),
+            }
+            outside = outside_window(parsed.values, tz=tz) & ~parsed.invalid
+            _record(batch, errors, good, outside, column, message, RowErrorCode.DATE_OUT_OF_RANGE)
         if spec.max_length is not None:
             text = out["raw_status"] if spec.kind is ValueKind.STATUS else parsed.values
             if pa.types.is_string(text.type):

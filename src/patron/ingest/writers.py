@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from patron.customers.models import Customer
 from patron.ingest.bare_customers import bare_customers_insert
+from patron.ingest.conflicts import stage_conflicts_check
 from patron.ingest.indexes import indexes_rebuilt_if_cheaper
 from patron.ingest.order_stream import OrderStream
 from patron.ingest.rows import cents_sql, money_sql, order_status_sql
@@ -218,6 +219,8 @@ class TransactionStage:
             self._unstream()  # two rows share an order id: the merge groups them
         now = timezone.now()
         with connection.cursor() as cursor:
+            if not self.one_row_per_order:  # rows share order ids: all with one customer?
+                stage_conflicts_check(cursor, STAGE)
             if self.postgres:
                 # Sorting and hashing a million staged rows, and building indexes, in memory
                 # on the server rather than in temporary files; for this transaction only.

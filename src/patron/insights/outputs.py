@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from patron.analytics.report import CUSTOMER_COLUMNS, ValueAnalysis
+from patron.core.cells import neutralise_arrow, xlsx_row
 
 #: Prediction columns of customers.csv (and the workbook) after the analysis columns, when the
 #: analysis predicted: (column written, column of the analysis, decimals).
@@ -53,6 +54,7 @@ def write_customers_csv(customers: pd.DataFrame, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(output_columns(customers), preserve_index=False)
+    table = neutralise_arrow(table)  # customer ids and names are the shop's text
     with path.open("wb") as handle:
         handle.write("\ufeff".encode())
         pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(quoting_style="needed"))
@@ -117,21 +119,22 @@ def write_xlsx(analysis: ValueAnalysis, path: Path) -> Path:
         sheet.append([key, figures.get(key)])
     statement = figures.get("concentration_statement") or {}
     for lang, text in statement.items():
-        sheet.append([f"statement ({lang})", text])
+        sheet.append(xlsx_row(sheet, [f"statement ({lang})", text]))
     for name, key in (("tiers", "tier_table"), ("segments", "segment_table")):
         rows = figures.get(key) or []
         sheet = book.create_sheet(name)
         if rows:
-            sheet.append(list(rows[0]))
+            sheet.append(xlsx_row(sheet, list(rows[0])))
             for row in rows:
-                sheet.append(list(row.values()))
+                sheet.append(xlsx_row(sheet, list(row.values())))
     sheet = book.create_sheet("customers")
     customers = output_columns(analysis.customers)
     sheet.append(list(customers.columns))
     for row in customers.astype(object).itertuples(index=False, name=None):
-        sheet.append(
-            [None if (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v for v in row]
-        )
+        values = [
+            None if (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v for v in row
+        ]
+        sheet.append(xlsx_row(sheet, values))
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +38,21 @@ from patron.insights.file_rows import (
 )
 
 _SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+
+
+def _safe_days(tz: str) -> tuple[str, str]:
+    """The days whose rows are plain: strictly inside the importer's plausible window for
+    order dates (``order_date_window``); the days at its edges and beyond take the text
+    path, which rejects what falls outside, exactly."""
+    from patron.ingest.cleaning.dates import order_date_window
+
+    zone = ZoneInfo(tz)
+    first, last = order_date_window(tz)
+    low = max(_SAFE_YEARS[0], first.astimezone(zone).date() + dt.timedelta(days=1))
+    high = min(_SAFE_YEARS[1], last.astimezone(zone).date() - dt.timedelta(days=1))
+    return _literal(low.isoformat()), _literal(high.isoformat())
+
+
 _INTEGER_TYPES = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )
@@ -230,7 +246,7 @@ def parquet_plan(
     if fmt != _TYPE_DATE_FORMAT[date_type]:
         return None
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
-    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    low, high = _safe_days(tz)
     plain = [
         customer[1],
         amount[1],
@@ -334,7 +350,7 @@ def read_parquet_fast(
 ) -> FileTransactions:
     path = out.path
     con = backend.con
-    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    low, high = _safe_days(tz)
     days = [
         row[0]
         for row in con.execute(

@@ -65,6 +65,9 @@ def store_backend() -> Any:
     raise NotImplementedError(f"analysis runs do not support the {connection.vendor} database")
 
 
+ANALYSABLE_DATES = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+
+
 def live_orders(backend: Any) -> ir.Table:
     """The rows of ``sales_order`` whose money counts (see :func:`store_transactions`)."""
     order = backend.table("sales_order")
@@ -72,6 +75,9 @@ def live_orders(backend: Any) -> ir.Table:
     # so neither frequency nor monetary counts money that went back.
     refunded = order.filter(order.status == "refunded").id
     return order.filter(
+        # A row stored before the importer's date window (9999-12-31, 0001-01-01) must not
+        # make every analysis fail with "date value out of range": it is left out.
+        order.ordered_on.between(ANALYSABLE_DATES[0], ANALYSABLE_DATES[1]),
         order.status.isin([str(s) for s in REVENUE_STATUSES if s != "refunded"]),
         ~(order.status == "returned")
         | order.original_order_id.isnull()

@@ -18,7 +18,7 @@ from patron.jobs.errors import JobError, JobErrorCode
 from patron.jobs.models import Job, JobKind
 from patron.jobs.progress import JobProgress
 from patron.jobs.selectors import job_active
-from patron.jobs.services import job_create
+from patron.jobs.services import job_create, job_stale_fail
 
 # The steps an analysis run names as it starts each (patron.analytics.report and
 # patron.insights.services), as msgids so that the browser shows them translated.
@@ -48,6 +48,7 @@ def analysis_start(*, user: Any, as_of: dt.date | None) -> Job:
     """
     # Lock-free check: two people pressing at the same instant may both get a run, which
     # is harmless (runs are snapshots); the check is there to stop a double click.
+    job_stale_fail()  # a job whose worker died no longer holds the place
     active = job_active(kind=JobKind.ANALYSIS)
     if active is not None:
         raise JobError(

@@ -70,7 +70,7 @@ def upload_create(
     IngestError
         The file cannot be read (empty, undecodable, no such sheet); nothing is kept.
     """
-    from patron.ingest.preview import file_preview
+    from patron.jobs.preview_child import upload_preview
 
     name = Path(file.name or "upload").name
     suffix = Path(name).suffix.lower()
@@ -93,14 +93,8 @@ def upload_create(
     with target.open("wb") as out:
         for chunk in file.chunks():
             out.write(chunk)
-    try:
-        preview = file_preview(
-            target,
-            kind=kind,
-            options=ImportOptions(
-                encoding=encoding or None, sheet=sheet or None, preset=preset or None
-            ),
-        )
+    try:  # in a child process with a memory limit: never parse a stranger's file in here
+        preview = upload_preview(target, kind=kind, encoding=encoding, sheet=sheet, preset=preset)
     except IngestError as error:
         _remove(target)
         message = _("%(name)s: %(problem)s") % {"name": name, "problem": error.message}
@@ -112,8 +106,8 @@ def upload_create(
         size=file.size,
         encoding=encoding,
         sheet=sheet,
-        preview=preview.as_dict(),
-        mapping=dict(preview.mapping),
+        preview=preview,
+        mapping=dict(preview["mapping"]),
         uploaded_by=user if user.is_authenticated else None,
     )
     try:

@@ -15,6 +15,7 @@ in its rejects file, its error) read as that person reads the page; other jobs r
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
@@ -29,6 +30,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from patron.core.errors import PatronError
+from patron.jobs.heartbeat import job_beating, job_heartbeat, timeout_seconds
 from patron.jobs.models import Job, JobKind, JobStatus
 from patron.jobs.progress import JobProgress, progress_read
 
@@ -108,7 +110,7 @@ def job_run(*, job_id: int) -> Job | None:
     work = WORK[job.kind]
     work = import_string(work) if isinstance(work, str) else work
     try:
-        with _in_language(job.params):
+        with _in_language(job.params), job_heartbeat(job.pk):
             result = work(job=job, progress=progress)
     except PatronError as error:
         extra = error.extra if isinstance(error.extra, dict) else {}
@@ -160,10 +162,50 @@ def job_interrupted_fail() -> int:
         pid = job.worker.rsplit(":", 1)[1]
         if pid.isdigit() and _alive(int(pid)):
             continue
-        failed += Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now()
         )
+        if updated:
+            _runs_fail(job)
+        failed += updated
         JobProgress(job_id=job.pk).clear()
+    return failed
+
+
+STOPPED = gettext_noop(
+    "The worker running this job stopped (no sign of life for a minute); start it again."
+)
+RUN_STOPPED = "the job running this analysis stopped (its worker died)"
+
+
+def _runs_fail(job: Job) -> None:
+    """An analysis job that died leaves its run "running": fail the runs it started."""
+    if job.kind != JobKind.ANALYSIS or job.started_at is None:
+        return
+    from patron.insights.models import AnalysisRun, RunStatus
+
+    AnalysisRun.objects.filter(status=RunStatus.RUNNING, created_at__gte=job.started_at).update(
+        status=RunStatus.FAILED, error=RUN_STOPPED
+    )
+
+
+def job_stale_fail() -> int:
+    """Fail the running jobs whose worker has not beaten for PATRON_JOB_HEARTBEAT_TIMEOUT
+    (killed, or its machine gone), and the runs they left running; returns how many jobs.
+    Cheap when nothing runs: called where a job's state is asked for."""
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=timeout_seconds())
+    failed = 0
+    for job in Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff):
+        if job_beating(job.pk):
+            continue
+        if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=STOPPED, finished_at=now
+        ):
+            failed += 1
+            _runs_fail(job)
+            JobProgress(job_id=job.pk).clear()
+            logger.warning("job %s (%s): no heartbeat since %s; failed", job.pk, job.kind, cutoff)
     return failed
 
 

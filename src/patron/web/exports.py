@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.accounts.privacy import phone_mask
+from patron.core.cells import neutralise_row, xlsx_row
 from patron.customers.models import Customer
 from patron.customers.selectors import EXPORT_COLUMNS, customer_export_rows
 from patron.customers.values import ExportValues, export_headers
@@ -70,7 +71,7 @@ def customers_csv(*, queryset: QuerySet[Customer], full_phone: bool) -> Streamin
         yield ("\ufeff" + writer.writerow(_headers())).encode("utf-8")
         for values in _rows(queryset, full_phone):
             cells = [v.isoformat() if isinstance(v, date) else v for v in values]
-            yield writer.writerow(cells).encode("utf-8")
+            yield writer.writerow(neutralise_row(cells)).encode("utf-8")
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
@@ -86,7 +87,7 @@ def customers_xlsx(*, queryset: QuerySet[Customer], full_phone: bool) -> FileRes
     for count, values in enumerate(_rows(queryset, full_phone)):
         if count >= XLSX_MAX_ROWS:
             break
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values))
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
     workbook.save(spool)
     spool.seek(0)

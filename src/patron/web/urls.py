@@ -24,13 +24,14 @@ urlpatterns = [
         customers.saved_view_delete,
         name="saved_view_delete",
     ),
-    path("customers/<str:external_id>/", customers.customer_detail, name="customer_detail"),
-    path("customers/<str:external_id>/edit/", customers.customer_edit, name="customer_edit"),
+    # <path:...>: a customer id may hold "/" (shop-101/2); the longer patterns come first.
+    path("customers/<path:external_id>/edit/", customers.customer_edit, name="customer_edit"),
     path(
-        "customers/<str:external_id>/interactions/",
+        "customers/<path:external_id>/interactions/",
         customers.interaction_add,
         name="interaction_add",
     ),
+    path("customers/<path:external_id>/", customers.customer_detail, name="customer_detail"),
     path("segments/", segments.segment_list, name="segments"),
     path("segments/<str:kind>/<str:name>/", segments.segment_detail, name="segment_detail"),
     path("imports/", imports.import_start, name="import_start"),

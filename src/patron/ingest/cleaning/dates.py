@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,7 @@ from patron.ingest.cleaning._dialect import (
 )
 from patron.ingest.cleaning.parsed import Parsed, ParsedDatetime
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import django_setting, gettext, gettext_noop
 
 _DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
@@ -245,3 +246,47 @@ def local_dates(timestamps: pa.Array | pa.ChunkedArray, tz: str) -> pa.Array:
     local = micros + _zone_offsets(micros, valid, zone, wall=False)
     days = np.floor_divide(local, _DAY_US).astype(np.int32)
     return pa.array(days, pa.date32(), mask=~valid)
+
+
+# The plausible window for order times: a date outside it is a typo or a placeholder
+# (9999-12-31, 0001-01-01) that would break every analysis, so the row is refused.
+EARLIEST_ORDER_DATE = "1970-01-01"
+FUTURE_ORDER_DAYS = 1
+DATE_OUTSIDE_WINDOW = gettext_noop(
+    "a date outside the plausible window for orders (%(earliest)s to %(latest)s): check the "
+    "year; PATRON_ORDER_DATES_FROM and PATRON_ORDER_DATES_FUTURE_DAYS set the window"
+)
+
+
+def order_date_window(tz: str, *, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The first and the last plausible order instant (UTC): from PATRON_ORDER_DATES_FROM
+    (midnight in ``tz``; default 1970-01-01) to PATRON_ORDER_DATES_FUTURE_DAYS after now
+    (default 1), from Django's settings when they are loaded."""
+    earliest_text = django_setting(
+        "PATRON_ORDER_DATES_FROM", os.environ.get("PATRON_ORDER_DATES_FROM", EARLIEST_ORDER_DATE)
+    )
+    days = int(
+        str(
+            django_setting(
+                "PATRON_ORDER_DATES_FUTURE_DAYS",
+                os.environ.get("PATRON_ORDER_DATES_FUTURE_DAYS", FUTURE_ORDER_DAYS),
+            )
+        )
+    )
+    zone = _zone(tz)
+    first = datetime.fromisoformat(str(earliest_text))
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=zone)
+    last = (now or datetime.now(UTC)) + timedelta(days=days)
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def outside_window(utc: pa.Array, *, tz: str, now: datetime | None = None) -> np.ndarray:
+    """Which timestamps (``timestamp('us', tz='UTC')``) fall outside :func:`order_date_window`
+    (nulls are not outside)."""
+    first, last = order_date_window(tz, now=now)
+    micros = pc.cast(pc.cast(utc, pa.timestamp("us", tz="UTC")), pa.int64())
+    low = (first - _EPOCH_UTC) // timedelta(microseconds=1)
+    high = (last - _EPOCH_UTC) // timedelta(microseconds=1)
+    out = pc.or_(pc.less(micros, low), pc.greater(micros, high))
+    return np.asarray(pc.fill_null(out, False).to_numpy(zero_copy_only=False), dtype=bool)

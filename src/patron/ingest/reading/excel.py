@@ -11,9 +11,12 @@ from typing import Any
 
 from patron.ingest.errors import IngestError, IngestErrorCode
 from patron.ingest.i18n import gettext
+from patron.ingest.reading import limits
 from patron.ingest.reading._columns import HEADER_SEARCH_ROWS, _find_header, _names, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.types import FileInfo, RawBatch, SourceFormat
+from patron.ingest.reading.xlsx_guard import check_workbook, unreadable_workbook
+from patron.ingest.reading.xlsx_stream import stream_rows
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
@@ -39,12 +42,14 @@ def _cell_text(value: object) -> str:
 
 
 class _XlsxReader(TableReader):
+    part: str | None = None  # set to stream the sheet's rows (too large for calamine)
+
     def _batches(self) -> Iterator[RawBatch]:
         width = len(self.info.column_names)
         size = self.batch_rows
         rows: list[list[str]] = []
         lines: list[int] = []
-        with _xlsx_rows(self.info.path, self.info.sheet) as (_, sheet_rows):
+        with _xlsx_rows(self.info.path, self.info.sheet, self.part) as (_, sheet_rows):
             for number, cells in sheet_rows:
                 if number <= self.info.header_line:
                     continue
@@ -65,20 +70,18 @@ class _XlsxReader(TableReader):
 
 @contextmanager
 def _xlsx_rows(
-    path: Path, sheet: str | None
+    path: Path, sheet: str | None, part: str | None = None
 ) -> Iterator[tuple[str, Iterator[tuple[int, list[Any]]]]]:
-    """Open a workbook sheet and iterate ``(sheet row number, cells)``; closes the workbook."""
+    """Open a workbook sheet and iterate ``(sheet row number, cells)``; closes the workbook.
+
+    With ``part`` (the sheet's XML part) the rows are streamed from it instead of loaded.
+    """
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types
-        raise IngestError(
-            gettext("%(file)s cannot be read as an Excel workbook (%(reason)s).")
-            % {"file": path.name, "reason": exc},
-            code=IngestErrorCode.UNREADABLE_FILE,
-            extra={"path": str(path)},
-        ) from None
+        raise unreadable_workbook(path, exc) from None
     try:
         names = list(book.sheet_names)
         if sheet is not None and sheet not in names:
@@ -95,6 +98,9 @@ def _xlsx_rows(
                 extra={"path": str(path)},
             )
         name = sheet if sheet is not None else names[0]
+        if part is not None:
+            yield name, stream_rows(path, part)
+            return
         # calamine's row iterator starts at sheet row 1 (leading empty rows included).
         yield name, enumerate(book.get_sheet_by_name(name).iter_rows(), start=1)
     finally:
@@ -109,14 +115,20 @@ def _open_xlsx(
     batch_rows: int,
     names: Sequence[str] | None,
 ) -> TableReader:
+    # Sizes and the sheet's extent, before calamine allocates it; a sheet too large for
+    # calamine is streamed.
+    scan = check_workbook(path, sheet)
+    part = scan.part if scan is not None and scan.extent.area > limits.MAX_SHEET_CELLS else None
     if names is not None:
         with _xlsx_rows(path, sheet) as (name, _):
             pass
         info = FileInfo(
             path, SourceFormat.XLSX, None, None, tuple(names), 0, name, _unique_keys(names)
         )
-        return _XlsxReader(info, batch_rows=batch_rows, preamble=())
-    with _xlsx_rows(path, sheet) as (name, sheet_rows):
+        reader = _XlsxReader(info, batch_rows=batch_rows, preamble=())
+        reader.part = part
+        return reader
+    with _xlsx_rows(path, sheet, part) as (name, sheet_rows):
         head: list[tuple[int, list[str]]] = []
         filled = 0
         for number, cells in sheet_rows:
@@ -136,4 +148,6 @@ def _open_xlsx(
     header_line, header_row = head[index]
     written, keys = _names(header_row)
     info = FileInfo(path, SourceFormat.XLSX, None, None, written, header_line, name, keys)
-    return _XlsxReader(info, batch_rows=batch_rows, preamble=range(1, header_line))
+    reader = _XlsxReader(info, batch_rows=batch_rows, preamble=range(1, header_line))
+    reader.part = part
+    return reader

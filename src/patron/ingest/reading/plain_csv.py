@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 _CHUNK = 16 << 20
+_BLOCK = 1 << 20  # Arrow's read block
+_MAX_LINE = _BLOCK // 2
 # Byte-safe: in GB18030 the bytes of these characters never occur inside a multi-byte one.
 _ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
 _DELIMITERS = {",", "\t", ";"}
@@ -72,12 +74,20 @@ def plain_data_offset(
     position = 0
     return_at_end = False  # a CR ends the previous chunk: its LF must start this one
     last_byte = _NEWLINE
+    line_start = 0  # where the current line began (bytes from the file's start)
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
             data = np.frombuffer(chunk, dtype=np.uint8)
             if (data == _NUL).any():
                 return None
             newlines = np.flatnonzero(data == _NEWLINE)
+            # A line longer than Arrow's block cannot be parsed by it ("straddling object").
+            ends = newlines + position
+            if len(ends) and int(np.diff(ends, prepend=line_start).max()) > _MAX_LINE:
+                return None
+            line_start = int(ends[-1]) + 1 if len(ends) else line_start
+            if position + len(data) - line_start > _MAX_LINE:
+                return None
             returns = np.flatnonzero(data == _RETURN)
             if return_at_end and data[0] != _NEWLINE:  # the chunk cut a lone CR
                 return None
@@ -160,7 +170,7 @@ def _reader(
     reader = pacsv.open_csv(
         source,
         read_options=pacsv.ReadOptions(
-            column_names=keys, encoding=_ENCODINGS[encoding], block_size=1 << 20
+            column_names=keys, encoding=_ENCODINGS[encoding], block_size=_BLOCK
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ import pyarrow as pa
 
 from patron.ingest.cleaning import normalise_header
 from patron.ingest.errors import IngestError, IngestErrorCode
-from patron.ingest.i18n import gettext
+from patron.ingest.i18n import gettext, gettext_noop
 from patron.ingest.reading._columns import _find_header, _names, _text_array, _unique_keys
 from patron.ingest.reading.base import TableReader
 from patron.ingest.reading.plain_csv import plain_batches, plain_data_offset
@@ -63,6 +64,55 @@ def detect_encoding(path: Path) -> str:
     except UnicodeDecodeError:
         return "gb18030"
     return "utf-8"
+
+
+def mixed_encoding_lines(path: Path) -> tuple[int, int] | None:
+    """In a file that is not UTF-8 as a whole: the first line written in UTF-8 (non-ASCII,
+    valid UTF-8) and the first that is not, when both occur; else None.
+
+    Such a file mixes two encodings (lines pasted from another export): read as GB18030,
+    its UTF-8 lines would turn "张三" into "寮犱笁" without a word.
+    """
+    utf8 = other = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.isascii():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                other = other or number
+            else:
+                # GBK bytes are valid UTF-8 now and then (a short name): then they read as
+                # Latin, Cyrillic or a lone CJK character. Only Chinese text in UTF-8 counts.
+                wide = [ch for ch in text if ord(ch) > 0x7F]
+                if len(wide) >= 2 and all(map(_common_chinese, wide)):
+                    utf8 = utf8 or number
+            if utf8 and other:
+                return utf8, other
+    return None
+
+
+def _common_chinese(ch: str) -> bool:
+    """Chinese punctuation, or one of GB2312's 3,755 common characters (GBK bytes read as
+    UTF-8 give rare ones, when they give Chinese at all)."""
+    if _CHINESE_PUNCTUATION.match(ch):
+        return True
+    try:
+        lead = ch.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xB0 <= lead <= 0xD7
+
+
+_CHINESE_PUNCTUATION = re.compile("[\u3000-\u303f\uff01-\uff5e\u00b7\u2014\u2018-\u201d\u2026]")
+
+
+MIXED_ENCODINGS = gettext_noop(
+    "%(file)s mixes two text encodings: line %(utf8)s is written in UTF-8 but line %(other)s "
+    "is not (GBK/GB18030?). Read as one, the other's Chinese would change into other "
+    "characters: save the whole file in one encoding (UTF-8) and import it again."
+)
 
 
 def _records(
@@ -195,7 +245,19 @@ class _TextReader(TableReader):
                 table = next(tables)
             except StopIteration:
                 return
-            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:  # bytes the sample did not show
+            except pa.ArrowInvalid as exc:
+                if "utf8" not in str(exc).lower() and "decod" not in str(exc).lower():
+                    line = first
+                    raise IngestError(
+                        gettext("Line %(line)s cannot be read as CSV (%(reason)s).")
+                        % {"line": line, "reason": exc},
+                        code=IngestErrorCode.MALFORMED_FILE,
+                        extra={"line": line},
+                    ) from None
+                raise UnicodeDecodeError(
+                    info.encoding or "utf-8", b"", 0, 1, str(exc)
+                ) from None  # reported as a decode error after the last good line
+            except UnicodeDecodeError as exc:  # bytes the sample did not show
                 raise UnicodeDecodeError(
                     info.encoding or "utf-8", b"", 0, 1, str(exc)
                 ) from None  # reported as a decode error after the last good line
@@ -236,6 +298,16 @@ class _TextReader(TableReader):
             self._last_line = prev
         except csv.Error as exc:
             line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                raise IngestError(
+                    gettext(
+                        "Line %(line)s has a cell longer than %(limit)s characters: a quote may "
+                        "be left open above it, or the file is not a table."
+                    )
+                    % {"line": line, "limit": f"{csv.field_size_limit():,}"},
+                    code=IngestErrorCode.MALFORMED_FILE,
+                    extra={"line": line, "limit": csv.field_size_limit()},
+                ) from None
             raise IngestError(
                 gettext(
                     "Line %(line)s cannot be read as CSV (%(reason)s); is a quote left open "
@@ -292,6 +364,13 @@ def _open_text(
 ) -> TableReader:
     if encoding is None:
         encoding = detect_encoding(path)
+        mixed = mixed_encoding_lines(path) if encoding == "gb18030" else None
+        if mixed is not None:
+            raise IngestError(
+                gettext(MIXED_ENCODINGS) % {"file": path.name, "utf8": mixed[0], "other": mixed[1]},
+                code=IngestErrorCode.DECODE_ERROR,
+                extra={"utf8_line": mixed[0], "other_line": mixed[1]},
+            )
     else:
         try:
             codecs.lookup(encoding)

@@ -28,10 +28,12 @@ class SkippedLine:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A row that cannot be read as a row (more filled cells than the header has names)."""
+    """A row that cannot be read as a row (more filled cells than the header has names, or a
+    cell holding bytes no text holds); ``code`` is a ``RowErrorCode`` value."""
 
     line: int
     message: str
+    code: str = "row.shape"
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def num(value: Any, places: int = 0) -> str:
 
 
 NAVIGATION = (
-    ("dashboard", "web:home", _("Dashboard"), None),
+    ("dashboard", "web:home", _("Dashboard"), "accounts.view_reports"),
     ("customers", "web:customer_list", _("Customers"), "customers.view_customer"),
     ("imports", "web:import_start", _("Import"), "jobs.import_data"),
     ("segments", "web:segments", _("Segments"), "accounts.view_segments"),

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -49,8 +49,17 @@ from patron.web.trends import cohort_heatmap, kpi_trends, number_or_none, percen
 RUNS_TO_CHOOSE = 100
 
 
+REPORTS_PERMISSION = "accounts.view_reports"
+
+
 @require_permission()
 def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(REPORTS_PERMISSION):
+        # Revenue, predicted value and tiers are for the roles that read reports; service
+        # starts at the customers, and an account without a role sees only that it has none.
+        if request.user.has_perm("customers.view_customer"):
+            return redirect("web:customer_list")
+        return render(request, "web/no_role.html")
     context: dict[str, Any] = {"section": "dashboard"}
     run = _chosen_run(request, "run") or analysis_run_latest()
     if run is None:
@@ -80,8 +89,21 @@ def _chosen_run(request: HttpRequest, name: str) -> AnalysisRun | None:
 
 @public
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The database answers, and (when jobs go through a queue) a worker beat lately: else
+    503 with ``"worker": "missing"``. Running jobs whose worker died are failed here too."""
+    from django.conf import settings
+
+    from patron.jobs.heartbeat import worker_seen
+    from patron.jobs.services import job_stale_fail
+
     connection.ensure_connection()
-    return JsonResponse({"status": "ok"})
+    if settings.HUEY.get("immediate"):
+        return JsonResponse({"status": "ok", "worker": "immediate"})
+    job_stale_fail()
+    seen = worker_seen()
+    if seen is None:
+        return JsonResponse({"status": "degraded", "worker": "missing"}, status=503)
+    return JsonResponse({"status": "ok", "worker": "alive", "worker_pid": seen.get("pid")})
 
 
 # --- what the dashboard shows ----------------------------------------------------------------

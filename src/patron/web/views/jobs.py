@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patron.accounts.permissions import require_permission
-from patron.jobs.models import Job, JobKind
+from patron.jobs.models import Job, JobKind, JobStatus
 from patron.jobs.selectors import job_get_for_user, job_state, upload_for_job
+from patron.jobs.services import job_stale_fail
 
 # The counts of an import's outcome, in the order the page lists them.
 IMPORT_COUNTS = (
@@ -46,6 +47,8 @@ def _next_url(job: Job) -> str:
 @require_permission()
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
+    if job.status == JobStatus.RUNNING and job_stale_fail():  # its worker died
+        job.refresh_from_db()
     state = job_state(job=job)
     upload = upload_for_job(job=job)
     counts = []
@@ -70,6 +73,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_permission()
 def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = _job_or_404(request, job_id)
+    if job.status == JobStatus.RUNNING and job_stale_fail():  # its worker died
+        job.refresh_from_db()
     data = job_state(job=job).as_dict()
     data["url"] = _next_url(job) if job.finished else None
     response = JsonResponse(data)

@@ -62,7 +62,17 @@ def signed_in_or_token(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
 DOCS_SIGN_IN = "Sign in, or send an API token (Authorization: Bearer <token>)."
 
-api = NinjaAPI(
+
+class PatronAPI(NinjaAPI):
+    """The API whose schema also documents the error answers every operation can give."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        from patron.core.api_support import schema_with_error_responses
+
+        return schema_with_error_responses(super().get_openapi_schema(**kwargs))
+
+
+api = PatronAPI(
     title="Patron API",
     version=__version__,
     urls_namespace="api",

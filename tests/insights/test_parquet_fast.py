@@ -215,7 +215,7 @@ def test_clean_file_is_read_in_duckdb_only(tmp_path: Path) -> None:
 
 
 def test_other_typed_fields_take_the_text_path(tmp_path: Path) -> None:
-    # given a field the set-based path does not read (a quantity): the text path reads it
+    # given a field in a type the set-based path does not cover (a quantity as a double)
     path = _write(
         tmp_path / "lines.parquet",
         {
@@ -223,8 +223,51 @@ def test_other_typed_fields_take_the_text_path(tmp_path: Path) -> None:
             "order_id": pa.array(["1", "2"]),
             "order_date": pa.array([dt.date(2024, 1, 1)] * 2, pa.date32()),
             "amount": pa.array([1.5, 2.5]),
-            "quantity": pa.array([1, 2]),
+            "quantity": pa.array([1.0, 2.0]),
         },
     )
     result = read_transactions_file(path)
-    assert result.duckdb is None and result.rows == 2
+    assert result.duckdb is None and result.rows == 2 and result.method == "batches"
+
+
+def test_item_lines_and_extra_fields_match_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given item lines whose sku, quantity, store and unit price are validated but not
+    # analysed, in odd forms (a bad quantity or sku rejects a row), with masked customers
+    n = 400
+    rng = np.random.default_rng(5)
+    skus = ["S1", "1.5E+10", " S2", "", None, "S" * 80, "9"]
+    quantities = ["1", "2", "1.5", "x", "", None, "1,200", "３", "-2", "10000000000000000000"]
+    stores = ["North", "  South ", None, "E" * 300, "门店"]
+    customers = ["C1", "1******6198", "C2", "**博(156******89)", "C3"]
+    columns = {
+        "customer_id": pa.array([customers[k % len(customers)] for k in range(n)]),
+        "order_id": pa.array([f"O{k // 3}" for k in range(n)]),
+        "order_date": pa.array(
+            np.datetime64("2023-01-01") + rng.integers(0, 500, n).astype("timedelta64[D]"),
+            pa.date32(),
+        ),
+        "amount": pa.array(np.round(rng.uniform(0, 90, n), 2)),
+        "sku": pa.array([skus[k % len(skus)] for k in range(n)], pa.string()),
+        "quantity": pa.array([quantities[k % len(quantities)] for k in range(n)], pa.string()),
+        "store": pa.array([stores[k % len(stores)] for k in range(n)], pa.string()),
+        "unit price": pa.array(rng.choice([1.25, 0.125, float("nan"), 3.0], n)),
+        "week": pa.array(rng.integers(1, 53, n)),
+    }
+    path = _write(tmp_path / "lines.parquet", columns, row_group_size=150)
+    mapping = {"amount": "amount"}
+    fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=128, mapping=mapping)
+    _same(fast, text)
+    assert fast.rejected > 0 and fast.reading == "order lines" and fast.method == "set-based"
+    assert set(fast.columns) >= {"sku", "quantity", "store", "unit_price"}
+    # and in integer types (int64 ids and quantities, a uint64 quantity too large)
+    columns["sku"] = pa.array(rng.integers(-5, 10**12, n))
+    columns["quantity"] = pa.array(
+        [2**64 - 1 if k % 97 == 0 else k % 4 for k in range(n)], pa.uint64()
+    )
+    columns["customer_id"] = pa.array(rng.integers(0, 50, n))
+    path = _write(tmp_path / "typed.parquet", columns, row_group_size=150)
+    fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=128, mapping=mapping)
+    _same(fast, text)
+    assert fast.rejected > 0 and fast.rows_by_batch < n

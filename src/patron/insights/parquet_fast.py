@@ -19,10 +19,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from patron.ingest.amount_check import amount_doubt
 from patron.ingest.cleaning.text import SCIENTIFIC_ID
 from patron.ingest.cleaning.transition_days import unsafe_days
 from patron.ingest.date_columns import detect_column_date_format
-from patron.ingest.mapping import FIELDS, MAX_LENGTHS, ColumnMapping, EntityKind, ValueKind
+from patron.ingest.mapping import (
+    FIELDS,
+    MAX_LENGTHS,
+    ColumnMapping,
+    EntityKind,
+    Field,
+    ValueKind,
+)
 from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
@@ -55,6 +63,7 @@ _PLAIN_AMOUNT_RE = r"-?[0-9]{1,9}(\.[0-9]{1,2})?"
 #: Fields the set-based path reads; any other mapped field must be free text (never invalid).
 _FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
 _MAX_STATUS_VALUES = 1000
+_MAX_INTEGER = 10**18 - 1
 
 
 def _quote(name: str) -> str:
@@ -103,7 +112,8 @@ def _id_sql(
     if kind == "VARCHAR":
         limit = f"length({column}) <= {int(max_length)} AND " if max_length else ""
         plain = (
-            f"({limit}regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
+            f"({limit}strpos({column}, '*') = 0 AND "
+            f"regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
             f"{_in_list(column, list(_WORD_PLACEHOLDERS))} AND NOT "
             f"regexp_full_match({column}, {_literal(_SCIENTIFIC_RE)}))"
         )
@@ -148,6 +158,38 @@ def _cents_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | N
     return guarded, f"({column} IS NULL OR {plain})"
 
 
+def _other_field_sql(column: str, kind: str, spec: Field, *, required: bool) -> str | None:
+    """The plain condition of a mapped field the analysis does not read, None when its type
+    or kind is not covered (the text path then reads the file)."""
+    if spec.lenient and not required:  # an unreadable cell is only left out
+        return "TRUE"
+    if spec.kind is ValueKind.IDENTIFIER:
+        found = _id_sql(column, kind, required=required, max_length=spec.max_length)
+        return None if found is None else found[1]
+    if spec.kind is ValueKind.AMOUNT:
+        money = _cents_sql(column, kind, required=required)
+        return None if money is None else money[1]
+    if spec.kind is ValueKind.QUANTITY:  # parse_integer: up to 18 digits, an int64
+        if kind in _INTEGER_TYPES:
+            plain = f"{column} BETWEEN {-_MAX_INTEGER} AND {_MAX_INTEGER}"
+        elif kind == "VARCHAR":
+            plain = f"regexp_full_match({column}, '[0-9]{{1,18}}')"
+        else:
+            return None
+    elif spec.kind is ValueKind.TEXT:  # clean_text never fails; only the store's length can
+        if spec.max_length is None or (kind in _INTEGER_TYPES and spec.max_length >= 20):
+            plain = "TRUE"
+        elif kind == "VARCHAR":
+            plain = f"length({column}) <= {int(spec.max_length)}"
+        else:
+            return None
+    else:
+        return None
+    if required:
+        return f"({column} IS NOT NULL AND {plain})"
+    return "TRUE" if plain == "TRUE" else f"({column} IS NULL OR {plain})"
+
+
 def _first_batch(path: Path, column: str, batch_rows: int) -> pa.Array | None:
     import pyarrow.parquet as pq
 
@@ -172,12 +214,8 @@ def parquet_plan(
     from patron.ingest.reading.parquet import column_text
 
     info = reader.info
-    specs = {f.name: f for f in FIELDS[EntityKind.TRANSACTIONS]}
-    for name in columns.columns:
-        if name not in _FAST_FIELDS and (
-            specs[name].kind is not ValueKind.TEXT or specs[name].required
-        ):
-            return None
+    if columns.customer_key is not None:  # customers derived from other fields
+        return None
     if columns.is_item_lines and "order_id" not in columns.columns:
         return None
     with pq.ParquetFile(info.path) as parquet:
@@ -229,6 +267,22 @@ def parquet_plan(
         fmt = detect_column_date_format(column_text(first))  # as validate_batch detects it
     if fmt != _TYPE_DATE_FORMAT[date_type]:
         return None
+    # The other mapped fields (item lines' sku and quantity, store, ...): not read by the
+    # analysis, but validated as the import validates them, so a row the import would
+    # reject is not plain.
+    extra = []
+    for spec in FIELDS[EntityKind.TRANSACTIONS]:
+        if spec.name in _FAST_FIELDS or spec.name not in columns.columns:
+            continue
+        condition = _other_field_sql(*col(spec.name), spec, required=columns.is_required(spec))
+        if condition is None:
+            return None
+        extra.append(condition)
+    if "amount" not in columns.explicit:  # as the text path asks of the first batch
+        first_rows = next(reader.batches(), None)
+        doubt = amount_doubt(columns, first_rows.columns) if first_rows is not None else None
+        if doubt is not None:
+            raise doubt
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
     low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
     plain = [
@@ -240,6 +294,7 @@ def parquet_plan(
         plain.append(order[1])
     if cost is not None:
         plain.append(cost[1])
+    plain.extend(c for c in extra if c != "TRUE")
     status = "'completed'"
     if "status" in columns.columns:
         status_column, status_type = col("status")
@@ -364,6 +419,7 @@ def read_parquet_fast(
     out.read = int(plain_rows)
     out.cancelled = int(cancelled)
     out.date_format = plan.date_format
+    out.method = "set-based"
     rest = None
     if plain_rows < total:
         rows = np.asarray(
@@ -376,6 +432,7 @@ def read_parquet_fast(
             .to_numpy(),
             dtype=np.int64,
         )
+        out.rows_by_batch = len(rows)
         holder = DateFormatHolder(plan.date_format, explicit=True)
         tables = []
         many = len(rows) >= 500_000

@@ -60,7 +60,9 @@ serve: install
 	$(BIN)/patron serve --port $(PORT)
 
 bench: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[bench]'
 	$(BIN)/python benchmarks/import_speed.py
+	$(BIN)/python benchmarks/analytics_speed.py --database none
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

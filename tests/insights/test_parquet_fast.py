@@ -271,3 +271,28 @@ def test_item_lines_and_extra_fields_match_the_text_path(
     fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=128, mapping=mapping)
     _same(fast, text)
     assert fast.rejected > 0 and fast.rows_by_batch < n
+
+
+def test_fractions_of_a_second_in_a_later_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given ns times on a DST transition day (rows the batches read) in the second batch,
+    # whole seconds but one cell of that batch, whose text then shows every cell's fraction
+    start = np.datetime64("2023-03-10T00:00:00", "ns")
+    times = start + np.arange(0, 40 * 24 * 60, 7).astype("timedelta64[m]")
+    assert times[2000] < np.datetime64("2023-03-26") < times[3999]
+    times[3000] += np.timedelta64(1, "ns")
+    n = len(times)
+    path = _write(
+        tmp_path / "ns.parquet",
+        {
+            "customer_id": pa.array(np.arange(n) % 300, pa.int64()),
+            "order_date": pa.array(times, pa.timestamp("ns")),
+            "amount": pa.array(np.round(np.linspace(1, 99, n), 2)),
+        },
+    )
+    # when
+    fast, text = _both(path, monkeypatch, tz="Europe/Berlin", batch_rows=2000, skip_bad=True)
+    # then
+    _same(fast, text)
+    assert 0 < fast.rows_by_batch < n

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from patron.ingest.errors import IngestError
 from patron.insights import parquet_fast
 from patron.insights.sources import AnalysisSourceError, read_transactions_file
 
@@ -296,3 +297,29 @@ def test_fractions_of_a_second_in_a_later_batch(
     # then
     _same(fast, text)
     assert 0 < fast.rows_by_batch < n
+
+
+def test_amount_question_is_asked_as_on_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a Parquet file whose "amount" holds small whole numbers beside a sales value
+    path = _write(
+        tmp_path / "grocery.parquet",
+        {
+            "customer_id": pa.array(["a", "b", "c"]),
+            "order_date": pa.array([dt.date(2024, 1, 1)] * 3, pa.date32()),
+            "amount": pa.array([1, 2, 1]),
+            "sales_value": pa.array([3.49, 7.5, 1.99]),
+        },
+    )
+    errors = []
+    for plan in (parquet_fast.parquet_plan, lambda *a, **k: None):
+        with monkeypatch.context() as m:
+            m.setattr(parquet_fast, "parquet_plan", plan)
+            with pytest.raises(IngestError) as raised:
+                read_transactions_file(path, workers=1)
+        errors.append((str(raised.value), raised.value.extra))
+    # then both paths ask the same question; named by --map, the file is read set-based
+    assert errors[0] == errors[1] and "sales_value" in errors[0][0]
+    result = read_transactions_file(path, mapping={"amount": "amount"})
+    assert result.method == "set-based" and result.rows == 3

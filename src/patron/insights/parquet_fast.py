@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from patron.ingest.amount_check import amount_doubt
+from patron.ingest.amount_check import amount_doubt, amount_in_doubt
 from patron.ingest.cleaning.text import SCIENTIFIC_ID
 from patron.ingest.cleaning.transition_days import unsafe_days
 from patron.ingest.date_columns import detect_column_date_format
@@ -279,7 +279,7 @@ def parquet_plan(
         if condition is None:
             return None
         extra.append(condition)
-    if "amount" not in columns.explicit:  # as the text path asks of the first batch
+    if amount_in_doubt(columns, written):  # as the text path asks of the first batch
         first_rows = next(reader.batches(), None)
         doubt = amount_doubt(columns, first_rows.columns) if first_rows is not None else None
         if doubt is not None:

@@ -323,3 +323,21 @@ def test_amount_question_is_asked_as_on_the_text_path(
     assert errors[0] == errors[1] and "sales_value" in errors[0][0]
     result = read_transactions_file(path, mapping={"amount": "amount"})
     assert result.method == "set-based" and result.rows == 3
+
+
+def test_date_format_from_a_sample_equals_the_whole_batch() -> None:
+    from patron.ingest.date_columns import detect_column_date_format
+    from patron.ingest.reading.parquet import column_text
+
+    start = np.datetime64("2017-01-01T00:00:00", "ns")
+    times = start + np.arange(0, 5000 * 61, 61).astype("timedelta64[s]")
+    cases = [
+        pa.array(times, pa.timestamp("ns")),
+        pa.array([None] * 2500 + list(times[:2500]), pa.timestamp("ns")),
+        pa.array(times + np.timedelta64(1, "ms"), pa.timestamp("ns")),  # fractions shown
+        pa.array(times.astype("datetime64[D]"), pa.date32()),
+        pa.array([None, None], pa.timestamp("us")),
+    ]
+    for batch in cases:
+        whole = detect_column_date_format(column_text(batch))
+        assert parquet_fast._detected_format(batch) == whole

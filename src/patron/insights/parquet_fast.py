@@ -132,15 +132,15 @@ def _id_sql(
 def _cents_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | None:
     """(integer cents, plain condition) of an amount column, None when not covered.
 
-    The text of a double is its shortest representation, plain decimal below 1e10 and down
-    to 1e-6; parse_amount rounds that decimal half away from zero. A double within 1e-6 of a
-    whole number of cents, at least a cent and below 1e9, therefore gives that number of
-    cents, whatever the shortest representation is; other doubles take the text path.
+    The Parquet reader's text of a double within a millionth of a cent of a whole number of
+    cents is that number of cents (float noise such as ``5.551115e-17`` reads ``0``), spelled
+    as the shortest representation of ``cents / 100``: a plain decimal below 1e9, which
+    parse_amount reads as those cents. Other doubles take the text path.
     """
     if kind == "DOUBLE":
         plain = (
-            f"(isfinite({column}) AND abs({column}) < 1e9 AND ({column} = 0 OR "
-            f"abs({column}) >= 0.005) AND abs({column} * 100 - round({column} * 100)) <= 1e-6)"
+            f"(isfinite({column}) AND abs({column}) < 1e9 AND "
+            f"abs({column} * 100 - round({column} * 100)) <= 1e-6)"
         )
         cents = f"CAST(round({column} * 100) AS BIGINT)"
     elif kind.startswith("DECIMAL"):  # exact; more than two decimals take the text path

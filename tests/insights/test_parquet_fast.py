@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from patron.ingest.errors import IngestError
 from patron.insights import parquet_fast
 from patron.insights.sources import AnalysisSourceError, read_transactions_file
 
@@ -90,6 +91,7 @@ ODD_IDS = [
 ODD_AMOUNTS = [
     12.5, 0.125, 1.005, 2.675, -3.335, 0.0, -0.0, 1e-7, 0.004, 0.01, 999_999_999.99,
     1_234_567_890.25, 1.5e10 + 0.25, 2e11, float("nan"), float("inf"), None, 100.0, 17.999999,
+    5.551115e-17, -4.440892e-16, 1e-9, -1e-8, 2e-8, 19.990000000000002, 0.1 + 0.2, 1e-6, -0.004,
 ]  # fmt: skip
 
 
@@ -215,7 +217,7 @@ def test_clean_file_is_read_in_duckdb_only(tmp_path: Path) -> None:
 
 
 def test_other_typed_fields_take_the_text_path(tmp_path: Path) -> None:
-    # given a field the set-based path does not read (a quantity): the text path reads it
+    # given a field in a type the set-based path does not cover (a quantity as a double)
     path = _write(
         tmp_path / "lines.parquet",
         {
@@ -223,8 +225,120 @@ def test_other_typed_fields_take_the_text_path(tmp_path: Path) -> None:
             "order_id": pa.array(["1", "2"]),
             "order_date": pa.array([dt.date(2024, 1, 1)] * 2, pa.date32()),
             "amount": pa.array([1.5, 2.5]),
-            "quantity": pa.array([1, 2]),
+            "quantity": pa.array([1.0, 2.0]),
         },
     )
     result = read_transactions_file(path)
-    assert result.duckdb is None and result.rows == 2
+    assert result.duckdb is None and result.rows == 2 and result.method == "batches"
+
+
+def test_item_lines_and_extra_fields_match_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given item lines whose sku, quantity, store and unit price are validated but not
+    # analysed, in odd forms (a bad quantity or sku rejects a row), with masked customers
+    n = 400
+    rng = np.random.default_rng(5)
+    skus = ["S1", "1.5E+10", " S2", "", None, "S" * 80, "9"]
+    quantities = ["1", "2", "1.5", "x", "", None, "1,200", "３", "-2", "10000000000000000000"]
+    stores = ["North", "  South ", None, "E" * 300, "门店"]
+    customers = ["C1", "1******6198", "C2", "**博(156******89)", "C3"]
+    columns = {
+        "customer_id": pa.array([customers[k % len(customers)] for k in range(n)]),
+        "order_id": pa.array([f"O{k // 3}" for k in range(n)]),
+        "order_date": pa.array(
+            np.datetime64("2023-01-01") + rng.integers(0, 500, n).astype("timedelta64[D]"),
+            pa.date32(),
+        ),
+        "amount": pa.array(np.round(rng.uniform(0, 90, n), 2)),
+        "sku": pa.array([skus[k % len(skus)] for k in range(n)], pa.string()),
+        "quantity": pa.array([quantities[k % len(quantities)] for k in range(n)], pa.string()),
+        "store": pa.array([stores[k % len(stores)] for k in range(n)], pa.string()),
+        "unit price": pa.array(rng.choice([1.25, 0.125, float("nan"), 3.0], n)),
+        "week": pa.array(rng.integers(1, 53, n)),
+    }
+    path = _write(tmp_path / "lines.parquet", columns, row_group_size=150)
+    mapping = {"amount": "amount"}
+    fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=128, mapping=mapping)
+    _same(fast, text)
+    assert fast.rejected > 0 and fast.reading == "order lines" and fast.method == "set-based"
+    assert set(fast.columns) >= {"sku", "quantity", "store", "unit_price"}
+    # and in integer types (int64 ids and quantities, a uint64 quantity too large)
+    columns["sku"] = pa.array(rng.integers(-5, 10**12, n))
+    columns["quantity"] = pa.array(
+        [2**64 - 1 if k % 97 == 0 else k % 4 for k in range(n)], pa.uint64()
+    )
+    columns["customer_id"] = pa.array(rng.integers(0, 50, n))
+    path = _write(tmp_path / "typed.parquet", columns, row_group_size=150)
+    fast, text = _both(path, monkeypatch, skip_bad=True, batch_rows=128, mapping=mapping)
+    _same(fast, text)
+    assert fast.rejected > 0 and fast.rows_by_batch < n
+
+
+def test_fractions_of_a_second_in_a_later_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given ns times on a DST transition day (rows the batches read) in the second batch,
+    # whole seconds but one cell of that batch, whose text then shows every cell's fraction
+    start = np.datetime64("2023-03-10T00:00:00", "ns")
+    times = start + np.arange(0, 40 * 24 * 60, 7).astype("timedelta64[m]")
+    assert times[2000] < np.datetime64("2023-03-26") < times[3999]
+    times[3000] += np.timedelta64(1, "ns")
+    n = len(times)
+    path = _write(
+        tmp_path / "ns.parquet",
+        {
+            "customer_id": pa.array(np.arange(n) % 300, pa.int64()),
+            "order_date": pa.array(times, pa.timestamp("ns")),
+            "amount": pa.array(np.round(np.linspace(1, 99, n), 2)),
+        },
+    )
+    # when
+    fast, text = _both(path, monkeypatch, tz="Europe/Berlin", batch_rows=2000, skip_bad=True)
+    # then
+    _same(fast, text)
+    assert 0 < fast.rows_by_batch < n
+
+
+def test_amount_question_is_asked_as_on_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a Parquet file whose "amount" holds small whole numbers beside a sales value
+    path = _write(
+        tmp_path / "grocery.parquet",
+        {
+            "customer_id": pa.array(["a", "b", "c"]),
+            "order_date": pa.array([dt.date(2024, 1, 1)] * 3, pa.date32()),
+            "amount": pa.array([1, 2, 1]),
+            "sales_value": pa.array([3.49, 7.5, 1.99]),
+        },
+    )
+    errors = []
+    for plan in (parquet_fast.parquet_plan, lambda *a, **k: None):
+        with monkeypatch.context() as m:
+            m.setattr(parquet_fast, "parquet_plan", plan)
+            with pytest.raises(IngestError) as raised:
+                read_transactions_file(path, workers=1)
+        errors.append((str(raised.value), raised.value.extra))
+    # then both paths ask the same question; named by --map, the file is read set-based
+    assert errors[0] == errors[1] and "sales_value" in errors[0][0]
+    result = read_transactions_file(path, mapping={"amount": "amount"})
+    assert result.method == "set-based" and result.rows == 3
+
+
+def test_date_format_from_a_sample_equals_the_whole_batch() -> None:
+    from patron.ingest.date_columns import detect_column_date_format
+    from patron.ingest.reading.parquet import column_text
+
+    start = np.datetime64("2017-01-01T00:00:00", "ns")
+    times = start + np.arange(0, 5000 * 61, 61).astype("timedelta64[s]")
+    cases = [
+        pa.array(times, pa.timestamp("ns")),
+        pa.array([None] * 2500 + list(times[:2500]), pa.timestamp("ns")),
+        pa.array(times + np.timedelta64(1, "ms"), pa.timestamp("ns")),  # fractions shown
+        pa.array(times.astype("datetime64[D]"), pa.date32()),
+        pa.array([None, None], pa.timestamp("us")),
+    ]
+    for batch in cases:
+        whole = detect_column_date_format(column_text(batch))
+        assert parquet_fast._detected_format(batch) == whole

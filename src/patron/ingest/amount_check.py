@@ -10,6 +10,8 @@ by ``--map`` or a platform preset is never second-guessed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,7 +21,7 @@ from patron.ingest.fields import FIELDS
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import ColumnMapping
 
-__all__ = ["amount_doubt"]
+__all__ = ["amount_doubt", "amount_in_doubt"]
 
 #: Words in a column name that say "money" (after normalise_header).
 MONEY_WORDS = ("price", "sales value", "sales_value", "sales_price", "价", "金额", "售额")
@@ -52,14 +54,33 @@ def _small_whole(values: pa.Array) -> bool:
     return bool(pc.all(pc.and_(whole, small)).as_py())
 
 
+def amount_in_doubt(mapping: ColumnMapping, names: Iterable[str]) -> bool:
+    """Whether :func:`amount_doubt` can ask anything of a file with these column ``names``:
+    only when another column is named like an amount or like money (no cell is read)."""
+    column = mapping.columns.get("amount")
+    if column is None or "amount" in mapping.explicit:
+        return False
+    taken = set(mapping.columns.values())
+    synonyms = _amount_synonyms(mapping)
+    for other in names:
+        name = cleaning.normalise_header(other)
+        if other not in taken and (name in synonyms or any(w in name for w in MONEY_WORDS)):
+            return True
+    return False
+
+
+def _amount_synonyms(mapping: ColumnMapping) -> set[str]:
+    spec = next(f for f in FIELDS[mapping.kind] if f.name == "amount")
+    return {cleaning.normalise_header(s) for s in (spec.name, *spec.synonyms)}
+
+
 def amount_doubt(mapping: ColumnMapping, columns: dict[str, pa.Array]) -> IngestError | None:
     """The question to ask about the amount column of a file whose first rows are ``columns``
     (file column -> cells), or None when the amount is clear."""
     column = mapping.columns.get("amount")
     if column is None or "amount" in mapping.explicit or column not in columns:
         return None
-    spec = next(f for f in FIELDS[mapping.kind] if f.name == "amount")
-    synonyms = {cleaning.normalise_header(s) for s in (spec.name, *spec.synonyms)}
+    synonyms = _amount_synonyms(mapping)
     taken = set(mapping.columns.values())
     others = [c for c in columns if c not in taken]
     amount = columns[column]

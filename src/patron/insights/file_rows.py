@@ -103,6 +103,12 @@ class FileTransactions:
     encoding: str | None = None
     has_order_id: bool = True
     rows: int = 0
+    #: How the rows were read and validated: "set-based" (Parquet in DuckDB, only the rows
+    #: outside the closed forms through the import's batches) or "batches" (Arrow, column-wise
+    #: per batch of rows).
+    method: str = "batches"
+    #: Rows the set-based path handed to the import's batch validation (0 on a clean file).
+    rows_by_batch: int = 0
     duckdb: Any = field(default=None, repr=False)  # ibis DuckDB backend holding the view
 
     @property
@@ -143,6 +149,8 @@ class FileTransactions:
             "cancelled": self.cancelled,
             "rows": self.rows,
             "reading": self.reading,
+            "method": self.method,
+            "rows_by_batch": self.rows_by_batch,
             "columns": self.columns,
             "date_format": self.date_format,
             "encoding": self.encoding,

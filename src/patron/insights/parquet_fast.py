@@ -1,9 +1,9 @@
 """Parquet, set-based: the rows DuckDB can validate in closed form, without the text path.
 
-Each closed form below states when the importer's text path (the Parquet reader's
-``_column_text`` followed by ``validate_batch``) accepts a cell and what it makes of it;
-tests/insights/test_parquet_fast.py checks them against that path. A row is *plain* when
-every mapped cell is; the other rows take the text path itself (see
+The closed forms (:mod:`patron.insights.parquet_forms`) state when the importer's text path
+(the Parquet reader's ``column_text`` followed by ``validate_batch``) accepts a cell and what
+it makes of it; tests/insights/test_parquet_fast.py checks them against that path. A row is
+*plain* when every mapped cell is; the other rows take the text path itself (see
 :mod:`patron.insights.sources`, whose :func:`~patron.insights.sources.read_transactions_file`
 calls :func:`parquet_plan` and :func:`read_parquet_fast`).
 """
@@ -19,11 +19,18 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from patron.ingest.cleaning.text import SCIENTIFIC_ID
+from patron.ingest.amount_check import amount_doubt, amount_in_doubt
 from patron.ingest.cleaning.transition_days import unsafe_days
-from patron.ingest.date_columns import detect_column_date_format
-from patron.ingest.mapping import FIELDS, MAX_LENGTHS, ColumnMapping, EntityKind, ValueKind
+from patron.ingest.date_columns import DATE_SAMPLE, detect_column_date_format
+from patron.ingest.errors import IngestError
+from patron.ingest.mapping import (
+    FIELDS,
+    MAX_LENGTHS,
+    ColumnMapping,
+    EntityKind,
+)
 from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
@@ -36,55 +43,33 @@ from patron.insights.file_rows import (
     tally,
     validated_batches,
 )
-
-_SAFE_YEARS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+from patron.insights.parquet_forms import (
+    SAFE_YEARS,
+    TYPE_DATE_FORMAT,
+    cents_sql,
+    id_sql,
+    in_list,
+    literal,
+    other_field_sql,
+    quote,
+)
 
 
 def _safe_days(tz: str) -> tuple[str, str]:
     """The days whose rows are plain: strictly inside the importer's plausible window for
-    order dates (``order_date_window``); the days at its edges and beyond take the text
-    path, which rejects what falls outside, exactly."""
+    order dates (``order_date_window``) and :data:`SAFE_YEARS`; the days at its edges and
+    beyond take the text path, which rejects what falls outside, exactly."""
     from patron.ingest.cleaning.dates import order_date_window
 
     zone = ZoneInfo(tz)
     first, last = order_date_window(tz)
-    low = max(_SAFE_YEARS[0], first.astimezone(zone).date() + dt.timedelta(days=1))
-    high = min(_SAFE_YEARS[1], last.astimezone(zone).date() - dt.timedelta(days=1))
-    return _literal(low.isoformat()), _literal(high.isoformat())
+    low = max(SAFE_YEARS[0], first.astimezone(zone).date() + dt.timedelta(days=1))
+    high = min(SAFE_YEARS[1], last.astimezone(zone).date() - dt.timedelta(days=1))
+    return literal(low.isoformat()), literal(high.isoformat())
 
 
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
-)
-_TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
-#: The date format the importer detects in the text the Parquet reader makes of the type.
-_TYPE_DATE_FORMAT = {"DATE": "%Y-%m-%d", **{t: "%Y-%m-%d %H:%M:%S" for t in _TIMESTAMP_TYPES}}
-# clean_text leaves a cell alone when it neither starts nor ends with whitespace or a
-# spreadsheet wrapper and is no placeholder; a letter, digit or underscore at both ends
-# ensures the first two. Placeholders that pass that test:
-_WORD_PLACEHOLDERS = ("null", "NULL", "Null", "N/A", "n/a", "无退款申请")
-_PLAIN_TEXT_RE = r"(?s)[\p{L}\p{N}_](.*[\p{L}\p{N}_])?"
-# The importer's pattern of Excel's scientific notation (RE2 in Arrow and DuckDB alike),
-# matched whole by regexp_full_match.
-_SCIENTIFIC_RE = SCIENTIFIC_ID.removeprefix("^").removesuffix("$")
-_PLAIN_AMOUNT_RE = r"-?[0-9]{1,9}(\.[0-9]{1,2})?"
-#: Fields the set-based path reads; any other mapped field must be free text (never invalid).
 _FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
 _MAX_STATUS_VALUES = 1000
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _in_list(column: str, values: list[str]) -> str:
-    if not values:
-        return "FALSE"
-    return f"{column} IN ({', '.join(_literal(v) for v in values)})"
 
 
 @dataclass
@@ -109,59 +94,22 @@ class _Plan:
         return " AND ".join([*self.plain, f"NOT ({self.unsafe_days})"])
 
 
-def _id_sql(
-    column: str, kind: str, *, required: bool, max_length: int | None = None
-) -> tuple[str, str] | None:
-    """(text, plain condition) of an identifier column, None when its type is not covered.
+def _detected_format(first: pa.Array) -> str | None:
+    """The date format validate_batch detects in the text of the first batch's date column.
 
-    An id longer than the store keeps (``max_length``) is not plain: the importer's
-    validation rejects it."""
-    if kind == "VARCHAR":
-        limit = f"length({column}) <= {int(max_length)} AND " if max_length else ""
-        plain = (
-            f"({limit}regexp_full_match({column}, {_literal(_PLAIN_TEXT_RE)}) AND NOT "
-            f"{_in_list(column, list(_WORD_PLACEHOLDERS))} AND NOT "
-            f"regexp_full_match({column}, {_literal(_SCIENTIFIC_RE)}))"
-        )
-        text = column
-    elif kind in _INTEGER_TYPES:  # digits, perhaps a minus: never a placeholder or wrapped
-        plain, text = "TRUE", f"CAST({column} AS VARCHAR)"
-    else:
-        return None
-    if required:
-        return text, f"({column} IS NOT NULL AND {plain})"
-    return text, f"({column} IS NULL OR {plain})"
+    Detection reads the first :data:`DATE_SAMPLE` cells that are not empty (and the whole
+    column only when they read two ways, which ISO text never does): without fractions of a
+    second, a typed cell's text does not depend on its batch, so only those cells are
+    spelled (strftime over a whole batch of timestamps was most of the plan's time)."""
+    from patron.ingest.reading.parquet import column_text
 
-
-def _cents_sql(column: str, kind: str, *, required: bool) -> tuple[str, str] | None:
-    """(integer cents, plain condition) of an amount column, None when not covered.
-
-    The text of a double is its shortest representation, plain decimal below 1e10 and down
-    to 1e-6; parse_amount rounds that decimal half away from zero. A double within 1e-6 of a
-    whole number of cents, at least a cent and below 1e9, therefore gives that number of
-    cents, whatever the shortest representation is; other doubles take the text path.
-    """
-    if kind == "DOUBLE":
-        plain = (
-            f"(isfinite({column}) AND abs({column}) < 1e9 AND ({column} = 0 OR "
-            f"abs({column}) >= 0.005) AND abs({column} * 100 - round({column} * 100)) <= 1e-6)"
-        )
-        cents = f"CAST(round({column} * 100) AS BIGINT)"
-    elif kind.startswith("DECIMAL"):  # exact; more than two decimals take the text path
-        plain = f"(abs({column}) < 1e9 AND floor({column} * 100) = {column} * 100)"
-        cents = f"CAST({column} * 100 AS BIGINT)"
-    elif kind in _INTEGER_TYPES:
-        plain = f"(abs(CAST({column} AS DOUBLE)) < 1e9)"
-        cents = f"CAST({column} AS BIGINT) * 100"
-    elif kind == "VARCHAR":
-        plain = f"regexp_full_match({column}, {_literal(_PLAIN_AMOUNT_RE)})"
-        cents = f"CAST(CAST({column} AS DECIMAL(18, 2)) * 100 AS BIGINT)"
-    else:
-        return None
-    guarded = f"CASE WHEN {plain} THEN {cents} END"
-    if required:
-        return guarded, f"({column} IS NOT NULL AND {plain})"
-    return guarded, f"({column} IS NULL OR {plain})"
+    if not _fraction_shown(first):
+        sample = first.drop_null().slice(0, DATE_SAMPLE)
+        try:
+            return detect_column_date_format(column_text(sample))
+        except IngestError:
+            pass  # asked of the whole column below, as validate_batch asks it
+    return detect_column_date_format(column_text(first))
 
 
 def _first_batch(path: Path, column: str, batch_rows: int) -> pa.Array | None:
@@ -188,12 +136,8 @@ def parquet_plan(
     from patron.ingest.reading.parquet import column_text
 
     info = reader.info
-    specs = {f.name: f for f in FIELDS[EntityKind.TRANSACTIONS]}
-    for name in columns.columns:
-        if name not in _FAST_FIELDS and (
-            specs[name].kind is not ValueKind.TEXT or specs[name].required
-        ):
-            return None
+    if columns.customer_key is not None:  # customers derived from other fields
+        return None
     if columns.is_item_lines and "order_id" not in columns.columns:
         return None
     with pq.ParquetFile(info.path) as parquet:
@@ -207,7 +151,7 @@ def parquet_plan(
     ):
         return None
     con = backend.con
-    path_sql = _literal(str(info.path))
+    path_sql = literal(str(info.path))
     described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path_sql})").fetchall()
     if [row[0] for row in described] != stored:
         return None
@@ -216,24 +160,24 @@ def parquet_plan(
 
     def col(field_name: str) -> tuple[str, str]:
         name = stored_of[columns.columns[field_name]]
-        return _quote(name), types[name]
+        return quote(name), types[name]
 
     limits = MAX_LENGTHS[EntityKind.TRANSACTIONS]
-    customer = _id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    customer = id_sql(*col("customer_id"), required=True, max_length=limits["customer_id"])
     order = (
-        _id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
+        id_sql(*col("order_id"), required=False, max_length=limits["order_id"])
         if "order_id" in columns.columns
         else None
     )
-    amount = _cents_sql(*col("amount"), required=True)
-    cost = _cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
+    amount = cents_sql(*col("amount"), required=True)
+    cost = cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
     date_column, date_type = col("ordered_at")
     if (
         customer is None
         or amount is None
         or ("order_id" in columns.columns and order is None)
         or ("cost" in columns.columns and cost is None)
-        or date_type not in _TYPE_DATE_FORMAT
+        or date_type not in TYPE_DATE_FORMAT
     ):
         return None
     # The date format: given, or what the importer detects in the file's first batch.
@@ -242,9 +186,25 @@ def parquet_plan(
         first = _first_batch(info.path, stored_of[columns.columns["ordered_at"]], batch_rows)
         if first is None:
             return None
-        fmt = detect_column_date_format(column_text(first))  # as validate_batch detects it
-    if fmt != _TYPE_DATE_FORMAT[date_type]:
+        fmt = _detected_format(first)
+    if fmt != TYPE_DATE_FORMAT[date_type]:
         return None
+    # The other mapped fields (item lines' sku and quantity, store, ...): not read by the
+    # analysis, but validated as the import validates them, so a row the import would
+    # reject is not plain.
+    extra = []
+    for spec in FIELDS[EntityKind.TRANSACTIONS]:
+        if spec.name in _FAST_FIELDS or spec.name not in columns.columns:
+            continue
+        condition = other_field_sql(*col(spec.name), spec, required=columns.is_required(spec))
+        if condition is None:
+            return None
+        extra.append(condition)
+    if amount_in_doubt(columns, written):  # as the text path asks of the first batch
+        first_rows = next(reader.batches(), None)
+        doubt = amount_doubt(columns, first_rows.columns) if first_rows is not None else None
+        if doubt is not None:
+            raise doubt
     order_date = date_column if date_type == "DATE" else f"CAST({date_column} AS DATE)"
     low, high = _safe_days(tz)
     plain = [
@@ -256,6 +216,7 @@ def parquet_plan(
         plain.append(order[1])
     if cost is not None:
         plain.append(cost[1])
+    plain.extend(c for c in extra if c != "TRUE")
     status = "'completed'"
     if "status" in columns.columns:
         status_column, status_type = col("status")
@@ -274,12 +235,12 @@ def parquet_plan(
         good = [
             v for v, bad in zip(values, parsed.invalid, strict=True) if v is not None and not bad
         ]
-        plain.append(f"({status_column} IS NULL OR {_in_list(status_column, good)})")
+        plain.append(f"({status_column} IS NULL OR {in_list(status_column, good)})")
         returned = [v for v, m in zip(values, mapped, strict=True) if v in good and m == RETURNED]
         cancelled = [v for v, m in zip(values, mapped, strict=True) if v in good and m == CANCELLED]
         status = (
-            f"CASE WHEN {_in_list(status_column, returned)} THEN '{RETURNED}' "
-            f"WHEN {_in_list(status_column, cancelled)} THEN '{CANCELLED}' ELSE '{COMPLETED}' END"
+            f"CASE WHEN {in_list(status_column, returned)} THEN '{RETURNED}' "
+            f"WHEN {in_list(status_column, cancelled)} THEN '{CANCELLED}' ELSE '{COMPLETED}' END"
         )
     return _Plan(
         source=f"read_parquet({path_sql}, file_row_number = true)",
@@ -307,6 +268,17 @@ def _batch_bounds(path: Path, batch_rows: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
 
 
+def _fraction_shown(column: pa.Array) -> bool:
+    """Whether the text of a timestamp column shows fractions of a second: it does for every
+    cell of a batch in which one cell has a fraction (column_text), so the text of some rows
+    is then spelled from the whole batch; otherwise from those rows alone (far cheaper)."""
+    if not pa.types.is_timestamp(column.type):
+        return False
+    naive = pc.cast(column, pa.timestamp(column.type.unit))
+    seconds = pc.cast(pc.cast(naive, pa.timestamp("s"), safe=False), naive.type)
+    return pc.all(pc.equal(seconds, naive)).as_py() is False
+
+
 def _rest_batches(
     path: Path, reader: TableReader, rows: np.ndarray, batch_rows: int
 ) -> Iterator[RawBatch]:
@@ -327,7 +299,7 @@ def _rest_batches(
                 columns = {}
                 for i, key in enumerate(names):
                     column = record_batch.column(i)
-                    if pa.types.is_timestamp(column.type):  # its text depends on the batch
+                    if _fraction_shown(column):  # its text depends on the batch
                         columns[key] = column_text(column).take(take)
                     else:
                         columns[key] = column_text(column.take(take))
@@ -360,7 +332,7 @@ def read_parquet_fast(
     ]
     unsafe = unsafe_days(days, tz)
     if unsafe:
-        dates = ", ".join(f"DATE {_literal(d.isoformat())}" for d in unsafe)
+        dates = ", ".join(f"DATE {literal(d.isoformat())}" for d in unsafe)
         plan.unsafe_days = f"{plan.order_date} IN ({dates})"
     plain = plan.plain_sql()
     order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""
@@ -380,6 +352,7 @@ def read_parquet_fast(
     out.read = int(plain_rows)
     out.cancelled = int(cancelled)
     out.date_format = plan.date_format
+    out.method = "set-based"
     rest = None
     if plain_rows < total:
         rows = np.asarray(
@@ -392,6 +365,7 @@ def read_parquet_fast(
             .to_numpy(),
             dtype=np.int64,
         )
+        out.rows_by_batch = len(rows)
         holder = DateFormatHolder(plan.date_format, explicit=True)
         tables = []
         many = len(rows) >= 500_000

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from django.db.models import Q
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from patron.analytics.uplift import campaign_uplift
 from patron.campaigns.models import Group, Target, TargetState
@@ -41,7 +42,8 @@ def holdout_report() -> dict[str, Any]:
     report: dict[str, Any] = {"months": [], "holdout_customers": 0}
     if rows.empty:
         return report
-    rows["month"] = pd.to_datetime(rows["month"], utc=True).dt.strftime("%Y-%m")
+    zone = timezone.get_current_timezone_name()
+    rows["month"] = pd.to_datetime(rows["month"], utc=True).dt.tz_convert(zone).dt.strftime("%Y-%m")
     report["holdout_customers"] = int(rows.loc[rows["group"] == Group.HOLDOUT, "customer_id"].nunique())
     marketed = rows[rows["group"] == Group.TREATMENT][["customer_id", "month"]].drop_duplicates()
     held = rows[rows["group"] == Group.HOLDOUT][["customer_id", "month"]].drop_duplicates()

@@ -57,8 +57,14 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
         # counts against the page's SQL, the interval against statsmodels
         sql = campaign_results(campaign=campaign)
         t, c = report["treatment"], report["control"]
-        assert (t["customers"], t["responders"]) == (sql["treatment"].customers, sql["treatment"].buyers)
-        assert (c["customers"], c["responders"]) == (sql["control"].customers, sql["control"].buyers)
+        assert (t["customers"], t["responders"]) == (
+            sql["treatment"].customers,
+            sql["treatment"].buyers,
+        )
+        assert (c["customers"], c["responders"]) == (
+            sql["control"].customers,
+            sql["control"].buyers,
+        )
         assert t["revenue"] == pytest.approx(float(sql["treatment"].revenue))
         low, high = confint_proportions_2indep(
             t["responders"], t["customers"], c["responders"], c["customers"],
@@ -87,7 +93,7 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
     assert CliRunner().invoke(app, ["campaigns", "report", "999999"]).exit_code == 1
 
     # the page, in both languages, and the exports (a formula-like name is neutralised)
-    Campaign.objects.filter(pk=spring.pk).update(name="=HYPERLINK(\"x\")")
+    Campaign.objects.filter(pk=spring.pk).update(name='=HYPERLINK("x")')
     client = Client()
     client.force_login(make_user("ada", "admin"))
     page = client.get(f"/campaigns/{spring.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -99,7 +105,7 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
     xlsx = client.get(f"/campaigns/{spring.pk}/report.xlsx", HTTP_ACCEPT_LANGUAGE="en")
     sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
-    assert "'=HYPERLINK(\"x\")" in cells and "=HYPERLINK(\"x\")" not in cells
+    assert '\'=HYPERLINK("x")' in cells and '=HYPERLINK("x")' not in cells
     html = client.get(f"/campaigns/{spring.pk}/report.html").content.decode()
     assert "&#x27;=HYPERLINK" in html or "'=HYPERLINK" in html
     assert client.get(f"/campaigns/{spring.pk}/report.csv").status_code == 404
@@ -121,7 +127,13 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
             members = Target.objects.filter(campaign_id=entry["campaign"]["id"], group=key)
             assert sum(map(sum, group["matrix"])) <= members.count()
             assert group["upgrades"] + group["downgrades"] + group["same"] > 0
-        assert {t["tier"] for t in entry["tiers"]} == {"very_high", "high", "moderate", "low", "very_low"}
+        assert {t["tier"] for t in entry["tiers"]} == {
+            "very_high",
+            "high",
+            "moderate",
+            "low",
+            "very_low",
+        }
     cycle_page = client.get("/campaigns/cycle/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "关系" in cycle_page and "对照组" in cycle_page
 
@@ -149,6 +161,8 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
 def _customers_without_targets(campaign: Campaign) -> Any:
     from patron.customers.models import Customer
 
-    return Customer.objects.exclude(targets__campaign=campaign).exclude(
-        targets__group=Group.TREATMENT
-    ).values_list("pk", flat=True)
+    return (
+        Customer.objects.exclude(targets__campaign=campaign)
+        .exclude(targets__group=Group.TREATMENT)
+        .values_list("pk", flat=True)
+    )

@@ -44,7 +44,9 @@ def holdout_report() -> dict[str, Any]:
         return report
     zone = timezone.get_current_timezone_name()
     rows["month"] = pd.to_datetime(rows["month"], utc=True).dt.tz_convert(zone).dt.strftime("%Y-%m")
-    report["holdout_customers"] = int(rows.loc[rows["group"] == Group.HOLDOUT, "customer_id"].nunique())
+    report["holdout_customers"] = int(
+        rows.loc[rows["group"] == Group.HOLDOUT, "customer_id"].nunique()
+    )
     marketed = rows[rows["group"] == Group.TREATMENT][["customer_id", "month"]].drop_duplicates()
     held = rows[rows["group"] == Group.HOLDOUT][["customer_id", "month"]].drop_duplicates()
     held = held.merge(marketed, how="left", indicator=True)

@@ -77,9 +77,7 @@ def measurement_rows(*, campaign: Campaign, pre_days: int = PRE_DAYS) -> pd.Data
     if targets.empty:
         return targets.assign(**{c: [] for c in [*columns, "treated", "reached"]})
     fallback = campaign.launched_at or campaign.created_at
-    targets["contacted_at"] = pd.to_datetime(
-        targets["contacted_at"].fillna(fallback), utc=True
-    )
+    targets["contacted_at"] = pd.to_datetime(targets["contacted_at"].fillna(fallback), utc=True)
     targets["treated"] = targets["group"] == Group.TREATMENT
     targets["reached"] = targets["treated"] & (
         (targets["state"] == TargetState.SENT) | (targets["message_status"] == OutboxStatus.SENT)
@@ -280,8 +278,11 @@ def campaign_report(*, campaign: Campaign, pre_days: int = PRE_DAYS) -> dict[str
         costs=cost_detail,
         roi=data["roi"],
         notes=data["notes"]
-        + (["points: not costed, the loyalty app is not installed"]
-           if cost_detail["points"] is None else []),  # fmt: skip
+        + (
+            ["points: not costed, the loyalty app is not installed"]
+            if cost_detail["points"] is None
+            else []
+        ),
         conversion={
             "treatment": _rate(rows, True),
             "control": _rate(rows, False),

@@ -53,6 +53,10 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def _span(estimate: dict[str, Any]) -> str:
+    return f"{_money(estimate['ci_low'])} … {_money(estimate['ci_high'])}"
+
+
 def report_context(campaign: Campaign) -> dict[str, Any]:
     """The campaign report with display rows and its interval chart, for the page and export."""
     report = campaign_report(campaign=campaign)
@@ -71,7 +75,10 @@ def report_context(campaign: Campaign) -> dict[str, Any]:
         est = up.get(key)
         if not est or est["estimate"] is None:
             continue
-        scaled = {k: None if est[k] is None else est[k] * factor for k in ("estimate", "ci_low", "ci_high")}
+        scaled = {
+            k: None if est[k] is None else est[k] * factor
+            for k in ("estimate", "ci_low", "ci_high")
+        }
         shown = fmt(est["estimate"]) if key != "response_rate" else _pp(est["estimate"])
         uplift_rows.append(
             {
@@ -135,13 +142,9 @@ def report_context(campaign: Campaign) -> dict[str, Any]:
         ],
         "incremental": {
             "revenue": _money(inc["revenue"]["estimate"]),
-            "revenue_interval": f"{_money(inc['revenue']['ci_low'])} … {_money(inc['revenue']['ci_high'])}",
+            "revenue_interval": _span(inc["revenue"]),
             "margin": _money(inc.get("margin", {}).get("estimate")),
-            "margin_interval": (
-                f"{_money(inc['margin']['ci_low'])} … {_money(inc['margin']['ci_high'])}"
-                if "margin" in inc
-                else "—"
-            ),
+            "margin_interval": _span(inc["margin"]) if "margin" in inc else "—",
             "orders": f"{inc['orders']['estimate']:,.1f}",
         },
         "cost": _money(report["cost"]),
@@ -168,18 +171,27 @@ def _sheet_rows(context: dict[str, Any]) -> list[list[Any]]:
         [_("Campaign"), report["campaign"]["name"]],
         [_("Result"), context.get("summary", "")],
         [],
-        [_("Group"), _("Customers"), _("Reached"), _("Response rate"), _("Conversion"),
-         _("Revenue per customer")],  # fmt: skip
+        [
+            _("Group"),
+            _("Customers"),
+            _("Reached"),
+            _("Response rate"),
+            _("Conversion"),
+            _("Revenue per customer"),
+        ],
     ]
     for g in context.get("groups", []):
-        rows.append([g["name"], g["customers"], g["reached"], g["response"], g["conversion"], g["revenue"]])
+        rows.append(
+            [g["name"], g["customers"], g["reached"], g["response"], g["conversion"], g["revenue"]]
+        )
     rows += [[], [_("Uplift"), _("Estimate"), _("95% interval from"), _("to"), _("p-value")]]
     for u in context.get("uplift_rows", []):
         rows.append([u["label"], u["estimate"], u["low"], u["high"], u["p"]])
+    inc = context["incremental"]
     rows += [
         [],
-        [_("Incremental revenue"), context["incremental"]["revenue"], context["incremental"]["revenue_interval"]],
-        [_("Incremental margin"), context["incremental"]["margin"], context["incremental"]["margin_interval"]],
+        [_("Incremental revenue"), inc["revenue"], inc["revenue_interval"]],
+        [_("Incremental margin"), inc["margin"], inc["margin_interval"]],
         [_("Cost"), context["cost"]],
         [_("ROI"), context["roi"], context["roi_interval"]],
     ]  # fmt: skip
@@ -240,7 +252,9 @@ def holdout(request: HttpRequest) -> HttpResponse:
             *(
                 (None, None, None)
                 if "uplift" not in m
-                else (100 * m["uplift"]["response_rate"][k] for k in ("estimate", "ci_low", "ci_high"))
+                else (
+                    100 * m["uplift"]["response_rate"][k] for k in ("estimate", "ci_low", "ci_high")
+                )
             ),
             text=_pp(m["uplift"]["response_rate"]["estimate"]) if "uplift" in m else "—",
         )
@@ -257,8 +271,12 @@ def holdout(request: HttpRequest) -> HttpResponse:
                     **m,
                     "rate_t": _pct(m.get("response_rate", {}).get("treatment")),
                     "rate_c": _pct(m.get("response_rate", {}).get("control")),
-                    "uplift_pp": _pp(m["uplift"]["response_rate"]["estimate"]) if "uplift" in m else "—",
-                    "revenue": _money(m["incremental_revenue"]["estimate"]) if "uplift" in m else "—",
+                    "uplift_pp": _pp(m["uplift"]["response_rate"]["estimate"])
+                    if "uplift" in m
+                    else "—",
+                    "revenue": _money(m["incremental_revenue"]["estimate"])
+                    if "uplift" in m
+                    else "—",
                 }
                 for m in report["months"]
             ],
@@ -335,6 +353,8 @@ def cycle(request: HttpRequest) -> HttpResponse:
             group["table"] = list(zip(group["row_labels"], group["matrix"], strict=True))
         for tier in entry.get("tiers", []):
             tier["label_text"] = _pick(tier["label"], lang)
-            tier["relationship_text"] = _pick(tier["relationship"], lang) if tier["relationship"] else "—"
+            tier["relationship_text"] = (
+                _pick(tier["relationship"], lang) if tier["relationship"] else "—"
+            )
             tier["levers_text"] = " · ".join(_pick(lever, lang) for lever in tier["levers"])
     return render(request, "campaigns/cycle.html", {"section": "campaigns", "cycles": cycles})

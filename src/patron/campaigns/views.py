@@ -30,8 +30,8 @@ from patron.accounts.permissions import public, require_permission
 from patron.campaigns import rules, selectors, services
 from patron.campaigns.audience import launch_preview
 from patron.campaigns.content import render_for
-from patron.campaigns.measure_views import report_context
 from patron.campaigns.forms import CampaignForm, SegmentForm, TestSendForm
+from patron.campaigns.measure_views import report_context
 from patron.campaigns.models import Campaign, CampaignStatus, Segment, Target
 from patron.campaigns.responses import click_record
 from patron.core.errors import PatronError

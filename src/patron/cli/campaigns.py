@@ -146,8 +146,11 @@ def campaigns_report(campaign_id: CampaignId, as_json: JsonOption = False) -> No
         roi = report["roi"]
         console.print(
             f"Cost {report['cost']:,.2f}; ROI "
-            + ("unknown" if roi is None else f"{roi['estimate']:.2f} "
-               f"({roi['ci_low']:.2f} to {roi['ci_high']:.2f})"),
+            + (
+                "unknown"
+                if roi is None
+                else f"{roi['estimate']:.2f} ({roi['ci_low']:.2f} to {roi['ci_high']:.2f})"
+            ),
             highlight=False,
         )
 

@@ -32,7 +32,8 @@ def interval_svg(rows: list[Interval], *, title: str, shared_scale: bool = False
     common = max(reach(r) for r in rows)
     height = pad * 2 + row_h * len(rows)
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" class="chart interval-chart">'
+        f'<svg viewBox="0 0 {width} {height}" role="img" class="chart interval-chart" '
+        'style="max-width:760px">'
         f"<title>{escape(title)}</title>",
         f'<line x1="{centre:.1f}" y1="{pad}" x2="{centre:.1f}" y2="{height - pad}" '
         'stroke="#888" stroke-dasharray="3 3"/>',
@@ -46,12 +47,13 @@ def interval_svg(rows: list[Interval], *, title: str, shared_scale: bool = False
         clear = (r.low or 0) > 0 or (r.high or 0) < 0
         colour = "#1d4e89" if clear else "#8a8f98"
         parts.append(
-            f'<text x="{pad}" y="{y + 4:.1f}" class="lbl">{escape(r.label)}</text>'
+            f'<text x="{pad}" y="{y + 4:.1f}" font-size="13" fill="currentColor">'
+            f"{escape(r.label)}</text>"
             f'<line x1="{x_low:.1f}" y1="{y:.1f}" x2="{x_high:.1f}" y2="{y:.1f}" '
             f'stroke="{colour}" stroke-width="3"/>'
             f'<circle cx="{x_est:.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
             f"<title>{escape(r.label)}: {escape(r.text)}</title></circle>"
-            f'<text x="{x_est:.1f}" y="{y - 8:.1f}" class="val" text-anchor="middle">'
+            f'<text x="{x_est:.1f}" y="{y - 8:.1f}" font-size="11" text-anchor="middle">'
             f"{escape(r.text)}</text>"
         )
     parts.append("</svg>")

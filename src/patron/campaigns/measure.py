@@ -148,18 +148,27 @@ def _levels(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def points_liability(*, campaign: Campaign, granted: int) -> float | None:
-    """Points granted by the campaign at their liability value, via the loyalty app when it is
-    installed (None when it is not, or does not say)."""
-    if not granted or not campaign.offer_points:
+    """Points the campaign granted at their liability value (the loyalty programme's cost per
+    point), when the loyalty app is installed; None when it is not.
+
+    The points are the ledger's earnings with the campaign's source prefix
+    (``campaign:<id>:``); without ledger rows, the offer's points times the grants."""
+    if not granted and not campaign.offer_points:
         return 0.0
     if not apps.is_installed("patron.loyalty"):
-        return None
-    from patron.loyalty import selectors as loyalty  # type: ignore[import-not-found]
+        return None if granted else 0.0
+    from django.db.models import Sum
 
-    value = getattr(loyalty, "points_liability_value", None)
-    if value is None:
+    programme = apps.get_model("loyalty", "Programme").objects.order_by("pk").first()
+    if programme is None:
         return None
-    return float(value(points=campaign.offer_points * granted))
+    ledger = apps.get_model("loyalty", "LedgerEntry")
+    points = ledger.objects.filter(
+        kind="earn", source__startswith=f"campaign:{campaign.pk}:"
+    ).aggregate(n=Sum("points"))["n"]
+    if points is None:
+        points = campaign.offer_points * granted
+    return float(points) * float(programme.cost_per_point)
 
 
 def _costs(campaign: Campaign, rows: pd.DataFrame) -> tuple[CampaignCosts, dict[str, Any]]:

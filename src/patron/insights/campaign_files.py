@@ -241,18 +241,35 @@ def read_contacts_file(
     return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
 
 
+
+# Only orders between the first contact's pre-period and the last contact's window can count,
+# so they are cut before the join; the distinct count of orders runs on window rows only.
 _PER_CUSTOMER = """
-SELECT c.customer_id, c.treated,
-  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}), 0) AS spend_cents,
-  coalesce(sum(t.cost_cents) FILTER (WHERE t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}), 0) AS cost_cents,
-  {orders} FILTER (WHERE NOT coalesce(t.is_return, false) AND t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}) AS orders,
-  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date < c.contacted_on
-      AND t.order_date >= c.contacted_on - {pre}), 0) AS pre_cents
-FROM contacts c LEFT JOIN transactions t USING (customer_id)
-GROUP BY c.customer_id, c.treated
+WITH span AS (
+  SELECT min(contacted_on) - {pre} AS lo, max(contacted_on) + {window} AS hi FROM contacts
+),
+near AS (
+  SELECT t.customer_id, t.order_date, t.order_id, t.amount_cents, t.cost_cents, t.is_return
+  FROM transactions t, span WHERE t.order_date >= span.lo AND t.order_date < span.hi
+),
+joined AS (
+  SELECT c.customer_id, c.treated, t.order_id, t.amount_cents, t.cost_cents, t.is_return,
+    t.order_date >= c.contacted_on AND t.order_date < c.contacted_on + {window} AS inside,
+    t.order_date < c.contacted_on AND t.order_date >= c.contacted_on - {pre} AS before
+  FROM contacts c JOIN near t USING (customer_id)
+),
+agg AS (
+  SELECT customer_id, treated,
+    sum(amount_cents) FILTER (WHERE inside) AS spend_cents,
+    sum(cost_cents) FILTER (WHERE inside) AS cost_cents,
+    {orders} FILTER (WHERE inside AND NOT coalesce(is_return, false)) AS orders,
+    sum(amount_cents) FILTER (WHERE before) AS pre_cents
+  FROM joined WHERE inside OR before GROUP BY customer_id, treated
+)
+SELECT c.customer_id, c.treated, coalesce(a.spend_cents, 0) AS spend_cents,
+  coalesce(a.cost_cents, 0) AS cost_cents, coalesce(a.orders, 0) AS orders,
+  coalesce(a.pre_cents, 0) AS pre_cents
+FROM contacts c LEFT JOIN agg a ON a.customer_id = c.customer_id AND a.treated = c.treated
 ORDER BY c.customer_id
 """
 
@@ -312,7 +329,7 @@ def evaluate_campaign_files(
         con.register("transactions", transactions)
         has_order_id = transactions.column("order_id").null_count < transactions.num_rows
         # without order ids every row is an order, as in the value analysis
-        orders = "count(DISTINCT t.order_id)" if has_order_id else "count(t.order_date)"
+        orders = "count(DISTINCT order_id)" if has_order_id else "count(*)"
         rows = con.sql(
             _PER_CUSTOMER.format(window=int(window_days), pre=int(pre_days), orders=orders)
         ).to_arrow_table()

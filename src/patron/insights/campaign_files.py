@@ -267,6 +267,15 @@ def per_customer(
     (:func:`read_contacts_file` refuses duplicates per campaign).
     """
     n = contacts.num_rows
+    has_ids = transactions["order_id"].null_count < transactions.num_rows
+    contact_day = _days(contacts["contacted_on"], -_FAR)
+    order_day = _days(transactions["order_date"], _FAR)
+    dated = contact_day[contact_day > -_FAR]
+    if dated.size:  # only orders from the first pre-period to the last window can count
+        near = (order_day >= dated.min() - pre_days) & (order_day < dated.max() + window_days)
+        if not near.all():
+            transactions = transactions.filter(pa.array(near))
+            order_day = order_day[near]
     ids = contacts["customer_id"]
     target = transactions["customer_id"].type
     if ids.type != target:
@@ -274,8 +283,7 @@ def per_customer(
     index = pc.index_in(transactions["customer_id"], value_set=ids.combine_chunks())
     who = np.asarray(pc.fill_null(index, -1).to_numpy(), np.int64)
     known = who >= 0
-    contact_day = _days(contacts["contacted_on"], -_FAR)
-    offset = _days(transactions["order_date"], _FAR)[known] - contact_day[who[known]]
+    offset = order_day[known] - contact_day[who[known]]
     who = who[known]
     inside = (offset >= 0) & (offset < window_days)
     before = (offset < 0) & (offset >= -pre_days)
@@ -291,7 +299,7 @@ def per_customer(
     )[known]
     counted = inside & ~returned
     order_ids = transactions["order_id"]
-    if order_ids.null_count < transactions.num_rows:  # distinct order ids in the window
+    if has_ids:  # distinct order ids in the window
         rows = np.flatnonzero(known)[counted]
         picked = order_ids.take(pa.array(rows))
         valid = np.asarray(pc.is_valid(picked).to_numpy(zero_copy_only=False), bool)

@@ -76,3 +76,23 @@ def test_windows_equal_the_sql_reference(seed: int, with_ids: bool) -> None:
         np.testing.assert_array_equal(ours[column], reference[column].to_numpy().astype(float))
     np.testing.assert_array_equal(ours["treated"], reference["treated"].to_numpy())
     assert ours["orders"].sum() > 0 and ours["pre_cents"].any()
+
+
+def test_contact_times_parsed_once_per_distinct_text_equal_a_cell_by_cell_parse() -> None:
+    from patron.ingest import cleaning
+    from patron.ingest.date_columns import second_formats
+    from patron.insights.campaign_files import _parse_contact_times
+
+    tz = "Asia/Shanghai"
+    cells = ["2024-03-01 10:00", "2024/3/2 9:30", None, "not a time", "2024-03-01 10:00"] * 40
+    raw = pa.array(cells, pa.string())
+    once = _parse_contact_times(raw, tz)  # 4 distinct texts for 200 cells
+    every = second_formats(  # every cell, as the reader did before
+        cleaning.parse_datetime(raw, fmt=None, tz=tz),
+        raw,
+        parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz),
+    )
+    assert once.values.to_pylist() == every.values.to_pylist()
+    assert once.invalid.tolist() == every.invalid.tolist()
+    assert once.invalid.tolist() == [False, False, False, True, False] * 40
+    assert once.values[1].is_valid  # the cell in an unambiguous format of its own is read

@@ -124,6 +124,30 @@ def _pick_columns(
     return chosen
 
 
+def _parse_contact_times(raw: pa.Array, tz: str) -> cleaning.Parsed:
+    """Contact times, each distinct text parsed once (a campaign's contacts share few times);
+    a cell in an unambiguous format of its own is read in it."""
+
+    def parse(values: pa.Array) -> cleaning.Parsed:
+        parsed: cleaning.Parsed = cleaning.parse_datetime(values, fmt=None, tz=tz)
+        if parsed.invalid.any():
+            parsed = second_formats(
+                parsed, values, parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz)
+            )
+        return parsed
+
+    encoded = pc.dictionary_encode(raw)
+    if len(encoded.dictionary) * 4 > len(raw):
+        return parse(raw)
+    distinct = parse(encoded.dictionary)
+    indices = encoded.indices
+    present = np.asarray(pc.is_valid(indices).to_numpy(zero_copy_only=False), bool)
+    at = np.asarray(pc.fill_null(indices, 0).to_numpy(), np.int64)
+    return cleaning.Parsed(
+        values=distinct.values.take(indices), invalid=distinct.invalid[at] & present
+    )
+
+
 def read_contacts_file(
     path: str | Path,
     *,
@@ -185,13 +209,7 @@ def read_contacts_file(
     treated = among(TREATMENT_WORDS)
     bad_group = ~treated & ~among(CONTROL_WORDS)
     if "contacted_at" in columns:
-        parsed: cleaning.Parsed = cleaning.parse_datetime(text["contacted_at"], fmt=None, tz=tz)
-        if parsed.invalid.any():  # a cell in an unambiguous format of its own is read in it
-            parsed = second_formats(
-                parsed,
-                text["contacted_at"],
-                parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz),
-            )
+        parsed = _parse_contact_times(text["contacted_at"], tz)
         stamps = parsed.values
         days = cleaning.local_dates(stamps, tz)
         bad_time = parsed.invalid

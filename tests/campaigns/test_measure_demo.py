@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from patron.campaigns.models import Campaign, Group, Target, TargetState
 from patron.campaigns.selectors import campaign_results
 from patron.cli.app import app
 from patron.demo.loader import demo_load
+from patron.insights.models import CustomerScore
 
 # Sequences reset: customers get the same primary keys on SQLite and PostgreSQL, so the stable
 # hash puts them in the same groups and both back ends measure the same seeded draw.
@@ -93,6 +95,8 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
     for key, value in reports[spring.name]["uplift"].items():
         assert printed["uplift"][key] == pytest.approx(value)
     assert CliRunner().invoke(app, ["campaigns", "report", "999999"]).exit_code == 1
+    said = CliRunner().invoke(app, ["campaigns", "report", str(spring.pk)])
+    assert said.exit_code == 0 and "ROI" in said.stdout and "percentage points" in said.stdout
 
     # the page, in both languages, and the exports (a formula-like name is neutralised)
     Campaign.objects.filter(pk=spring.pk).update(name='=HYPERLINK("x")')
@@ -126,8 +130,32 @@ def test_demo_campaigns_report_recovers_the_true_uplift(make_user: Any) -> None:
     assert [c["available"] for c in cycles] == [True, True]
     for entry in cycles:
         for key, group in entry["groups"].items():
-            members = Target.objects.filter(campaign_id=entry["campaign"]["id"], group=key)
-            assert sum(map(sum, group["matrix"])) <= members.count()
+            members = set(
+                Target.objects.filter(campaign_id=entry["campaign"]["id"], group=key).values_list(
+                    "customer_id", flat=True
+                )
+            )
+            tiers = {}
+            for which in ("run_before", "run_after"):
+                tiers[which] = dict(
+                    CustomerScore.objects.filter(
+                        run_id=entry[which]["id"], customer_id__in=members
+                    ).values_list("customer_id", "value_tier")
+                )
+            expected: Counter[tuple[str, str]] = Counter(
+                (tiers["run_before"].get(c, "(new)"), tiers["run_after"].get(c, "(lost)"))
+                for c in members
+                if c in tiers["run_before"] or c in tiers["run_after"]
+            )
+            shown = Counter(
+                {
+                    (row, column): n
+                    for row, cells in zip(group["rows"], group["matrix"], strict=True)
+                    for column, n in zip(group["columns"], cells, strict=True)
+                    if n
+                }
+            )
+            assert shown == expected
             assert group["upgrades"] + group["downgrades"] + group["same"] > 0
         assert {t["tier"] for t in entry["tiers"]} == {
             "very_high",

@@ -317,13 +317,15 @@ def summary_sentence(report: dict[str, Any], lang: str) -> str:
     low, high = 100 * (rate["ci_low"] or 0.0), 100 * (rate["ci_high"] or 0.0)
     significant = (rate["ci_low"] or 0) > 0 or (rate["ci_high"] or 0) < 0
     money = revenue["estimate"] or 0.0
+    money_low, money_high = revenue["ci_low"] or 0.0, revenue["ci_high"] or 0.0
     if lang == "en":
         if significant:
             direction = "raised" if points > 0 else "lowered"
             return (
                 f"The campaign {direction} the response rate by {abs(points):.1f} percentage "
-                f"points (95% interval {low:.1f} to {high:.1f}) and revenue by {money:,.2f} per "
-                "targeted customer against the control group."
+                f"points (95% interval {low:.1f} to {high:.1f}) against the control group; "
+                f"revenue per targeted customer changed by {money:,.2f} "
+                f"(95% interval {money_low:,.2f} to {money_high:,.2f})."
             )
         return (
             f"The difference in response rate ({points:+.1f} percentage points, 95% interval "
@@ -334,7 +336,8 @@ def summary_sentence(report: dict[str, Any], lang: str) -> str:
         direction = "提高" if points > 0 else "降低"
         return (
             f"与对照组相比，本次活动使响应率{direction}了 {abs(points):.1f} 个百分点"
-            f"（95% 区间 {low:.1f} 至 {high:.1f}），每位目标客户的收入变化 {money:,.2f}。"
+            f"（95% 区间 {low:.1f} 至 {high:.1f}），每位目标客户的收入变化 {money:,.2f}"
+            f"（95% 区间 {money_low:,.2f} 至 {money_high:,.2f}）。"
         )
     return (
         f"响应率差异（{points:+.1f} 个百分点，95% 区间 {low:.1f} 至 {high:.1f}）"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patron.campaigns import views
+from patron.campaigns import measure_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -13,6 +13,14 @@ urlpatterns = [
     path("<int:campaign_id>/test/", views.campaign_test, name="campaign_test"),
     path("<int:campaign_id>/progress/", views.campaign_progress, name="campaign_progress"),
     path("<int:campaign_id>/export.csv", views.campaign_export, name="campaign_export"),
+    path(
+        "<int:campaign_id>/report.<str:fmt>",
+        measure_views.campaign_report_export,
+        name="campaign_report_export",
+    ),
+    path("holdout/", measure_views.holdout, name="holdout"),
+    path("cadence/", measure_views.cadence, name="cadence"),
+    path("cycle/", measure_views.cycle, name="cycle"),
     path("segments/", views.segment_list, name="segment_list"),
     path("segments/new/", views.segment_builder, name="segment_new"),
     path("segments/<int:segment_id>/", views.segment_builder, name="segment_edit"),

@@ -31,6 +31,7 @@ from patron.campaigns import rules, selectors, services
 from patron.campaigns.audience import launch_preview
 from patron.campaigns.content import render_for
 from patron.campaigns.forms import CampaignForm, SegmentForm, TestSendForm
+from patron.campaigns.measure_views import report_context
 from patron.campaigns.models import Campaign, CampaignStatus, Segment, Target
 from patron.campaigns.responses import click_record
 from patron.core.errors import PatronError
@@ -326,6 +327,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "account": account,
             "results": results,
             "cost": cost,
+            **(report_context(campaign) if account["targeted"] else {}),
             "can_manage": request.user.has_perm(MANAGE),
             "can_export": request.user.has_perm(EXPORT),
         },

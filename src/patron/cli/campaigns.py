@@ -1,4 +1,4 @@
-"""segments count, campaigns list|launch|status|evaluate, import campaign-contacts."""
+"""segments count, campaigns list|launch|status|report|evaluate, import campaign-contacts."""
 
 from __future__ import annotations
 
@@ -114,6 +114,43 @@ def campaigns_status(campaign_id: CampaignId, as_json: JsonOption = False) -> No
             f"{account.sent:,} sent, {account.held_out:,} held out, skipped: {skipped}, "
             f"{account.failed:,} failed ({account.in_doubt:,} in doubt), "
             f"{account.pending:,} waiting.",
+            highlight=False,
+        )
+
+    run_with_django(run)
+
+
+@campaigns_app.command("report")
+def campaigns_report(campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """What a campaign changed against its control group: uplift with 95% intervals,
+    incremental revenue and margin, cost, ROI, by value tier and RFM segment."""
+
+    def run() -> None:
+        from patron.campaigns.errors import CampaignError, CampaignErrorCode
+        from patron.campaigns.measure import campaign_report
+        from patron.campaigns.selectors import campaign_get
+
+        campaign = campaign_get(campaign_id=campaign_id)
+        if campaign is None:
+            raise CampaignError(
+                f"There is no campaign {campaign_id}.", code=CampaignErrorCode.NOT_FOUND
+            )
+        report = campaign_report(campaign=campaign)
+        if as_json:
+            print_json(report)
+            return
+        if not report["available"]:
+            console.print(f"{campaign.name}: nothing to measure yet ({report['reason']}).")
+            return
+        console.print(report["summary"]["en"], highlight=False)
+        roi = report["roi"]
+        console.print(
+            f"Cost {report['cost']:,.2f}; ROI "
+            + (
+                "unknown"
+                if roi is None
+                else f"{roi['estimate']:.2f} ({roi['ci_low']:.2f} to {roi['ci_high']:.2f})"
+            ),
             highlight=False,
         )
 

@@ -2,7 +2,8 @@
 
 Two files: the contacts (who was targeted, in which group, when) and the orders, read and
 validated exactly as ``patron analyze --source`` reads them
-(:func:`patron.insights.sources.read_transactions_file`). DuckDB joins them and makes one row
+(:func:`patron.insights.sources.read_transactions_file`). :func:`per_customer` joins them by a
+hash lookup of the customer id and makes one row
 per targeted customer; :func:`patron.analytics.uplift.campaign_uplift` does the statistics.
 
 Windows, in business dates (the orders file carries dates, not times of day):
@@ -123,6 +124,30 @@ def _pick_columns(
     return chosen
 
 
+def _parse_contact_times(raw: pa.Array, tz: str) -> cleaning.Parsed:
+    """Contact times, each distinct text parsed once (a campaign's contacts share few times);
+    a cell in an unambiguous format of its own is read in it."""
+
+    def parse(values: pa.Array) -> cleaning.Parsed:
+        parsed: cleaning.Parsed = cleaning.parse_datetime(values, fmt=None, tz=tz)
+        if parsed.invalid.any():
+            parsed = second_formats(
+                parsed, values, parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz)
+            )
+        return parsed
+
+    encoded = pc.dictionary_encode(raw)
+    if len(encoded.dictionary) * 4 > len(raw):
+        return parse(raw)
+    distinct = parse(encoded.dictionary)
+    indices = encoded.indices
+    present = np.asarray(pc.is_valid(indices).to_numpy(zero_copy_only=False), bool)
+    at = np.asarray(pc.fill_null(indices, 0).to_numpy(), np.int64)
+    return cleaning.Parsed(
+        values=distinct.values.take(indices), invalid=distinct.invalid[at] & present
+    )
+
+
 def read_contacts_file(
     path: str | Path,
     *,
@@ -176,17 +201,15 @@ def read_contacts_file(
     ids = cleaning.parse_identifier(text["customer_id"])
     bad_id = ids.invalid | ~np.asarray(pc.is_valid(ids.values))
     groups = pc.utf8_lower(cleaning.clean_text(text["group"]))
-    group_list = groups.to_pylist()
-    treated = np.array([g in TREATMENT_WORDS for g in group_list])
-    bad_group = ~treated & ~np.array([g in CONTROL_WORDS for g in group_list])
+
+    def among(words: Any) -> np.ndarray:
+        found = pc.is_in(groups, value_set=pa.array(sorted(words), pa.string()))
+        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), bool)
+
+    treated = among(TREATMENT_WORDS)
+    bad_group = ~treated & ~among(CONTROL_WORDS)
     if "contacted_at" in columns:
-        parsed: cleaning.Parsed = cleaning.parse_datetime(text["contacted_at"], fmt=None, tz=tz)
-        if parsed.invalid.any():  # a cell in an unambiguous format of its own is read in it
-            parsed = second_formats(
-                parsed,
-                text["contacted_at"],
-                parse=lambda v, fmt: cleaning.parse_datetime(v, fmt=fmt, tz=tz),
-            )
+        parsed = _parse_contact_times(text["contacted_at"], tz)
         stamps = parsed.values
         days = cleaning.local_dates(stamps, tz)
         bad_time = parsed.invalid
@@ -237,24 +260,79 @@ def read_contacts_file(
                 customer=counts["customer_id"][0].as_py(), count=counts["line_count"][0].as_py()
             )
         )
-    campaigns = sorted({c for c in campaign.to_pylist() if c})
+    campaigns = sorted(c for c in pc.unique(campaign).to_pylist() if c)
     return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
 
 
-_PER_CUSTOMER = """
-SELECT c.customer_id, c.treated,
-  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}), 0) AS spend_cents,
-  coalesce(sum(t.cost_cents) FILTER (WHERE t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}), 0) AS cost_cents,
-  {orders} FILTER (WHERE NOT coalesce(t.is_return, false) AND t.order_date >= c.contacted_on
-      AND t.order_date < c.contacted_on + {window}) AS orders,
-  coalesce(sum(t.amount_cents) FILTER (WHERE t.order_date < c.contacted_on
-      AND t.order_date >= c.contacted_on - {pre}), 0) AS pre_cents
-FROM contacts c LEFT JOIN transactions t USING (customer_id)
-GROUP BY c.customer_id, c.treated
-ORDER BY c.customer_id
-"""
+_FAR = 2**30  # days no window reaches: missing contact days go back, missing order days ahead
+
+
+def _days(column: Any, missing: int) -> np.ndarray:
+    """Days since the epoch of a date32 column, ``missing`` where there is no date."""
+    return np.asarray(pc.fill_null(pc.cast(column, pa.int32()), missing).to_numpy(), np.int64)
+
+
+def per_customer(
+    contacts: pa.Table, transactions: pa.Table, *, window_days: int, pre_days: int
+) -> dict[str, np.ndarray]:
+    """One row per contact (in the contacts' order): outcome spend, cost and orders in the
+    window, and pre-period spend, in cents.
+
+    Each order row finds its contact by a hash lookup of the customer id (Arrow's
+    ``index_in``), then the sums are ``bincount`` over contacts; orders are distinct order ids
+    (rows without one are not counted), or rows when the file has no order ids. Returns are
+    left out of the order count, not of the sums. Customer ids are unique in ``contacts``
+    (:func:`read_contacts_file` refuses duplicates per campaign).
+    """
+    n = contacts.num_rows
+    has_ids = transactions["order_id"].null_count < transactions.num_rows
+    contact_day = _days(contacts["contacted_on"], -_FAR)
+    order_day = _days(transactions["order_date"], _FAR)
+    dated = contact_day[contact_day > -_FAR]
+    if dated.size:  # only orders from the first pre-period to the last window can count
+        near = (order_day >= dated.min() - pre_days) & (order_day < dated.max() + window_days)
+        if not near.all():
+            transactions = transactions.filter(pa.array(near))
+            order_day = order_day[near]
+    ids = contacts["customer_id"]
+    target = transactions["customer_id"].type
+    if ids.type != target:
+        ids = pc.cast(ids, target)
+    index = pc.index_in(transactions["customer_id"], value_set=ids.combine_chunks())
+    who = np.asarray(pc.fill_null(index, -1).to_numpy(), np.int64)
+    known = who >= 0
+    offset = order_day[known] - contact_day[who[known]]
+    who = who[known]
+    inside = (offset >= 0) & (offset < window_days)
+    before = (offset < 0) & (offset >= -pre_days)
+
+    def cents(name: str) -> np.ndarray:
+        column = pc.fill_null(transactions[name], 0)
+        return np.asarray(column.to_numpy(), np.float64)[known]
+
+    amount = cents("amount_cents")
+    cost = cents("cost_cents")
+    returned = np.asarray(
+        pc.fill_null(transactions["is_return"], False).to_numpy(zero_copy_only=False), bool
+    )[known]
+    counted = inside & ~returned
+    order_ids = transactions["order_id"]
+    if has_ids:  # distinct order ids in the window
+        rows = np.flatnonzero(known)[counted]
+        picked = order_ids.take(pa.array(rows))
+        valid = np.asarray(pc.is_valid(picked).to_numpy(zero_copy_only=False), bool)
+        pairs = pa.table({"who": who[counted][valid], "order": picked.filter(pa.array(valid))})
+        distinct = pairs.group_by(["who", "order"]).aggregate([])["who"].to_numpy()
+        orders = np.bincount(distinct, minlength=n)
+    else:  # without order ids every row is an order, as in the value analysis
+        orders = np.bincount(who[counted], minlength=n)
+    return {
+        "treated": np.asarray(contacts["treated"].to_numpy(zero_copy_only=False), bool),
+        "spend_cents": np.bincount(who[inside], weights=amount[inside], minlength=n),
+        "cost_cents": np.bincount(who[inside], weights=cost[inside], minlength=n),
+        "orders": orders.astype(np.float64),
+        "pre_cents": np.bincount(who[before], weights=amount[before], minlength=n),
+    }
 
 
 def _check_days(value: int, option: str) -> int:
@@ -301,29 +379,17 @@ def evaluate_campaign_files(
     ``transactions`` is :attr:`FileTransactions.table` (``customer_id``, ``order_date``,
     ``order_id``, ``amount_cents``, ``cost_cents``, ``is_return``).
     """
-    import duckdb
-
     _check_days(window_days, "--window")
     _check_days(pre_days, "--pre-days")
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.register("contacts", contacts.table)
-        con.register("transactions", transactions)
-        has_order_id = transactions.column("order_id").null_count < transactions.num_rows
-        # without order ids every row is an order, as in the value analysis
-        orders = "count(DISTINCT t.order_id)" if has_order_id else "count(t.order_date)"
-        rows = con.sql(
-            _PER_CUSTOMER.format(window=int(window_days), pre=int(pre_days), orders=orders)
-        ).to_arrow_table()
-    finally:
-        con.close()
-    spend = rows["spend_cents"].to_numpy().astype(np.float64) / 100
-    orders = rows["orders"].to_numpy().astype(np.float64)
+    rows = per_customer(
+        contacts.table, transactions, window_days=int(window_days), pre_days=int(pre_days)
+    )
+    spend = rows["spend_cents"] / 100
+    orders = rows["orders"]
     margin = None
     basis = None
     if has_cost:
-        margin = spend - rows["cost_cents"].to_numpy().astype(np.float64) / 100
+        margin = spend - rows["cost_cents"] / 100
         basis = "revenue less cost"
     elif margin_rate is not None:
         margin = spend * margin_rate
@@ -332,11 +398,11 @@ def evaluate_campaign_files(
         margin = margin - cost_per_order * orders
         basis += f" less {cost_per_order:g} per order"
     result = campaign_uplift(
-        treated=rows["treated"].to_numpy(zero_copy_only=False),
+        treated=rows["treated"],
         outcome_spend=spend,
         outcome_orders=orders,
         outcome_margin=margin,
-        pre_spend=rows["pre_cents"].to_numpy().astype(np.float64) / 100,
+        pre_spend=rows["pre_cents"] / 100,
         control_share=control_share,
         costs=costs,
         confidence=confidence,

@@ -80,7 +80,15 @@ def test_cap_is_where_another_contact_adds_nothing() -> None:
     assert short["buckets"][0]["reached"] == 100 and short["buckets"][1]["reached"] == 0
 
 
-def test_points_are_not_costed_without_the_loyalty_app() -> None:
+@pytest.mark.django_db
+def test_points_are_costed_at_the_programmes_cost_per_point() -> None:
+    # given a points offer and the loyalty programme's cost per point (no ledger rows yet)
+    from patron.loyalty.models import Programme
+
+    Programme.objects.all().delete()
     campaign = Campaign(name="p", offer="points", offer_points=200)
+    assert points_liability(campaign=campaign, granted=3) is None  # no programme: unknown
+    Programme.objects.create(cost_per_point="0.02")
+    # when / then: the offer's points times the grants, at the liability value
     assert points_liability(campaign=campaign, granted=0) == 0.0
-    assert points_liability(campaign=campaign, granted=3) is None
+    assert points_liability(campaign=campaign, granted=3) == pytest.approx(200 * 3 * 0.02)

@@ -129,6 +129,6 @@ def test_progress_bar_follows_the_job_then_shows_the_outcome(
         progress_done=5,
         progress_total=5,
     )
-    expect(page.locator("#outcome")).to_contain_text("Analysis as of 2024-04-01 stored")
+    expect(page.locator("#outcome")).to_contain_text("as of 2024-04-01 stored")
     expect(page.locator("a.button.primary")).to_have_text("Open the dashboard")
     page.screenshot(path=str(screenshot_dir / "job-2-done.png"), full_page=True)

@@ -84,7 +84,7 @@ def test_queue_ticket_and_answer_pages_in_both_languages_and_widths(
             page.screenshot(path=str(path), full_page=True)
 
         # the queue: the ticket past its SLA first, then the urgent complaint
-        page.goto(f"{base}/service/tickets/")
+        page.goto(f"{base}/service/")
         expect(page.locator("h1")).to_have_text(text["queue"])
         rows = page.locator("table#tickets tbody tr")
         expect(rows).to_have_count(2)

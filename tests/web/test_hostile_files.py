@@ -21,11 +21,26 @@ import pytest
 PEAK_LIMIT_MB = 500
 ADDRESS_SPACE_MB = 3072  # the child's RLIMIT_AS: a runaway allocation fails, the machine lives
 PASSWORD = "Patron-Test-Pass-2024"
+_PEAK = "\nPATRON_TEST_PEAK_MB="
+# The CLI as `python -m patron.cli`, writing its own peak resident size last on stderr.
+_CHILD = (
+    "import atexit, runpy, sys\n"
+    "def _peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1]) // 1024\n"
+    f"atexit.register(lambda: sys.stderr.write({_PEAK!r} + str(_peak())))\n"
+    "sys.argv = ['patron', *sys.argv[1:]]\n"
+    "runpy.run_module('patron.cli', run_name='__main__')\n"
+)
 
 
 def _patron(var: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Run the CLI in a child under RLIMIT_AS; return its result and its own peak RSS (MB,
-    from wait4: the child's, not the largest of all children)."""
+    """Run the CLI in a child under RLIMIT_AS; return its result and its own peak RSS (MB).
+
+    The peak is the child's VmHWM, read by the child itself as it exits: ``ru_maxrss`` from
+    wait4 would carry the forked pytest's own size across the exec (hundreds of MB late in
+    the suite), which is not the import's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PATRON_", "DJANGO_"))}
     env.update({"PATRON_VAR_DIR": str(var), "COLUMNS": "200"})
 
@@ -35,19 +50,19 @@ def _patron(var: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], in
 
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(
-            [sys.executable, "-m", "patron.cli", *args],
+            [sys.executable, "-c", _CHILD, *args],
             env=env,
             stdout=out,
             stderr=err,
             text=True,
             preexec_fn=limit,
         )
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child.wait()
         out.seek(0)
         err.seek(0)
-        result = subprocess.CompletedProcess(child.args, child.returncode, out.read(), err.read())
-    return result, usage.ru_maxrss // 1024
+        stderr, _, peak = err.read().rpartition(_PEAK)
+        result = subprocess.CompletedProcess(child.args, child.returncode, out.read(), stderr)
+    return result, int(peak.strip() or 0)
 
 
 @pytest.fixture(scope="module")

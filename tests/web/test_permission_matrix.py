@@ -126,6 +126,10 @@ EXPECTED: dict[str, frozenset[str]] = {
             "segment_edit",
             "segment_count",
             "segment_export",
+            "campaign_report_export",
+            "holdout",
+            "cadence",
+            "cycle",
         )
     },
     **{

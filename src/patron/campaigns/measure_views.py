@@ -20,17 +20,10 @@ from patron.campaigns.holdout import holdout_report
 from patron.campaigns.measure import campaign_report
 from patron.campaigns.measure_charts import Interval, interval_svg
 from patron.campaigns.models import Campaign
+from patron.core.cells import neutralise_row
 
 VIEW = "accounts.view_campaigns"
 EXPORT = "accounts.export_customers"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _lang() -> str:
@@ -202,7 +195,7 @@ def _sheet_rows(context: dict[str, Any]) -> list[list[Any]]:
         for r in context[part]:
             rows.append([r["label"], r["treatment"], r["control"], r["rate_t"], r["rate_c"],
                          r["uplift"], r["interval"], r["incremental_revenue"]])  # fmt: skip
-    return [[safe_cell(v) for v in row] for row in rows]
+    return [neutralise_row(row) for row in rows]
 
 
 @require_permission(VIEW, EXPORT)

@@ -34,6 +34,7 @@ from patron.campaigns.forms import CampaignForm, SegmentForm, TestSendForm
 from patron.campaigns.measure_views import report_context
 from patron.campaigns.models import Campaign, CampaignStatus, Segment, Target
 from patron.campaigns.responses import click_record
+from patron.core.cells import neutralise_row
 from patron.core.errors import PatronError
 from patron.web.views.methods import post_only
 
@@ -137,8 +138,8 @@ def _csv_response(filename: str, header: list[str], rows: Any) -> StreamingHttpR
     def stream() -> Any:
         yield "\ufeff"  # Excel on Chinese Windows reads a BOM-less CSV as GBK
         yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
+        for row in rows:  # shop text never becomes a formula (core.cells)
+            yield writer.writerow(neutralise_row(row))
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -24,6 +24,8 @@ FIELD_LABELS: dict[str, Any] = {
     "quantity": _("Quantity"),
     "unit_price": _("Unit price"),
     "unit_cost": _("Unit cost"),
+    "for_sale": _("For sale"),
+    "in_stock": _("In stock"),
     "refund": _("Refund"),
     "paid_at": _("Paid at"),
     "cancelled_at": _("Cancelled at"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.accounts.permissions import require_permission
+from patron.core.cells import neutralise_row
 from patron.core.errors import PatronError
 from patron.loyalty import report, selectors, services
 from patron.loyalty.charts import analytics_charts
@@ -137,15 +138,17 @@ def member_statement_csv(request: HttpRequest, card_number: str) -> HttpResponse
     )
     for row in selectors.member_statement(member=member):
         writer.writerow(
-            [
-                row["date"].isoformat(),
-                row["kind_label"],
-                row["points"],
-                _("Yes") if row["pending"] else "",
-                row["reason"],
-                row["expires_on"] or "",
-                row["balance"],
-            ]
+            neutralise_row(
+                [
+                    row["date"].isoformat(),
+                    row["kind_label"],
+                    row["points"],
+                    _("Yes") if row["pending"] else "",
+                    row["reason"],
+                    row["expires_on"] or "",
+                    row["balance"],
+                ]
+            )
         )
     return response
 

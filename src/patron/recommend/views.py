@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.utils.translation import get_language
 
 from patron.accounts.permissions import require_permission
+from patron.core.cells import neutralise_row
 from patron.recommend.selectors import recommendation_export_rows, recommendation_run_latest
 
 EXPORT_COLUMNS = ("customer_id", "list", "rank", "sku", "score", "reason")
@@ -32,7 +33,16 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
         for r in recommendation_export_rows(run=run).iterator(chunk_size=5000):
             reason = r.reason_zh if zh else r.reason_en
             yield writer.writerow(
-                [r.customer.external_id, r.list, r.rank, r.product.sku, f"{r.score:.6f}", reason]
+                neutralise_row(
+                    [
+                        r.customer.external_id,
+                        r.list,
+                        r.rank,
+                        r.product.sku,
+                        f"{r.score:.6f}",
+                        reason,
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -4,7 +4,7 @@ from patron.service import survey_views, views
 
 app_name = "service"
 urlpatterns = [
-    path("tickets/", views.ticket_list, name="ticket_list"),
+    path("", views.ticket_list, name="ticket_list"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),
     path("tickets/<int:id>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:id>/act/", views.ticket_act, name="ticket_act"),

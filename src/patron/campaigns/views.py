@@ -7,7 +7,6 @@ set in the admin site). Writes go through :mod:`patron.campaigns.services`.
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -34,7 +33,7 @@ from patron.campaigns.forms import CampaignForm, SegmentForm, TestSendForm
 from patron.campaigns.measure_views import report_context
 from patron.campaigns.models import Campaign, CampaignStatus, Segment, Target
 from patron.campaigns.responses import click_record
-from patron.core.cells import neutralise_row
+from patron.core.cells import csv_download
 from patron.core.errors import PatronError
 from patron.web.views.methods import post_only
 
@@ -129,21 +128,7 @@ def segment_count(request: HttpRequest) -> HttpResponse:
 
 
 def _csv_response(filename: str, header: list[str], rows: Any) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def stream() -> Any:
-        yield "\ufeff"  # Excel on Chinese Windows reads a BOM-less CSV as GBK
-        yield writer.writerow(header)
-        for row in rows:  # shop text never becomes a formula (core.cells)
-            yield writer.writerow(neutralise_row(row))
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_download(filename=filename, header=header, rows=rows)
 
 
 @require_permission(VIEW_SEGMENTS, EXPORT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.accounts.privacy import phone_mask
-from patron.core.cells import neutralise_row, xlsx_row
+from patron.core.cells import csv_download, xlsx_row
 from patron.customers.models import Customer
 from patron.customers.selectors import EXPORT_COLUMNS, customer_export_rows
 from patron.customers.values import ExportValues, export_headers
@@ -59,23 +58,12 @@ def _filename(extension: str) -> str:
     return f"customers-{timezone.localdate():%Y%m%d}.{extension}"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def customers_csv(*, queryset: QuerySet[Customer], full_phone: bool) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[bytes]:
-        yield ("\ufeff" + writer.writerow(_headers())).encode("utf-8")
-        for values in _rows(queryset, full_phone):
-            cells = [v.isoformat() if isinstance(v, date) else v for v in values]
-            yield writer.writerow(neutralise_row(cells)).encode("utf-8")
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
+    rows = (
+        [v.isoformat() if isinstance(v, date) else v for v in values]
+        for values in _rows(queryset, full_phone)
+    )
+    return csv_download(filename=_filename("csv"), header=_headers(), rows=rows)
 
 
 def customers_xlsx(*, queryset: QuerySet[Customer], full_phone: bool) -> FileResponse:

@@ -44,8 +44,10 @@ test-sqlite: install
 
 # The same database tests again on the local PostgreSQL server. Under CI=true an
 # unreachable server fails the run; elsewhere these tests are skipped with a reason.
+# Browser tests ran in the first pass; what they drive reaches the database through the
+# same views the test-client tests check here on PostgreSQL.
 test-postgres: install
-	PATRON_DATABASE_URL=$(PATRON_TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider -m "django_db or postgres"
+	PATRON_DATABASE_URL=$(PATRON_TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider -m "(django_db or postgres) and not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,6 +33,10 @@ _UNREACHABLE = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser = pytest.mark.browser
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(browser)
     message = config.stash.get(_UNREACHABLE, None)
     if message:
         skip = pytest.mark.skip(reason=message + " (set CI=true to make this a failure)")

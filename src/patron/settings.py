@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "patron.messaging",
     "patron.campaigns",
     "patron.recommend",
+    "patron.members",  # member self-service: portal /member/, API /api/v1/member (issue 20)
     "patron.web",
     "huey.contrib.djhuey",
 ]

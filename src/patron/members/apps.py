@@ -14,3 +14,10 @@ class MembersConfig(AppConfig):
         from patron.members.panels import register_panels
 
         register_panels()
+        # the unsubscribe page names each notification kind a member can stop
+        from patron.members.forms import topic_label
+        from patron.members.notify import MEMBER_TOPICS
+        from patron.messaging.policy import topic_label_register
+
+        for topic in MEMBER_TOPICS:
+            topic_label_register(topic, topic_label(topic))

@@ -12,6 +12,7 @@ from patron.core.errors import PatronError
 
 
 class MemberErrorCode(StrEnum):
+    CODE_MISSING = "members.code_missing"
     CODE_INVALID = "members.code_invalid"
     TOO_MANY_TRIES = "members.too_many_tries"
     SIGN_IN_NEEDED = "members.sign_in_needed"
@@ -28,6 +29,7 @@ HTTP_STATUS = {
 }
 
 # Messages as constants (tests import them); translated when raised.
+CODE_MISSING = _("Send the e-mail address and the 6-digit code.")
 CODE_INVALID = _("This code is wrong, has expired or was already used. Ask for a new code.")
 TOO_MANY_TRIES = _("Too many wrong codes. Wait a while, then ask for a new code.")
 SIGN_IN_NEEDED = _("Sign in first: send Authorization: Bearer <member token>.")

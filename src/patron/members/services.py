@@ -144,6 +144,8 @@ def session_create(
     address for this e-mail in the sign-in limiter's window)."""
     now = timezone.now()
     address = address_normalise(email)
+    if not address or not str(code or "").strip():
+        raise MemberError(errors.CODE_MISSING, code=MemberErrorCode.CODE_MISSING)
     address_hash = secret_hash(f"address:{address}")
     throttle_name = f"member:{address}"
     if signin_is_throttled(username=throttle_name, ip=ip):

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.permissions import require_permission
 from patron.members import selectors, services
-from patron.web.views.methods import post_only
 
 VIEW = "accounts.view_loyalty"
 ERASE = "members.carry_out_erasure"
@@ -27,8 +26,9 @@ def portal_staff(request: HttpRequest) -> HttpResponse:
 
 
 @require_permission(ERASE)
-@post_only("members:staff")
 def erasure_do(request: HttpRequest, id: int) -> HttpResponse:  # noqa: A002
+    if request.method != "POST":
+        return redirect("members:staff")
     done = services.erasure_carry_out(request_id=id, by=request.user.get_username())
     messages.success(request, _("Member %(card)s is erased.") % {"card": done.card_number})
     return redirect("members:staff")

@@ -59,7 +59,9 @@ def session_member(*, token: str, kind: str | None = None) -> Member | None:
 
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    rows = MemberSession.objects.select_related("member__tier", "member__customer").filter(
+    rows = MemberSession.objects.select_related(
+        "member__tier", "member__customer", "member__portal_profile"
+    ).filter(
         token_hash=secret_hash(token), ended_at__isnull=True, expires_at__gt=timezone.now()
     )
     if kind is not None:

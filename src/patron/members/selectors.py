@@ -20,9 +20,14 @@ from patron.messaging.models import OutboxMessage, Unsubscribe
 DEFAULT_TOPICS = ("offers", "news")
 
 
-def member_language(*, member: Member) -> str:
-    language = Profile.objects.filter(member=member).values_list("language", flat=True).first()
-    return language or settings.LANGUAGE_CODE
+def member_language(*, member: Member | None) -> str:
+    """The language of the member's messages (read with the session when it was joined)."""
+    if member is None:
+        return settings.LANGUAGE_CODE
+    try:
+        return str(member.portal_profile.language)  # type: ignore[attr-defined]
+    except Profile.DoesNotExist:
+        return settings.LANGUAGE_CODE
 
 
 def _tier_name(tier: Any, language: str) -> str | None:
@@ -35,18 +40,25 @@ def member_me(*, member: Member, language: str = "en") -> dict[str, Any]:
     """The card, tier, balance, pending and expiring points, and the next tier's gap."""
     member = member_refresh(member=member)
     balance = balance_of(member_id=member.pk)
-    progress = loyalty.tier_progress(member=member)
+    programme = programme_get()
     next_tier = None
-    if progress is not None and progress["next"] is not None:
-        nxt = progress["next"]
-        next_tier = {
-            "code": nxt.code,
-            "name": _tier_name(nxt, language),
-            "missing": progress["missing"],
-            "basis": progress["basis"],
-            "percent": progress["percent"],
-            "window_months": programme_get().tier_window_months,
-        }
+    if programme.tiers_enabled:
+        from patron.loyalty.services.tiers import qualifying_values
+
+        rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
+        nxt = programme.tiers.filter(rank__gt=rank).order_by("rank").first()
+        if nxt is not None:
+            value = qualifying_values(today=timezone.localdate(), customer_ids=[member.customer_id])
+            have = value.get(member.pk, 0)
+            share = 100 if nxt.threshold <= 0 else min(100, int(100 * have / nxt.threshold))
+            next_tier = {
+                "code": nxt.code,
+                "name": _tier_name(nxt, language),
+                "missing": max(nxt.threshold - have, 0),
+                "basis": programme.tier_basis,
+                "percent": share,
+                "window_months": programme.tier_window_months,
+            }
     return {
         "card_number": member.card_number,
         "tier": member.tier.code if member.tier_id else None,  # type: ignore[union-attr]

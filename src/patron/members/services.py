@@ -50,7 +50,7 @@ def member_for_address(address: str) -> Member | None:
     """The member whose customer has this e-mail address (stored lower-cased by the
     importer); the oldest membership if several. One indexed query, member or not."""
     return (
-        Member.objects.select_related("customer")
+        Member.objects.select_related("customer", "portal_profile")
         .filter(customer__email=address)
         .order_by("pk")
         .first()
@@ -83,7 +83,7 @@ def code_request(*, email: object, now: dt.datetime | None = None) -> None:
     # work); only a member's is queued.
     from patron.members.selectors import member_language
 
-    language = member_language(member=member) if member is not None else _stranger_language()
+    language = member_language(member=member)
     subject, body, sms = template_render(
         template_get("code"), language=language, context={"code": code}
     )
@@ -98,13 +98,6 @@ def code_request(*, email: object, now: dt.datetime | None = None) -> None:
         if member is not None:
             _code_send(member=member, row=row, address=address, language=language,
                        texts=(subject, body, sms))  # fmt: skip
-
-
-def _stranger_language() -> str:
-    from patron.members.models import Profile
-
-    Profile.objects.filter(member_id=None).values_list("language", flat=True).first()
-    return settings.LANGUAGE_CODE
 
 
 def _code_send(
@@ -253,6 +246,7 @@ def preferences_update(
                 value=language,
             )
         Profile.objects.update_or_create(member=member, defaults={"language": language})
+        member._state.fields_cache.pop("portal_profile", None)  # read anew from now on
     for topic, on in (notifications or {}).items():
         if topic not in MEMBER_TOPICS or not isinstance(on, bool):
             raise MemberError(

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loyalty_throughput import database, drop, free_port, run_python  # noqa: E402
+from loyalty_throughput import database, drop, free_port, run_python
 
 BIN = Path(sys.executable).parent
 TOKENS = 2000
@@ -146,7 +146,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200_000)
     args = parser.parse_args()
     if not (BIN / "gunicorn").exists():
-        raise SystemExit("gunicorn is missing: .venv/bin/pip install -c requirements.lock -e '.[bench]'")
+        raise SystemExit(
+            "gunicorn is missing: .venv/bin/pip install -c requirements.lock -e '.[bench]'"
+        )
     name = "patron_bench_member_api"
     url = database(name)
     try:
@@ -194,7 +196,9 @@ def main() -> None:
                 load(port, me, 3.0, args.clients)  # warm-up, not counted
                 results = {
                     "setup": setup,
-                    "healthz": load(port, lambda k, i: ("/healthz", ""), args.seconds, args.clients),
+                    "healthz": load(
+                        port, lambda k, i: ("/healthz", ""), args.seconds, args.clients
+                    ),
                     "member_me": load(port, me, args.seconds, args.clients),
                     "staff_member_get": load(port, staff_member, args.seconds, args.clients),
                 }
@@ -206,7 +210,9 @@ def main() -> None:
     print(json.dumps(results, indent=2))
     p95 = results["member_me"]["p95_ms"]  # type: ignore[index]
     verdict = "meets" if p95 < 50 else "misses"
-    print(f"GET /me p95 {p95} ms with {args.clients} clients at {setup['members']} members: {verdict} the 50 ms target")
+    print(
+        f"GET /me p95 {p95} ms with {args.clients} clients at {setup['members']} members: {verdict} the 50 ms target"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,10 @@ def member_with() -> Callable[..., Member]:
         )
         if points:
             loyalty.points_grant(
-                customer_id=member.customer_id, points=points, reason="gift", source=f"g:{external_id}"
+                customer_id=member.customer_id,
+                points=points,
+                reason="gift",
+                source=f"g:{external_id}",
             )
         return member
 
@@ -42,7 +45,7 @@ def reward() -> Reward:
     return Reward.objects.create(code="mug", name_en="Mug", name_zh="马克杯", points_cost=100)
 
 
-def code_of(email: str) -> str:
+def _code_of(email: str) -> str:
     """The code of the newest sign-in message to ``email`` (the outbox holds what is sent)."""
     message = (
         OutboxMessage.objects.filter(recipient=email, key__startswith="member.code:")
@@ -61,11 +64,13 @@ def sign_in() -> Callable[[str], str]:
 
     def do(email: str) -> str:
         client = Client()
-        answer = client.post("/api/v1/member/code", {"email": email}, content_type="application/json")
+        answer = client.post(
+            "/api/v1/member/code", {"email": email}, content_type="application/json"
+        )
         assert answer.status_code == 202
         answer = client.post(
             "/api/v1/member/session",
-            {"email": email, "code": code_of(email)},
+            {"email": email, "code": _code_of(email)},
             content_type="application/json",
         )
         assert answer.status_code == 200, answer.content
@@ -74,5 +79,17 @@ def sign_in() -> Callable[[str], str]:
     return do
 
 
-def bearer(token: str) -> dict[str, Any]:
+def _bearer(token: str) -> dict[str, Any]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def bearer() -> Callable[[str], dict[str, Any]]:
+    """Headers with a member token: ``bearer(token)``."""
+    return _bearer
+
+
+@pytest.fixture
+def code_of() -> Callable[[str], str]:
+    """The newest sign-in code mailed to an address: ``code_of(email)``."""
+    return _code_of

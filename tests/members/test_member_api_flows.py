@@ -12,13 +12,13 @@ from django.test import Client
 from patron.loyalty.models import LedgerEntry, Redemption, Reward
 from patron.messaging.models import Unsubscribe
 
-from conftest import bearer
-
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-def test_redeem_then_the_statement_and_balance_change(member_with: Any, sign_in: Any, reward: Reward) -> None:
+def test_redeem_then_the_statement_and_balance_change(
+    bearer: Any, member_with: Any, sign_in: Any, reward: Reward
+) -> None:
     # given a member with 300 points
     member_with("F1", points=300)
     token = sign_in("f1@example.com")
@@ -30,8 +30,12 @@ def test_redeem_then_the_statement_and_balance_change(member_with: Any, sign_in:
     assert [r["reward_id"] for r in offer["rewards"] if r["can_redeem"]] == [reward.pk]
     # when the member redeems the reward twice with the same key
     body = {"reward_id": reward.pk, "idempotency_key": "phone-1"}
-    first = client.post("/api/v1/member/me/redemptions", body, content_type=JSON, headers=bearer(token))
-    again = client.post("/api/v1/member/me/redemptions", body, content_type=JSON, headers=bearer(token))
+    first = client.post(
+        "/api/v1/member/me/redemptions", body, content_type=JSON, headers=bearer(token)
+    )
+    again = client.post(
+        "/api/v1/member/me/redemptions", body, content_type=JSON, headers=bearer(token)
+    )
     # then one redemption, a code, and the statement shows the spend
     assert first.status_code == 201 and again.status_code == 200
     assert first.json() == again.json() and first.json()["points_balance"] == 200
@@ -44,7 +48,7 @@ def test_redeem_then_the_statement_and_balance_change(member_with: Any, sign_in:
 
 
 def test_refusals_are_clear_in_the_members_language_and_write_nothing(
-    member_with: Any, sign_in: Any
+    bearer: Any, member_with: Any, sign_in: Any
 ) -> None:
     # given a member who reads Chinese, a dear reward and one out of stock
     member_with("F2", points=50)
@@ -58,8 +62,12 @@ def test_refusals_are_clear_in_the_members_language_and_write_nothing(
     entries = LedgerEntry.objects.count()
     # when they try to redeem them, or a reward that does not exist
     answers = [
-        client.post("/api/v1/member/me/redemptions", {"reward_id": rid, "idempotency_key": f"k{rid}"},
-                    content_type=JSON, headers=bearer(token))  # fmt: skip
+        client.post(
+            "/api/v1/member/me/redemptions",
+            {"reward_id": rid, "idempotency_key": f"k{rid}"},
+            content_type=JSON,
+            headers=bearer(token),
+        )
         for rid in (dear.pk, gone.pk, 999999, "abc")
     ]
     # then clear refusals in Chinese, no stack trace, nothing written
@@ -76,7 +84,7 @@ def test_refusals_are_clear_in_the_members_language_and_write_nothing(
 
 
 def test_preferences_and_consents_round_trip_and_refuse_bad_values(
-    member_with: Any, sign_in: Any
+    bearer: Any, member_with: Any, sign_in: Any
 ) -> None:
     member = member_with("F3")
     token = sign_in("f3@example.com")
@@ -92,9 +100,8 @@ def test_preferences_and_consents_round_trip_and_refuse_bad_values(
     assert prefs["notifications"]["member.tier"] is False
     assert prefs["notifications"]["member.expiring"] is True
     assert consents["channels"]["email"] is True and consents["topics"]["offers"] is False
-    assert set(Unsubscribe.objects.filter(customer=member.customer).values_list("topic", flat=True)) == {
-        "member.tier", "offers"
-    }  # fmt: skip
+    opted_out = Unsubscribe.objects.filter(customer=member.customer)
+    assert set(opted_out.values_list("topic", flat=True)) == {"member.tier", "offers"}
     # and turning one back on removes its opt-out
     client.put("/api/v1/member/me/preferences", {"notifications": {"member.tier": True}},
                content_type=JSON, headers=bearer(token))  # fmt: skip
@@ -109,7 +116,10 @@ def test_preferences_and_consents_round_trip_and_refuse_bad_values(
         answer = client.put(url, json.dumps(body), content_type=JSON, headers=bearer(token))
         assert answer.status_code == 400, (body, answer.content)
         assert answer.json()["field"] == field
-    assert client.get("/api/v1/member/me/preferences", headers=bearer(token)).json()["language"] == "en"
+    assert (
+        client.get("/api/v1/member/me/preferences", headers=bearer(token)).json()["language"]
+        == "en"
+    )
 
 
 def test_sign_in_errors_in_chinese(member_with: Any) -> None:

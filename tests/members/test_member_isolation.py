@@ -14,10 +14,9 @@ from patron.loyalty import services as loyalty
 from patron.loyalty.models import LedgerEntry, Redemption
 from patron.messaging.models import Unsubscribe
 
-from conftest import bearer
-
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
+
 
 # What an attacker may put in a query string or a body to point at another member.
 def _pointers(b: Any, b_redemption: Redemption) -> dict[str, Any]:
@@ -54,7 +53,7 @@ def _b_state(b: Any) -> tuple[Any, ...]:
     )
 
 
-def test_the_api_answers_only_with_the_callers_own_data(two: dict[str, Any]) -> None:
+def test_the_api_answers_only_with_the_callers_own_data(bearer: Any, two: dict[str, Any]) -> None:
     a, b, token = two["a"], two["b"], two["token"]
     before = _b_state(b)
     pointers = _pointers(b, two["b_redemption"])
@@ -73,7 +72,10 @@ def test_the_api_answers_only_with_the_callers_own_data(two: dict[str, Any]) -> 
             assert answer.json()["card_number"] == a.card_number
     # writes with B's ids in the body change A only
     for url, body in (
-        ("/api/v1/member/me/preferences", {"language": "zh-hans", "notifications": {"member.tier": False}}),
+        (
+            "/api/v1/member/me/preferences",
+            {"language": "zh-hans", "notifications": {"member.tier": False}},
+        ),
         ("/api/v1/member/me/consents", {"channels": {"email": True}, "topics": {"offers": False}}),
     ):
         answer = client.put(url, json.dumps({**pointers, **body}), content_type=JSON,
@@ -103,15 +105,15 @@ def test_the_api_answers_only_with_the_callers_own_data(two: dict[str, Any]) -> 
     assert _b_state(b) == before
 
 
-def test_the_portal_pages_answer_only_with_the_callers_own_data(two: dict[str, Any]) -> None:
+def test_the_portal_pages_answer_only_with_the_callers_own_data(
+    bearer: Any, code_of: Any, two: dict[str, Any]
+) -> None:
     a, b, token = two["a"], two["b"], two["token"]
     before = _b_state(b)
     pointers = _pointers(b, two["b_redemption"])
     client = Client()
     # A signed in to the portal (the API token is not a portal cookie: sign in anew)
-    from patron.members.services import session_create
-    from patron.members.services import code_request
-    from conftest import code_of
+    from patron.members.services import code_request, session_create
 
     code_request(email="ma@example.com")
     cookie, _session = session_create(email="ma@example.com", code=code_of("ma@example.com"),

@@ -20,8 +20,6 @@ from patron.members.models import MemberSession, SignInCode
 from patron.members.notify import template_get
 from patron.messaging.models import OutboxMessage
 
-from conftest import bearer, code_of
-
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
@@ -40,7 +38,7 @@ def _session(client: Client, email: str, code: str) -> Any:
     return client.post("/api/v1/member/session", {"email": email, "code": code}, content_type=JSON)
 
 
-def test_a_code_signs_in_once(member_with: Any) -> None:
+def test_a_code_signs_in_once(bearer: Any, code_of: Any, member_with: Any) -> None:
     # given a member who asked for a code
     member_with("A1")
     client = Client()
@@ -65,7 +63,7 @@ def test_a_code_signs_in_once(member_with: Any) -> None:
     assert not MemberSession.objects.filter(token_hash=body["token"]).exists()
 
 
-def test_an_expired_code_is_refused(member_with: Any) -> None:
+def test_an_expired_code_is_refused(code_of: Any, member_with: Any) -> None:
     member_with("A2")
     client = Client()
     _code(client, "a2@example.com")
@@ -78,7 +76,7 @@ def test_an_expired_code_is_refused(member_with: Any) -> None:
     assert not MemberSession.objects.exists()
 
 
-def test_five_wrong_tries_then_429_even_for_the_right_code(member_with: Any) -> None:
+def test_five_wrong_tries_then_429_even_for_the_right_code(code_of: Any, member_with: Any) -> None:
     member_with("A3")
     client = Client()
     _code(client, "a3@example.com")
@@ -138,7 +136,7 @@ def test_no_enumeration_members_and_strangers_get_the_same_answer(member_with: A
 
 
 def test_member_and_staff_credentials_are_kept_apart(
-    member_with: Any, sign_in: Any, make_user: Any
+    bearer: Any, member_with: Any, sign_in: Any, make_user: Any
 ) -> None:
     # given a member token and a staff admin's API token and session
     member_with("A6")
@@ -147,7 +145,11 @@ def test_member_and_staff_credentials_are_kept_apart(
     _, staff_token = token_create(username="boss")
     # then the member token opens no staff endpoint
     client = Client()
-    for url in ("/api/v1/customers", "/api/v1/loyalty/members/8600000000000001", "/api/v1/loyalty/codes/NOCODE"):
+    for url in (
+        "/api/v1/customers",
+        "/api/v1/loyalty/members/8600000000000001",
+        "/api/v1/loyalty/codes/NOCODE",
+    ):
         answer = client.get(url, headers=bearer(member_token))
         assert answer.status_code == 401, (url, answer.status_code)
     # and no staff page (the member is not a Django user)
@@ -161,5 +163,7 @@ def test_member_and_staff_credentials_are_kept_apart(
     portal = staff.get("/member/")
     assert portal.status_code == 302 and portal["Location"].startswith("/member/login/")
     # and a signed-out member token stops working
-    assert client.delete("/api/v1/member/me/session", headers=bearer(member_token)).status_code == 204
+    assert (
+        client.delete("/api/v1/member/me/session", headers=bearer(member_token)).status_code == 204
+    )
     assert client.get("/api/v1/member/me", headers=bearer(member_token)).status_code == 401

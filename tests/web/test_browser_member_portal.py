@@ -102,7 +102,7 @@ def test_member_signs_in_redeems_and_unsubscribes(
         viewport={"width": width, "height": 900}, extra_http_headers={"Accept-Language": language}
     )
     other = context.new_page()
-    other.goto(base + link[link.index("/m/u/"):])
+    other.goto(base + link[link.index("/m/u/") :])
     other.click(f"button:has-text('{words['unsubscribe']}')")
     expect(other.locator("#unsubscribed")).to_contain_text(words["stopped"])
     other.screenshot(path=str(screenshot_dir / f"member-portal-{width}-{language}-4-unsub.png"))

@@ -156,19 +156,37 @@ EXPECTED: dict[str, frozenset[str]] = {
     "members:logout": EVERYONE,
     **{
         f"members:{n}": frozenset()
-        for n in ("home", "statement", "rewards", "reward_redeem", "friends", "orders",
-                  "preferences", "consents", "data", "data_download")
-    },  # fmt: skip
+        for n in (
+            "home",
+            "statement",
+            "rewards",
+            "reward_redeem",
+            "friends",
+            "orders",
+            "preferences",
+            "consents",
+            "data",
+            "data_download",
+        )
+    },
     "members:staff": frozenset({"admin", "marketing", "service", "analyst"}),
     "members:erasure_do": ADMIN,
     "api:member_code_send": EVERYONE,
     "api:member_session_create": EVERYONE,
     **{
         f"api:{n}": frozenset()
-        for n in ("me_get", "me_session_end", "me_statement", "me_rewards",
-                  "me_redemption_create", "me_preferences_get", "me_preferences_put",
-                  "me_consents_get", "me_consents_put")
-    },  # fmt: skip
+        for n in (
+            "me_get",
+            "me_session_end",
+            "me_statement",
+            "me_rewards",
+            "me_redemption_create",
+            "me_preferences_get",
+            "me_preferences_put",
+            "me_consents_get",
+            "me_consents_put",
+        )
+    },
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

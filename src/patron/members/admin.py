@@ -36,8 +36,8 @@ class NotificationTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         rows = template_preview(obj)
         return format_html_join(
             "",
-            '<div class="preview"><strong>{}</strong><p>{}</p><pre style="white-space:pre-wrap">{}</pre>'
-            "<p>SMS: {}</p></div>",
+            '<div class="preview"><strong>{}</strong><p>{}</p>'
+            '<pre style="white-space:pre-wrap">{}</pre><p>SMS: {}</p></div>',
             ((r["language"], r["subject"], r["body"], r["sms"]) for r in rows),
         )
 

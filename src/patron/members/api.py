@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from ninja import Router, Status
 
 from patron.accounts.throttle import client_address
+from patron.core.api_support import ErrorOut
 from patron.members import errors, selectors, services
 from patron.members.auth import Anyone, MemberBearer
 from patron.members.schemas import (
@@ -43,7 +44,7 @@ def member_code_send(request: HttpRequest, payload: CodeIn):  # type: ignore[no-
     return Status(202, {"message": str(errors.CODE_SENT)})
 
 
-@router.post("/session", response={200: SessionOut}, auth=ANYONE)
+@router.post("/session", response={200: SessionOut, 429: ErrorOut}, auth=ANYONE)
 def member_session_create(request: HttpRequest, payload: SessionIn):  # type: ignore[no-untyped-def]
     _token, session = services.session_create(
         email=payload.email, code=payload.code, kind="api", ip=client_address(request)

@@ -61,9 +61,7 @@ def session_member(*, token: str, kind: str | None = None) -> Member | None:
         return None
     rows = MemberSession.objects.select_related(
         "member__tier", "member__customer", "member__portal_profile"
-    ).filter(
-        token_hash=secret_hash(token), ended_at__isnull=True, expires_at__gt=timezone.now()
-    )
+    ).filter(token_hash=secret_hash(token), ended_at__isnull=True, expires_at__gt=timezone.now())
     if kind is not None:
         rows = rows.filter(kind=kind)
     session = rows.first()

@@ -79,7 +79,9 @@ def template_render(
             if zh
             else "\n\n--\n{programme}\nTurn these messages off: {url}"
         )
-        body += footer.format(programme=context.get("programme", ""), url=context["unsubscribe_url"])
+        body += footer.format(
+            programme=context.get("programme", ""), url=context["unsubscribe_url"]
+        )
     sms = _render(template.sms_zh if zh else template.sms_en, context)
     return subject, body, sms
 
@@ -235,7 +237,9 @@ def notifications_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
                 sorted(c for i in r.items.all() for c in i.codes.values_list("code", flat=True))
             )
             balance = balance_of(member_id=r.member_id).available
-            events.append((r.member, str(r.pk), {"points": r.points, "codes": codes, "balance": balance}))
+            events.append(
+                (r.member, str(r.pk), {"points": r.points, "codes": codes, "balance": balance})
+            )
         counts["redeemed"] = _send_new("redeemed", events)
     counts.update(_order_events(now=now, members=members))
     return counts
@@ -278,7 +282,9 @@ def _order_events(*, now: dt.datetime, members: Any) -> dict[str, int]:
         orders = Order.objects.filter(
             status=status, created_at__gte=since, customer__membership__isnull=False
         ).order_by("pk")
-        by_customer = {m.customer_id: m for m in members.filter(customer_id__in=orders.values("customer_id"))}
+        by_customer = {
+            m.customer_id: m for m in members.filter(customer_id__in=orders.values("customer_id"))
+        }
         events = [
             (
                 by_customer[o.customer_id],

@@ -14,7 +14,7 @@ __all__ = ["ExpiringOut", "RedemptionOut", "StatementOut"]
 
 
 class CodeIn(Schema):
-    email: Any = None
+    email: str = Field(..., max_length=254, description="Any address: the answer is always 202.")
 
 
 class CodeOut(Schema):
@@ -22,8 +22,8 @@ class CodeOut(Schema):
 
 
 class SessionIn(Schema):
-    email: Any = None
-    code: Any = None
+    email: str = Field(..., max_length=254)
+    code: str = Field(..., max_length=12, description="The 6 digits of the mailed code.")
 
 
 class SessionOut(Schema):

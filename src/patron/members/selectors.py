@@ -88,8 +88,10 @@ def member_rewards(*, member: Member, language: str = "en") -> dict[str, Any]:
     balance = balance_of(member_id=member.pk).available
     rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
     rewards = []
-    for r in Reward.objects.filter(active=True).select_related("min_tier").order_by(
-        "points_cost", "code"
+    for r in (
+        Reward.objects.filter(active=True)
+        .select_related("min_tier")
+        .order_by("points_cost", "code")
     ):
         if (r.valid_from and today < r.valid_from) or (r.valid_until and today > r.valid_until):
             continue
@@ -228,9 +230,7 @@ def member_export(*, member: Member) -> dict[str, Any]:
 
 
 def erasure_pending(*, member: Member) -> bool:
-    return ErasureRequest.objects.filter(
-        member=member, status=ErasureStatus.PENDING
-    ).exists()
+    return ErasureRequest.objects.filter(member=member, status=ErasureStatus.PENDING).exists()
 
 
 # --- staff -----------------------------------------------------------------------------------

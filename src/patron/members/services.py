@@ -143,7 +143,9 @@ def session_create(
     throttle_name = f"member:{address}"
     if signin_is_throttled(username=throttle_name, ip=ip):
         raise MemberError(errors.TOO_MANY_TRIES, code=MemberErrorCode.TOO_MANY_TRIES)
-    row = SignInCode.objects.filter(address_hash=address_hash).order_by("-created_at", "-pk").first()
+    row = (
+        SignInCode.objects.filter(address_hash=address_hash).order_by("-created_at", "-pk").first()
+    )
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise MemberError(errors.CODE_INVALID, code=MemberErrorCode.CODE_INVALID)
     if row.wrong_tries >= MAX_WRONG_TRIES:
@@ -189,8 +191,7 @@ def member_redeem(
     """Redeem one reward for the signed-in member. The key is the member's own (it is stored
     under the member's id, so two members' keys never meet). Loyalty's checks hold: balance,
     stock, tier, dates, per-member limit."""
-    from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
-    from patron.loyalty.errors import REWARD_UNKNOWN
+    from patron.loyalty.errors import REWARD_UNKNOWN, LoyaltyError, LoyaltyErrorCode
 
     try:
         reward = int(str(reward_id))
@@ -342,9 +343,7 @@ def erasure_request(*, member: Member) -> ErasureRequest:
                 requested_at=timezone.now(),
             )
     except IntegrityError:
-        raise MemberError(
-            errors.ERASURE_PENDING, code=MemberErrorCode.ERASURE_PENDING
-        ) from None
+        raise MemberError(errors.ERASURE_PENDING, code=MemberErrorCode.ERASURE_PENDING) from None
 
 
 @transaction.atomic

@@ -26,7 +26,7 @@ def portal_staff(request: HttpRequest) -> HttpResponse:
 
 
 @require_permission(ERASE)
-def erasure_do(request: HttpRequest, id: int) -> HttpResponse:  # noqa: A002
+def erasure_do(request: HttpRequest, id: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("members:staff")
     done = services.erasure_carry_out(request_id=id, by=request.user.get_username())

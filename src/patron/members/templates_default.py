@@ -1,8 +1,8 @@
+# ruff: noqa: E501  (message texts read best unbroken)
 """The notification texts Patron ships with, in English and Chinese. An admin edits them
 (Admin > Notification templates, with a preview); the first use stores them as a row."""
 
 from __future__ import annotations
-
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "code": {

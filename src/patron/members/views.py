@@ -64,7 +64,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_valid():
         try:
-            token, session = services.session_create(
+            token, _session = services.session_create(
                 email=form.cleaned_data["email"],
                 code=form.cleaned_data["code"],
                 kind="portal",
@@ -77,7 +77,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
             response = redirect(_next(request))
             cookie_set(response, token=token, max_age=services.session_days() * 86400)
             return response
-    return render(request, "members/code.html", {"form": form, "next": _next(request)}, status=status)
+    return render(
+        request, "members/code.html", {"form": form, "next": _next(request)}, status=status
+    )
 
 
 @public
@@ -118,7 +120,7 @@ def rewards(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def reward_redeem(request: HttpRequest, id: int) -> HttpResponse:  # noqa: A002
+def reward_redeem(request: HttpRequest, id: int) -> HttpResponse:
     """GET: confirm; POST: redeem (the form's key makes a double submit one redemption)."""
     member = request.member  # type: ignore[attr-defined]
     offer = selectors.member_rewards(member=member, language=_lang())
@@ -257,12 +259,10 @@ def data_download(request: HttpRequest, fmt: str) -> HttpResponse:
         for section, value in export.items():
             rows = value if isinstance(value, list) else [value]
             for index, row in enumerate(rows):
-                for field, cell in (row.items() if isinstance(row, dict) else [("", row)]):
+                for field, cell in row.items() if isinstance(row, dict) else [("", row)]:
                     label = f"{section}[{index}]" if isinstance(value, list) else section
                     text = json.dumps(cell, cls=DjangoJSONEncoder, ensure_ascii=False)
                     writer.writerow(neutralise_row([label, field, text.strip('"')]))
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-

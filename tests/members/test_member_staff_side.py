@@ -121,3 +121,25 @@ def test_the_360_panel_shows_sign_ins_and_notifications(
     page = client.get(f"/customers/{member.customer.external_id}/").content.decode()
     assert "Member portal and notifications" in page
     assert "Welcome to" in page and "Your sign-in code" in page
+
+
+def test_admin_edits_a_template_with_a_preview_and_refuses_a_broken_one(make_user: Any) -> None:
+    # given the admin's template page
+    template = template_get("expiring")
+    admin = Client()
+    admin.force_login(make_user("root", "admin"))
+    url = f"/admin/members/notificationtemplate/{template.pk}/change/"
+    page = admin.get(url).content.decode()
+    # then it shows the preview in both languages
+    assert "120 points expire on 2026-12-31" in page and "120 积分将于 2026-12-31 过期" in page
+    # and a broken text is refused on its field, the saved one kept
+    form = {f: getattr(template, f) for f in ("kind", "subject_en", "body_en", "sms_en",
+            "subject_zh", "body_zh", "sms_zh")}  # fmt: skip
+    form.update({"enabled": "on", "enabled_since_0": "2026-01-01", "enabled_since_1": "00:00:00"})
+    answer = admin.post(url, {**form, "subject_zh": "{% if %}"})
+    assert answer.status_code == 200 and "errorlist" in answer.content.decode()
+    template.refresh_from_db()
+    assert template.subject_zh.startswith("您有")
+    assert admin.post(url, {**form, "subject_zh": "积分提醒 {{ points }}"}).status_code == 302
+    template.refresh_from_db()
+    assert template.subject_zh == "积分提醒 {{ points }}"

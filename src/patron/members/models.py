@@ -156,3 +156,17 @@ class NotificationTemplate(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
+
+    def clean(self) -> None:
+        """Each text must be a valid template (the admin form shows the error on the field)."""
+        from django.core.exceptions import ValidationError
+        from django.template import Template, TemplateSyntaxError
+
+        problems = {}
+        for name in ("subject_en", "body_en", "sms_en", "subject_zh", "body_zh", "sms_zh"):
+            try:
+                Template(getattr(self, name) or "")
+            except TemplateSyntaxError as error:
+                problems[name] = str(error)
+        if problems:
+            raise ValidationError(problems)

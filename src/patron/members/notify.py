@@ -146,7 +146,12 @@ def notify(
     if settings.PATRON_SMS_URL and customer.phone and not customer.phone_is_masked and sms:
         sent.append(
             message_enqueue(
-                key=key + ":sms", channel="sms", recipient=customer.phone, body_text=sms, **common
+                key=key + ":sms",
+                channel="sms",
+                recipient=customer.phone,
+                subject="",
+                body_text=sms,
+                **common,
             )
         )
     return sent

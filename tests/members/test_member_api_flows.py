@@ -128,3 +128,27 @@ def test_sign_in_errors_in_chinese(member_with: Any) -> None:
                          content_type=JSON, headers={"Accept-Language": "zh-hans"})  # fmt: skip
     assert answer.status_code == 401
     assert "验证码" in answer.json()["message"]
+
+
+def test_questionnaire_answers_through_preferences(
+    bearer: Any, member_with: Any, sign_in: Any
+) -> None:
+    from patron.loyalty.models import Question
+
+    Question.objects.create(key="pet", text_en="Pet?", text_zh="宠物？", kind="single",
+                            choices=["cat", "dog"])  # fmt: skip
+    member = member_with("F4")
+    token = sign_in("f4@example.com")
+    client = Client()
+    # a valid answer is kept as the customer's attribute
+    ok = client.put("/api/v1/member/me/preferences", {"answers": {"pet": "cat"}},
+                    content_type=JSON, headers=bearer(token))  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["answers"] == {"pet": "cat"}
+    member.customer.refresh_from_db()
+    assert member.customer.attributes["pet"] == "cat"
+    # an answer outside the choices is refused, naming the field; nothing changes
+    bad = client.put("/api/v1/member/me/preferences", {"answers": {"pet": "fish"}},
+                     content_type=JSON, headers=bearer(token))  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["field"] == "answers.pet"
+    member.customer.refresh_from_db()
+    assert member.customer.attributes["pet"] == "cat"

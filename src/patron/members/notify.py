@@ -44,7 +44,7 @@ LOOKBACK = dt.timedelta(days=7)  # events older than this are not notified by a 
 
 
 def expiry_notice_days() -> int:
-    return int(getattr(settings, "PATRON_MEMBER_EXPIRY_NOTICE_DAYS", 14))
+    return int(settings.PATRON_MEMBER_EXPIRY_NOTICE_DAYS)
 
 
 def template_get(kind: str) -> NotificationTemplate:

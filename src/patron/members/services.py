@@ -39,11 +39,11 @@ MAX_WRONG_TRIES = 5
 
 
 def codes_per_hour() -> int:
-    return int(getattr(settings, "PATRON_MEMBER_CODES_PER_HOUR", 5))
+    return int(settings.PATRON_MEMBER_CODES_PER_HOUR)
 
 
 def session_days() -> int:
-    return int(getattr(settings, "PATRON_MEMBER_SESSION_DAYS", 30))
+    return int(settings.PATRON_MEMBER_SESSION_DAYS)
 
 
 def member_for_address(address: str) -> Member | None:
@@ -265,6 +265,7 @@ def preferences_update(
         customer = Customer.objects.select_for_update().get(pk=member.customer_id)
         customer.attributes = {**(customer.attributes or {}), **clean}
         customer.save(update_fields=["attributes", "updated_at"])
+        member.customer = customer  # what the caller reads next is the saved answer
 
 
 def _opt(customer_id: int, topic: str, on: bool, *, channel: str) -> None:

@@ -78,6 +78,9 @@ def test_erasure_keeps_orders_and_removes_the_person(member_with: Any, make_user
         source="shop",
     )  # fmt: skip
     Profile.objects.create(member=member, language="zh-hans")
+    from auditlog.models import LogEntry
+
+    assert [e for e in LogEntry.objects.all() if "Name S2" in str(e.changes)]  # before: kept
     request = services.erasure_request(member=member)
     with pytest.raises(services.MemberError):
         services.erasure_request(member=member)
@@ -98,6 +101,10 @@ def test_erasure_keeps_orders_and_removes_the_person(member_with: Any, make_user
     assert Order.objects.get(external_id="SO-2").amount == Decimal("120.00")
     assert Order.objects.get(external_id="SO-2").customer_id == customer.pk
     assert ErasureRequest.objects.get().status == "done"
+    # and the audit trail keeps no old value of the person
+    from auditlog.models import LogEntry
+
+    assert not [e for e in LogEntry.objects.all() if "Name S2" in str(e.changes)]
     assert not Profile.objects.exists()
     # marketing sees usage but cannot erase
     staff = Client()

@@ -347,6 +347,21 @@ def erasure_request(*, member: Member) -> ErasureRequest:
         raise MemberError(errors.ERASURE_PENDING, code=MemberErrorCode.ERASURE_PENDING) from None
 
 
+def _audit_forget(*, customer: Customer, consents: list[int], notes: list[int]) -> None:
+    """The audit trail keeps old values (names, addresses): an erasure removes the person's
+    entries too, the erasure's own included. The erasure request records who and when."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from patron.customers.models import Interaction
+
+    for model, pks in ((Customer, [customer.pk]), (Consent, consents), (Interaction, notes)):
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk__in=[str(pk) for pk in pks],
+        ).delete()
+
+
 @transaction.atomic
 def erasure_carry_out(*, request_id: int, by: str) -> ErasureRequest:
     """Erase the member's personal data: the customer keeps its orders (so revenue, points
@@ -365,8 +380,11 @@ def erasure_carry_out(*, request_id: int, by: str) -> ErasureRequest:
         customer.attributes, customer.tags = {}, []
         customer.external_id = f"erased-{customer.pk}"
         customer.save()
+        consents = list(customer.consents.values_list("pk", flat=True))
+        notes = list(customer.interactions.values_list("pk", flat=True))
         customer.consents.all().delete()
         customer.interactions.all().delete()
+        _audit_forget(customer=customer, consents=consents, notes=notes)
         Unsubscribe.objects.filter(customer=customer).delete()
         MemberSession.objects.filter(member=member).update(ended_at=timezone.now())
         Profile.objects.filter(member=member).delete()

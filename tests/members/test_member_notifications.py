@@ -23,6 +23,7 @@ from patron.members.models import Profile
 from patron.members.notify import KINDS, notifications_scan, template_get
 from patron.messaging.dispatch import outbox_dispatch
 from patron.messaging.models import OutboxMessage
+from patron.messaging.policy import unsubscribe_read
 from patron.messaging.services import unsubscribe_record
 
 WORKER = Path(__file__).parents[1] / "messaging" / "worker_process.py"
@@ -78,6 +79,10 @@ def test_each_event_is_one_message_in_the_members_language(smtp_server: Any) -> 
     assert len(mine) == 4
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in str(m["Subject"])) for m in mine)
     assert all("/m/u/" in m.get_body(("plain",)).get_content() for m in mine)
+    # and the List-Unsubscribe header (one-click, RFC 8058) stops that kind only
+    tier_mail = next(m for m in mine if m["X-Patron-Key"].startswith("member.tier_up"))
+    token = tier_mail["List-Unsubscribe"].strip("<>").rstrip("/").rsplit("/", 1)[1]
+    assert unsubscribe_read(token) == (zh.customer_id, "", "member.tier")
 
 
 def _database_url() -> str:

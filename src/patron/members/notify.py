@@ -11,6 +11,7 @@ message) has an opt-out for that topic, which the outbox honours at dispatch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -168,8 +169,9 @@ def _already(keys: list[str]) -> set[str]:
     return found
 
 
-def _send_new(kind: str, events: list[tuple[Member, str, dict[str, Any]]]) -> int:
-    """Notify the events whose key is not in the outbox yet; returns how many were queued."""
+def _send_new(kind: str, events: list[tuple[Member, str, Any]]) -> int:
+    """Notify the events whose key is not in the outbox yet; returns how many were queued.
+    A context may be a function, called only for an event not notified yet."""
     if not events:
         return 0
     template = template_get(kind)
@@ -184,7 +186,7 @@ def _send_new(kind: str, events: list[tuple[Member, str, dict[str, Any]]]) -> in
             member=member,
             kind=kind,
             event=event,
-            context=context,
+            context=context() if callable(context) else context,
             language=language,
             template=template,
         ):
@@ -229,25 +231,25 @@ def notifications_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
     if template_get("expiring").enabled:
         counts["expiring"] = _send_new("expiring", _expiring_lots(today=today))
     if (since := _since("redeemed", now)) is not None:
-        from patron.loyalty.services import balance_of
-
         rows = (
             Redemption.objects.select_related("member__customer", "member__tier")
             .filter(created_at__gte=since, points__gt=0)
             .order_by("pk")
         )
-        events = []
-        for r in rows:
-            codes = ", ".join(
-                sorted(c for i in r.items.all() for c in i.codes.values_list("code", flat=True))
-            )
-            balance = balance_of(member_id=r.member_id).available
-            events.append(
-                (r.member, str(r.pk), {"points": r.points, "codes": codes, "balance": balance})
-            )
+        events = [(r.member, str(r.pk), functools.partial(redeemed_context, r)) for r in rows]
         counts["redeemed"] = _send_new("redeemed", events)
     counts.update(_order_events(now=now, members=members))
     return counts
+
+
+def redeemed_context(redemption: Redemption) -> dict[str, Any]:
+    from patron.loyalty.services import balance_of
+
+    codes = ", ".join(
+        sorted(c for i in redemption.items.all() for c in i.codes.values_list("code", flat=True))
+    )
+    balance = balance_of(member_id=redemption.member_id).available
+    return {"points": redemption.points, "codes": codes, "balance": balance}
 
 
 def _expiring_lots(*, today: dt.date) -> list[tuple[Member, str, dict[str, Any]]]:

@@ -211,19 +211,10 @@ def member_redeem(
 
 
 def _notify_redeemed(redemption_id: int) -> None:
-    from patron.members.notify import notify
+    from patron.members.notify import notify, redeemed_context
 
     r = Redemption.objects.select_related("member__customer").get(pk=redemption_id)
-    codes = ", ".join(
-        sorted(c for i in r.items.all() for c in i.codes.values_list("code", flat=True))
-    )
-    balance = loyalty.balance_of(member_id=r.member_id).available
-    notify(
-        member=r.member,
-        kind="redeemed",
-        event=str(r.pk),
-        context={"points": r.points, "codes": codes, "balance": balance},
-    )
+    notify(member=r.member, kind="redeemed", event=str(r.pk), context=redeemed_context(r))
 
 
 @transaction.atomic

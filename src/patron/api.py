@@ -162,6 +162,10 @@ def _mount() -> None:
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/coupons", coupons_router)
     api.add_router("/loyalty", loyalty_router)
+    # members (issue 20): member tokens only, its own auth (patron.members.auth)
+    from patron.members.api import router as member_router
+
+    api.add_router("/member", member_router)
 
 
 _mount()

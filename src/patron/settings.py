@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "patron.messaging",
     "patron.campaigns",
     "patron.recommend",
+    "patron.members",  # member self-service: portal /member/, API /api/v1/member (issue 20)
     "patron.web",
     "huey.contrib.djhuey",
 ]
@@ -321,6 +322,11 @@ PATRON_SMS_TOKEN = os.environ.get("PATRON_SMS_TOKEN", "")
 # PostgreSQL: each outbox claim waits for its commit to reach the disk (true: a database server
 # crash cannot undo a claim and cause a second send). false trades that for speed on slow disks.
 PATRON_OUTBOX_DURABLE_COMMITS = _env_bool("PATRON_OUTBOX_DURABLE_COMMITS", True)
+# Member self-service (patron.members, issue 20): sign-in codes an address may ask for per
+# hour, how long a member session lasts, how many days ahead points expiring are announced.
+PATRON_MEMBER_CODES_PER_HOUR = int(os.environ.get("PATRON_MEMBER_CODES_PER_HOUR", "5"))
+PATRON_MEMBER_SESSION_DAYS = int(os.environ.get("PATRON_MEMBER_SESSION_DAYS", "30"))
+PATRON_MEMBER_EXPIRY_NOTICE_DAYS = int(os.environ.get("PATRON_MEMBER_EXPIRY_NOTICE_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

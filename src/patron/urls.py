@@ -16,5 +16,6 @@ urlpatterns = [
     path("m/", include("patron.messaging.urls")),
     path("loyalty/", include("patron.loyalty.urls")),
     path("recommendations/", include("patron.recommend.urls")),
+    path("member/", include("patron.members.urls")),  # the member portal (issue 20)
     path("admin/", admin.site.urls),
 ]

@@ -148,6 +148,45 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:customer_recommendation_list": SIGNED_IN,
     "recommend:export": frozenset({"admin", "marketing", "analyst"}),
     "recommend:rules": frozenset({"admin", "marketing"}),  # the shop's rules
+    # member self-service (issue 20): members are not staff. The sign-in steps are open to
+    # everyone; the portal pages and the member API take a member's session or token only, so
+    # no staff role (and no visitor) gets in; staff see portal usage, admins erase.
+    "members:login": EVERYONE,
+    "members:login_code": EVERYONE,
+    "members:logout": EVERYONE,
+    **{
+        f"members:{n}": frozenset()
+        for n in (
+            "home",
+            "statement",
+            "rewards",
+            "reward_redeem",
+            "friends",
+            "orders",
+            "preferences",
+            "consents",
+            "data",
+            "data_download",
+        )
+    },
+    "members:staff": frozenset({"admin", "marketing", "service", "analyst"}),
+    "members:erasure_do": ADMIN,
+    "api:member_code_send": EVERYONE,
+    "api:member_session_create": EVERYONE,
+    **{
+        f"api:{n}": frozenset()
+        for n in (
+            "me_get",
+            "me_session_end",
+            "me_statement",
+            "me_rewards",
+            "me_redemption_create",
+            "me_preferences_get",
+            "me_preferences_put",
+            "me_consents_get",
+            "me_consents_put",
+        )
+    },
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

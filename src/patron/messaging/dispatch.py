@@ -229,6 +229,9 @@ def _outgoing(m: OutboxMessage) -> Outgoing:
     link = ""
     if m.purpose == Purpose.MARKETING and m.customer_id is not None and m.channel == "email":
         link = unsubscribe_url(customer_id=m.customer_id, channel="", topic="")
+    elif m.topic.startswith("member.") and m.customer_id is not None and m.channel == "email":
+        # a member notification: its header (List-Unsubscribe) stops that kind only
+        link = unsubscribe_url(customer_id=m.customer_id, channel="", topic=m.topic)
     return Outgoing(m.key, m.recipient, m.subject, m.body_text, m.body_html, link)
 
 

@@ -64,6 +64,14 @@ def unsubscribe_url(*, customer_id: int, channel: str, topic: str) -> str:
     return f"{_unsubscribe_prefix(settings.PATRON_BASE_URL)}{token}/"
 
 
+# What a topic is called on the unsubscribe page (apps add theirs from AppConfig.ready).
+TOPIC_LABELS: dict[str, object] = {}
+
+
+def topic_label_register(topic: str, label: object) -> None:
+    TOPIC_LABELS[topic] = label
+
+
 def stable_share(salt: str, key: int) -> float:
     """A number in [0, 1) fixed by (salt, key): the same on every run, machine and order."""
     digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from patron.accounts.permissions import public
-from patron.messaging.policy import unsubscribe_read
+from patron.messaging.policy import TOPIC_LABELS, unsubscribe_read
 from patron.messaging.services import unsubscribe_record
 
 
@@ -23,6 +23,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         unsubscribe_record(customer_id=customer_id, channel=channel, topic=topic)
         done = True
-    return render(
-        request, "messaging/unsubscribe.html", {"done": done, "topic": topic, "channel": channel}
-    )
+    # a link of a transactional kind (a member notification) names what stops, not "marketing"
+    label = TOPIC_LABELS.get(topic) if topic else None
+    context = {"done": done, "topic": topic, "channel": channel, "label": label}
+    return render(request, "messaging/unsubscribe.html", context)

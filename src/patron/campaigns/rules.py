@@ -21,31 +21,28 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
-    DecimalField,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.campaigns.errors import CampaignError, CampaignErrorCode
 from patron.customers.models import Customer
+from patron.sales.models import PURCHASE_STATUSES as SALES_PURCHASE_STATUSES
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
@@ -67,7 +64,7 @@ OPS: dict[str, tuple[str, ...]] = {
 }
 LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 # Orders that are a purchase: paid, not a return (patron.sales.models).
-PURCHASE_STATUSES = ("completed", "open", "refunded")
+PURCHASE_STATUSES = tuple(str(s) for s in SALES_PURCHASE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -136,9 +133,20 @@ FIELDS: dict[str, Field] = {
             "距上次购买天数",
             source="orders",
         ),
-        Field("orders", NUMBER, "Number of orders", "订单数", source="orders"),
-        Field("spend", NUMBER, "Spend", "消费金额", source="orders"),
+        Field("orders", NUMBER, "Number of orders", "订单数", "orders", "orders"),
+        Field("spend", NUMBER, "Spend", "消费金额", "spend", "orders"),
         Field("category", CATEGORY, "Categories bought", "购买过的品类", source="orders"),
+        Field(
+            "profit_group",
+            STRING,
+            "Profit group",
+            "利润分组",
+            "profit_group",
+            "score",
+            ("high", "medium", "low", "no_profit"),
+        ),
+        Field("loyalty_tier", STRING, "Membership tier", "会员等级", source="loyalty"),
+        Field("loyalty_points", NUMBER, "Points balance", "可用积分", source="loyalty"),
         Field("consent_email", BOOL, "Consents to email", "同意邮件", "email", "consent"),
         Field("consent_sms", BOOL, "Consents to SMS", "同意短信", "sms", "consent"),
         Field("consent_phone", BOOL, "Consents to calls", "同意电话", "phone", "consent"),
@@ -155,7 +163,7 @@ def field_list() -> list[dict[str, Any]]:
             "field": f.name,
             "kind": f.kind,
             "ops": list(OPS[f.kind]),
-            "choices": list(f.choices),
+            "choices": _tier_codes() if f.name == "loyalty_tier" else list(f.choices),
             "label": {"en": f.label_en, "zh-hans": f.label_zh},
         }
         for f in FIELDS.values()
@@ -285,48 +293,65 @@ def _score_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
     return Q(pk__in=scores)
 
 
-def _purchases() -> QuerySet[Any]:
-    from patron.sales.models import Order
+def _meets(number: Decimal, op: str, values: list[Any]) -> bool:
+    """Whether ``number`` meets the condition (for customers without a row: zero)."""
+    if op == "between":
+        return bool(values[0] <= number <= values[1])
+    return {
+        "=": number == values[0],
+        "!=": number != values[0],
+        ">": number > values[0],
+        ">=": number >= values[0],
+        "<": number < values[0],
+        "<=": number <= values[0],
+    }[op]
 
-    return Order.objects.filter(
-        customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES, amount__gt=0
-    )
+
+def _summaries() -> QuerySet[Any]:
+    from patron.sales.models import PurchaseSummary
+
+    return PurchaseSummary.objects.all()
+
+
+def _day(today: dt.date, days: int) -> dt.date:
+    """``today`` less ``days`` days, held within the calendar."""
+    try:
+        return today - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days > 0 else dt.date.max
 
 
 def _days_since_q(op: str, values: list[Any], today: dt.date) -> Q:
-    """Days since the last purchase, by EXISTS on the (customer, date) index: d > n means a
-    purchase exists and none on or after today - n."""
-    purchases = _purchases()
-
-    def since(n: Decimal, strict: bool) -> Exists:  # a purchase with d < n (strict) or <= n
-        days = int(n) if n == int(n) else None
-        if days is None:  # d is whole: d < 2.5 <=> d <= 2
-            days, strict = int(n // 1), False
-        edge = today - dt.timedelta(days=days)
-        return Exists(purchases.filter(**{"ordered_on__gt" if strict else "ordered_on__gte": edge}))
-
-    any_purchase = Exists(purchases)
+    """Days since the last purchase, d = today - the summary's last purchase date (whole
+    days), as a range of that date on its index; no purchase: d is missing, nothing met."""
     if op == "between":
-        low, high = values
-        return Q(since(high, False)) & ~Q(since(low, True))
-    n = values[0]
-    match op:
-        case "<":
-            return Q(since(n, True))
-        case "<=":
-            return Q(since(n, False))
-        case ">":
-            return Q(any_purchase) & ~Q(since(n, False))
-        case ">=":
-            return Q(any_purchase) & ~Q(since(n, True))
-        case "=":
-            return Q(since(n, False)) & ~Q(since(n, True))
-        case _:  # !=
-            return Q(any_purchase) & ~(Q(since(n, False)) & ~Q(since(n, True)))
+        low, high = math.ceil(values[0]), math.floor(values[1])  # whole d in [low, high]
+        if low > high:
+            return Q(pk__in=[])
+        dates = Q(last_purchase_on__lte=_day(today, low), last_purchase_on__gte=_day(today, high))
+    else:
+        n = values[0]
+        whole = n == int(n)
+        match op:
+            case "<":  # d <= ceil(n) - 1
+                dates = Q(last_purchase_on__gte=_day(today, math.ceil(n) - 1))
+            case "<=":
+                dates = Q(last_purchase_on__gte=_day(today, math.floor(n)))
+            case ">":  # d >= floor(n) + 1
+                dates = Q(last_purchase_on__lte=_day(today, math.floor(n) + 1))
+            case ">=":
+                dates = Q(last_purchase_on__lte=_day(today, math.ceil(n)))
+            case "=":
+                if not whole:
+                    return Q(pk__in=[])
+                dates = Q(last_purchase_on=_day(today, int(n)))
+            case _:  # !=
+                dates = ~Q(last_purchase_on=_day(today, int(n))) if whole else Q()
+    return Q(pk__in=_summaries().filter(dates).values("customer_id"))
 
 
 def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
-    from patron.sales.models import Order, OrderLine
+    from patron.sales.models import OrderLine
 
     if f.name == "days_since_last_purchase":
         return _days_since_q(op, values, context.today)
@@ -339,24 +364,47 @@ def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
         )
         bought = Q(Exists(lines))
         return bought if op == "in" else ~bought
-    purchases = Order.objects.filter(
-        customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES, amount__gt=0
-    )
-    if f.name == "orders":
-        from django.db.models import Count
+    # orders and spend from the summary; a customer without a row has 0 of both
+    meets = _compare(f.column, op, values)
+    if _meets(Decimal(0), op, values):
+        return ~Q(pk__in=_summaries().exclude(meets).values("customer_id"))
+    return Q(pk__in=_summaries().filter(meets).values("customer_id"))
 
-        value = Subquery(
-            purchases.order_by().values("customer_id").annotate(n=Count("id")).values("n")
-        )
-        output: Any = IntegerField()
-    else:
-        value = Subquery(
-            purchases.order_by().values("customer_id").annotate(s=Sum("amount")).values("s")
-        )
-        output = DecimalField(max_digits=16, decimal_places=2)
-    annotation = f"_rule_{context.conditions}"
-    context.annotations[annotation] = Coalesce(value, Value(0), output_field=output)
-    return _compare(annotation, op, values)
+
+def _loyalty_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
+    """Membership tier (its code) and points balance (spendable now), for members only: a
+    customer who is not a member, or a member without a tier, meets no condition on them."""
+    if not apps.is_installed("patron.loyalty"):
+        return Q(pk__in=[])
+    from patron.loyalty.models import Member
+    from patron.loyalty.selectors import member_points_queryset
+
+    if f.name == "loyalty_tier":
+        valid = _tier_codes()
+        unknown = [v for v in values if v not in valid]
+        if unknown:
+            raise _error(
+                "rules",
+                _("%(value)s is not a value of %(field)s; valid: %(valid)s")
+                % {"value": json.dumps(unknown[0]), "field": f.name, "valid": ", ".join(valid)},
+                valid=valid,
+            )
+        if op in ("!=", "not_in"):
+            positive = {"!=": "=", "not_in": "in"}[op]
+            inner = ~_compare("tier__code", positive, values) & Q(tier__isnull=False)
+        else:
+            inner = _compare("tier__code", op, values)
+        return Q(pk__in=Member.objects.filter(inner).values("customer_id"))
+    members = member_points_queryset(today=context.today).filter(_compare("points", op, values))
+    return Q(pk__in=members.values("customer_id"))
+
+
+def _tier_codes() -> list[str]:
+    if not apps.is_installed("patron.loyalty"):
+        return []
+    from patron.loyalty.models import Tier
+
+    return list(Tier.objects.order_by("rank").values_list("code", flat=True).distinct())
 
 
 def _condition(path: str, node: dict[str, Any], context: _Context) -> Q:
@@ -447,6 +495,7 @@ COMPILERS: dict[str, Callable[[Field, str, list[Any], _Context], Q]] = {
     "score": _score_q,
     "orders": _orders_q,
     "consent": _consent_q,
+    "loyalty": _loyalty_q,
 }
 
 

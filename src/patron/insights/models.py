@@ -51,6 +51,9 @@ class CustomerScore(models.Model):
     m_score = models.PositiveSmallIntegerField(_("M"))
     segment = models.CharField(_("segment"), max_length=32)
     value_tier = models.CharField(_("value tier"), max_length=16)
+    # high, medium, low or no_profit (patron.analytics.tiers.PROFIT_GROUPS); NULL in runs
+    # made before it was kept.
+    profit_group = models.CharField(_("profit group"), max_length=16, null=True, blank=True)  # noqa: DJ001
     revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
     margin = models.DecimalField(
         _("margin"), max_digits=14, decimal_places=2, null=True, blank=True

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patron.campaigns.errors import CampaignError
@@ -191,9 +191,8 @@ def _remove_demo() -> None:
     from patron.campaigns.models import Campaign, Segment
     from patron.core.models import SystemSetting
     from patron.customers.models import Interaction
-    from patron.sales.models import Product
-
     from patron.loyalty.models import LedgerEntry, Member, Tier
+    from patron.sales.models import Product
 
     LedgerEntry.objects.all().delete()
     Member.objects.all().delete()

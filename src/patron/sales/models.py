@@ -151,7 +151,7 @@ class PurchaseSummary(models.Model):
 
     Kept right by every path that writes orders (:mod:`patron.sales.purchases`): the importer
     (files, platform exports and the orders API) through its orders hook, saves of single
-    orders, the admin, customer merges and the demo; ``patron data purchases-rebuild`` builds
+    orders, the admin, customer merges and the demo; ``patron segments rebuild-purchases`` builds
     it again from the orders. A customer without a purchase has no row. Segment rules read
     it instead of scanning the orders (days since the last purchase, orders, spend).
     """

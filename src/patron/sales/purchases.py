@@ -77,7 +77,7 @@ def purchase_summary_sync(*, customer_ids: Iterable[int]) -> None:
 
 @transaction.atomic
 def purchase_summary_rebuild() -> None:
-    """Refresh every customer's summary from the orders (``patron data purchases-rebuild``)."""
+    """Refresh every customer's summary from the orders (``patron segments rebuild-purchases``)."""
     _sync("", [])
 
 

@@ -1,8 +1,8 @@
 """The maintained purchase summary (sales.PurchaseSummary) equals a fresh aggregate of the
 orders after every kind of write: file imports, the orders API (new orders, a status change,
 a refund and a return), a re-import that changes statuses, amounts and a customer, orders
-saved and deleted one by one (the admin's paths), a customer merge; and ``patron segments rebuild-purchases``
-restores it when it was damaged."""
+saved and deleted one by one (the admin's paths), a customer merge; and ``patron segments
+rebuild-purchases`` restores it when it was damaged."""
 
 from __future__ import annotations
 

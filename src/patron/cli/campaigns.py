@@ -1,4 +1,5 @@
-"""segments count|rebuild-purchases, campaigns list|launch|status|report|evaluate, import campaign-contacts."""
+"""segments count|rebuild-purchases, campaigns list|launch|status|report|evaluate, import
+campaign-contacts."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patron.campaigns.errors import CampaignError
-from patron.campaigns.rules import segment_queryset
+from patron.campaigns.rules import segment_count, segment_queryset
 from patron.customers.models import Consent, Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.sales.models import Order, OrderLine
@@ -410,6 +410,8 @@ def test_thirty_random_rule_sets_equal_the_pandas_filter(demo: Any) -> None:
         # then they select exactly the customers pandas selects
         expected = reference(rules, demo)
         assert found == set(expected[expected].index), rules
+        # and the count (read within one of the sets when it can) is theirs
+        assert segment_count(rules=rules, today=demo["today"]) == len(found), rules
 
     check()
 
@@ -429,6 +431,7 @@ def test_the_issue_example_and_everyone(demo: Any) -> None:
     found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
     expected = reference(rules, demo)
     assert found == set(expected[expected].index) and found
+    assert segment_count(rules=rules, today=demo["today"]) == len(found)
     assert segment_queryset(rules={"all": []}).count() == len(demo["customers"])
 
 
@@ -519,7 +522,12 @@ def test_each_summary_loyalty_and_profit_field_equals_pandas(
         found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
         expected = reference(rules, demo)
         assert found == set(expected[expected].index), rules
+        assert segment_count(rules=rules, today=demo["today"]) == len(found), rules
     assert found and len(found) < len(demo["customers"])
+    # and within another set (the count reads the set's rows, not the customers)
+    rules = {"all": [{"field": "value_tier", "op": "in", "value": ["high", "low"]}, condition]}
+    expected = reference(rules, demo)
+    assert segment_count(rules=rules, today=demo["today"]) == int(expected.sum())
 
 
 def test_an_unknown_membership_tier_is_refused_with_the_tiers(demo: Any) -> None:

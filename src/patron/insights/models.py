@@ -91,9 +91,22 @@ class CustomerScore(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["run", "value_tier"], name="score_run_tier_idx"),
-            models.Index(fields=["run", "segment"], name="score_run_segment_idx"),
-            models.Index(fields=["run", "risk_level"], name="score_run_risk_idx"),
+            # Segment rules read the latest run's tier, segment, risk level and profit group
+            # as sets of customer ids: on PostgreSQL these are index-only scans.
+            models.Index(
+                fields=["run", "value_tier"], name="score_run_tier_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "segment"], name="score_run_segment_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "risk_level"], name="score_run_risk_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "profit_group"],
+                name="score_run_profit_group_idx",
+                include=["customer"],
+            ),
             models.Index(fields=["run", "-value_at_risk"], name="score_run_var_idx"),
         ]
 

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'purchase summary',
                 'verbose_name_plural': 'purchase summaries',
-                'indexes': [models.Index(fields=['last_purchase_on'], name='purchase_summary_last_idx')],
+                'indexes': [models.Index(fields=['last_purchase_on'], include=['customer'], name='purchase_summary_last_idx')],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),

@@ -305,11 +305,40 @@ def test_a_dead_workers_rows_are_recovered() -> None:
             worker="nohost:1",
             claimed_at=timezone.now() - dt.timedelta(hours=3),
         )
-    # when a dispatcher starts (with nothing it could send: console backend)
-    from patron.messaging.dispatch import outbox_recover
+    # (whose reservation left its sentinel, as every reservation does)
+    from patron.messaging.dispatch import outbox_recover, outbox_sentinel_mark
 
+    outbox_sentinel_mark("nohost:1")
+    # when a dispatcher starts (with nothing it could send: console backend)
     requeued, in_doubt = outbox_recover()
     # then the reserved row is queued again and the claimed one is in doubt
     assert (requeued, in_doubt) == (1, 1)
     assert OutboxMessage.objects.get(key="r-1").status == OutboxStatus.QUEUED
     assert OutboxMessage.objects.get(key="r-2").status == OutboxStatus.IN_DOUBT
+
+
+@pytest.mark.django_db
+def test_after_a_database_crash_a_dead_workers_reserved_rows_are_in_doubt() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("claims are deferred (and the sentinel kept) on PostgreSQL only")
+    # given rows reserved and claimed by a gone worker, and no sentinel for it: the database
+    # server crashed since its reservation (a crash empties the UNLOGGED sentinel table), so
+    # claims committed without waiting for the disk may have been lost
+    customer = _customer("S")
+    for key, status in (("s-1", "reserved"), ("s-2", "claimed")):
+        OutboxMessage.objects.create(
+            key=key,
+            channel="email",
+            recipient=customer.email,
+            body_text="t",
+            status=status,
+            worker="nohost:2",
+            claimed_at=timezone.now() - dt.timedelta(hours=3),
+        )
+    from patron.messaging.dispatch import CRASH_NOTE, outbox_recover
+
+    # when a dispatcher recovers
+    requeued, in_doubt = outbox_recover()
+    # then neither row is queued again: both wait in doubt, never sent twice
+    assert (requeued, in_doubt) == (0, 2)
+    assert OutboxMessage.objects.get(key="s-1").error == CRASH_NOTE

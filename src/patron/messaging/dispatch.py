@@ -3,11 +3,22 @@
 One round: recover rows of workers that are gone, then repeat until nothing is due:
 reserve a batch (in one transaction that the database serialises across workers: SQLite's
 IMMEDIATE transactions, a PostgreSQL advisory lock) applying consent, opt-outs, suppressed
-addresses, the frequency cap and quiet hours, then send the batch one message at a time.
-Before each send the row is claimed and committed, in the same transaction that marks the
-previous message sent; a worker killed at any moment therefore leaves at most one row claimed
-and unmarked, which recovery turns ``in_doubt`` (never re-sent), and any rows it had reserved
-but not claimed go back to the queue.
+addresses, the frequency cap and quiet hours, then send the batch one message at a time over
+one connection. Before each send the row is claimed and committed, in the same statement that
+marks the previous message sent; a worker killed at any moment therefore leaves at most one
+row claimed and unmarked, which recovery turns ``in_doubt`` (never re-sent), and any rows it
+had reserved but not claimed go back to the queue.
+
+Speed (PostgreSQL): the reservation of a batch is the one commit that waits for the disk; the
+per-message claims are committed without waiting for it (``synchronous_commit = off``: visible
+at once to every session and kept when the worker dies, lost only if the database server
+itself crashes before its WAL writer flushes them, within a fraction of a second). A crash
+of the server resets every UNLOGGED table, so the reservation also writes the worker's row in
+the unlogged ``messaging_outbox_sentinel``: recovery that finds a worker's reserved rows
+without that row knows the server restarted since, that claims of the batch may have been
+lost, and turns those rows ``in_doubt`` instead of queueing them again. Nothing is ever sent
+twice; after a server crash a batch's unsent rest waits in doubt for a person. The SMTP
+envelope's first command goes out before the claim's commit and is answered meanwhile.
 """
 
 from __future__ import annotations
@@ -54,6 +65,11 @@ BACKOFF_SECONDS = (60, 300, 900, 3600, 3600 * 4)
 LEASE = dt.timedelta(hours=2)  # a reservation older than this belongs to a lost worker
 ADVISORY_LOCK = 7_318_001  # PostgreSQL: one reserving worker at a time
 IN_DOUBT_NOTE = "the worker stopped after claiming this message: it may have been sent"
+CRASH_NOTE = (
+    "the database server restarted while a worker held this message: its claim may have "
+    "been lost, so it may have been sent"
+)
+SENTINEL = "messaging_outbox_sentinel"  # UNLOGGED (PostgreSQL): emptied by a server crash
 
 
 def worker_name() -> str:
@@ -88,25 +104,60 @@ def _alive(worker: str) -> bool:
     return True
 
 
+def outbox_sentinel_mark(worker: str) -> None:
+    """Note (PostgreSQL, unlogged) that ``worker`` holds reservations: the row survives
+    anything but a crash of the database server (see the module's docstring)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SENTINEL} (worker) VALUES (%s) ON CONFLICT (worker) DO NOTHING",
+            [worker],
+        )
+
+
+def _sentinels(workers: set[str]) -> set[str] | None:
+    """The workers whose sentinel is there; None where claims are never deferred (SQLite)."""
+    if connection.vendor != "postgresql" or not workers:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT worker FROM {SENTINEL} WHERE worker = ANY(%s)", [list(workers)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _sentinel_clear(worker: str) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SENTINEL} WHERE worker = %s", [worker])
+
+
 def outbox_recover(*, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Rows of gone workers: reserved -> queued again, claimed -> in doubt. Returns both counts."""
+    """Rows of gone workers: reserved -> queued again, claimed -> in doubt; reserved rows of
+    a worker whose sentinel the database server's crash erased -> in doubt too. Returns the
+    counts queued again and in doubt."""
     now = now or timezone.now()
     requeued = in_doubt = 0
     open_rows = OutboxMessage.objects.filter(
         status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
     )
     workers = set(open_rows.values_list("worker", flat=True).distinct())
+    marked = _sentinels(workers)
     for worker in workers:
         gone = not _alive(worker)
         rows = open_rows.filter(worker=worker)
         if not gone:
             rows = rows.filter(claimed_at__lt=now - LEASE)
-        requeued += rows.filter(status=OutboxStatus.RESERVED).update(
-            status=OutboxStatus.QUEUED, worker="", claimed_at=None
-        )
+        reserved = rows.filter(status=OutboxStatus.RESERVED)
+        if marked is not None and worker not in marked:
+            in_doubt += reserved.update(status=OutboxStatus.IN_DOUBT, error=CRASH_NOTE)
+        else:
+            requeued += reserved.update(status=OutboxStatus.QUEUED, worker="", claimed_at=None)
         in_doubt += rows.filter(status=OutboxStatus.CLAIMED).update(
             status=OutboxStatus.IN_DOUBT, error=IN_DOUBT_NOTE
         )
+        if gone and not open_rows.filter(worker=worker).exists():
+            _sentinel_clear(worker)
     return requeued, in_doubt
 
 
@@ -129,6 +180,8 @@ def _reserve(*, worker: str, size: int, now: dt.datetime, result: DispatchResult
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                if settings.PATRON_OUTBOX_DURABLE_COMMITS:  # the batch's one durable commit
+                    cursor.execute("SET LOCAL synchronous_commit = on")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         due = list(
             OutboxMessage.objects.filter(status=OutboxStatus.QUEUED)
@@ -219,6 +272,7 @@ def _reserve(*, worker: str, size: int, now: dt.datetime, result: DispatchResult
             OutboxMessage.objects.bulk_update(deferred, ["not_before"])
             result.deferred += len(deferred)
         if reserved:
+            outbox_sentinel_mark(worker)
             OutboxMessage.objects.filter(pk__in=reserved).update(
                 status=OutboxStatus.RESERVED, worker=worker, claimed_at=now
             )
@@ -333,7 +387,10 @@ def _send_batch(
                     logger.warning("cannot open the %s channel: %s", message.channel, error)
                     return False
                 transports[message.channel] = transport
+            outgoing = _outgoing(message)
+            transport.begin(outgoing)  # the envelope starts while the claim commits
             if not _claim(message.pk, worker=worker, previous=previous):
+                transport.abandon()
                 if previous is not None:
                     result.sent += 1
                 previous = None
@@ -342,7 +399,7 @@ def _send_batch(
                 result.sent += 1
             previous = None
             try:
-                transport.send(_outgoing(message))
+                transport.send(outgoing)
             except (TemporaryError, PermanentError, InDoubtError) as error:
                 _after_failure(message, error, result)
                 continue
@@ -368,8 +425,8 @@ def outbox_dispatch(
     workers at once. Returns what happened to the rows this call handled."""
     worker = worker_name()
     result = DispatchResult()
-    relaxed = connection.vendor == "postgresql" and not settings.PATRON_OUTBOX_DURABLE_COMMITS
-    if relaxed:  # see PATRON_OUTBOX_DURABLE_COMMITS in docs/campaigns.md
+    deferred = connection.vendor == "postgresql"
+    if deferred:  # claims and marks; reservations wait for the disk (see the docstring)
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit = off")
     requeued, in_doubt = outbox_recover()
@@ -391,7 +448,11 @@ def outbox_dispatch(
     finally:
         for transport in transports.values():
             transport.close()
-        if relaxed:
+        if deferred and connection.is_usable():
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
+            if not OutboxMessage.objects.filter(
+                worker=worker, status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
+            ).exists():
+                _sentinel_clear(worker)
     return result

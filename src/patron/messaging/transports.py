@@ -1,5 +1,6 @@
 """Channels: e-mail over SMTP (one message at a time on one connection, so at most one
-message is ever in doubt; the envelope's first command overlaps the claim's commit), e-mail through Django's other backends (console, locmem), and SMS
+message is ever in doubt; the envelope's first command overlaps the claim's commit), e-mail
+through Django's other backends (console, locmem), and SMS
 through an HTTP gateway.
 
 A transport's ``send`` returns when the server accepted the message and raises

@@ -305,11 +305,9 @@ def test_a_dead_workers_rows_are_recovered() -> None:
             worker="nohost:1",
             claimed_at=timezone.now() - dt.timedelta(hours=3),
         )
-    # (whose reservation left its sentinel, as every reservation does)
-    from patron.messaging.dispatch import outbox_recover, outbox_sentinel_mark
-
-    outbox_sentinel_mark("nohost:1")
     # when a dispatcher starts (with nothing it could send: console backend)
+    from patron.messaging.dispatch import outbox_recover
+
     requeued, in_doubt = outbox_recover()
     # then the reserved row is queued again and the claimed one is in doubt
     assert (requeued, in_doubt) == (1, 1)
@@ -317,28 +315,49 @@ def test_a_dead_workers_rows_are_recovered() -> None:
     assert OutboxMessage.objects.get(key="r-2").status == OutboxStatus.IN_DOUBT
 
 
+def _dead_local_worker() -> str:
+    """The name of a worker of this machine whose process is gone."""
+    import socket
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:deadbeef"
+
+
+@pytest.mark.parametrize("same_boot", [True, False])
 @pytest.mark.django_db
-def test_after_a_database_crash_a_dead_workers_reserved_rows_are_in_doubt() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("claims are deferred (and the sentinel kept) on PostgreSQL only")
-    # given rows reserved and claimed by a gone worker, and no sentinel for it: the database
-    # server crashed since its reservation (a crash empties the UNLOGGED sentinel table), so
-    # claims committed without waiting for the disk may have been lost
-    customer = _customer("S")
-    for key, status in (("s-1", "reserved"), ("s-2", "claimed")):
+def test_a_gone_workers_journal_decides_its_claimed_rows(same_boot: bool) -> None:
+    from patron.messaging.dispatch import outbox_recover
+    from patron.messaging.journal import _boot_id, journal_path
+
+    # given a gone worker's claimed batch of four: accepted, being sent, two not yet started
+    customer = _customer("J")
+    worker = _dead_local_worker()
+    rows = [
         OutboxMessage.objects.create(
-            key=key,
+            key=f"j-{i}",
             channel="email",
             recipient=customer.email,
             body_text="t",
-            status=status,
-            worker="nohost:2",
-            claimed_at=timezone.now() - dt.timedelta(hours=3),
+            status="claimed",
+            worker=worker,
+            attempts=1,
+            claimed_at=timezone.now(),
         )
-    from patron.messaging.dispatch import CRASH_NOTE, outbox_recover
-
+        for i in range(4)
+    ]
+    boot = _boot_id() if same_boot else "another-boot"
+    path = journal_path(worker)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"boot {boot}\nS {rows[0].pk}\nA {rows[0].pk}\nS {rows[1].pk}\n")
     # when a dispatcher recovers
-    requeued, in_doubt = outbox_recover()
-    # then neither row is queued again: both wait in doubt, never sent twice
-    assert (requeued, in_doubt) == (0, 2)
-    assert OutboxMessage.objects.get(key="s-1").error == CRASH_NOTE
+    outbox_recover()
+    statuses = [OutboxMessage.objects.get(pk=r.pk).status for r in rows]
+    if same_boot:
+        # then the journal says which went out: sent, in doubt, and the rest queued again
+        assert statuses == ["sent", "in_doubt", "queued", "queued"]
+        assert OutboxMessage.objects.get(pk=rows[2].pk).attempts == 0
+        assert not path.exists()
+    else:
+        # then a journal of another boot may have lost lines: the whole batch is in doubt
+        assert statuses == ["in_doubt"] * 4

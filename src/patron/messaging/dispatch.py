@@ -3,22 +3,16 @@
 One round: recover rows of workers that are gone, then repeat until nothing is due:
 reserve a batch (in one transaction that the database serialises across workers: SQLite's
 IMMEDIATE transactions, a PostgreSQL advisory lock) applying consent, opt-outs, suppressed
-addresses, the frequency cap and quiet hours, then send the batch one message at a time over
-one connection. Before each send the row is claimed and committed, in the same statement that
-marks the previous message sent; a worker killed at any moment therefore leaves at most one
-row claimed and unmarked, which recovery turns ``in_doubt`` (never re-sent), and any rows it
-had reserved but not claimed go back to the queue.
+addresses, the frequency cap and quiet hours; claim the batch (one commit); send it one
+message at a time over one connection; mark the sent ones in one statement.
 
-Speed (PostgreSQL): the reservation of a batch is the one commit that waits for the disk; the
-per-message claims are committed without waiting for it (``synchronous_commit = off``: visible
-at once to every session and kept when the worker dies, lost only if the database server
-itself crashes before its WAL writer flushes them, within a fraction of a second). A crash
-of the server resets every UNLOGGED table, so the reservation also writes the worker's row in
-the unlogged ``messaging_outbox_sentinel``: recovery that finds a worker's reserved rows
-without that row knows the server restarted since, that claims of the batch may have been
-lost, and turns those rows ``in_doubt`` instead of queueing them again. Nothing is ever sent
-twice; after a server crash a batch's unsent rest waits in doubt for a person. The SMTP
-envelope's first command goes out before the claim's commit and is answered meanwhile.
+Claim before send, per message: before a message goes out the worker writes ``S <id>`` in its
+journal (:mod:`patron.messaging.journal`, a local file the kernel keeps when the process dies)
+and ``A <id>`` once the server accepted it. A worker killed at any moment therefore leaves at
+most one message handed over and not known accepted: recovery turns it ``in_doubt`` (never
+re-sent), marks the accepted ones sent and queues the rest of the batch again. Without a
+journal it can trust (another machine's worker, a machine restarted since), recovery turns
+the whole claimed batch ``in_doubt``: never a second send.
 """
 
 from __future__ import annotations
@@ -27,6 +21,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +32,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from patron.customers.models import Consent
+from patron.messaging.journal import Journal, journal_read, journal_remove
 from patron.messaging.models import (
     CAPPED_STATUSES,
     OutboxMessage,
@@ -65,15 +61,11 @@ BACKOFF_SECONDS = (60, 300, 900, 3600, 3600 * 4)
 LEASE = dt.timedelta(hours=2)  # a reservation older than this belongs to a lost worker
 ADVISORY_LOCK = 7_318_001  # PostgreSQL: one reserving worker at a time
 IN_DOUBT_NOTE = "the worker stopped after claiming this message: it may have been sent"
-CRASH_NOTE = (
-    "the database server restarted while a worker held this message: its claim may have "
-    "been lost, so it may have been sent"
-)
-SENTINEL = "messaging_outbox_sentinel"  # UNLOGGED (PostgreSQL): emptied by a server crash
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:token, new for each dispatch (threads of one process dispatch apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -92,7 +84,8 @@ class DispatchResult:
 
 
 def _alive(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's worker: the lease decides
     try:
@@ -104,60 +97,32 @@ def _alive(worker: str) -> bool:
     return True
 
 
-def outbox_sentinel_mark(worker: str) -> None:
-    """Note (PostgreSQL, unlogged) that ``worker`` holds reservations: the row survives
-    anything but a crash of the database server (see the module's docstring)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SENTINEL} (worker) VALUES (%s) ON CONFLICT (worker) DO NOTHING",
-            [worker],
-        )
-
-
-def _sentinels(workers: set[str]) -> set[str] | None:
-    """The workers whose sentinel is there; None where claims are never deferred (SQLite)."""
-    if connection.vendor != "postgresql" or not workers:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT worker FROM {SENTINEL} WHERE worker = ANY(%s)", [list(workers)])
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _sentinel_clear(worker: str) -> None:
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {SENTINEL} WHERE worker = %s", [worker])
-
-
 def outbox_recover(*, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Rows of gone workers: reserved -> queued again, claimed -> in doubt; reserved rows of
-    a worker whose sentinel the database server's crash erased -> in doubt too. Returns the
-    counts queued again and in doubt."""
+    """Rows of gone workers: reserved -> queued again, claimed -> in doubt. Returns both counts."""
     now = now or timezone.now()
     requeued = in_doubt = 0
     open_rows = OutboxMessage.objects.filter(
         status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
     )
     workers = set(open_rows.values_list("worker", flat=True).distinct())
-    marked = _sentinels(workers)
     for worker in workers:
         gone = not _alive(worker)
         rows = open_rows.filter(worker=worker)
         if not gone:
             rows = rows.filter(claimed_at__lt=now - LEASE)
-        reserved = rows.filter(status=OutboxStatus.RESERVED)
-        if marked is not None and worker not in marked:
-            in_doubt += reserved.update(status=OutboxStatus.IN_DOUBT, error=CRASH_NOTE)
-        else:
-            requeued += reserved.update(status=OutboxStatus.QUEUED, worker="", claimed_at=None)
-        in_doubt += rows.filter(status=OutboxStatus.CLAIMED).update(
-            status=OutboxStatus.IN_DOUBT, error=IN_DOUBT_NOTE
+        requeued += rows.filter(status=OutboxStatus.RESERVED).update(
+            status=OutboxStatus.QUEUED, worker="", claimed_at=None
         )
+        claimed = rows.filter(status=OutboxStatus.CLAIMED)
+        handed = journal_read(worker) if gone else None
+        if handed is not None:  # the journal says which went out
+            claimed.filter(pk__in=handed.accepted).update(status=OutboxStatus.SENT, sent_at=now)
+            requeued += claimed.exclude(pk__in=handed.sending).update(
+                status=OutboxStatus.QUEUED, worker="", claimed_at=None, attempts=F("attempts") - 1
+            )
+        in_doubt += claimed.update(status=OutboxStatus.IN_DOUBT, error=IN_DOUBT_NOTE)
         if gone and not open_rows.filter(worker=worker).exists():
-            _sentinel_clear(worker)
+            journal_remove(worker)
     return requeued, in_doubt
 
 
@@ -180,8 +145,6 @@ def _reserve(*, worker: str, size: int, now: dt.datetime, result: DispatchResult
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                if settings.PATRON_OUTBOX_DURABLE_COMMITS:  # the batch's one durable commit
-                    cursor.execute("SET LOCAL synchronous_commit = on")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         due = list(
             OutboxMessage.objects.filter(status=OutboxStatus.QUEUED)
@@ -272,7 +235,6 @@ def _reserve(*, worker: str, size: int, now: dt.datetime, result: DispatchResult
             OutboxMessage.objects.bulk_update(deferred, ["not_before"])
             result.deferred += len(deferred)
         if reserved:
-            outbox_sentinel_mark(worker)
             OutboxMessage.objects.filter(pk__in=reserved).update(
                 status=OutboxStatus.RESERVED, worker=worker, claimed_at=now
             )
@@ -286,41 +248,28 @@ def _outgoing(m: OutboxMessage) -> Outgoing:
     return Outgoing(m.key, m.recipient, m.subject, m.body_text, m.body_html, link)
 
 
-def _claim(message_id: int, *, worker: str, previous: int | None) -> bool:
-    """Mark ``previous`` sent and claim ``message_id``, in one statement (one commit).
-
-    One UPDATE whose CASEs set each row's own values: the claim is durable before the send,
-    and a worker killed at any point leaves at most one row claimed and unmarked.
-    """
-    if previous is None:
-        return bool(
-            OutboxMessage.objects.filter(
-                pk=message_id, status=OutboxStatus.RESERVED, worker=worker
-            ).update(
-                status=OutboxStatus.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1
-            )
+def _claim_batch(ids: list[int], *, worker: str) -> list[int]:
+    """Claim this worker's reserved rows (one commit); the ids claimed, in order."""
+    with transaction.atomic():
+        rows = OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.RESERVED, worker=worker)
+        claimed = sorted(rows.values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=claimed).update(
+            status=OutboxStatus.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1
         )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = OutboxMessage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET "
-            "status = CASE WHEN id = %s THEN 'sent' ELSE 'claimed' END, "
-            "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
-            "claimed_at = CASE WHEN id = %s THEN claimed_at ELSE %s END, "
-            "attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END "
-            "WHERE (id = %s AND status = 'claimed') "
-            "OR (id = %s AND status = 'reserved' AND worker = %s) RETURNING id",
-            [previous, previous, now, previous, now, previous, previous, message_id, worker],
+    return claimed
+
+
+def _accepted(journal: Journal, message_id: int) -> None:
+    """The server accepted the message: so says the journal (before the batch's commit)."""
+    journal.accepted(message_id)
+
+
+def _mark_sent(ids: list[int], now: dt.datetime) -> None:
+    """The batch's accepted messages, sent: one statement."""
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.CLAIMED).update(
+            status=OutboxStatus.SENT, sent_at=now
         )
-        changed = {row[0] for row in cursor.fetchall()}
-    return message_id in changed
-
-
-def _mark_sent(message_id: int, now: dt.datetime) -> None:
-    OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.CLAIMED).update(
-        status=OutboxStatus.SENT, sent_at=now
-    )
 
 
 def _after_failure(message: OutboxMessage, error: Exception, result: DispatchResult) -> None:
@@ -337,7 +286,7 @@ def _after_failure(message: OutboxMessage, error: Exception, result: DispatchRes
         rows.update(status=OutboxStatus.FAILED, error=text)
         result.failed += 1
         return
-    attempts = message.attempts + 1
+    attempts = message.attempts  # this one included (counted by the claim)
     if attempts >= MAX_ATTEMPTS:
         rows.update(status=OutboxStatus.FAILED, error=text)
         result.failed += 1
@@ -354,22 +303,32 @@ def _after_failure(message: OutboxMessage, error: Exception, result: DispatchRes
 
 
 def _release(ids: list[int], *, worker: str, error: str) -> None:
-    """Put reserved rows back in the queue (the channel could not be opened)."""
-    OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.RESERVED, worker=worker).update(
+    """Put claimed rows not yet handed over back in the queue (the channel could not be
+    opened)."""
+    OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.CLAIMED, worker=worker).update(
         status=OutboxStatus.QUEUED,
         worker="",
         claimed_at=None,
+        attempts=F("attempts") - 1,
         error=error[:4000],
         not_before=timezone.now() + dt.timedelta(seconds=BACKOFF_SECONDS[0]),
     )
 
 
 def _send_batch(
-    ids: list[int], *, worker: str, transports: dict[str, Transport], result: DispatchResult
+    ids: list[int],
+    *,
+    worker: str,
+    transports: dict[str, Transport],
+    journal: Journal,
+    result: DispatchResult,
 ) -> bool:
-    """Send reserved rows one at a time; False when a channel could not be opened."""
-    messages = list(OutboxMessage.objects.filter(pk__in=ids).order_by("id"))
-    previous: int | None = None
+    """Claim the reserved rows, send them one at a time (each written in the journal before
+    it goes out and once accepted) and mark the accepted ones sent in one statement; False
+    when a channel could not be opened."""
+    claimed = _claim_batch(ids, worker=worker)
+    messages = list(OutboxMessage.objects.filter(pk__in=claimed).order_by("id"))
+    accepted: list[int] = []
     try:
         for index, message in enumerate(messages):
             transport = transports.get(message.channel)
@@ -378,26 +337,13 @@ def _send_batch(
                 try:
                     transport.open()
                 except (TemporaryError, PermanentError) as error:
-                    if previous is not None:
-                        _mark_sent(previous, timezone.now())
-                        result.sent += 1
-                        previous = None
                     rest = [m.pk for m in messages[index:] if m.channel == message.channel]
                     _release(rest, worker=worker, error=str(error))
                     logger.warning("cannot open the %s channel: %s", message.channel, error)
                     return False
                 transports[message.channel] = transport
             outgoing = _outgoing(message)
-            transport.begin(outgoing)  # the envelope starts while the claim commits
-            if not _claim(message.pk, worker=worker, previous=previous):
-                transport.abandon()
-                if previous is not None:
-                    result.sent += 1
-                previous = None
-                continue
-            if previous is not None:
-                result.sent += 1
-            previous = None
+            journal.sending(message.pk)
             try:
                 transport.send(outgoing)
             except (TemporaryError, PermanentError, InDoubtError) as error:
@@ -407,11 +353,11 @@ def _send_batch(
                 logger.exception("unexpected error sending %s", message.key)
                 _after_failure(message, InDoubtError(f"{type(error).__name__}: {error}"), result)
                 continue
-            previous = message.pk
+            _accepted(journal, message.pk)
+            accepted.append(message.pk)
     finally:
-        if previous is not None:
-            _mark_sent(previous, timezone.now())
-            result.sent += 1
+        _mark_sent(accepted, timezone.now())
+        result.sent += len(accepted)
     return True
 
 
@@ -425,13 +371,14 @@ def outbox_dispatch(
     workers at once. Returns what happened to the rows this call handled."""
     worker = worker_name()
     result = DispatchResult()
-    deferred = connection.vendor == "postgresql"
-    if deferred:  # claims and marks; reservations wait for the disk (see the docstring)
+    relaxed = connection.vendor == "postgresql" and not settings.PATRON_OUTBOX_DURABLE_COMMITS
+    if relaxed:  # see PATRON_OUTBOX_DURABLE_COMMITS in docs/campaigns.md
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit = off")
     requeued, in_doubt = outbox_recover()
     result.recovered, result.in_doubt = requeued, in_doubt
     transports: dict[str, Transport] = {}
+    journal = Journal(worker)
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -441,18 +388,21 @@ def outbox_dispatch(
                 break
             ids = [i for i in ids if i != -1]
             handled += len(ids)
-            if ids and not _send_batch(ids, worker=worker, transports=transports, result=result):
+            if ids and not _send_batch(
+                ids, worker=worker, transports=transports, journal=journal, result=result
+            ):
                 break
             if progress is not None:
                 progress(result)
     finally:
         for transport in transports.values():
             transport.close()
-        if deferred and connection.is_usable():
+        journal.close(
+            remove=not OutboxMessage.objects.filter(
+                worker=worker, status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
+            ).exists()
+        )
+        if relaxed:
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
-            if not OutboxMessage.objects.filter(
-                worker=worker, status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
-            ).exists():
-                _sentinel_clear(worker)
     return result

@@ -1,6 +1,5 @@
 """Channels: e-mail over SMTP (one message at a time on one connection, so at most one
-message is ever in doubt; the envelope's first command overlaps the claim's commit), e-mail
-through Django's other backends (console, locmem), and SMS
+message is ever in doubt), e-mail through Django's other backends (console, locmem), and SMS
 through an HTTP gateway.
 
 A transport's ``send`` returns when the server accepted the message and raises
@@ -59,13 +58,7 @@ class Transport(Protocol):
 
     def open(self) -> None: ...
 
-    def begin(self, message: Outgoing) -> None:
-        """Start the envelope (nothing of the message yet) while the caller commits its
-        claim; :meth:`send` then hands the message over, :meth:`abandon` ends the envelope."""
-
     def send(self, message: Outgoing) -> None: ...
-
-    def abandon(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -133,7 +126,6 @@ class SmtpTransport:
         self.conn: smtplib.SMTP | None = None
         self.broken = False
         self.sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "patron@localhost"
-        self.mail_sent = False  # MAIL FROM went out in begin(); its answer is still to read
 
     def open(self) -> None:
         cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
@@ -168,40 +160,15 @@ class SmtpTransport:
         detail = f"{stage} refused: {code} {text.decode(errors='replace')}"
         return PermanentError(detail, bounce=bounce) if code >= 500 else TemporaryError(detail)
 
-    def begin(self, message: Outgoing) -> None:
-        """Send MAIL FROM without waiting: the server answers while the dispatcher commits
-        the message's claim (one command outstanding at a time, no PIPELINING needed). The
-        message itself goes out only in :meth:`send`, after the claim."""
-        self.mail_sent = False
-        if self.conn is None or self.broken:
-            return
-        try:
-            self.conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(self.sender)}")
-            self.mail_sent = True
-        except (OSError, smtplib.SMTPException):
-            self.broken = True
-
-    def abandon(self) -> None:
-        """The claim was refused: read MAIL FROM's answer and reset the envelope."""
-        if self.mail_sent and self.conn is not None:
-            self.mail_sent = False
-            try:
-                self.conn.getreply()
-                self.conn.rset()
-            except (OSError, smtplib.SMTPException):
-                self.broken = True
-
     def send(self, message: Outgoing) -> None:
         if self.conn is None or self.broken:
             self.close()
             self.open()
-            self.mail_sent = False
         conn = self.conn
         assert conn is not None
         data = _DOT_LINE.sub(b"..", email_bytes(message, sender=settings.DEFAULT_FROM_EMAIL))
-        begun, self.mail_sent = self.mail_sent, False
         try:
-            code, text = conn.getreply() if begun else conn.mail(self.sender)
+            code, text = conn.mail(self.sender)
             if code != 250:
                 raise self._refused("sender", code, text)
             code, text = conn.rcpt(message.recipient)
@@ -245,12 +212,6 @@ class DjangoTransport:
     def close(self) -> None:
         self.connection = None
 
-    def begin(self, message: Outgoing) -> None:
-        return None
-
-    def abandon(self) -> None:
-        return None
-
     def send(self, message: Outgoing) -> None:
         from django.core.mail import EmailMultiAlternatives
 
@@ -285,12 +246,6 @@ class SmsGatewayTransport:
             raise PermanentError("no SMS gateway is configured (PATRON_SMS_URL)")
 
     def close(self) -> None:
-        return None
-
-    def begin(self, message: Outgoing) -> None:
-        return None
-
-    def abandon(self) -> None:
         return None
 
     def send(self, message: Outgoing) -> None:

@@ -145,8 +145,11 @@ def test_consent_unsubscribes_and_addresses_hold_at_dispatch(smtp_server: Any) -
 
 
 @pytest.mark.django_db
-def test_bounces_suppress_and_temporary_refusals_retry(smtp_server: Any) -> None:
-    # given one address the server refuses for good and one it defers
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_bounces_suppress_and_temporary_refusals_retry(smtp_server: Any, pipelining: bool) -> None:
+    # given one address the server refuses for good and one it defers (a server that
+    # offers PIPELINING, or not: the envelope then goes in one round trip)
+    smtp_server.pipelining = pipelining
     _no_quiet_hours()
     hard = _customer("H")
     soft = _customer("S")
@@ -247,10 +250,12 @@ def _queue(n: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_a_worker_killed_after_the_server_accepted_sends_each_message_once(
-    smtp_server: Any,
+    smtp_server: Any, pipelining: bool
 ) -> None:
-    # given 60 queued messages
+    # given 60 queued messages (and a server offering PIPELINING, or not)
+    smtp_server.pipelining = pipelining
     keys = _queue(60)
     # when a worker process is killed (SIGKILL) right after the server accepted its 10th
     # message, before that message's row was committed as sent
@@ -361,3 +366,22 @@ def test_a_gone_workers_journal_decides_its_claimed_rows(same_boot: bool) -> Non
     else:
         # then a journal of another boot may have lost lines: the whole batch is in doubt
         assert statuses == ["in_doubt"] * 4
+
+
+@pytest.mark.django_db
+def test_a_refusal_between_pipelined_messages_touches_only_its_own(smtp_server: Any) -> None:
+    # given a server offering PIPELINING and three messages, the middle one to an address it
+    # refuses: its envelope goes out with the first message's end
+    smtp_server.pipelining = True
+    _no_quiet_hours()
+    first, refused, last = _customer("P1"), _customer("P2"), _customer("P3")
+    smtp_server.refuse.add(refused.email)
+    for key, customer in (("p-1", first), ("p-2", refused), ("p-3", last)):
+        _marketing(key, customer)
+    # when dispatched
+    result = outbox_dispatch()
+    # then the two others arrive once each and the refused address is suppressed
+    assert sorted(smtp_server.keys()) == ["p-1", "p-3"]
+    assert (result.sent, result.failed) == (2, 1)
+    assert OutboxMessage.objects.get(key="p-2").status == OutboxStatus.FAILED
+    assert Suppression.objects.filter(address=refused.email).exists()

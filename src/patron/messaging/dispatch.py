@@ -55,7 +55,7 @@ from patron.messaging.transports import (
 
 logger = logging.getLogger("patron.messaging")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (60, 300, 900, 3600, 3600 * 4)
 LEASE = dt.timedelta(hours=2)  # a reservation older than this belongs to a lost worker
@@ -343,9 +343,11 @@ def _send_batch(
                     return False
                 transports[message.channel] = transport
             outgoing = _outgoing(message)
+            after = messages[index + 1] if index + 1 < len(messages) else None
+            following = after.recipient if after and after.channel == message.channel else ""
             journal.sending(message.pk)
             try:
-                transport.send(outgoing)
+                transport.send(outgoing, following=following)
             except (TemporaryError, PermanentError, InDoubtError) as error:
                 _after_failure(message, error, result)
                 continue

@@ -534,3 +534,16 @@ def test_an_unknown_membership_tier_is_refused_with_the_tiers(demo: Any) -> None
     rules = {"all": [{"field": "loyalty_tier", "op": "=", "value": "diamond"}]}
     with pytest.raises(CampaignError, match="valid: silver, gold, platinum"):
         segment_queryset(rules=rules)
+
+
+def test_the_builder_offers_the_new_fields_in_both_languages(demo: Any) -> None:
+    from patron.campaigns.rules import field_list
+
+    fields = {f["field"]: f for f in field_list()}
+    assert fields["loyalty_tier"]["choices"] == MEMBER_TIERS  # the programme's tiers, by rank
+    assert fields["profit_group"]["choices"] == PROFIT_GROUPS
+    assert fields["loyalty_points"]["kind"] == "number"
+    labels = {name: fields[name]["label"] for name in ("loyalty_tier", "loyalty_points")}
+    assert labels["loyalty_tier"] == {"en": "Membership tier", "zh-hans": "会员等级"}
+    assert labels["loyalty_points"] == {"en": "Points balance", "zh-hans": "可用积分"}
+    assert fields["profit_group"]["label"]["zh-hans"] == "利润分组"

@@ -83,7 +83,8 @@ def make_user(django_user_model: Any) -> Callable[..., Any]:
 
 class SmtpSink:
     """What the local SMTP server received: one entry per accepted message, with the outbox
-    key (``X-Patron-Key``). ``refuse`` / ``defer`` hold recipients answered 550 / 451."""
+    key (``X-Patron-Key``). ``refuse`` / ``defer`` hold recipients answered 550 / 451;
+    ``pipelining`` offers PIPELINING."""
 
     def __init__(self) -> None:
         import threading
@@ -94,6 +95,15 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.host = "127.0.0.1"
         self.port = 0
+        self.pipelining = False  # offer PIPELINING (RFC 2920) in the EHLO answer
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any

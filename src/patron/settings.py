@@ -319,14 +319,21 @@ PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")
 PATRON_BASE_URL = os.environ.get("PATRON_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PATRON_SMS_URL = os.environ.get("PATRON_SMS_URL", "")
 PATRON_SMS_TOKEN = os.environ.get("PATRON_SMS_TOKEN", "")
-# PostgreSQL: each outbox claim waits for its commit to reach the disk (true: a database server
-# crash cannot undo a claim and cause a second send). false trades that for speed on slow disks.
+# PostgreSQL: the outbox's batch commits (reserve and claim a batch, mark it sent) wait for the
+# disk (true: a database server crash cannot undo a claim and cause a second send). false
+# trades that for speed on very slow disks.
 PATRON_OUTBOX_DURABLE_COMMITS = _env_bool("PATRON_OUTBOX_DURABLE_COMMITS", True)
 # Member self-service (patron.members, issue 20): sign-in codes an address may ask for per
 # hour, how long a member session lasts, how many days ahead points expiring are announced.
 PATRON_MEMBER_CODES_PER_HOUR = int(os.environ.get("PATRON_MEMBER_CODES_PER_HOUR", "5"))
 PATRON_MEMBER_SESSION_DAYS = int(os.environ.get("PATRON_MEMBER_SESSION_DAYS", "30"))
 PATRON_MEMBER_EXPIRY_NOTICE_DAYS = int(os.environ.get("PATRON_MEMBER_EXPIRY_NOTICE_DAYS", "14"))
+
+# Each outbox worker's journal of the messages it hands over (patron.messaging.journal): local
+# to the machine the workers run on.
+PATRON_OUTBOX_JOURNAL_DIR = Path(
+    os.environ.get("PATRON_OUTBOX_JOURNAL_DIR", str(VAR_DIR / "outbox"))
+)
 
 LOGGING = {
     "version": 1,

@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patron.campaigns.errors import CampaignError
-from patron.campaigns.rules import segment_queryset
+from patron.campaigns.rules import segment_count, segment_queryset
 from patron.customers.models import Consent, Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.sales.models import Order, OrderLine
@@ -25,6 +26,8 @@ from patron.sales.models import Order, OrderLine
 pytestmark = pytest.mark.django_db
 
 TIERS = ["very_high", "high", "moderate", "low", "very_low"]
+PROFIT_GROUPS = ["high", "medium", "low", "no_profit"]
+MEMBER_TIERS = ["silver", "gold", "platinum"]
 RISKS = ["high", "medium", "low"]
 SEGMENTS = ["champions", "loyal", "at_risk", "hibernating", "new"]
 
@@ -63,9 +66,13 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                     clv=None if rng.random() < 0.2 else Decimal(int(rng.integers(0, 3000))),
                     p_alive=None if rng.random() < 0.2 else float(rng.random()),
                     risk_level=None if rng.random() < 0.2 else str(rng.choice(RISKS)),
+                    profit_group=None if rng.random() < 0.1 else str(rng.choice(PROFIT_GROUPS)),
                 )
             )
         CustomerScore.objects.bulk_create(scores)
+        today = Order.objects.order_by("-ordered_on").values_list("ordered_on", flat=True)[0]
+        today += dt.timedelta(days=30)
+        members, ledger = _members(rng, ids, today)
         customers = pd.DataFrame.from_records(
             Customer.objects.values(
                 "pk",
@@ -91,6 +98,7 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "p_alive",
                 "frequency",
                 "monetary",
+                "profit_group",
             )
         ).set_index("customer_id")
         orders = pd.DataFrame.from_records(
@@ -100,7 +108,6 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
         consents = pd.DataFrame.from_records(
             Consent.objects.filter(granted=True).values("customer_id", "channel")
         )
-        today = orders["ordered_on"].max() + dt.timedelta(days=30)
     yield {
         "customers": customers,
         "scores": score,
@@ -108,9 +115,72 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
         "lines": lines,
         "consents": consents,
         "today": today,
+        "members": members,
+        "ledger": ledger,
     }
     with django_db_blocker.unblock():
         _remove_demo()
+
+
+def _members(
+    rng: np.random.Generator, ids: list[int], today: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members for half the customers (some without a tier) and ledger lines for most of
+    them: earned, spent, pending, not yet available or available before ``today``."""
+    from patron.loyalty.models import EntryKind, LedgerEntry, Member, Tier
+    from patron.loyalty.services import programme_get
+
+    programme = programme_get()
+    tiers = {
+        code: Tier.objects.get_or_create(
+            programme=programme, code=code, defaults={"name_en": code, "name_zh": code, "rank": i}
+        )[0]
+        for i, code in enumerate(MEMBER_TIERS, start=1)
+    }
+    now = timezone.now()
+    members = []
+    for i, pk in enumerate(ids):
+        if rng.random() < 0.5:
+            continue
+        tier = None if rng.random() < 0.2 else tiers[str(rng.choice(MEMBER_TIERS))]
+        members.append(
+            Member(
+                customer_id=pk,
+                card_number=f"9{i:011d}",
+                referral_code=f"R{i:07d}",
+                tier=tier,
+                enrolled_at=now,
+            )
+        )
+    Member.objects.bulk_create(members)
+    entries = []
+    for member in Member.objects.all():
+        for j in range(int(rng.integers(0, 4))):
+            points = int(rng.integers(-200, 1500)) or 1
+            available = None
+            if rng.random() < 0.3:
+                available = today + dt.timedelta(days=int(rng.integers(-20, 20)))
+            entries.append(
+                LedgerEntry(
+                    member=member,
+                    kind=EntryKind.EARN if points > 0 else EntryKind.SPEND,
+                    points=points,
+                    pending=bool(rng.random() < 0.15),
+                    source=f"t:{member.pk}:{j}",
+                    effective_on=today - dt.timedelta(days=40),
+                    available_on=available,
+                    created_at=now,
+                )
+            )
+    LedgerEntry.objects.bulk_create(entries)
+    frame = pd.DataFrame.from_records(
+        Member.objects.values("pk", "customer_id", "tier__code")
+    ).set_index("customer_id")
+    ledger = pd.DataFrame.from_records(
+        LedgerEntry.objects.values("member_id", "points", "pending", "available_on"),
+        columns=["member_id", "points", "pending", "available_on"],
+    )
+    return frame, ledger
 
 
 def _remove_demo() -> None:
@@ -121,8 +191,12 @@ def _remove_demo() -> None:
     from patron.campaigns.models import Campaign, Segment
     from patron.core.models import SystemSetting
     from patron.customers.models import Interaction
+    from patron.loyalty.models import LedgerEntry, Member, Tier
     from patron.sales.models import Product
 
+    LedgerEntry.objects.all().delete()
+    Member.objects.all().delete()
+    Tier.objects.all().delete()
     Campaign.objects.all().delete()
     Segment.objects.all().delete()
     AnalysisRun.objects.all().delete()
@@ -187,6 +261,7 @@ def reference(node: dict[str, Any], demo: Any) -> pd.Series:
         "r_score": "r_score",
         "clv": "clv",
         "p_alive": "p_alive",
+        "profit_group": "profit_group",
     }
     if field in ("region", "gender", "acquisition_channel"):
         series = customers[field].astype(object)
@@ -212,6 +287,15 @@ def reference(node: dict[str, Any], demo: Any) -> pd.Series:
     elif field == "spend":
         spend = _purchases(demo).groupby("customer_id")["amount"].sum()
         series = spend.astype(float).reindex(index).fillna(0.0)
+    elif field == "loyalty_tier":
+        series = demo["members"]["tier__code"].reindex(index)
+    elif field == "loyalty_points":
+        ledger = demo["ledger"]
+        available = ledger["available_on"].map(lambda d: d is None or d <= demo["today"])
+        spendable = ledger[~ledger["pending"].astype(bool) & available.astype(bool)]
+        points = spendable.groupby("member_id")["points"].sum()
+        members = demo["members"]
+        series = members["pk"].map(points).fillna(0).reindex(index)
     elif field == "category":
         bought = _purchases(demo).merge(demo["lines"], left_on="pk", right_on="order_id")
         buyers = set(bought.loc[bought["product__category"].isin(value), "customer_id"])
@@ -270,6 +354,9 @@ def leaves(demo: Any) -> st.SearchStrategy[dict[str, Any]]:
         strings("value_tier", TIERS),
         strings("churn_risk", RISKS),
         strings("rfm_segment", SEGMENTS),
+        strings("profit_group", PROFIT_GROUPS),
+        strings("loyalty_tier", MEMBER_TIERS),
+        numbers("loyalty_points", -300, 3000),
         numbers("r_score", 1, 5),
         numbers("clv", 0, 3000),
         numbers("p_alive", 0, 1, ints=False),
@@ -323,6 +410,8 @@ def test_thirty_random_rule_sets_equal_the_pandas_filter(demo: Any) -> None:
         # then they select exactly the customers pandas selects
         expected = reference(rules, demo)
         assert found == set(expected[expected].index), rules
+        # and the count (read within one of the sets when it can) is theirs
+        assert segment_count(rules=rules, today=demo["today"]) == len(found), rules
 
     check()
 
@@ -342,6 +431,7 @@ def test_the_issue_example_and_everyone(demo: Any) -> None:
     found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
     expected = reference(rules, demo)
     assert found == set(expected[expected].index) and found
+    assert segment_count(rules=rules, today=demo["today"]) == len(found)
     assert segment_queryset(rules={"all": []}).count() == len(demo["customers"])
 
 
@@ -403,3 +493,57 @@ def test_demo_campaigns_carry_their_known_effect(demo: Any) -> None:
         assert results["control"].customers == known["control"]
         buyers_with_extra = len(set(extra.values_list("customer_id", flat=True)))
         assert results["treatment"].buyers >= buyers_with_extra
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "profit_group", "op": "in", "value": ["high", "no_profit"]},
+        {"field": "profit_group", "op": "!=", "value": "low"},
+        {"field": "loyalty_tier", "op": "=", "value": "gold"},
+        {"field": "loyalty_tier", "op": "not_in", "value": ["silver"]},
+        {"field": "loyalty_points", "op": ">=", "value": 500},
+        {"field": "loyalty_points", "op": "<", "value": 1},
+        {"field": "loyalty_points", "op": "between", "value": [-100, 800]},
+        {"field": "days_since_last_purchase", "op": "<", "value": 60.5},
+        {"field": "days_since_last_purchase", "op": "between", "value": [30.5, 200]},
+        {"field": "days_since_last_purchase", "op": "!=", "value": 45},
+        {"field": "orders", "op": "<=", "value": 2},
+        {"field": "orders", "op": "!=", "value": 0},
+        {"field": "spend", "op": "between", "value": [0, 250.5]},
+    ],
+)
+def test_each_summary_loyalty_and_profit_field_equals_pandas(
+    demo: Any, condition: dict[str, Any]
+) -> None:
+    # given a rule on a field read from the purchase summary, the loyalty ledger or the run
+    for rules in ({"all": [condition]}, {"not": condition}):
+        # when it runs in the database, then it selects what pandas selects
+        found = set(segment_queryset(rules=rules, today=demo["today"]).values_list("pk", flat=True))
+        expected = reference(rules, demo)
+        assert found == set(expected[expected].index), rules
+        assert segment_count(rules=rules, today=demo["today"]) == len(found), rules
+    assert found and len(found) < len(demo["customers"])
+    # and within another set (the count reads the set's rows, not the customers)
+    rules = {"all": [{"field": "value_tier", "op": "in", "value": ["high", "low"]}, condition]}
+    expected = reference(rules, demo)
+    assert segment_count(rules=rules, today=demo["today"]) == int(expected.sum())
+
+
+def test_an_unknown_membership_tier_is_refused_with_the_tiers(demo: Any) -> None:
+    rules = {"all": [{"field": "loyalty_tier", "op": "=", "value": "diamond"}]}
+    with pytest.raises(CampaignError, match="valid: silver, gold, platinum"):
+        segment_queryset(rules=rules)
+
+
+def test_the_builder_offers_the_new_fields_in_both_languages(demo: Any) -> None:
+    from patron.campaigns.rules import field_list
+
+    fields = {f["field"]: f for f in field_list()}
+    assert fields["loyalty_tier"]["choices"] == MEMBER_TIERS  # the programme's tiers, by rank
+    assert fields["profit_group"]["choices"] == PROFIT_GROUPS
+    assert fields["loyalty_points"]["kind"] == "number"
+    labels = {name: fields[name]["label"] for name in ("loyalty_tier", "loyalty_points")}
+    assert labels["loyalty_tier"] == {"en": "Membership tier", "zh-hans": "会员等级"}
+    assert labels["loyalty_points"] == {"en": "Points balance", "zh-hans": "可用积分"}
+    assert fields["profit_group"]["label"]["zh-hans"] == "利润分组"

@@ -145,8 +145,11 @@ def test_consent_unsubscribes_and_addresses_hold_at_dispatch(smtp_server: Any) -
 
 
 @pytest.mark.django_db
-def test_bounces_suppress_and_temporary_refusals_retry(smtp_server: Any) -> None:
-    # given one address the server refuses for good and one it defers
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_bounces_suppress_and_temporary_refusals_retry(smtp_server: Any, pipelining: bool) -> None:
+    # given one address the server refuses for good and one it defers (a server that
+    # offers PIPELINING, or not: the envelope then goes in one round trip)
+    smtp_server.pipelining = pipelining
     _no_quiet_hours()
     hard = _customer("H")
     soft = _customer("S")
@@ -247,10 +250,12 @@ def _queue(n: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_a_worker_killed_after_the_server_accepted_sends_each_message_once(
-    smtp_server: Any,
+    smtp_server: Any, pipelining: bool
 ) -> None:
-    # given 60 queued messages
+    # given 60 queued messages (and a server offering PIPELINING, or not)
+    smtp_server.pipelining = pipelining
     keys = _queue(60)
     # when a worker process is killed (SIGKILL) right after the server accepted its 10th
     # message, before that message's row was committed as sent
@@ -313,3 +318,70 @@ def test_a_dead_workers_rows_are_recovered() -> None:
     assert (requeued, in_doubt) == (1, 1)
     assert OutboxMessage.objects.get(key="r-1").status == OutboxStatus.QUEUED
     assert OutboxMessage.objects.get(key="r-2").status == OutboxStatus.IN_DOUBT
+
+
+def _dead_local_worker() -> str:
+    """The name of a worker of this machine whose process is gone."""
+    import socket
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:deadbeef"
+
+
+@pytest.mark.parametrize("same_boot", [True, False])
+@pytest.mark.django_db
+def test_a_gone_workers_journal_decides_its_claimed_rows(same_boot: bool) -> None:
+    from patron.messaging.dispatch import outbox_recover
+    from patron.messaging.journal import _boot_id, journal_path
+
+    # given a gone worker's claimed batch of four: accepted, being sent, two not yet started
+    customer = _customer("J")
+    worker = _dead_local_worker()
+    rows = [
+        OutboxMessage.objects.create(
+            key=f"j-{i}",
+            channel="email",
+            recipient=customer.email,
+            body_text="t",
+            status="claimed",
+            worker=worker,
+            attempts=1,
+            claimed_at=timezone.now(),
+        )
+        for i in range(4)
+    ]
+    boot = _boot_id() if same_boot else "another-boot"
+    path = journal_path(worker)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"boot {boot}\nS {rows[0].pk}\nA {rows[0].pk}\nS {rows[1].pk}\n")
+    # when a dispatcher recovers
+    outbox_recover()
+    statuses = [OutboxMessage.objects.get(pk=r.pk).status for r in rows]
+    if same_boot:
+        # then the journal says which went out: sent, in doubt, and the rest queued again
+        assert statuses == ["sent", "in_doubt", "queued", "queued"]
+        assert OutboxMessage.objects.get(pk=rows[2].pk).attempts == 0
+        assert not path.exists()
+    else:
+        # then a journal of another boot may have lost lines: the whole batch is in doubt
+        assert statuses == ["in_doubt"] * 4
+
+
+@pytest.mark.django_db
+def test_a_refusal_between_pipelined_messages_touches_only_its_own(smtp_server: Any) -> None:
+    # given a server offering PIPELINING and three messages, the middle one to an address it
+    # refuses: its envelope goes out with the first message's end
+    smtp_server.pipelining = True
+    _no_quiet_hours()
+    first, refused, last = _customer("P1"), _customer("P2"), _customer("P3")
+    smtp_server.refuse.add(refused.email)
+    for key, customer in (("p-1", first), ("p-2", refused), ("p-3", last)):
+        _marketing(key, customer)
+    # when dispatched
+    result = outbox_dispatch()
+    # then the two others arrive once each and the refused address is suppressed
+    assert sorted(smtp_server.keys()) == ["p-1", "p-3"]
+    assert (result.sent, result.failed) == (2, 1)
+    assert OutboxMessage.objects.get(key="p-2").status == OutboxStatus.FAILED
+    assert Suppression.objects.filter(address=refused.email).exists()

@@ -21,31 +21,28 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
-    DecimalField,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.campaigns.errors import CampaignError, CampaignErrorCode
 from patron.customers.models import Customer
+from patron.sales.models import PURCHASE_STATUSES as SALES_PURCHASE_STATUSES
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
@@ -67,7 +64,7 @@ OPS: dict[str, tuple[str, ...]] = {
 }
 LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 # Orders that are a purchase: paid, not a return (patron.sales.models).
-PURCHASE_STATUSES = ("completed", "open", "refunded")
+PURCHASE_STATUSES = tuple(str(s) for s in SALES_PURCHASE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -136,9 +133,20 @@ FIELDS: dict[str, Field] = {
             "距上次购买天数",
             source="orders",
         ),
-        Field("orders", NUMBER, "Number of orders", "订单数", source="orders"),
-        Field("spend", NUMBER, "Spend", "消费金额", source="orders"),
+        Field("orders", NUMBER, "Number of orders", "订单数", "orders", "orders"),
+        Field("spend", NUMBER, "Spend", "消费金额", "spend", "orders"),
         Field("category", CATEGORY, "Categories bought", "购买过的品类", source="orders"),
+        Field(
+            "profit_group",
+            STRING,
+            "Profit group",
+            "利润分组",
+            "profit_group",
+            "score",
+            ("high", "medium", "low", "no_profit"),
+        ),
+        Field("loyalty_tier", STRING, "Membership tier", "会员等级", source="loyalty"),
+        Field("loyalty_points", NUMBER, "Points balance", "可用积分", source="loyalty"),
         Field("consent_email", BOOL, "Consents to email", "同意邮件", "email", "consent"),
         Field("consent_sms", BOOL, "Consents to SMS", "同意短信", "sms", "consent"),
         Field("consent_phone", BOOL, "Consents to calls", "同意电话", "phone", "consent"),
@@ -155,7 +163,7 @@ def field_list() -> list[dict[str, Any]]:
             "field": f.name,
             "kind": f.kind,
             "ops": list(OPS[f.kind]),
-            "choices": list(f.choices),
+            "choices": _tier_codes() if f.name == "loyalty_tier" else list(f.choices),
             "label": {"en": f.label_en, "zh-hans": f.label_zh},
         }
         for f in FIELDS.values()
@@ -285,48 +293,65 @@ def _score_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
     return Q(pk__in=scores)
 
 
-def _purchases() -> QuerySet[Any]:
-    from patron.sales.models import Order
+def _meets(number: Decimal, op: str, values: list[Any]) -> bool:
+    """Whether ``number`` meets the condition (for customers without a row: zero)."""
+    if op == "between":
+        return bool(values[0] <= number <= values[1])
+    return {
+        "=": number == values[0],
+        "!=": number != values[0],
+        ">": number > values[0],
+        ">=": number >= values[0],
+        "<": number < values[0],
+        "<=": number <= values[0],
+    }[op]
 
-    return Order.objects.filter(
-        customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES, amount__gt=0
-    )
+
+def _summaries() -> QuerySet[Any]:
+    from patron.sales.models import PurchaseSummary
+
+    return PurchaseSummary.objects.all()
+
+
+def _day(today: dt.date, days: int) -> dt.date:
+    """``today`` less ``days`` days, held within the calendar."""
+    try:
+        return today - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days > 0 else dt.date.max
 
 
 def _days_since_q(op: str, values: list[Any], today: dt.date) -> Q:
-    """Days since the last purchase, by EXISTS on the (customer, date) index: d > n means a
-    purchase exists and none on or after today - n."""
-    purchases = _purchases()
-
-    def since(n: Decimal, strict: bool) -> Exists:  # a purchase with d < n (strict) or <= n
-        days = int(n) if n == int(n) else None
-        if days is None:  # d is whole: d < 2.5 <=> d <= 2
-            days, strict = int(n // 1), False
-        edge = today - dt.timedelta(days=days)
-        return Exists(purchases.filter(**{"ordered_on__gt" if strict else "ordered_on__gte": edge}))
-
-    any_purchase = Exists(purchases)
+    """Days since the last purchase, d = today - the summary's last purchase date (whole
+    days), as a range of that date on its index; no purchase: d is missing, nothing met."""
     if op == "between":
-        low, high = values
-        return Q(since(high, False)) & ~Q(since(low, True))
-    n = values[0]
-    match op:
-        case "<":
-            return Q(since(n, True))
-        case "<=":
-            return Q(since(n, False))
-        case ">":
-            return Q(any_purchase) & ~Q(since(n, False))
-        case ">=":
-            return Q(any_purchase) & ~Q(since(n, True))
-        case "=":
-            return Q(since(n, False)) & ~Q(since(n, True))
-        case _:  # !=
-            return Q(any_purchase) & ~(Q(since(n, False)) & ~Q(since(n, True)))
+        low, high = math.ceil(values[0]), math.floor(values[1])  # whole d in [low, high]
+        if low > high:
+            return Q(pk__in=[])
+        dates = Q(last_purchase_on__lte=_day(today, low), last_purchase_on__gte=_day(today, high))
+    else:
+        n = values[0]
+        whole = n == int(n)
+        match op:
+            case "<":  # d <= ceil(n) - 1
+                dates = Q(last_purchase_on__gte=_day(today, math.ceil(n) - 1))
+            case "<=":
+                dates = Q(last_purchase_on__gte=_day(today, math.floor(n)))
+            case ">":  # d >= floor(n) + 1
+                dates = Q(last_purchase_on__lte=_day(today, math.floor(n) + 1))
+            case ">=":
+                dates = Q(last_purchase_on__lte=_day(today, math.ceil(n)))
+            case "=":
+                if not whole:
+                    return Q(pk__in=[])
+                dates = Q(last_purchase_on=_day(today, int(n)))
+            case _:  # !=
+                dates = ~Q(last_purchase_on=_day(today, int(n))) if whole else Q()
+    return Q(pk__in=_summaries().filter(dates).values("customer_id"))
 
 
 def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
-    from patron.sales.models import Order, OrderLine
+    from patron.sales.models import OrderLine
 
     if f.name == "days_since_last_purchase":
         return _days_since_q(op, values, context.today)
@@ -339,24 +364,47 @@ def _orders_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
         )
         bought = Q(Exists(lines))
         return bought if op == "in" else ~bought
-    purchases = Order.objects.filter(
-        customer_id=OuterRef("pk"), status__in=PURCHASE_STATUSES, amount__gt=0
-    )
-    if f.name == "orders":
-        from django.db.models import Count
+    # orders and spend from the summary; a customer without a row has 0 of both
+    meets = _compare(f.column, op, values)
+    if _meets(Decimal(0), op, values):
+        return ~Q(pk__in=_summaries().exclude(meets).values("customer_id"))
+    return Q(pk__in=_summaries().filter(meets).values("customer_id"))
 
-        value = Subquery(
-            purchases.order_by().values("customer_id").annotate(n=Count("id")).values("n")
-        )
-        output: Any = IntegerField()
-    else:
-        value = Subquery(
-            purchases.order_by().values("customer_id").annotate(s=Sum("amount")).values("s")
-        )
-        output = DecimalField(max_digits=16, decimal_places=2)
-    annotation = f"_rule_{context.conditions}"
-    context.annotations[annotation] = Coalesce(value, Value(0), output_field=output)
-    return _compare(annotation, op, values)
+
+def _loyalty_q(f: Field, op: str, values: list[Any], context: _Context) -> Q:
+    """Membership tier (its code) and points balance (spendable now), for members only: a
+    customer who is not a member, or a member without a tier, meets no condition on them."""
+    if not apps.is_installed("patron.loyalty"):
+        return Q(pk__in=[])
+    from patron.loyalty.models import Member
+    from patron.loyalty.selectors import member_points_queryset
+
+    if f.name == "loyalty_tier":
+        valid = _tier_codes()
+        unknown = [v for v in values if v not in valid]
+        if unknown:
+            raise _error(
+                "rules",
+                _("%(value)s is not a value of %(field)s; valid: %(valid)s")
+                % {"value": json.dumps(unknown[0]), "field": f.name, "valid": ", ".join(valid)},
+                valid=valid,
+            )
+        if op in ("!=", "not_in"):
+            positive = {"!=": "=", "not_in": "in"}[op]
+            inner = ~_compare("tier__code", positive, values) & Q(tier__isnull=False)
+        else:
+            inner = _compare("tier__code", op, values)
+        return Q(pk__in=Member.objects.filter(inner).values("customer_id"))
+    members = member_points_queryset(today=context.today).filter(_compare("points", op, values))
+    return Q(pk__in=members.values("customer_id"))
+
+
+def _tier_codes() -> list[str]:
+    if not apps.is_installed("patron.loyalty"):
+        return []
+    from patron.loyalty.models import Tier
+
+    return list(Tier.objects.order_by("rank").values_list("code", flat=True).distinct())
 
 
 def _condition(path: str, node: dict[str, Any], context: _Context) -> Q:
@@ -447,6 +495,7 @@ COMPILERS: dict[str, Callable[[Field, str, list[Any], _Context], Q]] = {
     "score": _score_q,
     "orders": _orders_q,
     "consent": _consent_q,
+    "loyalty": _loyalty_q,
 }
 
 
@@ -520,8 +569,9 @@ def large_query_settings() -> Iterator[None]:
     PostgreSQL turns ``id IN (subquery)`` under an OR into a hashed subplan only when the
     hash fits in ``work_mem``; past it (4 MB by default, about 300,000 ids) the subquery is
     scanned again for every customer and a count over a million customers takes minutes.
-    Inside one transaction: ``work_mem`` of 256 MB and no JIT (its compile time is most of a
-    sub-second count). Nothing on SQLite.
+    Inside one transaction: ``work_mem`` of 256 MB, no JIT (its compile time is most of a
+    sub-second count) and no parallel workers (each would build the same hashes again: three
+    times the work for the same count). Nothing on SQLite.
     """
     if connection.vendor != "postgresql":
         yield
@@ -529,11 +579,67 @@ def large_query_settings() -> Iterator[None]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         yield
 
 
 def segment_count(*, rules: Any, today: dt.date | None = None) -> int:
     """How many customers meet ``rules`` (raises like :func:`segment_queryset`)."""
-    queryset = segment_queryset(rules=rules, today=today)
+    parsed = rules_parse(rules)
     with large_query_settings():
-        return queryset.count()
+        fast = _count_within_a_set(parsed, today or timezone.localdate())
+        if fast is not None:
+            return fast
+        return segment_queryset(rules=parsed, today=today).count()
+
+
+# Sources whose id sets hold each customer at most once, all of them existing customers.
+_ONE_ROW_PER_CUSTOMER = ("insights.customerscore", "sales.purchasesummary", "loyalty.member")
+
+
+def _on_customer_id(q: Q) -> Q | None:
+    """``q`` (conditions that are all ``pk IN (...)``) on a ``customer_id`` column instead;
+    None when it holds any other kind of condition."""
+    children: list[Any] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            moved = _on_customer_id(child)
+            if moved is None:
+                return None
+            children.append(moved)
+        elif isinstance(child, tuple) and child[0] in ("pk__in", "pk__isnull"):
+            children.append((child[0].replace("pk__", "customer_id__"), child[1]))
+        else:
+            return None
+    return Q(*children, _connector=q.connector, _negated=q.negated)
+
+
+def _id_set(q: Q) -> QuerySet[Any] | None:
+    """The id query of a condition that is ``pk IN (query)``, else None."""
+    if q.negated or len(q.children) != 1 or not isinstance(q.children[0], tuple):
+        return None
+    lookup, value = q.children[0]
+    return value if lookup == "pk__in" and isinstance(value, QuerySet) else None
+
+
+def _count_within_a_set(rules: Any, today: dt.date) -> int | None:
+    """The count of ``{"all": [...]}`` rules of which one is a set of customers (a score of
+    the latest run, a purchase-summary range, a membership) and the others are sets too,
+    counted over that set's rows without reading the customers (who would be a million rows
+    probed against every set); None when the rules are of another shape. The result equals
+    the customers' count because the set holds each customer once."""
+    if not isinstance(rules, dict) or set(rules) != {"all"} or not isinstance(rules["all"], list):
+        return None
+    context = _Context(today=today, run_id=None)
+    parts = [_node(f"rules.all[{i}]", c, context, 1) for i, c in enumerate(rules["all"])]
+    if context.annotations:
+        return None
+    for i, part in enumerate(parts):
+        ids = _id_set(part)
+        if ids is None or ids.model._meta.label_lower not in _ONE_ROW_PER_CUSTOMER:
+            continue
+        rest = [_on_customer_id(q) for q in parts[:i] + parts[i + 1 :]]
+        if any(q is None for q in rest):
+            return None
+        return ids.filter(*rest).count()
+    return None

@@ -1,4 +1,5 @@
-"""segments count, campaigns list|launch|status|report|evaluate, import campaign-contacts."""
+"""segments count|rebuild-purchases, campaigns list|launch|status|report|evaluate, import
+campaign-contacts."""
 
 from __future__ import annotations
 
@@ -38,6 +39,21 @@ def segments_count(rules_file: RulesFile, as_json: JsonOption = False) -> None:
             print_json({"count": count})
         else:
             console.print(f"{count:,} customers")
+
+    run_with_django(run)
+
+
+@segments_app.command("rebuild-purchases")
+def segments_rebuild_purchases() -> None:
+    """Rebuild every customer's purchase summary (last and first purchase, orders, spend)
+    from the orders. Every write of orders keeps it; this repairs it after writes made
+    around Patron (SQL by hand, a restored backup)."""
+
+    def run() -> None:
+        from patron.sales.purchases import purchase_summary_rebuild
+
+        purchase_summary_rebuild()
+        console.print("[green]Purchase summary rebuilt from the orders.[/green]")
 
     run_with_django(run)
 

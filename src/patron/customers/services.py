@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from patron.core.errors import PatronError
 from patron.customers.models import Consent, Customer, CustomerMerge, Interaction, SavedView
 from patron.sales.models import Order
+from patron.sales.purchases import purchase_summary_sync
 
 CUSTOMER_NOT_FOUND = "No customer with id {external_id!r}."
 MERGE_SAME = "A customer cannot be merged into itself."
@@ -83,6 +84,7 @@ def customer_merge(*, keep: str, other: str, merged_by: str = "") -> CustomerMer
     kept.attributes = {**merged.attributes, **kept.attributes}
     kept.save()
     merged.delete()
+    purchase_summary_sync(customer_ids=[kept.pk])  # the merged one's orders are kept's now
     return CustomerMerge.objects.create(
         kept=kept,
         merged_external_id=other,

@@ -96,6 +96,9 @@ def demo_runs_create(*, step: Step | None = None) -> list[int]:
 
     say("Recommending: buy again and try new")
     demo_recommendations_create(as_of=last + timedelta(days=1))
+    from patron.sales.purchases import purchase_summary_rebuild
+
+    purchase_summary_rebuild()
     return ids
 
 
@@ -124,6 +127,9 @@ def _load_business(*, customers: int, seed: int, say: Step) -> dict[str, object]
              "orders": business.orders.num_rows}  # fmt: skip
     say("Writing past campaigns with their controls and responses")
     state["campaigns"] = _demo_campaigns()
+    from patron.sales.purchases import purchase_summary_rebuild
+
+    purchase_summary_rebuild()  # the orders were written in bulk
     SystemSetting.objects.update_or_create(key=DEMO_FLAG, defaults={"value": state})
     _demo_user()
     return state

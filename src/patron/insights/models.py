@@ -51,6 +51,9 @@ class CustomerScore(models.Model):
     m_score = models.PositiveSmallIntegerField(_("M"))
     segment = models.CharField(_("segment"), max_length=32)
     value_tier = models.CharField(_("value tier"), max_length=16)
+    # high, medium, low or no_profit (patron.analytics.tiers.PROFIT_GROUPS); NULL in runs
+    # made before it was kept.
+    profit_group = models.CharField(_("profit group"), max_length=16, null=True, blank=True)  # noqa: DJ001
     revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
     margin = models.DecimalField(
         _("margin"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -88,9 +91,22 @@ class CustomerScore(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["run", "value_tier"], name="score_run_tier_idx"),
-            models.Index(fields=["run", "segment"], name="score_run_segment_idx"),
-            models.Index(fields=["run", "risk_level"], name="score_run_risk_idx"),
+            # Segment rules read the latest run's tier, segment, risk level and profit group
+            # as sets of customer ids: on PostgreSQL these are index-only scans.
+            models.Index(
+                fields=["run", "value_tier"], name="score_run_tier_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "segment"], name="score_run_segment_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "risk_level"], name="score_run_risk_idx", include=["customer"]
+            ),
+            models.Index(
+                fields=["run", "profit_group"],
+                name="score_run_profit_group_idx",
+                include=["customer"],
+            ),
             models.Index(fields=["run", "-value_at_risk"], name="score_run_var_idx"),
         ]
 

@@ -36,6 +36,7 @@ _STAGE_COLUMNS = (
     ("m_score", "INTEGER", "smallint"),
     ("segment", "TEXT", "text"),
     ("value_tier", "TEXT", "text"),
+    ("profit_group", "TEXT", "text"),
     ("revenue", "INTEGER", "bigint"),
     ("margin", "INTEGER", "bigint"),
     ("cost_to_serve", "INTEGER", "bigint"),
@@ -51,7 +52,7 @@ _STAGE_COLUMNS = (
 )
 _MONEY = ("monetary", "revenue", "margin", "cost_to_serve", "profit", "clv", "value_at_risk")
 _FLOATS = ("p_alive", "expected_purchases", "risk_score")
-_TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh")
+_TEXTS = ("risk_level", "risk_reasons_en", "risk_reasons_zh", "profit_group")
 BATCH_ROWS = 100_000
 
 
@@ -130,11 +131,13 @@ def _write_scores(run: AnalysisRun, customers: pd.DataFrame) -> int:
             )
             cursor.execute(
                 f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
-                        r_score, f_score, m_score, segment, value_tier, revenue, margin,
+                        r_score, f_score, m_score, segment, value_tier, profit_group,
+                        revenue, margin,
                         cost_to_serve, profit, p_alive, expected_purchases, clv, value_at_risk,
                         risk_level, risk_score, risk_reasons_en, risk_reasons_zh)
                     SELECT %s, c.id, s.recency_days, s.frequency, {money("monetary")},
                         s.r_score, s.f_score, s.m_score, s.segment, s.value_tier,
+                        s.profit_group,
                         {money("revenue")}, {money("margin")}, {money("cost_to_serve")},
                         {money("profit")}, s.p_alive, s.expected_purchases, {money("clv")},
                         {money("value_at_risk")}, s.risk_level, s.risk_score,

@@ -118,3 +118,21 @@ def tier_progress(*, member: Member, today: dt.date | None = None) -> dict[str, 
         "percent": share,
         "missing": (nxt.threshold - value) if nxt is not None else 0,
     }
+
+
+def member_points_queryset(*, today: dt.date | None = None) -> QuerySet[Member]:
+    """Every member with ``points``: the balance spendable on ``today`` (what
+    :func:`~patron.loyalty.services.ledger.balance_of` calls available: not pending, available
+    by then), 0 without entries; one aggregate over the ledger, for segment rules."""
+    from django.db.models import IntegerField, Q, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    day = today or timezone.localdate()
+    spendable = Q(entries__pending=False) & (
+        Q(entries__available_on__isnull=True) | Q(entries__available_on__lte=day)
+    )
+    return Member.objects.annotate(
+        points=Coalesce(
+            Sum("entries__points", filter=spendable), Value(0), output_field=IntegerField()
+        )
+    )

@@ -3,11 +3,16 @@
 One round: recover rows of workers that are gone, then repeat until nothing is due:
 reserve a batch (in one transaction that the database serialises across workers: SQLite's
 IMMEDIATE transactions, a PostgreSQL advisory lock) applying consent, opt-outs, suppressed
-addresses, the frequency cap and quiet hours, then send the batch one message at a time.
-Before each send the row is claimed and committed, in the same transaction that marks the
-previous message sent; a worker killed at any moment therefore leaves at most one row claimed
-and unmarked, which recovery turns ``in_doubt`` (never re-sent), and any rows it had reserved
-but not claimed go back to the queue.
+addresses, the frequency cap and quiet hours; claim the batch (one commit); send it one
+message at a time over one connection; mark the sent ones in one statement.
+
+Claim before send, per message: before a message goes out the worker writes ``S <id>`` in its
+journal (:mod:`patron.messaging.journal`, a local file the kernel keeps when the process dies)
+and ``A <id>`` once the server accepted it. A worker killed at any moment therefore leaves at
+most one message handed over and not known accepted: recovery turns it ``in_doubt`` (never
+re-sent), marks the accepted ones sent and queues the rest of the batch again. Without a
+journal it can trust (another machine's worker, a machine restarted since), recovery turns
+the whole claimed batch ``in_doubt``: never a second send.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from patron.customers.models import Consent
+from patron.messaging.journal import Journal, journal_read, journal_remove
 from patron.messaging.models import (
     CAPPED_STATUSES,
     OutboxMessage,
@@ -48,7 +55,7 @@ from patron.messaging.transports import (
 
 logger = logging.getLogger("patron.messaging")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (60, 300, 900, 3600, 3600 * 4)
 LEASE = dt.timedelta(hours=2)  # a reservation older than this belongs to a lost worker
@@ -57,7 +64,8 @@ IN_DOUBT_NOTE = "the worker stopped after claiming this message: it may have bee
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:token, new for each dispatch (threads of one process dispatch apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -76,7 +84,8 @@ class DispatchResult:
 
 
 def _alive(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's worker: the lease decides
     try:
@@ -104,9 +113,16 @@ def outbox_recover(*, now: dt.datetime | None = None) -> tuple[int, int]:
         requeued += rows.filter(status=OutboxStatus.RESERVED).update(
             status=OutboxStatus.QUEUED, worker="", claimed_at=None
         )
-        in_doubt += rows.filter(status=OutboxStatus.CLAIMED).update(
-            status=OutboxStatus.IN_DOUBT, error=IN_DOUBT_NOTE
-        )
+        claimed = rows.filter(status=OutboxStatus.CLAIMED)
+        handed = journal_read(worker) if gone else None
+        if handed is not None:  # the journal says which went out
+            claimed.filter(pk__in=handed.accepted).update(status=OutboxStatus.SENT, sent_at=now)
+            requeued += claimed.exclude(pk__in=handed.sending).update(
+                status=OutboxStatus.QUEUED, worker="", claimed_at=None, attempts=F("attempts") - 1
+            )
+        in_doubt += claimed.update(status=OutboxStatus.IN_DOUBT, error=IN_DOUBT_NOTE)
+        if gone and not open_rows.filter(worker=worker).exists():
+            journal_remove(worker)
     return requeued, in_doubt
 
 
@@ -235,41 +251,28 @@ def _outgoing(m: OutboxMessage) -> Outgoing:
     return Outgoing(m.key, m.recipient, m.subject, m.body_text, m.body_html, link)
 
 
-def _claim(message_id: int, *, worker: str, previous: int | None) -> bool:
-    """Mark ``previous`` sent and claim ``message_id``, in one statement (one commit).
-
-    One UPDATE whose CASEs set each row's own values: the claim is durable before the send,
-    and a worker killed at any point leaves at most one row claimed and unmarked.
-    """
-    if previous is None:
-        return bool(
-            OutboxMessage.objects.filter(
-                pk=message_id, status=OutboxStatus.RESERVED, worker=worker
-            ).update(
-                status=OutboxStatus.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1
-            )
+def _claim_batch(ids: list[int], *, worker: str) -> list[int]:
+    """Claim this worker's reserved rows (one commit); the ids claimed, in order."""
+    with transaction.atomic():
+        rows = OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.RESERVED, worker=worker)
+        claimed = sorted(rows.values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=claimed).update(
+            status=OutboxStatus.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1
         )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = OutboxMessage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET "
-            "status = CASE WHEN id = %s THEN 'sent' ELSE 'claimed' END, "
-            "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
-            "claimed_at = CASE WHEN id = %s THEN claimed_at ELSE %s END, "
-            "attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END "
-            "WHERE (id = %s AND status = 'claimed') "
-            "OR (id = %s AND status = 'reserved' AND worker = %s) RETURNING id",
-            [previous, previous, now, previous, now, previous, previous, message_id, worker],
+    return claimed
+
+
+def _accepted(journal: Journal, message_id: int) -> None:
+    """The server accepted the message: so says the journal (before the batch's commit)."""
+    journal.accepted(message_id)
+
+
+def _mark_sent(ids: list[int], now: dt.datetime) -> None:
+    """The batch's accepted messages, sent: one statement."""
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.CLAIMED).update(
+            status=OutboxStatus.SENT, sent_at=now
         )
-        changed = {row[0] for row in cursor.fetchall()}
-    return message_id in changed
-
-
-def _mark_sent(message_id: int, now: dt.datetime) -> None:
-    OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.CLAIMED).update(
-        status=OutboxStatus.SENT, sent_at=now
-    )
 
 
 def _after_failure(message: OutboxMessage, error: Exception, result: DispatchResult) -> None:
@@ -286,7 +289,7 @@ def _after_failure(message: OutboxMessage, error: Exception, result: DispatchRes
         rows.update(status=OutboxStatus.FAILED, error=text)
         result.failed += 1
         return
-    attempts = message.attempts + 1
+    attempts = message.attempts  # this one included (counted by the claim)
     if attempts >= MAX_ATTEMPTS:
         rows.update(status=OutboxStatus.FAILED, error=text)
         result.failed += 1
@@ -303,22 +306,32 @@ def _after_failure(message: OutboxMessage, error: Exception, result: DispatchRes
 
 
 def _release(ids: list[int], *, worker: str, error: str) -> None:
-    """Put reserved rows back in the queue (the channel could not be opened)."""
-    OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.RESERVED, worker=worker).update(
+    """Put claimed rows not yet handed over back in the queue (the channel could not be
+    opened)."""
+    OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.CLAIMED, worker=worker).update(
         status=OutboxStatus.QUEUED,
         worker="",
         claimed_at=None,
+        attempts=F("attempts") - 1,
         error=error[:4000],
         not_before=timezone.now() + dt.timedelta(seconds=BACKOFF_SECONDS[0]),
     )
 
 
 def _send_batch(
-    ids: list[int], *, worker: str, transports: dict[str, Transport], result: DispatchResult
+    ids: list[int],
+    *,
+    worker: str,
+    transports: dict[str, Transport],
+    journal: Journal,
+    result: DispatchResult,
 ) -> bool:
-    """Send reserved rows one at a time; False when a channel could not be opened."""
-    messages = list(OutboxMessage.objects.filter(pk__in=ids).order_by("id"))
-    previous: int | None = None
+    """Claim the reserved rows, send them one at a time (each written in the journal before
+    it goes out and once accepted) and mark the accepted ones sent in one statement; False
+    when a channel could not be opened."""
+    claimed = _claim_batch(ids, worker=worker)
+    messages = list(OutboxMessage.objects.filter(pk__in=claimed).order_by("id"))
+    accepted: list[int] = []
     try:
         for index, message in enumerate(messages):
             transport = transports.get(message.channel)
@@ -327,25 +340,17 @@ def _send_batch(
                 try:
                     transport.open()
                 except (TemporaryError, PermanentError) as error:
-                    if previous is not None:
-                        _mark_sent(previous, timezone.now())
-                        result.sent += 1
-                        previous = None
                     rest = [m.pk for m in messages[index:] if m.channel == message.channel]
                     _release(rest, worker=worker, error=str(error))
                     logger.warning("cannot open the %s channel: %s", message.channel, error)
                     return False
                 transports[message.channel] = transport
-            if not _claim(message.pk, worker=worker, previous=previous):
-                if previous is not None:
-                    result.sent += 1
-                previous = None
-                continue
-            if previous is not None:
-                result.sent += 1
-            previous = None
+            outgoing = _outgoing(message)
+            after = messages[index + 1] if index + 1 < len(messages) else None
+            following = after.recipient if after and after.channel == message.channel else ""
+            journal.sending(message.pk)
             try:
-                transport.send(_outgoing(message))
+                transport.send(outgoing, following=following)
             except (TemporaryError, PermanentError, InDoubtError) as error:
                 _after_failure(message, error, result)
                 continue
@@ -353,11 +358,11 @@ def _send_batch(
                 logger.exception("unexpected error sending %s", message.key)
                 _after_failure(message, InDoubtError(f"{type(error).__name__}: {error}"), result)
                 continue
-            previous = message.pk
+            _accepted(journal, message.pk)
+            accepted.append(message.pk)
     finally:
-        if previous is not None:
-            _mark_sent(previous, timezone.now())
-            result.sent += 1
+        _mark_sent(accepted, timezone.now())
+        result.sent += len(accepted)
     return True
 
 
@@ -378,6 +383,7 @@ def outbox_dispatch(
     requeued, in_doubt = outbox_recover()
     result.recovered, result.in_doubt = requeued, in_doubt
     transports: dict[str, Transport] = {}
+    journal = Journal(worker)
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -387,13 +393,20 @@ def outbox_dispatch(
                 break
             ids = [i for i in ids if i != -1]
             handled += len(ids)
-            if ids and not _send_batch(ids, worker=worker, transports=transports, result=result):
+            if ids and not _send_batch(
+                ids, worker=worker, transports=transports, journal=journal, result=result
+            ):
                 break
             if progress is not None:
                 progress(result)
     finally:
         for transport in transports.values():
             transport.close()
+        journal.close(
+            remove=not OutboxMessage.objects.filter(
+                worker=worker, status__in=(OutboxStatus.RESERVED, OutboxStatus.CLAIMED)
+            ).exists()
+        )
         if relaxed:
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")

@@ -58,7 +58,7 @@ class Transport(Protocol):
 
     def open(self) -> None: ...
 
-    def send(self, message: Outgoing) -> None: ...
+    def send(self, message: Outgoing, *, following: str = "") -> None: ...
 
     def close(self) -> None: ...
 
@@ -120,12 +120,18 @@ def email_bytes(message: Outgoing, *, sender: str) -> bytes:
 class SmtpTransport:
     """SMTP with the settings Django uses (``PATRON_EMAIL_URL``), the stages of each send told
     apart: a failure before the message's data is handed over is temporary (or permanent on a
-    5xx answer), a lost answer after it is in doubt."""
+    5xx answer), a lost answer after it is in doubt.
+
+    With a server that offers PIPELINING (RFC 2920; Postfix and the other common MTAs do) the
+    envelope (MAIL, RCPT, DATA) goes in one write, and the next message's envelope goes in
+    the same write as this message's end: about one round trip per message instead of four.
+    Nothing of a message's content ever goes out before :meth:`send` is called for it."""
 
     def __init__(self) -> None:
         self.conn: smtplib.SMTP | None = None
         self.broken = False
         self.sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "patron@localhost"
+        self.ahead = ""  # the recipient whose envelope went out with the last message's end
 
     def open(self) -> None:
         cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
@@ -136,59 +142,118 @@ class SmtpTransport:
             conn.ehlo_or_helo_if_needed()
             if settings.EMAIL_USE_TLS:
                 conn.starttls()
+                conn.ehlo()
             if settings.EMAIL_HOST_USER:
                 conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
         except (OSError, smtplib.SMTPException) as error:
             raise TemporaryError(f"cannot connect to the SMTP server: {error}") from error
         self.conn = conn
         self.broken = False
+        self.ahead = ""
 
     def close(self) -> None:
         if self.conn is not None:
             try:
-                self.conn.quit()
+                if self.ahead:  # in DATA for a message never sent: drop it, no QUIT
+                    self.conn.close()
+                else:
+                    self.conn.quit()
             except (OSError, smtplib.SMTPException):
                 self.conn.close()
             self.conn = None
+            self.ahead = ""
 
-    def _refused(self, stage: str, code: int, text: bytes, *, bounce: bool = False) -> Exception:
+    def _refused(
+        self, stage: str, code: int, text: bytes, *, bounce: bool = False, reset: bool = True
+    ) -> Exception:
         assert self.conn is not None
-        try:
-            self.conn.rset()
-        except (OSError, smtplib.SMTPException):
-            self.broken = True
+        if reset:
+            try:
+                self.conn.rset()
+            except (OSError, smtplib.SMTPException):
+                self.broken = True
         detail = f"{stage} refused: {code} {text.decode(errors='replace')}"
         return PermanentError(detail, bounce=bounce) if code >= 500 else TemporaryError(detail)
 
-    def send(self, message: Outgoing) -> None:
+    def _envelope_commands(self, recipient: str) -> bytes:
+        assert self.conn is not None
+        commands = f"MAIL FROM:{smtplib.quoteaddr(self.sender)}\r\n"
+        commands += f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n"
+        return commands.encode(self.conn.command_encoding)
+
+    def _envelope_replies(self) -> None:
+        """The three answers to a pipelined envelope; raises as the first refusal says."""
+        conn = self.conn
+        assert conn is not None
+        (mail, mail_text), (rcpt, rcpt_text), (data, data_text) = (
+            conn.getreply(),
+            conn.getreply(),
+            conn.getreply(),
+        )
+        in_data = data == 354  # a server that took DATA without a sender or recipient
+        if mail != 250 or rcpt not in (250, 251):
+            self.broken = self.broken or in_data  # leave its DATA by dropping the connection
+            if mail != 250:
+                raise self._refused("sender", mail, mail_text, reset=not in_data)
+            raise self._refused("recipient", rcpt, rcpt_text, bounce=rcpt >= 500, reset=not in_data)
+        if not in_data:
+            raise self._refused("data", data, data_text)
+
+    def _envelope(self, recipient: str) -> None:
+        """MAIL, RCPT and DATA up to the server's 354 (nothing of the message goes out)."""
+        conn = self.conn
+        assert conn is not None
+        if conn.has_extn("pipelining"):
+            conn.send(self._envelope_commands(recipient))
+            self._envelope_replies()
+            return
+        code, text = conn.mail(self.sender)
+        if code != 250:
+            raise self._refused("sender", code, text)
+        code, text = conn.rcpt(recipient)
+        if code not in (250, 251):
+            raise self._refused("recipient", code, text, bounce=code >= 500)
+        conn.putcmd("data")
+        code, text = conn.getreply()
+        if code != 354:
+            raise self._refused("data", code, text)
+
+    def send(self, message: Outgoing, *, following: str = "") -> None:
+        """Hand ``message`` over; ``following``: the recipient of the message that will be
+        sent next on this connection, whose envelope may go out with this one's end."""
         if self.conn is None or self.broken:
             self.close()
             self.open()
         conn = self.conn
         assert conn is not None
         data = _DOT_LINE.sub(b"..", email_bytes(message, sender=settings.DEFAULT_FROM_EMAIL))
+        ahead, self.ahead = self.ahead, ""
         try:
-            code, text = conn.mail(self.sender)
-            if code != 250:
-                raise self._refused("sender", code, text)
-            code, text = conn.rcpt(message.recipient)
-            if code not in (250, 251):
-                raise self._refused("recipient", code, text, bounce=code >= 500)
-            conn.putcmd("data")
-            code, text = conn.getreply()
-            if code != 354:
-                raise self._refused("data", code, text)
+            if ahead == message.recipient:
+                self._envelope_replies()  # its envelope went out with the last message's end
+            else:
+                if ahead:  # not the message expected: leave that DATA by reconnecting
+                    conn.close()
+                    self.conn = None
+                    self.open()
+                    conn = self.conn
+                    assert conn is not None
+                self._envelope(message.recipient)
         except (OSError, smtplib.SMTPException) as error:  # nothing of the message went out
             self.broken = True
             raise TemporaryError(f"SMTP connection lost before the message: {error}") from error
+        pipelined = bool(following) and conn.has_extn("pipelining")
+        end = data + b"\r\n.\r\n"
         try:
-            conn.send(data + b"\r\n.\r\n")
+            conn.send(end + self._envelope_commands(following) if pipelined else end)
             code, text = conn.getreply()
         except (OSError, smtplib.SMTPException) as error:
             self.broken = True
             raise InDoubtError(
                 f"SMTP answer lost after the message was handed over: {error}"
             ) from error
+        if pipelined:
+            self.ahead = following  # its three answers are read when it is sent
         if code != 250:
             raise (
                 PermanentError(f"message refused: {code} {text.decode(errors='replace')}")
@@ -212,7 +277,7 @@ class DjangoTransport:
     def close(self) -> None:
         self.connection = None
 
-    def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing, *, following: str = "") -> None:
         from django.core.mail import EmailMultiAlternatives
 
         headers = {"X-Patron-Key": message.key}
@@ -248,7 +313,7 @@ class SmsGatewayTransport:
     def close(self) -> None:
         return None
 
-    def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing, *, following: str = "") -> None:
         body = json.dumps(
             {"to": message.recipient, "text": message.body_text, "id": message.key}
         ).encode()

@@ -58,6 +58,10 @@ REVENUE_STATUSES = (
     OrderStatus.RETURNED,
 )
 
+# Orders that are a purchase (the segment rules' orders, spend and last purchase): paid and not
+# a return; a refunded order stays a purchase (its refund is a return order of its own).
+PURCHASE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.OPEN, OrderStatus.REFUNDED)
+
 
 class Order(models.Model):
     # Where the order came from ("default" for files without a platform); external ids
@@ -139,3 +143,37 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+class PurchaseSummary(models.Model):
+    """A customer's purchases in one row: paid orders that are not returns (status completed,
+    open or refunded, amount above zero), their count, spend and first and last dates.
+
+    Kept right by every path that writes orders (:mod:`patron.sales.purchases`): the importer
+    (files, platform exports and the orders API) through its orders hook, saves of single
+    orders, the admin, customer merges and the demo; ``patron segments rebuild-purchases`` builds
+    it again from the orders. A customer without a purchase has no row. Segment rules read
+    it instead of scanning the orders (days since the last purchase, orders, spend).
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="purchase_summary"
+    )
+    first_purchase_on = models.DateField(_("first purchase"))
+    last_purchase_on = models.DateField(_("last purchase"))
+    orders = models.PositiveIntegerField(_("orders"))
+    spend = models.DecimalField(_("spend"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("purchase summary")
+        verbose_name_plural = _("purchase summaries")
+        # days since the last purchase: a range of dates read as customer ids, index-only
+        # on PostgreSQL
+        indexes = [
+            models.Index(
+                fields=["last_purchase_on"], name="purchase_summary_last_idx", include=["customer"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.orders} orders, last {self.last_purchase_on}"

@@ -1,0 +1,97 @@
+"""The per-customer purchase summary (:class:`~patron.sales.models.PurchaseSummary`): kept by
+every path that writes orders, rebuilt from the orders on demand. Set-based SQL, the same on
+SQLite and PostgreSQL; only rows that differ from a fresh aggregate are written.
+
+Paths and how they keep it: the importer (files, platform exports, ``POST /api/v1/orders``)
+calls :func:`purchases_after_import` through its orders hook, inside its transaction, with the
+highest order id before it wrote (new orders: their customers are refreshed; updated orders,
+a status change or a refund: every customer); a single order saved through the ORM (the admin,
+the demo) by a ``post_save`` signal; the admin's deletes, customer merges and the demo loader
+call :func:`purchase_summary_sync` or :func:`purchase_summary_rebuild` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from patron.sales.models import PURCHASE_STATUSES, Order, PurchaseSummary
+
+__all__ = [
+    "purchase_summary_rebuild",
+    "purchase_summary_sync",
+    "purchases_after_import",
+    "purchases_watermark",
+]
+
+
+def _spend_sql() -> str:
+    # SQLite keeps decimals as REAL: summing whole cents keeps the spend exact to the cent.
+    if connection.vendor == "sqlite":
+        return "ROUND(SUM(ROUND(amount * 100)) / 100.0, 2)"
+    return "SUM(amount)"
+
+
+def _sync(scope: str, params: list[Any]) -> None:
+    """Make the summary rows of the customers ``scope`` selects (an SQL subquery of customer
+    ids, or "" for all) equal the aggregate of their orders now."""
+    summary = connection.ops.quote_name(PurchaseSummary._meta.db_table)
+    orders = connection.ops.quote_name(Order._meta.db_table)
+    marks = ", ".join(["%s"] * len(PURCHASE_STATUSES))
+    statuses = [str(s) for s in PURCHASE_STATUSES]
+    purchase = f"status IN ({marks}) AND amount > 0"
+    in_scope = f" AND customer_id IN ({scope})" if scope else ""
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    columns = ("first_purchase_on", "last_purchase_on", "orders", "spend")
+    changed = " OR ".join(f"{summary}.{c} {differs} excluded.{c}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""DELETE FROM {summary} WHERE TRUE{in_scope} AND NOT EXISTS (
+                    SELECT 1 FROM {orders} o
+                    WHERE o.customer_id = {summary}.customer_id AND o.{purchase})""",
+            [*params, *statuses],
+        )
+        cursor.execute(
+            f"""INSERT INTO {summary} (customer_id, {", ".join(columns)})
+                SELECT customer_id, MIN(ordered_on), MAX(ordered_on), COUNT(*), {_spend_sql()}
+                FROM {orders} WHERE {purchase}{in_scope}
+                GROUP BY customer_id
+                ON CONFLICT (customer_id) DO UPDATE SET
+                    {", ".join(f"{c} = excluded.{c}" for c in columns)}
+                WHERE {changed}""",
+            [*statuses, *params],
+        )
+
+
+@transaction.atomic
+def purchase_summary_sync(*, customer_ids: Iterable[int]) -> None:
+    """Refresh the summary of these customers from their orders."""
+    ids = sorted({int(i) for i in customer_ids})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        _sync(", ".join(["%s"] * len(chunk)), list(chunk))
+
+
+@transaction.atomic
+def purchase_summary_rebuild() -> None:
+    """Refresh every customer's summary from the orders (``patron segments rebuild-purchases``)."""
+    _sync("", [])
+
+
+def purchases_watermark() -> int:
+    """The highest order id now: what an import adds lies above it."""
+    return int(Order.objects.aggregate(top=Max("pk"))["top"] or 0)
+
+
+def purchases_after_import(since_id: int, *, source: str, changed: bool) -> None:
+    """The importer's orders hook, inside its transaction: the customers of the orders above
+    ``since_id``; when orders were updated (a status change, a refund, a new amount or
+    customer), every customer, since an update may move an order between customers."""
+    orders = connection.ops.quote_name(Order._meta.db_table)
+    if changed:
+        _sync("", [])
+    else:
+        _sync(f"SELECT customer_id FROM {orders} WHERE id > %s", [since_id])

@@ -147,3 +147,33 @@ def test_fifty_holds_at_once_then_commits_and_retries(till: dict[str, Any]) -> N
     spends = LedgerEntry.objects.filter(member_id=member_id, kind=EntryKind.SPEND)
     assert spends.count() == len(held)
     assert _ledger_consistent(member_id) == START - len(held) * EACH
+
+
+def test_fifty_accruals_at_once_earn_once_per_order_and_never_pass_the_cap(
+    till: dict[str, Any],
+) -> None:
+    # 25 orders, each sent by two tills at once and retried: 25 x 58 points asked of a
+    # monthly cap of 1000
+    programme = services.programme_get()
+    programme.cap_points, programme.cap_period = 1000, "month"
+    programme.save()
+    card, token = till["member"].card_number, till["token"]
+
+    def accrue(i: int) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+        body = {"card_number": card, "order_id": f"T{i % 25}", "amount": "58.60"}
+        return body["order_id"], [_post(token, "/accruals", body) for _ in range(2)]
+
+    answers: dict[str, set[int]] = {}
+    for order_id, replies in _at_once(accrue):
+        for status, body in replies:
+            assert status in (200, 201)
+            answers.setdefault(order_id, set()).add(body["points"])
+    assert all(len(points) == 1 for points in answers.values())  # one answer per order
+    earned = sum(next(iter(points)) for points in answers.values())
+    assert earned == 1000
+    member_id = till["member"].pk
+    earns = LedgerEntry.objects.filter(member_id=member_id, kind=EntryKind.EARN)
+    assert earns.filter(source__startswith="order:").count() == len(
+        {o for o, p in answers.items() if p != {0}}
+    )
+    assert _ledger_consistent(member_id) == START + 1000

@@ -40,6 +40,12 @@ from patron.loyalty.models import (
     Redemption,
     Rounding,
 )
+from patron.loyalty.services.caps import (
+    CAP_TABLE,
+    cap_room,
+    cap_table_drop,
+    cap_table_fill,
+)
 from patron.loyalty.services.ledger import (
     available_from,
     balance_of,
@@ -226,13 +232,56 @@ def order_points_sync(
     if not Member.objects.exists():
         return {}
     today = today or timezone.localdate()
-    now = timezone.now()
     programme = programme_get()
-    pts = _points_sql(programme)
     scope, params = _scope(source, since_id, customer_ids)
+    # one source in scope, orders above a watermark: the big import's fast path may apply
+    one = since_id is not None and source is not None and customer_ids is None
+    run = {"changed": changed, "today": today, "one_source_since": one}
+    if programme.cap_points is None:
+        return _sync(programme, scope, params, customer_ids, **run)
+    # The cap: the points of the orders about to earn, capped, first (see services.caps).
+    cap_table_fill(programme=programme, candidates=_cap_candidates(programme, scope), params=params)
+    try:
+        return _sync(programme, scope, params, customer_ids, **run)
+    finally:
+        cap_table_drop()
+
+
+def _eligible() -> str:
+    return f"(m.backfill = {'TRUE' if _pg() else '1'} OR o.ordered_at >= m.enrolled_at)"
+
+
+def _cap_candidates(programme: Programme, scope: str) -> str:
+    """The orders a sync is about to earn (pending or a lot; not those whose pending
+    points become the lot) with their uncapped points: what the cap table caps."""
+    pts = _points_sql(programme)
+    return f"""SELECT o.id AS order_id, m.id AS member_id, o.ordered_on AS day,
+                      o.ordered_at AS ordered_at, {pts} AS raw
+               FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
+               LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+               WHERE {scope} AND o.status IN ('open', 'completed', 'refunded')
+                 AND o.amount > 0 AND {_eligible()} AND {pts} > 0
+                 AND NOT EXISTS (SELECT 1 FROM loyalty_ledgerentry e WHERE e.kind = 'earn'
+                                 AND e.source IN ({_key_sql()}, {_key_sql()} || ':pending'))"""
+
+
+def _sync(
+    programme: Programme,
+    scope: str,
+    params: list[object],
+    customer_ids: list[int] | None,
+    *,
+    changed: bool,
+    today: dt.date,
+    one_source_since: bool,
+) -> dict[str, int]:
+    now = timezone.now()
+    capped = programme.cap_points is not None
+    pts = "c.points" if capped else _points_sql(programme)
+    cap_join = f"LEFT JOIN {CAP_TABLE} c ON c.order_id = o.id" if capped else ""
     true = "TRUE" if _pg() else "1"
     false = "FALSE" if _pg() else "0"
-    eligible = f"(m.backfill = {true} OR o.ordered_at >= m.enrolled_at)"
+    eligible = _eligible()
     counts: dict[str, int] = {}
     # 1. open orders: pending points
     counts["pending"] = _insert(
@@ -240,7 +289,7 @@ def order_points_sync(
             SELECT m.id, 'earn', {pts}, {true}, {false}, {_key_sql()} || ':pending', 'order',
                    o.id, o.ordered_on, NULL, NULL, %s, NULL
             FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
-            LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+            LEFT JOIN loyalty_tier t ON t.id = m.tier_id {cap_join}
             WHERE {scope} AND o.status = 'open' AND o.amount > 0 AND {eligible} AND {pts} > 0
               AND NOT EXISTS (SELECT 1 FROM loyalty_ledgerentry e
                               WHERE e.kind = 'earn' AND e.source = {_key_sql()})""",
@@ -284,17 +333,13 @@ def order_points_sync(
                    {_expiry_sql(programme, "o.ordered_on")} AS expires_on, %s AS created_at,
                    CAST(NULL AS integer) AS created_by_id
             FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
-            LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+            LEFT JOIN loyalty_tier t ON t.id = m.tier_id {cap_join}
             LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'
             WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
               AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
 
     # one source in scope: its (source, order id) is unique, so the keys of the scope are too
-    bulk = (
-        _earn_bulk(earn_sql, scope, [now, *params])
-        if since_id is not None and source is not None and customer_ids is None
-        else None
-    )
+    bulk = _earn_bulk(earn_sql, scope, [now, *params]) if one_source_since else None
     counts["earned"] = (
         bulk
         if bulk is not None
@@ -614,6 +659,30 @@ def points_accrue(
     points = points_for(
         programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday()
     )
+    if programme.cap_points is None:
+        entry, created = _accrual_insert(programme, member, key, order_id, points, today)
+    else:  # the room left under the cap is read and used under the member's lock
+        with transaction.atomic():
+            member_lock(member_id=member.pk)
+            first = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
+            if first is not None:  # a retry: the first answer, not a second measure of room
+                return first, False
+            room = cap_room(programme=programme, member_id=member.pk, day=today) or 0
+            entry, created = _accrual_insert(
+                programme, member, key, order_id, min(points, room), today
+            )
+    if created and programme.tiers_enabled:
+        from patron.loyalty.services.tiers import tiers_reevaluate
+
+        tiers_reevaluate(today=today, upgrade_only=True, customer_ids=[member.customer_id])
+    return entry, created
+
+
+def _accrual_insert(
+    programme: Programme, member: Member, key: str, order_id: str, points: int, today: dt.date
+) -> tuple[LedgerEntry | None, bool]:
+    """The accrual's one write (``INSERT ... ON CONFLICT DO NOTHING``); no entry for 0
+    points (nothing earned, or the cap reached)."""
     if points <= 0:
         return LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first(), False
     entry = entry_insert(
@@ -629,8 +698,4 @@ def points_accrue(
     )
     if entry is None:  # a concurrent request with the same order id won
         return LedgerEntry.objects.get(kind=EntryKind.EARN, source=key), False
-    if programme.tiers_enabled:
-        from patron.loyalty.services.tiers import tiers_reevaluate
-
-        tiers_reevaluate(today=today, upgrade_only=True, customer_ids=[member.customer_id])
     return entry, True

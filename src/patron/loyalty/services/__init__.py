@@ -18,6 +18,8 @@ from patron.loyalty.services.ledger import (
 )
 from patron.loyalty.services.members import member_enrol, members_enrol_segment
 from patron.loyalty.services.orders import (
+    Accrual,
+    accrual_make,
     order_points_sync,
     order_refund_points,
     order_return_points,
@@ -53,7 +55,9 @@ def points_after_import(*, source: str, since_id: int, changed: bool) -> None:
 
 
 __all__ = [
+    "Accrual",
     "RewardLine",
+    "accrual_make",
     "balance_of",
     "hold_commit",
     "hold_create",

@@ -23,6 +23,7 @@ Life of an order's points:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
@@ -47,9 +48,11 @@ from patron.loyalty.services.caps import (
     cap_table_fill,
 )
 from patron.loyalty.services.ledger import (
+    Balance,
     available_from,
     balance_of,
     entry_insert,
+    entry_insert_with_balance,
     entry_take,
     expiry_for,
     member_lock,
@@ -397,10 +400,16 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True),
         connection.cursor() as cursor,
     ):
-        # The orders were just written in this transaction: without fresh row counts the
-        # planner would probe a million orders one by one instead of one hash join.
-        cursor.execute("ANALYZE sales_order")
-        cursor.execute("ANALYZE loyalty_member")
+        # The orders were just written in this transaction: their statistics do not know
+        # the new ids, so the planner would take ``o.id > since`` for a handful of rows and
+        # probe them one by one. Hash joins are what a million rows need; saying so costs
+        # nothing, where ANALYZE of orders and members took a tenth of the hook. Sorting
+        # and hashing in memory (as the importer's writer does), for this transaction.
+        cursor.execute("SHOW enable_nestloop")
+        nestloop = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         # The scope is one source, where order ids are unique: so are the keys it makes.
         cursor.execute(
             f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
@@ -410,7 +419,9 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
                     WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
             params,
         )
-        return max(int(cursor.rowcount), 0)
+        inserted = max(int(cursor.rowcount), 0)
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
+        return inserted
 
 
 def _reversals(scope: str, params: list[object], *, changed: bool, today: dt.date) -> int:
@@ -640,62 +651,93 @@ def amount_check(value: object) -> Decimal:
     return amount
 
 
+@dataclass(frozen=True)
+class Accrual:
+    """A till's accrual: the order's earn entry (None: it earned nothing), whether this
+    request wrote it, and the member's balance after it."""
+
+    entry: LedgerEntry | None
+    created: bool
+    balance: Balance
+
+
 def points_accrue(
-    *, member: Member, order_id: str, amount: object, today: dt.date | None = None
+    *,
+    member: Member,
+    order_id: str,
+    amount: object,
+    today: dt.date | None = None,
+    programme: Programme | None = None,
 ) -> tuple[LedgerEntry | None, bool]:
     """A till without an order feed: earn points for ``order_id`` now. Idempotent by the
-    order id (the same key as the importer's): returns (entry, created).
+    order id (the same key as the importer's): returns (entry, created)."""
+    accrual = accrual_make(
+        member=member, order_id=order_id, amount=amount, today=today, programme=programme
+    )
+    return accrual.entry, accrual.created
 
-    One statement writes (``INSERT ... ON CONFLICT DO NOTHING``), so no transaction of its
-    own is needed: the till's hot path stays at one round trip for the write."""
+
+def accrual_make(
+    *,
+    member: Member,
+    order_id: str,
+    amount: object,
+    today: dt.date | None = None,
+    programme: Programme | None = None,
+) -> Accrual:
+    """:func:`points_accrue` with the balance after it, for the till's answer.
+
+    Without a cap, one statement writes and reads the balance (``INSERT ... ON CONFLICT DO
+    NOTHING`` in a CTE on PostgreSQL), so no transaction of its own is needed. With a cap,
+    the room left is read and used under the member's lock. A retry answers what the order
+    first earned."""
     value = amount_check(amount)
     order_id = str(order_id or "").strip()
     if not order_id or len(order_id) > 64:
         raise LoyaltyError(errors.KEY_INVALID, code=LoyaltyErrorCode.KEY_INVALID, field="order_id")
     today = today or timezone.localdate()
-    programme = programme_get()
+    programme = programme or programme_get()
     key = order_key(member.customer_id, order_id)
     tier_multiplier = member.tier.multiplier if member.tier_id else Decimal(1)  # type: ignore[union-attr]
     points = points_for(
         programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday()
     )
     if programme.cap_points is None:
-        entry, created = _accrual_insert(programme, member, key, order_id, points, today)
-    else:  # the room left under the cap is read and used under the member's lock
+        accrual = _accrual_insert(programme, member, key, order_id, points, today)
+    else:
         with transaction.atomic():
             member_lock(member_id=member.pk)
             first = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
             if first is not None:  # a retry: the first answer, not a second measure of room
-                return first, False
+                return Accrual(first, False, balance_of(member_id=member.pk, today=today))
             room = cap_room(programme=programme, member_id=member.pk, day=today) or 0
-            entry, created = _accrual_insert(
-                programme, member, key, order_id, min(points, room), today
-            )
-    if created and programme.tiers_enabled:
+            accrual = _accrual_insert(programme, member, key, order_id, min(points, room), today)
+    if accrual.created and programme.tiers_enabled:
         from patron.loyalty.services.tiers import tiers_reevaluate
 
         tiers_reevaluate(today=today, upgrade_only=True, customer_ids=[member.customer_id])
-    return entry, created
+    return accrual
 
 
 def _accrual_insert(
     programme: Programme, member: Member, key: str, order_id: str, points: int, today: dt.date
-) -> tuple[LedgerEntry | None, bool]:
-    """The accrual's one write (``INSERT ... ON CONFLICT DO NOTHING``); no entry for 0
-    points (nothing earned, or the cap reached)."""
-    if points <= 0:
-        return LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first(), False
-    entry = entry_insert(
-        member=member,
-        kind=EntryKind.EARN,
-        points=points,
-        is_lot=True,
-        source=key,
-        reason=f"till order {order_id}",
-        effective_on=today,
-        available_on=available_from(programme, today),
-        expires_on=expiry_for(programme, today),
-    )
-    if entry is None:  # a concurrent request with the same order id won
-        return LedgerEntry.objects.get(kind=EntryKind.EARN, source=key), False
-    return entry, True
+) -> Accrual:
+    """The accrual's one write; no entry for 0 points (nothing earned, or the cap reached)."""
+    if points > 0:
+        entry, balance = entry_insert_with_balance(
+            today=today,
+            member_id=member.pk,
+            kind=EntryKind.EARN,
+            points=points,
+            is_lot=True,
+            source=key,
+            reason=f"till order {order_id}",
+            effective_on=today,
+            available_on=available_from(programme, today),
+            expires_on=expiry_for(programme, today),
+        )
+        if entry is not None:
+            return Accrual(entry, True, balance)
+    # nothing to write, or a request with the same order id was first: its entry
+    first = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
+    return Accrual(first, False, balance_of(member_id=member.pk, today=today))

@@ -7,6 +7,7 @@ The interface other apps code against:
     member), idempotent by ``source`` (enforced by the ledger's unique index).
 """
 
+from patron.loyalty.services.accruals import Accrual, accrual_make, points_accrue
 from patron.loyalty.services.ledger import (
     balance_of,
     member_refresh,
@@ -18,12 +19,9 @@ from patron.loyalty.services.ledger import (
 )
 from patron.loyalty.services.members import member_enrol, members_enrol_segment
 from patron.loyalty.services.orders import (
-    Accrual,
-    accrual_make,
     order_points_sync,
     order_refund_points,
     order_return_points,
-    points_accrue,
     points_for,
 )
 from patron.loyalty.services.redemptions import (

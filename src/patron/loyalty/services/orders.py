@@ -23,15 +23,12 @@ Life of an order's points:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from patron.loyalty import errors
-from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from patron.loyalty.models import (
     EntryKind,
     ExpiryMode,
@@ -40,19 +37,16 @@ from patron.loyalty.models import (
     Programme,
     Redemption,
     Rounding,
+    Tier,
 )
 from patron.loyalty.services.caps import (
     CAP_TABLE,
-    cap_room,
     cap_table_drop,
     cap_table_fill,
 )
 from patron.loyalty.services.ledger import (
-    Balance,
-    available_from,
     balance_of,
     entry_insert,
-    entry_insert_with_balance,
     entry_take,
     expiry_for,
     member_lock,
@@ -133,7 +127,16 @@ def _points_sql(programme: Programme) -> str:
             for d, m in sorted(programme.day_multipliers.items())
         )
         day = f"(CASE {weekday} {cases} ELSE 1 END)"
-    raw = f"({base} * {_lit(programme.points_per_unit)} * COALESCE(t.multiplier, 1) * {day})"
+    # factors of 1 left out (a numeric product per order costs on a million orders); the
+    # tier's multiplier only when a tier exists
+    factors = [base]
+    if programme.points_per_unit != 1:
+        factors.append(_lit(programme.points_per_unit))
+    if Tier.objects.exists():
+        factors.append("COALESCE(t.multiplier, 1)")
+    if day != "1":
+        factors.append(day)
+    raw = f"({' * '.join(factors)})"
     if pg:
         fn = {Rounding.DOWN: "FLOOR", Rounding.UP: "CEIL"}.get(programme.rounding, "ROUND")
         rounded = f"CAST({fn}({raw}) AS INTEGER)"
@@ -324,12 +327,23 @@ def _sync(
     # being filled would re-read its growing pages for every order (quadratic on 1M orders).
     materialized = "MATERIALIZED" if _pg() else ""
 
-    def earn_sql(where: str) -> str:
-        return f"""
-            WITH pend AS {materialized} (
+    def earn_sql(where: str, pending_points: bool = True) -> str:
+        """Earned lots of the orders ``where`` selects; ``pending_points`` False: the ledger
+        holds no pending points (an empty ledger), so no order has any to carry over."""
+        points = f"COALESCE(p.points, {pts})" if pending_points else pts
+        pend = (
+            f"""WITH pend AS {materialized} (
                 SELECT source, points FROM loyalty_ledgerentry
-                WHERE kind = 'earn' AND pending = {true})
-            SELECT m.id AS member_id, 'earn' AS kind, COALESCE(p.points, {pts}) AS points,
+                WHERE kind = 'earn' AND pending = {true})"""
+            if pending_points
+            else ""
+        )
+        pend_join = (
+            f"LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'" if pending_points else ""
+        )
+        return f"""
+            {pend}
+            SELECT m.id AS member_id, 'earn' AS kind, {points} AS points,
                    {false} AS pending, {true} AS is_lot, {_key_sql()} AS source,
                    'order' AS reason, o.id AS order_id, o.ordered_on AS effective_on,
                    {available} AS available_on,
@@ -337,9 +351,9 @@ def _sync(
                    CAST(NULL AS integer) AS created_by_id
             FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
             LEFT JOIN loyalty_tier t ON t.id = m.tier_id {cap_join}
-            LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'
+            {pend_join}
             WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
-              AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
+              AND {eligible} AND {points} > 0"""
 
     # one source in scope: its (source, order id) is unique, so the keys of the scope are too
     bulk = _earn_bulk(earn_sql, scope, [now, *params]) if one_source_since else None
@@ -396,6 +410,11 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         existing = int(cursor.fetchone()[0])
     if adding < MIN_ROWS or adding < existing:
         return None
+    with connection.cursor() as cursor:
+        # Rows written earlier in this transaction (pending points of open orders, a new
+        # member) left deferred foreign-key checks queued, and PostgreSQL drops no
+        # constraint with checks pending: they run now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with (
         indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True),
         connection.cursor() as cursor,
@@ -411,17 +430,29 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         # The scope is one source, where order ids are unique: so are the keys it makes.
-        cursor.execute(
-            f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
-                    WITH have AS MATERIALIZED (
-                        SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
-                    SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
-                    WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
-            params,
-        )
+        # Into an empty ledger (the first import of a programme), nothing is there to leave
+        # out or carry over: no anti-join and no join on pending points, each a string key
+        # built per order.
+        if existing:
+            cursor.execute(
+                f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
+                        WITH have AS MATERIALIZED (
+                            SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
+                        SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
+                        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
+                params,
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) "
+                f"{earn_sql(scope, pending_points=False)}",
+                params,
+            )
         inserted = max(int(cursor.rowcount), 0)
         cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
-        return inserted
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' own mode
+    return inserted
 
 
 def _reversals(scope: str, params: list[object], *, changed: bool, today: dt.date) -> int:
@@ -628,116 +659,3 @@ def order_return_points(*, ret: Order, today: dt.date | None = None) -> int:
         label="return",
         today=today,
     )
-
-
-# -- the till's accrual ------------------------------------------------------------------------
-
-
-def amount_check(value: object) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except Exception:
-        amount = None
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount < 0
-        or amount != amount.quantize(Decimal("0.01"))
-        or isinstance(value, bool)
-    ):
-        raise LoyaltyError(
-            errors.AMOUNT_INVALID, code=LoyaltyErrorCode.AMOUNT_INVALID, field="amount", value=value
-        )
-    return amount
-
-
-@dataclass(frozen=True)
-class Accrual:
-    """A till's accrual: the order's earn entry (None: it earned nothing), whether this
-    request wrote it, and the member's balance after it."""
-
-    entry: LedgerEntry | None
-    created: bool
-    balance: Balance
-
-
-def points_accrue(
-    *,
-    member: Member,
-    order_id: str,
-    amount: object,
-    today: dt.date | None = None,
-    programme: Programme | None = None,
-) -> tuple[LedgerEntry | None, bool]:
-    """A till without an order feed: earn points for ``order_id`` now. Idempotent by the
-    order id (the same key as the importer's): returns (entry, created)."""
-    accrual = accrual_make(
-        member=member, order_id=order_id, amount=amount, today=today, programme=programme
-    )
-    return accrual.entry, accrual.created
-
-
-def accrual_make(
-    *,
-    member: Member,
-    order_id: str,
-    amount: object,
-    today: dt.date | None = None,
-    programme: Programme | None = None,
-) -> Accrual:
-    """:func:`points_accrue` with the balance after it, for the till's answer.
-
-    Without a cap, one statement writes and reads the balance (``INSERT ... ON CONFLICT DO
-    NOTHING`` in a CTE on PostgreSQL), so no transaction of its own is needed. With a cap,
-    the room left is read and used under the member's lock. A retry answers what the order
-    first earned."""
-    value = amount_check(amount)
-    order_id = str(order_id or "").strip()
-    if not order_id or len(order_id) > 64:
-        raise LoyaltyError(errors.KEY_INVALID, code=LoyaltyErrorCode.KEY_INVALID, field="order_id")
-    today = today or timezone.localdate()
-    programme = programme or programme_get()
-    key = order_key(member.customer_id, order_id)
-    tier_multiplier = member.tier.multiplier if member.tier_id else Decimal(1)  # type: ignore[union-attr]
-    points = points_for(
-        programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday()
-    )
-    if programme.cap_points is None:
-        accrual = _accrual_insert(programme, member, key, order_id, points, today)
-    else:
-        with transaction.atomic():
-            member_lock(member_id=member.pk)
-            first = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
-            if first is not None:  # a retry: the first answer, not a second measure of room
-                return Accrual(first, False, balance_of(member_id=member.pk, today=today))
-            room = cap_room(programme=programme, member_id=member.pk, day=today) or 0
-            accrual = _accrual_insert(programme, member, key, order_id, min(points, room), today)
-    if accrual.created and programme.tiers_enabled:
-        from patron.loyalty.services.tiers import tiers_reevaluate
-
-        tiers_reevaluate(today=today, upgrade_only=True, customer_ids=[member.customer_id])
-    return accrual
-
-
-def _accrual_insert(
-    programme: Programme, member: Member, key: str, order_id: str, points: int, today: dt.date
-) -> Accrual:
-    """The accrual's one write; no entry for 0 points (nothing earned, or the cap reached)."""
-    if points > 0:
-        entry, balance = entry_insert_with_balance(
-            today=today,
-            member_id=member.pk,
-            kind=EntryKind.EARN,
-            points=points,
-            is_lot=True,
-            source=key,
-            reason=f"till order {order_id}",
-            effective_on=today,
-            available_on=available_from(programme, today),
-            expires_on=expiry_for(programme, today),
-        )
-        if entry is not None:
-            return Accrual(entry, True, balance)
-    # nothing to write, or a request with the same order id was first: its entry
-    first = LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first()
-    return Accrual(first, False, balance_of(member_id=member.pk, today=today))

@@ -58,3 +58,14 @@ def test_an_import_after_a_till_accrual_of_the_same_order(member_of: Any, send_o
     send_orders(("A1", "C1", "10", "completed"), ("A2", "C1", "20", "completed"))
     assert _earned() == {f"order:{m1.customer_id}:A1": 99, f"order:{m1.customer_id}:A2": 20}
     assert "ledger_kind_source_unique" in _constraints()
+
+
+def test_the_cap_holds_on_the_bulk_path(member_of: Any, send_orders: Any) -> None:
+    p = services.programme_get()
+    p.cap_points, p.cap_period = 100, "month"
+    p.save()
+    m1 = member_of("C1")
+    send_orders(("A1", "C1", "60", "completed"), ("A2", "C1", "60", "completed"), day="2024-03-05")
+    send_orders(("A3", "C1", "60", "completed"), day="2024-04-05")
+    key = f"order:{m1.customer_id}"
+    assert _earned() == {f"{key}:A1": 60, f"{key}:A2": 40, f"{key}:A3": 60}

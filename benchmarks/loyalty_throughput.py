@@ -226,6 +226,8 @@ def api_bench(seconds: float, clients: int) -> dict[str, object]:
             "PYTHONPATH": tmp,
             "PATRON_ALLOW_INSECURE_KEY": "1",
             "PATRON_SECRET_KEY": "bench-" + "x" * 50,
+            # no job queue: /healthz then measures the framework, not a worker's heartbeat
+            "PATRON_JOBS_IMMEDIATE": "1",
         }
         setup = json.loads(run_python(SETUP_API, env, str(CARDS)))
         port = free_port()

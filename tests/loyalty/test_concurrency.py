@@ -147,3 +147,37 @@ def test_fifty_holds_at_once_then_commits_and_retries(till: dict[str, Any]) -> N
     spends = LedgerEntry.objects.filter(member_id=member_id, kind=EntryKind.SPEND)
     assert spends.count() == len(held)
     assert _ledger_consistent(member_id) == START - len(held) * EACH
+
+
+@pytest.mark.parametrize("cap", [None, 1000])
+def test_fifty_accruals_at_once_earn_once_per_order_and_never_pass_the_cap(
+    till: dict[str, Any], cap: int | None
+) -> None:
+    # 25 orders of 58 points, each sent by two tills at once and retried: without a cap
+    # (one statement writes, the unique index decides) and with a monthly cap of 1000
+    # (the member's lock)
+    programme = services.programme_get()
+    programme.cap_points, programme.cap_period = cap, "month"
+    programme.save()
+    card, token = till["member"].card_number, till["token"]
+
+    def accrue(i: int) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+        body = {"card_number": card, "order_id": f"T{i % 25}", "amount": "58.60"}
+        return body["order_id"], [_post(token, "/accruals", body) for _ in range(2)]
+
+    answers: dict[str, set[int]] = {}
+    created: dict[str, int] = {}
+    for order_id, replies in _at_once(accrue):
+        for status, body in replies:
+            assert status in (200, 201)
+            answers.setdefault(order_id, set()).add(body["points"])
+            created[order_id] = created.get(order_id, 0) + (status == 201)
+    assert all(len(points) == 1 for points in answers.values())  # one answer per order
+    earned = sum(next(iter(points)) for points in answers.values())
+    assert earned == (25 * 58 if cap is None else cap)
+    earning = {o for o, points in answers.items() if points != {0}}
+    assert all(created[o] == 1 for o in earning)  # one 201 per order that earned
+    member_id = till["member"].pk
+    earns = LedgerEntry.objects.filter(member_id=member_id, kind=EntryKind.EARN)
+    assert earns.filter(source__startswith="order:").count() == len(earning)
+    assert _ledger_consistent(member_id) == START + earned

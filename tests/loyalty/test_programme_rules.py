@@ -208,3 +208,55 @@ def test_sql_rule_and_python_rule_agree(amount: Decimal, rate: str, rounding: st
         in_python = services.points_for(programme=p, amount=amount, weekday=5)
         assert in_sql == in_python
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("period", ["day", "month", "year"])
+def test_the_cap_per_member_per_period_is_the_same_for_till_accruals_and_imports(
+    member_of: Any, send_orders: Any, period: str
+) -> None:
+    # given: a cap of 100 points; one member's orders come from a till, the other's are
+    # imported (one import per day), with the same amounts on the same days
+    p = services.programme_get()
+    p.cap_points, p.cap_period = 100, period
+    p.save()
+    till, shop = member_of("C1"), member_of("C2")
+    days = [dt.date(2024, 3, 30)] * 3 + [dt.date(2024, 3, 31), dt.date(2024, 4, 1)]
+    amounts = ["40", "50", "30", "20", "70"]
+    # when
+    by_till = []
+    for i, (day, amount) in enumerate(zip(days, amounts, strict=True)):
+        entry, _ = services.points_accrue(member=till, order_id=f"T{i}", amount=amount, today=day)
+        by_till.append(entry.points if entry else 0)
+        send_orders((f"S{i}", "C2", amount, "completed"), day=day.isoformat())
+    by_import = [
+        LedgerEntry.objects.filter(source=f"order:{shop.customer_id}:S{i}")
+        .values_list("points", flat=True)
+        .first()
+        or 0
+        for i in range(len(days))
+    ]
+    # then: the third order reaches the cap; the next period starts afresh
+    expected = {
+        "day": [40, 50, 10, 20, 70],
+        "month": [40, 50, 10, 0, 70],
+        "year": [40, 50, 10, 0, 0],
+    }[period]
+    assert by_till == by_import == expected
+    # a retry answers what the order first earned
+    again, created = services.points_accrue(member=till, order_id="T2", amount="30", today=days[2])
+    assert (again.points, created) == (10, False)
+
+
+def test_one_import_caps_its_orders_in_order_of_time(member_of: Any, send_orders: Any) -> None:
+    p = services.programme_get()
+    p.cap_points, p.cap_period = 100, "month"
+    p.save()
+    m = member_of("C1")
+    # two orders in one import, and the room an earlier import left
+    send_orders(("A0", "C1", "30", "completed"), day="2024-03-01")
+    send_orders(("A1", "C1", "50", "completed"), ("A2", "C1", "50", "completed"), day="2024-03-02")
+    earned = dict(
+        LedgerEntry.objects.filter(member=m, kind=EntryKind.EARN).values_list("source", "points")
+    )
+    key = f"order:{m.customer_id}"
+    assert earned == {f"{key}:A0": 30, f"{key}:A1": 50, f"{key}:A2": 20}

@@ -1,7 +1,8 @@
 """Hypothesis: random sequences of orders (open, completed, cancelled, refunded, returned in
-part, re-sent), redemptions, holds (committed, voided), expiry and adjustments. After every
-step the balance is never negative, equals the ledger and its lots, and equals an
-independent model of the rules written here (not the services' code)."""
+part, re-sent), redemptions, holds (committed, voided), expiry and adjustments, with or
+without a points cap per member per period (a day, month or year). After every step the
+balance is never negative, equals the ledger and its lots, and equals an independent model
+of the rules written here (not the services' code)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class Model:
     """The rules, as the issue states them, for one member (rate 1 per unit, round down)."""
 
     day: dt.date
+    cap: int | None = None
+    cap_period: str = "month"
+    cap_used: dict[dt.date, int] = field(default_factory=dict)  # by the period's first day
     lots: list[Lot] = field(default_factory=list)
     pending: int = 0
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -82,9 +86,27 @@ class Model:
             if lot.expires < self.day:
                 lot.left = 0
 
+    def period(self) -> dt.date:
+        if self.cap_period == "day":
+            return self.day
+        return (
+            self.day.replace(day=1) if self.cap_period == "month" else dt.date(self.day.year, 1, 1)
+        )
+
+    def capped(self, points: int) -> int:
+        """An order earns what is left under the cap in its period; room never comes back."""
+        if self.cap is None:
+            return points
+        period = self.period()
+        points = min(points, max(self.cap - self.cap_used.get(period, 0), 0))
+        self.cap_used[period] = self.cap_used.get(period, 0) + points
+        return points
+
     # orders
     def new_order(self, oid: str, amount: Decimal, status: str) -> None:
         points = math.floor(amount)
+        if status in ("open", "completed"):
+            points = self.capped(points)
         self.orders[oid] = {
             "amount": amount,
             "points": points,
@@ -191,19 +213,30 @@ def _check(member_id: int, model: Model) -> None:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(steps=ops)
-def test_random_sequences_match_the_model(steps: list[tuple[Any, ...]]) -> None:
+@given(
+    steps=ops,
+    cap=st.one_of(
+        st.none(), st.tuples(st.integers(1, 400), st.sampled_from(["day", "month", "year"]))
+    ),
+)
+def test_random_sequences_match_the_model(
+    steps: list[tuple[Any, ...]], cap: tuple[int, str] | None
+) -> None:
     # The sequence lets days pass: its orders are dated up to years ahead of the real today,
     # which the importer's plausible window for order dates (#25) allows only when widened.
     with override_settings(PATRON_ORDER_DATES_FUTURE_DAYS=36500), transaction.atomic():
         programme = services.programme_get()
         programme.expiry_mode, programme.expiry_days = ExpiryMode.DAYS, EXPIRY_DAYS
+        if cap is not None:
+            programme.cap_points, programme.cap_period = cap
         programme.save()
         Customer.objects.create(external_id="C1")
         member = services.member_enrol(
             customer_id="C1", enrolled_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
         )
         model = Model(day=timezone.localdate())
+        if cap is not None:
+            model.cap, model.cap_period = cap
         sent: list[str] = []
         for i, step in enumerate(steps):
             kind = step[0]

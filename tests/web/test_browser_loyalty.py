@@ -120,6 +120,15 @@ def test_loyalty_pages_in_both_languages(
     page.click("#loyalty-tabs >> text=会员计划设置")
     expect(page.locator("h1")).to_have_text("会员计划设置")
     expect(page.locator("#tiers")).to_contain_text("银卡")
+    # the earning rule's cap per member per period, set in Chinese
+    expect(page.locator("label[for=id_cap_points]")).to_contain_text("每位会员每周期积分上限")
+    page.fill("#id_cap_points", "500")
+    page.select_option("#id_cap_period", "year")
+    expect(page.locator("#id_cap_period option:checked")).to_have_text("自然年")
+    page.click("#programme-form button[type=submit]")
+    expect(page.locator(".messages")).to_be_visible()
+    expect(page.locator("#id_cap_points")).to_have_value("500")
+    expect(page.locator("#id_cap_period")).to_have_value("year")
     page.click("#loyalty-tabs >> text=礼品")
     expect(page.locator("table#rewards")).to_contain_text("马克杯")
 

@@ -64,18 +64,17 @@ def member_statement(request: HttpRequest, card_number: str):  # type: ignore[no
 
 @router.post("/accruals", response={200: AccrualOut, 201: AccrualOut}, auth=WRITE)
 def accrual_create(request: HttpRequest, payload: AccrualIn):  # type: ignore[no-untyped-def]
-    member = selectors.member_by_card(card_number=payload.card_number)
-    entry, created = services.points_accrue(
-        member=member, order_id=payload.order_id, amount=payload.amount
+    member, programme = selectors.member_and_programme_by_card(card_number=payload.card_number)
+    accrual = services.accrual_make(
+        member=member, order_id=payload.order_id, amount=payload.amount, programme=programme
     )
-    figures = selectors.member_figures(member=member)
     body = {
-        **figures,
+        **selectors.member_figures(member=member, balance=accrual.balance),
         "order_id": str(payload.order_id),
-        "points": entry.points if entry else 0,
-        "created": created,
+        "points": accrual.entry.points if accrual.entry else 0,
+        "created": accrual.created,
     }
-    return Status(201 if created else 200, body)
+    return Status(201 if accrual.created else 200, body)
 
 
 @router.post("/redemptions", response={201: RedemptionOut}, auth=WRITE)

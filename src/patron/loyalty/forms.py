@@ -123,6 +123,8 @@ class ProgrammeForm(forms.ModelForm):
             "category_multipliers",
             "bonus_min_amount",
             "bonus_points",
+            "cap_points",
+            "cap_period",
             "pending_days",
             "expiry_mode",
             "expiry_days",

@@ -28,6 +28,12 @@ class ExpiryMode(models.TextChoices):
     YEAR_END = "year_end", _("End of the year")
 
 
+class CapPeriod(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Calendar month")
+    YEAR = "year", _("Calendar year")
+
+
 class TierBasis(models.TextChoices):
     SPEND = "spend", _("Spend")
     POINTS = "points", _("Points earned")
@@ -54,6 +60,16 @@ class Programme(models.Model):
         _("bonus from order amount"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     bonus_points = models.PositiveIntegerField(_("bonus points"), default=0)
+    # At most cap_points earned from orders per member per period (by the order's date).
+    cap_points = models.PositiveIntegerField(
+        _("points cap per member per period"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no cap."),
+    )
+    cap_period = models.CharField(
+        _("cap period"), max_length=8, choices=CapPeriod.choices, default=CapPeriod.MONTH
+    )
     pending_days = models.PositiveIntegerField(_("days before points can be spent"), default=0)
     expiry_mode = models.CharField(
         _("expiry"), max_length=12, choices=ExpiryMode.choices, default=ExpiryMode.NEVER

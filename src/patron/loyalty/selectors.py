@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from patron.core.raw_models import RawModel
+from patron.customers.models import Customer
 from patron.loyalty import errors
 from patron.loyalty.cards import card_valid
 from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
-from patron.loyalty.models import LedgerEntry, Member
-from patron.loyalty.services.ledger import balance_of, lots_open
+from patron.loyalty.models import LedgerEntry, Member, Programme, Tier
+from patron.loyalty.services.ledger import Balance, balance_of, lots_open, programme_get
 
 
 def member_by_card(*, card_number: object, field: str = "card_number") -> Member:
@@ -31,6 +34,47 @@ def member_by_card(*, card_number: object, field: str = "card_number") -> Member
     return member
 
 
+_MEMBERS = RawModel(Member, "m")
+_CUSTOMERS = RawModel(Customer, "c", ["id", "external_id"])
+_TIERS = RawModel(Tier, "t")
+_PROGRAMMES = RawModel(Programme, "p")
+
+
+def member_and_programme_by_card(
+    *, card_number: object, field: str = "card_number"
+) -> tuple[Member, Programme]:
+    """A till's request: the member with this card (its customer id and tier loaded) and
+    the programme, in one statement. Raises as :func:`member_by_card`."""
+    number = str(card_number or "").strip()
+    if not card_valid(number):
+        raise LoyaltyError(
+            errors.CARD_INVALID, code=LoyaltyErrorCode.CARD_INVALID, field=field, value=card_number
+        )
+    parts = (_MEMBERS, _CUSTOMERS, _TIERS, _PROGRAMMES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {", ".join(part.columns() for part in parts)}
+                FROM {Member._meta.db_table} m
+                JOIN {Customer._meta.db_table} c ON c.id = m.customer_id
+                LEFT JOIN {Tier._meta.db_table} t ON t.id = m.tier_id
+                LEFT JOIN (SELECT * FROM {Programme._meta.db_table} ORDER BY id LIMIT 1) p
+                  ON p.id IS NOT NULL
+                WHERE m.card_number = %s""",
+            [number],
+        )
+        row = cursor.fetchone()
+    member = None if row is None else _MEMBERS.build(row)
+    if row is None or member is None:
+        raise LoyaltyError(
+            errors.CARD_UNKNOWN, code=LoyaltyErrorCode.CARD_UNKNOWN, field=field, value=number
+        )
+    start = _MEMBERS.width
+    member.customer = _CUSTOMERS.build(row, start)  # type: ignore[assignment]
+    member.tier = _TIERS.build(row, start + _CUSTOMERS.width)
+    programme = _PROGRAMMES.build(row, start + _CUSTOMERS.width + _TIERS.width)
+    return member, programme or programme_get()
+
+
 def member_expiring(*, member: Member, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Points left in lots that expire, by date, soonest first."""
     today = today or timezone.localdate()
@@ -41,9 +85,12 @@ def member_expiring(*, member: Member, today: dt.date | None = None) -> list[dic
     return [{"points": p, "expires_on": d} for d, p in sorted(by_day.items())]
 
 
-def member_figures(*, member: Member, today: dt.date | None = None) -> dict[str, Any]:
-    """The API's member shape: card, customer id, tier, balance and pending from the ledger."""
-    balance = balance_of(member_id=member.pk, today=today)
+def member_figures(
+    *, member: Member, today: dt.date | None = None, balance: Balance | None = None
+) -> dict[str, Any]:
+    """The API's member shape: card, customer id, tier, balance and pending from the ledger
+    (``balance``: as the caller read it from the ledger just now)."""
+    balance = balance or balance_of(member_id=member.pk, today=today)
     return {
         "card_number": member.card_number,
         "customer_id": member.customer.external_id,

@@ -7,6 +7,7 @@ The interface other apps code against:
     member), idempotent by ``source`` (enforced by the ledger's unique index).
 """
 
+from patron.loyalty.services.accruals import Accrual, accrual_make, points_accrue
 from patron.loyalty.services.ledger import (
     balance_of,
     member_refresh,
@@ -21,7 +22,6 @@ from patron.loyalty.services.orders import (
     order_points_sync,
     order_refund_points,
     order_return_points,
-    points_accrue,
     points_for,
 )
 from patron.loyalty.services.redemptions import (
@@ -53,7 +53,9 @@ def points_after_import(*, source: str, since_id: int, changed: bool) -> None:
 
 
 __all__ = [
+    "Accrual",
     "RewardLine",
+    "accrual_make",
     "balance_of",
     "hold_commit",
     "hold_create",

@@ -60,20 +60,20 @@ class Balance:
     pending: int
 
 
+_BALANCE_SUMS = """COALESCE(SUM(CASE WHEN NOT pending
+                                   AND (available_on IS NULL OR available_on <= %s)
+                                THEN points ELSE 0 END), 0),
+              COALESCE(SUM(CASE WHEN pending OR available_on > %s THEN points ELSE 0 END), 0)
+            FROM loyalty_ledgerentry WHERE member_id = %s"""
+
+
 def balance_of(*, member_id: int, today: dt.date | None = None) -> Balance:
     """The member's points from the ledger: spendable now, and pending (open orders, or a
     pending period not yet over). One statement (the till's hot path)."""
     today = today or timezone.localdate()
     day = LedgerEntry._meta.get_field("effective_on").get_db_prep_value(today, connection)
     with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT
-                 COALESCE(SUM(CASE WHEN NOT pending AND (available_on IS NULL OR available_on <= %s)
-                                   THEN points ELSE 0 END), 0),
-                 COALESCE(SUM(CASE WHEN pending OR available_on > %s THEN points ELSE 0 END), 0)
-               FROM loyalty_ledgerentry WHERE member_id = %s""",
-            [day, day, member_id],
-        )
+        cursor.execute(f"SELECT {_BALANCE_SUMS}", [day, day, member_id])
         available, pending = cursor.fetchone()
     return Balance(int(available), int(pending))
 
@@ -119,12 +119,7 @@ _INSERT_FIELDS = (
 )
 
 
-def entry_insert(**fields: object) -> LedgerEntry | None:
-    """Insert one entry; None when its (kind, source) is in the ledger already.
-
-    The unique index decides, not a read before the write: of two concurrent inserts of the
-    same source exactly one is kept (``INSERT ... ON CONFLICT DO NOTHING``, one round trip).
-    """
+def _insert_values(fields: dict[str, object]) -> tuple[LedgerEntry, list[object]]:
     fields.setdefault("created_at", timezone.now())
     entry = LedgerEntry(**fields)
     values = [
@@ -133,19 +128,58 @@ def entry_insert(**fields: object) -> LedgerEntry | None:
         ).get_db_prep_save(getattr(entry, name), connection)
         for name in _INSERT_FIELDS
     ]
+    return entry, values
+
+
+_INSERT_SQL = (
+    f"INSERT INTO loyalty_ledgerentry ({', '.join(_INSERT_FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) "
+    "ON CONFLICT (kind, source) DO NOTHING RETURNING id"
+)
+
+
+def entry_insert(**fields: object) -> LedgerEntry | None:
+    """Insert one entry; None when its (kind, source) is in the ledger already.
+
+    The unique index decides, not a read before the write: of two concurrent inserts of the
+    same source exactly one is kept (``INSERT ... ON CONFLICT DO NOTHING``, one round trip).
+    """
+    entry, values = _insert_values(fields)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO loyalty_ledgerentry ({', '.join(_INSERT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(values))}) "
-            "ON CONFLICT (kind, source) DO NOTHING RETURNING id",
-            values,
-        )
+        cursor.execute(_INSERT_SQL, values)
         row = cursor.fetchone()
     if row is None:
         return None
     entry.pk = row[0]
     entry._state.adding = False
     return entry
+
+
+def entry_insert_with_balance(
+    *, today: dt.date, **fields: object
+) -> tuple[LedgerEntry | None, Balance]:
+    """:func:`entry_insert`, and the member's balance with the entry (if it was written)
+    counted: on PostgreSQL one statement (the insert in a CTE; the sums read the ledger as
+    it was before it, so the new entry is added to them here)."""
+    if connection.vendor != "postgresql":
+        entry = entry_insert(**fields)
+        return entry, balance_of(member_id=int(fields["member_id"]), today=today)  # type: ignore[call-overload]
+    entry, values = _insert_values(fields)
+    day = LedgerEntry._meta.get_field("effective_on").get_db_prep_value(today, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH new AS ({_INSERT_SQL}) SELECT (SELECT id FROM new), {_BALANCE_SUMS}",
+            [*values, day, day, entry.member_id],
+        )
+        new_id, available, pending = cursor.fetchone()
+    balance = Balance(int(available), int(pending))
+    if new_id is None:
+        return None, balance
+    entry.pk = new_id
+    entry._state.adding = False
+    if entry.pending or (entry.available_on is not None and entry.available_on > today):
+        return entry, Balance(balance.available, balance.pending + entry.points)
+    return entry, Balance(balance.available + entry.points, balance.pending)
 
 
 def entry_take(

@@ -29,8 +29,6 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from patron.loyalty import errors
-from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from patron.loyalty.models import (
     EntryKind,
     ExpiryMode,
@@ -39,9 +37,14 @@ from patron.loyalty.models import (
     Programme,
     Redemption,
     Rounding,
+    Tier,
+)
+from patron.loyalty.services.caps import (
+    CAP_TABLE,
+    cap_table_drop,
+    cap_table_fill,
 )
 from patron.loyalty.services.ledger import (
-    available_from,
     balance_of,
     entry_insert,
     entry_take,
@@ -124,7 +127,16 @@ def _points_sql(programme: Programme) -> str:
             for d, m in sorted(programme.day_multipliers.items())
         )
         day = f"(CASE {weekday} {cases} ELSE 1 END)"
-    raw = f"({base} * {_lit(programme.points_per_unit)} * COALESCE(t.multiplier, 1) * {day})"
+    # factors of 1 left out (a numeric product per order costs on a million orders); the
+    # tier's multiplier only when a tier exists
+    factors = [base]
+    if programme.points_per_unit != 1:
+        factors.append(_lit(programme.points_per_unit))
+    if Tier.objects.exists():
+        factors.append("COALESCE(t.multiplier, 1)")
+    if day != "1":
+        factors.append(day)
+    raw = f"({' * '.join(factors)})"
     if pg:
         fn = {Rounding.DOWN: "FLOOR", Rounding.UP: "CEIL"}.get(programme.rounding, "ROUND")
         rounded = f"CAST({fn}({raw}) AS INTEGER)"
@@ -226,13 +238,56 @@ def order_points_sync(
     if not Member.objects.exists():
         return {}
     today = today or timezone.localdate()
-    now = timezone.now()
     programme = programme_get()
-    pts = _points_sql(programme)
     scope, params = _scope(source, since_id, customer_ids)
+    # one source in scope, orders above a watermark: the big import's fast path may apply
+    one = since_id is not None and source is not None and customer_ids is None
+    run = {"changed": changed, "today": today, "one_source_since": one}
+    if programme.cap_points is None:
+        return _sync(programme, scope, params, customer_ids, **run)
+    # The cap: the points of the orders about to earn, capped, first (see services.caps).
+    cap_table_fill(programme=programme, candidates=_cap_candidates(programme, scope), params=params)
+    try:
+        return _sync(programme, scope, params, customer_ids, **run)
+    finally:
+        cap_table_drop()
+
+
+def _eligible() -> str:
+    return f"(m.backfill = {'TRUE' if _pg() else '1'} OR o.ordered_at >= m.enrolled_at)"
+
+
+def _cap_candidates(programme: Programme, scope: str) -> str:
+    """The orders a sync is about to earn (pending or a lot; not those whose pending
+    points become the lot) with their uncapped points: what the cap table caps."""
+    pts = _points_sql(programme)
+    return f"""SELECT o.id AS order_id, m.id AS member_id, o.ordered_on AS day,
+                      o.ordered_at AS ordered_at, {pts} AS raw
+               FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
+               LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+               WHERE {scope} AND o.status IN ('open', 'completed', 'refunded')
+                 AND o.amount > 0 AND {_eligible()} AND {pts} > 0
+                 AND NOT EXISTS (SELECT 1 FROM loyalty_ledgerentry e WHERE e.kind = 'earn'
+                                 AND e.source IN ({_key_sql()}, {_key_sql()} || ':pending'))"""
+
+
+def _sync(
+    programme: Programme,
+    scope: str,
+    params: list[object],
+    customer_ids: list[int] | None,
+    *,
+    changed: bool,
+    today: dt.date,
+    one_source_since: bool,
+) -> dict[str, int]:
+    now = timezone.now()
+    capped = programme.cap_points is not None
+    pts = "c.points" if capped else _points_sql(programme)
+    cap_join = f"LEFT JOIN {CAP_TABLE} c ON c.order_id = o.id" if capped else ""
     true = "TRUE" if _pg() else "1"
     false = "FALSE" if _pg() else "0"
-    eligible = f"(m.backfill = {true} OR o.ordered_at >= m.enrolled_at)"
+    eligible = _eligible()
     counts: dict[str, int] = {}
     # 1. open orders: pending points
     counts["pending"] = _insert(
@@ -240,7 +295,7 @@ def order_points_sync(
             SELECT m.id, 'earn', {pts}, {true}, {false}, {_key_sql()} || ':pending', 'order',
                    o.id, o.ordered_on, NULL, NULL, %s, NULL
             FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
-            LEFT JOIN loyalty_tier t ON t.id = m.tier_id
+            LEFT JOIN loyalty_tier t ON t.id = m.tier_id {cap_join}
             WHERE {scope} AND o.status = 'open' AND o.amount > 0 AND {eligible} AND {pts} > 0
               AND NOT EXISTS (SELECT 1 FROM loyalty_ledgerentry e
                               WHERE e.kind = 'earn' AND e.source = {_key_sql()})""",
@@ -272,29 +327,36 @@ def order_points_sync(
     # being filled would re-read its growing pages for every order (quadratic on 1M orders).
     materialized = "MATERIALIZED" if _pg() else ""
 
-    def earn_sql(where: str) -> str:
-        return f"""
-            WITH pend AS {materialized} (
+    def earn_sql(where: str, pending_points: bool = True) -> str:
+        """Earned lots of the orders ``where`` selects; ``pending_points`` False: the ledger
+        holds no pending points (an empty ledger), so no order has any to carry over."""
+        points = f"COALESCE(p.points, {pts})" if pending_points else pts
+        pend = (
+            f"""WITH pend AS {materialized} (
                 SELECT source, points FROM loyalty_ledgerentry
-                WHERE kind = 'earn' AND pending = {true})
-            SELECT m.id AS member_id, 'earn' AS kind, COALESCE(p.points, {pts}) AS points,
+                WHERE kind = 'earn' AND pending = {true})"""
+            if pending_points
+            else ""
+        )
+        pend_join = (
+            f"LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'" if pending_points else ""
+        )
+        return f"""
+            {pend}
+            SELECT m.id AS member_id, 'earn' AS kind, {points} AS points,
                    {false} AS pending, {true} AS is_lot, {_key_sql()} AS source,
                    'order' AS reason, o.id AS order_id, o.ordered_on AS effective_on,
                    {available} AS available_on,
                    {_expiry_sql(programme, "o.ordered_on")} AS expires_on, %s AS created_at,
                    CAST(NULL AS integer) AS created_by_id
             FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
-            LEFT JOIN loyalty_tier t ON t.id = m.tier_id
-            LEFT JOIN pend p ON p.source = {_key_sql()} || ':pending'
+            LEFT JOIN loyalty_tier t ON t.id = m.tier_id {cap_join}
+            {pend_join}
             WHERE {where} AND o.status IN ('completed', 'refunded') AND o.amount > 0
-              AND {eligible} AND COALESCE(p.points, {pts}) > 0"""
+              AND {eligible} AND {points} > 0"""
 
     # one source in scope: its (source, order id) is unique, so the keys of the scope are too
-    bulk = (
-        _earn_bulk(earn_sql, scope, [now, *params])
-        if since_id is not None and source is not None and customer_ids is None
-        else None
-    )
+    bulk = _earn_bulk(earn_sql, scope, [now, *params]) if one_source_since else None
     counts["earned"] = (
         bulk
         if bulk is not None
@@ -348,24 +410,49 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         existing = int(cursor.fetchone()[0])
     if adding < MIN_ROWS or adding < existing:
         return None
+    with connection.cursor() as cursor:
+        # Rows written earlier in this transaction (pending points of open orders, a new
+        # member) left deferred foreign-key checks queued, and PostgreSQL drops no
+        # constraint with checks pending: they run now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with (
         indexes_rebuilt_if_cheaper(LedgerEntry, adding=adding, unique=True),
         connection.cursor() as cursor,
     ):
-        # The orders were just written in this transaction: without fresh row counts the
-        # planner would probe a million orders one by one instead of one hash join.
-        cursor.execute("ANALYZE sales_order")
-        cursor.execute("ANALYZE loyalty_member")
+        # The orders were just written in this transaction: their statistics do not know
+        # the new ids, so the planner would take ``o.id > since`` for a handful of rows and
+        # probe them one by one. Hash joins are what a million rows need; saying so costs
+        # nothing, where ANALYZE of orders and members took a tenth of the hook. Sorting
+        # and hashing in memory (as the importer's writer does), for this transaction.
+        cursor.execute("SHOW enable_nestloop")
+        nestloop = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         # The scope is one source, where order ids are unique: so are the keys it makes.
-        cursor.execute(
-            f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
-                    WITH have AS MATERIALIZED (
-                        SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
-                    SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
-                    WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
-            params,
-        )
-        return max(int(cursor.rowcount), 0)
+        # Into an empty ledger (the first import of a programme), nothing is there to leave
+        # out or carry over: no anti-join and no join on pending points, each a string key
+        # built per order.
+        if existing:
+            cursor.execute(
+                f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
+                        WITH have AS MATERIALIZED (
+                            SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
+                        SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
+                        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
+                params,
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) "
+                f"{earn_sql(scope, pending_points=False)}",
+                params,
+            )
+        inserted = max(int(cursor.rowcount), 0)
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' own mode
+    return inserted
 
 
 def _reversals(scope: str, params: list[object], *, changed: bool, today: dt.date) -> int:
@@ -572,65 +659,3 @@ def order_return_points(*, ret: Order, today: dt.date | None = None) -> int:
         label="return",
         today=today,
     )
-
-
-# -- the till's accrual ------------------------------------------------------------------------
-
-
-def amount_check(value: object) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except Exception:
-        amount = None
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount < 0
-        or amount != amount.quantize(Decimal("0.01"))
-        or isinstance(value, bool)
-    ):
-        raise LoyaltyError(
-            errors.AMOUNT_INVALID, code=LoyaltyErrorCode.AMOUNT_INVALID, field="amount", value=value
-        )
-    return amount
-
-
-def points_accrue(
-    *, member: Member, order_id: str, amount: object, today: dt.date | None = None
-) -> tuple[LedgerEntry | None, bool]:
-    """A till without an order feed: earn points for ``order_id`` now. Idempotent by the
-    order id (the same key as the importer's): returns (entry, created).
-
-    One statement writes (``INSERT ... ON CONFLICT DO NOTHING``), so no transaction of its
-    own is needed: the till's hot path stays at one round trip for the write."""
-    value = amount_check(amount)
-    order_id = str(order_id or "").strip()
-    if not order_id or len(order_id) > 64:
-        raise LoyaltyError(errors.KEY_INVALID, code=LoyaltyErrorCode.KEY_INVALID, field="order_id")
-    today = today or timezone.localdate()
-    programme = programme_get()
-    key = order_key(member.customer_id, order_id)
-    tier_multiplier = member.tier.multiplier if member.tier_id else Decimal(1)  # type: ignore[union-attr]
-    points = points_for(
-        programme=programme, amount=value, tier_multiplier=tier_multiplier, weekday=today.weekday()
-    )
-    if points <= 0:
-        return LedgerEntry.objects.filter(kind=EntryKind.EARN, source=key).first(), False
-    entry = entry_insert(
-        member=member,
-        kind=EntryKind.EARN,
-        points=points,
-        is_lot=True,
-        source=key,
-        reason=f"till order {order_id}",
-        effective_on=today,
-        available_on=available_from(programme, today),
-        expires_on=expiry_for(programme, today),
-    )
-    if entry is None:  # a concurrent request with the same order id won
-        return LedgerEntry.objects.get(kind=EntryKind.EARN, source=key), False
-    if programme.tiers_enabled:
-        from patron.loyalty.services.tiers import tiers_reevaluate
-
-        tiers_reevaluate(today=today, upgrade_only=True, customer_ids=[member.customer_id])
-    return entry, True

@@ -148,6 +148,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api:customer_recommendation_list": SIGNED_IN,
     "recommend:export": frozenset({"admin", "marketing", "analyst"}),
     "recommend:rules": frozenset({"admin", "marketing"}),  # the shop's rules
+    "recommend:runs": SIGNED_IN,  # service reads the runs; analysts read every run
+    "recommend:run_start": frozenset({"admin", "marketing"}),  # writes a run
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

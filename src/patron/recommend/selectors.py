@@ -12,6 +12,11 @@ def recommendation_run_latest() -> RecommendationRun | None:
     return RecommendationRun.objects.filter(status=RunStatus.COMPLETED).first()
 
 
+def recommendation_run_list(*, n: int = 10) -> QuerySet[RecommendationRun]:
+    """The latest ``n`` runs, newest first (without their evaluations' detail)."""
+    return RecommendationRun.objects.defer("settings").order_by("-created_at", "-pk")[:n]
+
+
 def customer_recommendations(
     *, customer: Customer, list: str, n: int = 10, run: RecommendationRun | None = None
 ) -> QuerySet[Recommendation]:

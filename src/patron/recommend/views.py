@@ -7,8 +7,8 @@ from django.utils.translation import get_language
 
 from patron.accounts.permissions import require_permission
 from patron.core.cells import csv_download
-from patron.web.views.methods import post_only
 from patron.recommend.selectors import recommendation_export_rows, recommendation_run_latest
+from patron.web.views.methods import post_only
 
 EXPORT_COLUMNS = ("customer_id", "list", "rank", "sku", "score", "reason")
 

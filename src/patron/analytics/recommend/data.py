@@ -143,18 +143,28 @@ class Lines:
 
 def unique_sorted(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """``np.unique`` by sorting (NumPy 2's hash-based unique of integers ran ~10x slower here
-    on 20M values)."""
+    on 20M values). The default sort, not a stable one: equal values need no order, and
+    NumPy's vectorised quicksort is ~9x faster on 20M integers."""
     if a.shape[0] == 0:
         return a
-    s = np.sort(a, kind="stable")
+    s = np.sort(a)
     return s[np.r_[True, s[1:] != s[:-1]]]
 
 
 def unique_inverse(a: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray]:
-    """Sorted unique values and the code of each element, by one sort."""
+    """Sorted unique values and the code of each element, by one sort; integers spanning a
+    range no wider than their count (customer numbers, product numbers) by a lookup table
+    instead, with no sort at all."""
     if a.shape[0] == 0:
         return a, np.zeros(0, dtype=np.int64)
-    order = np.argsort(a, kind="stable")
+    if a.dtype.kind in "iu":
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo < max(a.shape[0], 1024):
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[a - lo] = True
+            code = np.cumsum(present, dtype=np.int64) - 1
+            return (np.flatnonzero(present) + lo).astype(a.dtype), code[a - lo]
+    order = np.argsort(a)
     s = a[order]
     first = np.r_[True, s[1:] != s[:-1]]
     inverse = np.empty(a.shape[0], dtype=np.int64)

@@ -27,7 +27,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from .data import Baskets, FloatArray, IntArray, Lines, baskets
+from .data import Baskets, FloatArray, IntArray, Lines, baskets, sorted_csr
 from .topn import NotFittedError, TopN, pairs_in, top_n_sparse
 
 __all__ = ["BuyAgain", "PairStats", "pair_stats"]
@@ -180,9 +180,10 @@ class BuyAgain:
         due = 1.0 - np.exp(-self.horizon_days / stats.cycle)
         own = stats.decayed * due**self.cycle_power
         shape = (self.n_customers_, self.n_products_)
-        u = sp.csr_matrix((own, (stats.customer, stats.product)), shape=shape)
-        norms = np.sqrt(np.asarray(u.multiply(u).sum(axis=1)).ravel())
-        self.vectors_ = (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ u).tocsr().astype(np.float32)
+        # pair stats are sorted by customer, product: the CSR arrays directly, rows scaled
+        norms = np.sqrt(np.bincount(stats.customer, weights=own * own, minlength=shape[0]))
+        scaled = own / np.maximum(norms, 1e-12)[stats.customer]
+        self.vectors_ = sorted_csr(stats.customer, stats.product, scaled.astype(np.float32), shape)
         active = np.flatnonzero(norms > 0)
         rng = np.random.default_rng(self.random_state)
         if active.shape[0] > self.max_reference:

@@ -266,3 +266,15 @@ def csr(
     m = sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=shape, dtype=np.float32)
     m.sum_duplicates()
     return m
+
+
+def sorted_csr(
+    rows: IntArray, cols: IntArray, values: npt.NDArray[Any], shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """A CSR matrix from entries already sorted by (row, column) without repeats (what
+    :func:`baskets` and :func:`pair_stats` give): its arrays directly, no sort."""
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    m = sp.csr_matrix((values, cols, indptr), shape=shape)
+    m.has_sorted_indices = True
+    return m

@@ -59,13 +59,15 @@ def pair_stats(
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
         return PairStats(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, np.full(n_p, np.nan))
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    inverse = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1
+    new_pair = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(new_pair)
     age = b.n_baskets[b.customer] - 1 - b.basket_rank
-    decayed = np.bincount(inverse, weights=basket_decay ** age.astype(np.float64))
+    # r ** age from a table of the powers (one per age) rather than a power per row
+    powers = basket_decay ** np.arange(int(age.max(initial=0)) + 1, dtype=np.float64)
+    decayed = np.add.reduceat(powers[age], starts)
     n_days = np.diff(np.r_[starts, key.shape[0]]).astype(np.int64)
     first = b.day[starts]
-    last = np.maximum.reduceat(b.day, starts)
+    last = b.day[np.r_[starts[1:], key.shape[0]] - 1]  # days are sorted within a pair
     customer = b.customer[starts]
     product = b.product[starts]
     repeat = n_days > 1

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from patron.demo.recommend import AS_OF
+from patron.recommend.blocks import recommended_items
 from patron.recommend.errors import RecommendError
 from patron.recommend.models import ProductRuleKind, Recommendation
-from patron.recommend.selectors import customer_top_items
 from patron.recommend.services import (
     product_rule_set,
     recommend_settings_update,
@@ -39,7 +39,7 @@ def test_a_run_keeps_both_lists_under_the_shops_rules(shop: dict[str, object]) -
     assert {"patron", "top_popular", "own_top_frequency", "item_knn"} <= set(scores["buy_again"])
     assert all(r.reason_en and r.reason_zh for r in items)
     # the campaign selector: the customer's top items from the latest run
-    top = customer_top_items(customer=shop["customers"][1], n=3)  # type: ignore[index]
+    top = recommended_items(customer_id=shop["customers"][1].pk, n=3)  # type: ignore[index]
     assert 1 <= len(top) <= 3 and top[0].list == "buy_again" and top[0].rank == 1
 
 

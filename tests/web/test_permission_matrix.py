@@ -187,6 +187,8 @@ EXPECTED: dict[str, frozenset[str]] = {
             "me_consents_put",
         )
     },
+    "recommend:runs": SIGNED_IN,  # service reads the runs; analysts read every run
+    "recommend:run_start": frozenset({"admin", "marketing"}),  # writes a run
 }
 ADMIN_SITE = ADMIN  # every other admin:* URL
 

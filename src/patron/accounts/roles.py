@@ -48,6 +48,7 @@ _RECOMMEND_RULES = (
     "recommend.add_productrule",
     "recommend.change_productrule",
     "recommend.delete_productrule",
+    "recommend.add_recommendationrun",  # start a run from the browser
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

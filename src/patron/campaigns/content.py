@@ -20,7 +20,16 @@ from patron.campaigns.models import Campaign
 from patron.messaging.policy import unsubscribe_url
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-PLACEHOLDERS = ("name", "customer_id", "coupon", "points", "offer", "link", "unsubscribe")
+PLACEHOLDERS = (
+    "name",
+    "customer_id",
+    "coupon",
+    "points",
+    "offer",
+    "link",
+    "unsubscribe",
+    "recommended",  # the customer's top items (patron.recommend.blocks)
+)
 CLICK_SALT = "patron.campaigns.click"
 LANGUAGES = ("en", "zh-hans")
 FOOTER = {
@@ -110,11 +119,29 @@ def render_for(
         else "",
         "unsubscribe": unsubscribe,
     }
+    raw_html: dict[str, str] = {}
+    # --- recommend (issue 21): the "recommended for you" block, read only when asked for ---
+    if "recommended" in PLACEHOLDER.findall(f"{subject}{text}{body_html}"):
+        from patron.recommend.blocks import recommended_block
+
+        block = recommended_block(
+            customer_id=customer_id,
+            language="zh-hans" if zh else "en",
+            new_first=campaign.goal == "cross_sell",
+        )
+        values["recommended"], raw_html["recommended"] = block.text, block.html
+    else:
+        values["recommended"] = ""
+    # --- end recommend ---
 
     def fill(template: str, escape: bool = False) -> str:
-        return PLACEHOLDER.sub(
-            lambda m: html.escape(values[m.group(1)]) if escape else values[m.group(1)], template
-        )
+        def one(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if escape:
+                return raw_html[name] if name in raw_html else html.escape(values[name])
+            return values[name]
+
+        return PLACEHOLDER.sub(one, template)
 
     language = "zh-hans" if zh else "en"
     body = fill(text)

@@ -299,6 +299,12 @@ def campaign_report(*, campaign: Campaign, pre_days: int = PRE_DAYS) -> dict[str
         by_tier=_breakdown(rows, "tier", TIER_LABELS),
         by_segment=_breakdown(rows, "segment", SEGMENT_LABELS),
     )
+    # --- recommend (issue 21): a cross-sell campaign also reports new-item buyers ---
+    if campaign.goal == "cross_sell":
+        from patron.recommend.measure import cross_sell_outcome
+
+        report["cross_sell"] = cross_sell_outcome(rows=rows, window_days=campaign.attribution_days)
+    # --- end recommend ---
     report["summary"] = {lang: summary_sentence(report, lang) for lang in ("en", "zh-hans")}
     return report
 

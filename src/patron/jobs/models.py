@@ -18,6 +18,7 @@ class JobKind(models.TextChoices):
     IMPORT = "import", _("Import")
     ANALYSIS = "analysis", _("Analysis run")
     WARNING_REFRESH = "warning_refresh", _("Churn warning refresh")
+    RECOMMEND = "recommend", _("Recommendation run")
 
 
 class JobStatus(models.TextChoices):

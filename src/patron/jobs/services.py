@@ -42,6 +42,7 @@ WORK: dict[str, Any] = {
     JobKind.IMPORT: "patron.jobs.imports.upload_import_work",
     JobKind.ANALYSIS: "patron.jobs.analysis.analysis_work",
     JobKind.WARNING_REFRESH: "patron.retention.tasks.warning_refresh_work",
+    JobKind.RECOMMEND: "patron.recommend.tasks.recommendation_job_work",
 }
 ERROR_MAX_CHARS = 4000
 INTERRUPTED = gettext_noop("The worker stopped while this job was running; start it again.")

@@ -45,3 +45,16 @@ class ProductRuleForm(forms.Form):
         if start and end and end < start:
             raise forms.ValidationError(_("The end date is before the start date."))
         return data
+
+
+class RunForm(forms.Form):
+    """Start a recommendation run from the browser."""
+
+    as_of = forms.DateField(
+        label=_("As of"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Lines before this date are used; the last 30 days before it measure the lists."
+        ),
+    )
+    per_list = forms.IntegerField(label=_("Items per list"), min_value=1, max_value=50, initial=10)

@@ -8,6 +8,7 @@ on held-out days beside the baselines, and writes every customer's lists in one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from patron.recommend.errors import RecommendError, RecommendErrorCode
 from patron.recommend.models import (
@@ -192,15 +194,32 @@ def _segments() -> dict[str, str]:
     }
 
 
+# The steps of a run, as msgids (a background job shows them translated, jobs.progress).
+RUN_STEPS = (
+    gettext_noop("Reading the item lines"),
+    gettext_noop("Measuring on the held-out days"),
+    gettext_noop("Fitting both lists"),
+    gettext_noop("Storing the lists"),
+)
+
+
 def recommendation_run_create(
-    *, as_of: date, per_list: int = 10, evaluate_days: int | None = 30, tune: bool = True
+    *,
+    as_of: date,
+    per_list: int = 10,
+    evaluate_days: int | None = 30,
+    tune: bool = True,
+    step: Callable[[str], None] | None = None,
 ) -> RecommendationRun:
     """Compute both lists for every customer as of ``as_of`` and store them as a run.
 
+    ``step`` is called with each of :data:`RUN_STEPS` as it starts (a job's progress).
     Raises RecommendError when there is nothing to recommend from.
     """
     from patron.analytics.recommend import Lines, Recommender, day_number, evaluate
 
+    say = step or (lambda _name: None)
+    say(RUN_STEPS[0])
     data = store_lines(before=as_of)
     if not data.columns["customer"]:
         raise RecommendError(
@@ -216,6 +235,7 @@ def recommendation_run_create(
                 _(BAD_WINDOW) % {"days": evaluate_days, "date": as_of.isoformat()},
                 code=RecommendErrorCode.BAD_WINDOW,
             )
+        say(RUN_STEPS[1])
         evaluation = evaluate(
             lines,
             as_of=cut,
@@ -223,12 +243,14 @@ def recommendation_run_create(
             recommender=Recommender(tune=tune, tune_customers=5000),
             segments=segments,
         ).as_dict()
+    say(RUN_STEPS[2])
     rec = Recommender(tune=tune, tune_customers=5000).fit(lines, as_of=cut, segments=segments)
     rules = shop_rules(returned=data.returned)
     from patron.sales.models import Product
 
     names = dict(Product.objects.exclude(name="").values_list("sku", "name"))
     table = rec.recommend(None, per_list, rules=rules, names=names)
+    say(RUN_STEPS[3])
     return _store(as_of=as_of, per_list=per_list, table=table, evaluation=evaluation, rec=rec)
 
 

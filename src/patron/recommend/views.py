@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from patron.accounts.permissions import require_permission
 from patron.core.cells import csv_download
 from patron.recommend.selectors import recommendation_export_rows, recommendation_run_latest
+from patron.web.views.methods import post_only
 
 EXPORT_COLUMNS = ("customer_id", "list", "rank", "sku", "score", "reason")
 
@@ -97,3 +98,48 @@ def rules(request: HttpRequest) -> HttpResponse:
         "rules": ProductRule.objects.select_related("product").order_by("kind", "product__sku"),
     }
     return render(request, "recommend/rules.html", context, status=status)
+
+
+@require_permission("recommend.view_recommendationrun")
+def runs(request: HttpRequest) -> HttpResponse:
+    """The latest runs, and (with the permission) the button that starts one."""
+    from django.shortcuts import render
+    from django.utils import timezone
+
+    from patron.recommend.forms import RunForm
+    from patron.recommend.selectors import recommendation_run_list
+
+    form = RunForm(initial={"as_of": timezone.localdate(), "per_list": 10})
+    context = {"section": "settings", "form": form, "runs": recommendation_run_list()}
+    return render(request, "recommend/runs.html", context)
+
+
+@require_permission("recommend.view_recommendationrun", "recommend.add_recommendationrun")
+@post_only("recommend:runs")
+def run_start(request: HttpRequest) -> HttpResponse:
+    """Queue a run as a background job; its page shows the steps and comes back here."""
+    from django.contrib import messages
+    from django.shortcuts import redirect, render
+
+    from patron.core.errors import PatronError
+    from patron.recommend.forms import RunForm
+    from patron.recommend.selectors import recommendation_run_list
+    from patron.recommend.tasks import recommendation_run_start
+
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        context = {"section": "settings", "form": form, "runs": recommendation_run_list()}
+        return render(request, "recommend/runs.html", context, status=400)
+    try:
+        job = recommendation_run_start(
+            user=request.user,
+            as_of=form.cleaned_data["as_of"],
+            per_list=form.cleaned_data["per_list"],
+        )
+    except PatronError as error:
+        messages.error(request, error.message)
+        job_id = (error.extra or {}).get("job")
+        if job_id:
+            return redirect("web:job_detail", job_id=job_id)
+        return redirect("recommend:runs")
+    return redirect("web:job_detail", job_id=job.pk)

@@ -27,7 +27,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from .data import Baskets, FloatArray, IntArray, Lines, baskets
+from .data import Baskets, FloatArray, IntArray, Lines, baskets, sorted_csr
 from .topn import NotFittedError, TopN, pairs_in, top_n_sparse
 
 __all__ = ["BuyAgain", "PairStats", "pair_stats"]
@@ -59,13 +59,15 @@ def pair_stats(
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
         return PairStats(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, np.full(n_p, np.nan))
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    inverse = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1
+    new_pair = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(new_pair)
     age = b.n_baskets[b.customer] - 1 - b.basket_rank
-    decayed = np.bincount(inverse, weights=basket_decay ** age.astype(np.float64))
+    # r ** age from a table of the powers (one per age) rather than a power per row
+    powers = basket_decay ** np.arange(int(age.max(initial=0)) + 1, dtype=np.float64)
+    decayed = np.add.reduceat(powers[age], starts)
     n_days = np.diff(np.r_[starts, key.shape[0]]).astype(np.int64)
     first = b.day[starts]
-    last = np.maximum.reduceat(b.day, starts)
+    last = b.day[np.r_[starts[1:], key.shape[0]] - 1]  # days are sorted within a pair
     customer = b.customer[starts]
     product = b.product[starts]
     repeat = n_days > 1
@@ -92,7 +94,8 @@ def _group_median(groups: IntArray, values: FloatArray, n: int) -> FloatArray:
     out = np.full(n, np.nan)
     if groups.shape[0] == 0:
         return out
-    order = np.lexsort((values, groups))
+    # one key (group, then value) and the default sort: ties need no order for a median
+    order = np.argsort(groups * (float(np.max(values)) + 1.0) + values)
     g, v = groups[order], values[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     counts = np.diff(np.r_[starts, g.shape[0]])
@@ -179,9 +182,10 @@ class BuyAgain:
         due = 1.0 - np.exp(-self.horizon_days / stats.cycle)
         own = stats.decayed * due**self.cycle_power
         shape = (self.n_customers_, self.n_products_)
-        u = sp.csr_matrix((own, (stats.customer, stats.product)), shape=shape)
-        norms = np.sqrt(np.asarray(u.multiply(u).sum(axis=1)).ravel())
-        self.vectors_ = (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ u).tocsr().astype(np.float32)
+        # pair stats are sorted by customer, product: the CSR arrays directly, rows scaled
+        norms = np.sqrt(np.bincount(stats.customer, weights=own * own, minlength=shape[0]))
+        scaled = own / np.maximum(norms, 1e-12)[stats.customer]
+        self.vectors_ = sorted_csr(stats.customer, stats.product, scaled.astype(np.float32), shape)
         active = np.flatnonzero(norms > 0)
         rng = np.random.default_rng(self.random_state)
         if active.shape[0] > self.max_reference:
@@ -193,26 +197,37 @@ class BuyAgain:
         if not hasattr(self, "vectors_"):
             raise NotFittedError("BuyAgain is not fitted: call fit(lines) first")
 
+    def _reference(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The reference customers' vectors and their transpose (made once per fit)."""
+        cached = getattr(self, "_reference_cache", None)
+        if cached is None or cached[0] is not self.vectors_:
+            ref = sp.csr_matrix(self.vectors_[self.reference_])
+            cached = (self.vectors_, ref, sp.csr_matrix(ref.T))
+            self._reference_cache = cached
+        return cached[1], cached[2]
+
     def scores(self, customers: IntArray) -> sp.csr_matrix:
         """Scores over each customer's own items (rows in the order of ``customers``)."""
         self._check_fitted()
         own = self.vectors_[customers]
         if self.neighbours == 0 or self.own_weight >= 1.0 or self.reference_.shape[0] < 2:
             return own.tocsr()
-        ref = self.vectors_[self.reference_]
-        sim = (own @ ref.T).tocsr()
-        # a customer is not their own neighbour
-        sim = sim.tocoo()
-        keep = self.reference_[sim.col] != customers[sim.row]
-        sim = sp.csr_matrix(
-            (sim.data[keep], (sim.row[keep], sim.col[keep])), shape=(own.shape[0], ref.shape[0])
-        )
+        ref, ref_t = self._reference()
+        sim = sp.csr_matrix(own @ ref_t)
+        # a customer is not their own neighbour (zeroed in place: no rebuild of the matrix)
+        rows = np.repeat(np.arange(own.shape[0]), np.diff(sim.indptr))
+        itself = self.reference_[sim.indices] == customers[rows]
+        if itself.any():
+            sim.data[itself] = 0.0
+            sim.eliminate_zeros()
         top = top_n_sparse(sim, self.neighbours)
         rows = np.repeat(np.arange(own.shape[0]), top.counts)
         weights = top.scores_flat / np.maximum(
             np.bincount(rows, weights=top.scores_flat, minlength=own.shape[0])[rows], 1e-12
         )
-        knn = sp.csr_matrix((weights, (rows, top.items_flat)), shape=(own.shape[0], ref.shape[0]))
+        # rows come in order with their counts: the CSR arrays directly (no COO sort)
+        indptr = np.r_[0, np.cumsum(top.counts)]
+        knn = sp.csr_matrix((weights, top.items_flat, indptr), shape=(own.shape[0], ref.shape[0]))
         neighbour = (knn @ ref).tocsr()
         mask = own.copy()
         mask.data[:] = 1.0
@@ -250,10 +265,15 @@ class BuyAgain:
 def _apply_masks(
     s: sp.csr_matrix, item_mask: np.ndarray | None, exclude: sp.csr_matrix | None
 ) -> sp.csr_matrix:
-    s = s.tocoo()
+    """Drop the entries the rules exclude, in place on the CSR arrays (no COO round trip)."""
+    s = sp.csr_matrix(s)
     keep = s.data > 0
     if item_mask is not None:
-        keep &= item_mask[s.col]
+        keep &= item_mask[s.indices]
     if exclude is not None and exclude.nnz:
-        keep &= ~pairs_in(s.row.astype(np.int64), s.col.astype(np.int64), exclude)
-    return sp.csr_matrix((s.data[keep], (s.row[keep], s.col[keep])), shape=s.shape)
+        rows = np.repeat(np.arange(s.shape[0], dtype=np.int64), np.diff(s.indptr))
+        keep &= ~pairs_in(rows, s.indices.astype(np.int64), exclude)
+    if not keep.all():
+        s.data[~keep] = 0.0
+        s.eliminate_zeros()
+    return s

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from .data import Baskets, FloatArray, IntArray, Lines, baskets
+from .data import Baskets, FloatArray, IntArray, Lines, baskets, sorted_csr
 from .topn import NotFittedError, TopN, pairs_in, top_n_dense
 
 __all__ = ["TryNew", "cosine_weights", "ease_weights"]
@@ -139,11 +139,10 @@ class TryNew:
         n_c, n_p = lines.n_customers, lines.n_products
         self.n_customers_, self.n_products_ = n_c, n_p
         b = precomputed if precomputed is not None else baskets(lines)
-        bought = sp.csr_matrix(
-            (np.ones(b.customer.shape[0], np.float32), (b.customer, b.product)), shape=(n_c, n_p)
-        )
-        bought.sum_duplicates()
-        bought.data[:] = 1.0
+        # baskets come sorted by customer, product, day: each pair's first row, straight to CSR
+        first = np.r_[True, (b.customer[1:] != b.customer[:-1]) | (b.product[1:] != b.product[:-1])]
+        pc = b.customer[first]
+        bought = sorted_csr(pc, b.product[first], np.ones(pc.shape[0], np.float32), (n_c, n_p))
         self.bought_ = bought
         self.n_baskets_ = b.n_baskets if b.n_baskets.shape[0] == n_c else np.zeros(n_c, np.int64)
         buyers = np.asarray(bought.sum(axis=0)).ravel()
@@ -196,21 +195,20 @@ class TryNew:
         product: IntArray,
         segments: Mapping[Any, str] | None,
     ) -> None:
-        labels = np.full(lines.n_customers, "", dtype=object)
         if segments:
-            ids = lines.customers
-            labels = np.array([segments.get(c, "") for c in ids], dtype=object)
-        names, code = np.unique(labels.astype(str), return_inverse=True)
+            labels = np.array([segments.get(c, "") for c in lines.customers], dtype=object)
+            names, code = np.unique(labels.astype(str), return_inverse=True)
+        else:  # one segment for everybody
+            names, code = np.array([""]), np.zeros(lines.n_customers, dtype=np.int64)
         self.segment_names_ = names
         self.segment_of_ = code.astype(np.int64)
-        # distinct buyers of each item per segment, over the last 90 days (plus all time, tiny)
-        recent = np.ones(customer.shape[0], dtype=bool)
+        # purchase days of each item per segment: counted, not sorted
+        n_p = max(lines.n_products, 1)
         seg = self.segment_of_[customer]
-        counts = sp.csr_matrix(
-            (np.where(recent, 1.0, 0.0), (seg, product)), shape=(names.shape[0], lines.n_products)
+        counts = np.bincount(seg * n_p + product, minlength=names.shape[0] * n_p)
+        self.segment_popularity_ = sp.csr_matrix(
+            counts.reshape(names.shape[0], n_p)[:, : lines.n_products].astype(np.float64)
         )
-        counts.sum_duplicates()
-        self.segment_popularity_ = counts
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):

@@ -26,11 +26,16 @@ BUY_AGAIN_GRID: tuple[dict[str, float], ...] = (
     {"basket_decay": 0.98, "own_weight": 0.5},
     {"basket_decay": 0.95, "own_weight": 0.8},
     {"basket_decay": 0.95, "own_weight": 1.0},
+    {"basket_decay": 0.95, "own_weight": 0.5, "cycle_power": 0.0},
+    {"basket_decay": 0.98, "own_weight": 0.5, "cycle_power": 0.0},
+    {"basket_decay": 0.95, "own_weight": 0.5, "cycle_power": 0.6},
 )
 TRY_NEW_MODELS: tuple[dict[str, Any], ...] = (
     {"model": "ease", "l2": 300.0},
     {"model": "ease", "l2": 800.0},
     {"model": "ease", "l2": 2000.0},
+    {"model": "ease", "l2": 800.0, "recent_days": 7},
+    {"model": "ease", "l2": 800.0, "recent_days": 30},
     {"model": "cosine"},
 )
 TRY_NEW_WEIGHTS: tuple[tuple[float, float], ...] = (

@@ -41,6 +41,8 @@ def _next_url(job: Job) -> str:
         return reverse("web:home")
     if job.kind == JobKind.WARNING_REFRESH:
         return reverse("retention:warning_list")
+    if job.kind == JobKind.RECOMMEND:
+        return reverse("recommend:runs")
     return reverse("web:job_detail", kwargs={"job_id": job.pk})
 
 

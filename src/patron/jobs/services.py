@@ -30,7 +30,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from patron.core.errors import PatronError
-from patron.jobs.heartbeat import job_beating, job_heartbeat, timeout_seconds
+from patron.jobs.heartbeat import job_beating, job_heartbeat, pid_alive, timeout_seconds
 from patron.jobs.models import Job, JobKind, JobStatus
 from patron.jobs.progress import JobProgress, progress_read
 
@@ -160,7 +160,7 @@ def job_interrupted_fail() -> int:
     failed = 0
     for job in Job.objects.filter(status=JobStatus.RUNNING, worker__startswith=f"{host}:"):
         pid = job.worker.rsplit(":", 1)[1]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue
         updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now()
@@ -169,6 +169,9 @@ def job_interrupted_fail() -> int:
             _runs_fail(job)
         failed += updated
         JobProgress(job_id=job.pk).clear()
+    from patron.insights.services import run_stale_fail
+
+    run_stale_fail()
     return failed
 
 
@@ -206,14 +209,7 @@ def job_stale_fail() -> int:
             _runs_fail(job)
             JobProgress(job_id=job.pk).clear()
             logger.warning("job %s (%s): no heartbeat since %s; failed", job.pk, job.kind, cutoff)
+    from patron.insights.services import run_stale_fail
+
+    run_stale_fail()  # and runs made outside jobs (`patron analyze`) whose process is gone
     return failed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

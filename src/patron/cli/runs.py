@@ -104,7 +104,9 @@ def runs_migration(
         if moves is not None:
             from patron.core.cells import neutralise_frame
 
-            neutralise_frame(migration.moves).to_csv(moves, index=False, encoding="utf-8-sig")
+            neutralise_frame(migration.moves).to_csv(
+                moves, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+            )  # CRLF rows: a CR inside a cell is quoted
         result = {
             "before": {"run": earlier.pk, "as_of": earlier.as_of.isoformat()},
             "after": {"run": later.pk, "as_of": later.as_of.isoformat()},

@@ -711,7 +711,7 @@ def sort_pages(
     return [
         ("sort: by a run figure", "admin: change list",
          lambda: ours + _q(sort=pick(keys))),
-        ("sort: by CLV, deep page", "admin: deep page", lambda: ours + _q(
+        ("sort: by CLV, deep page", "admin: change list", lambda: ours + _q(
             sort="clv", after=_cursor([f"{rng.uniform(5, 200):.2f}", int(rng.integers(1, n))]))),
         ("sort: tier filter, by CLV", "admin: change list",
          lambda: ours + _q(value_tier=pick(["top", "high", "low"]), sort="clv")),
@@ -923,7 +923,7 @@ def measure(
         times = results[label]
         p50, p95 = np.percentile(times, 50), np.percentile(times, 95)
         versus = ""
-        if peer:
+        if peer in results:
             ratio = p95 / np.percentile(results[peer], 95)
             versus = f"{ratio:.2f}x of {peer}"
         mark = "" if label.startswith("admin") or p95 < TARGET_P95_MS else "  over target"

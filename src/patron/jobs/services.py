@@ -30,7 +30,14 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from patron.core.errors import PatronError
-from patron.jobs.heartbeat import job_beating, job_heartbeat, pid_alive, timeout_seconds
+from patron.jobs.heartbeat import (
+    beat_process_gone,
+    job_beating,
+    job_heartbeat,
+    pid_alive,
+    run_beat,
+    timeout_seconds,
+)
 from patron.jobs.models import Job, JobKind, JobStatus
 from patron.jobs.progress import JobProgress, progress_read
 
@@ -182,14 +189,20 @@ RUN_STOPPED = "the job running this analysis stopped (its worker died)"
 
 
 def _runs_fail(job: Job) -> None:
-    """An analysis job that died leaves its run "running": fail the runs it started."""
+    """An analysis job that died leaves its run "running": fail the runs it started (not a
+    run made meanwhile by a live process elsewhere, `patron analyze` in a terminal)."""
     if job.kind != JobKind.ANALYSIS or job.started_at is None:
         return
     from patron.insights.models import AnalysisRun, RunStatus
 
-    AnalysisRun.objects.filter(status=RunStatus.RUNNING, created_at__gte=job.started_at).update(
-        status=RunStatus.FAILED, error=RUN_STOPPED
-    )
+    running = AnalysisRun.objects.filter(status=RunStatus.RUNNING, created_at__gte=job.started_at)
+    for pk in running.values_list("pk", flat=True):
+        beat = run_beat(pk)
+        if beat is not None and not beat_process_gone(beat):
+            continue  # its maker beats, and is not the dead worker
+        AnalysisRun.objects.filter(pk=pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=RUN_STOPPED
+        )
 
 
 def job_stale_fail() -> int:

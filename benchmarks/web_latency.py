@@ -19,7 +19,9 @@ and on SQLite (FTS5 trigram, kept by triggers while the customers are inserted):
 
     .venv/bin/python benchmarks/web_latency.py --only-search [--engine sqlite]
 
-``--only-search`` loads the customers alone (no orders) and times the search pages only.
+``--only-search`` loads the customers alone (no orders) and times the search pages only, and
+the list sorted by a figure of the latest analysis run ("sort:" pages: one completed run's
+scores for the 85% of customers who ordered are loaded beside the customers, in both modes).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ TAG_SHARES = (
 EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "foxmail.com", "gmail.com", "outlook.com")
 TABLES = (
     "customers_customer",
+    "insights_customerscore",
     "customers_consent",
     "customers_interaction",
     "sales_product",
@@ -232,6 +235,52 @@ class Shop:
         "city, occupation, acquisition_channel, acquired_on, company, credit_rating, tags, "
         "attributes, created_at, updated_at"
     )
+
+    SCORE_COLUMNS = (
+        "run_id, customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, "
+        "segment, value_tier, revenue, margin, cost_to_serve, profit, p_alive, "
+        "expected_purchases, clv, value_at_risk, risk_level, risk_score"
+    )
+
+    def score_chunks(self, run_id: int) -> Iterator[tuple[int, pa.Table]]:
+        """One analysis run's scores for the customers who ever ordered (85%), shaped like a
+        real run's (long-tailed money, tiers and segments), for the sorts by run figures."""
+        from patron.analytics.segments import SEGMENT_CODES
+
+        rng = np.random.default_rng(13)
+        tiers = ("top", "high", "medium", "low", "very_low")
+        for start in range(0, self.customers, CHUNK):
+            stop = min(self.customers, start + CHUNK)
+            ids = np.arange(start + 1, stop + 1)[self.order_weights[start:stop] > 0]
+            n = len(ids)
+            revenue = np.round(rng.lognormal(5.5, 1.2, n), 2)
+            p_alive = rng.beta(2.0, 1.5, n)
+            clv = np.round(revenue * rng.uniform(0.1, 1.5, n), 2)
+            table = pa.table(
+                {
+                    "run_id": pa.array(np.full(n, run_id)),
+                    "customer_id": pa.array(ids),
+                    "recency_days": pa.array(rng.integers(1, 900, n)),
+                    "frequency": pa.array(rng.integers(1, 40, n)),
+                    "monetary": pa.array(revenue / 3),
+                    "r_score": pa.array(rng.integers(1, 6, n)),
+                    "f_score": pa.array(rng.integers(1, 6, n)),
+                    "m_score": pa.array(rng.integers(1, 6, n)),
+                    "segment": _strings(SEGMENT_CODES, rng.integers(0, len(SEGMENT_CODES), n)),
+                    "value_tier": _strings(tiers, rng.integers(0, len(tiers), n)),
+                    "revenue": pa.array(revenue),
+                    "margin": pa.array(np.round(revenue * 0.3, 2)),
+                    "cost_to_serve": pa.array(np.round(revenue * 0.05, 2)),
+                    "profit": pa.array(np.round(revenue * 0.25, 2)),
+                    "p_alive": pa.array(p_alive),
+                    "expected_purchases": pa.array(rng.gamma(1.0, 1.0, n)),
+                    "clv": pa.array(clv),
+                    "value_at_risk": pa.array(np.round(clv * (1 - p_alive), 2)),
+                    "risk_level": _strings(("low", "medium", "high"), rng.integers(0, 3, n)),
+                    "risk_score": pa.array(1 - p_alive),
+                }
+            )
+            yield n, table
 
     def consent_chunks(self) -> Iterator[bytes]:
         rng = np.random.default_rng(12)
@@ -402,6 +451,10 @@ def load(url: str, shop: Shop, *, customers_only: bool = False) -> dict[str, int
         for chunk in _prefetched(shop.customer_chunks()):
             copy(cur, "customers_customer", shop.CUSTOMER_COLUMNS, chunk)
         say(f"  customers: {shop.customers:,} in {time.perf_counter() - started:.0f} s")
+        run_id = _run_insert(cur, "%s")
+        for _, table in shop.score_chunks(run_id):
+            copy(cur, "insights_customerscore", shop.SCORE_COLUMNS, _csv(table))
+        say(f"  one completed analysis run's scores: {time.perf_counter() - started:.0f} s")
         for chunk in _prefetched(shop.consent_chunks() if not customers_only else iter(())):
             copy(cur, "customers_consent", shop.CONSENT_COLUMNS, chunk)
         for chunk in _prefetched(shop.interaction_chunks() if not customers_only else iter(())):
@@ -465,14 +518,36 @@ def load_sqlite(path: Path, shop: Shop) -> dict[str, int]:
                 (tuple("" if v is None and c not in NULLABLE else v for c, v in
                        zip(columns, row, strict=True)) for row in rows),
             )  # fmt: skip
-    conn.execute("ANALYZE")
-    conn.close()
     seconds = round(time.perf_counter() - started)
     say(f"  customers: {shop.customers:,} with their search index in {seconds} s")
+    run_id = _run_insert(conn, "?")
+    score_columns = [c.strip() for c in shop.SCORE_COLUMNS.split(",")]
+    marks = ", ".join("?" * len(score_columns))
+    scored = 0
+    for n, table in shop.score_chunks(run_id):
+        with conn:
+            conn.executemany(
+                f"INSERT INTO insights_customerscore ({shop.SCORE_COLUMNS}) VALUES ({marks})",
+                zip(*(table.column(c).to_pylist() for c in score_columns), strict=True),
+            )
+        scored += n
+    say(f"  one completed analysis run: {scored:,} customer scores")
+    conn.execute("ANALYZE")
+    conn.close()
     return {"seconds": seconds, "lines": 0}
 
 
 NULLABLE = {"birth_date", "acquired_on"}
+
+
+def _run_insert(cursor: object, mark: str) -> int:
+    """A completed analysis run row (its scores are loaded beside it); returns its id."""
+    done = cursor.execute(  # type: ignore[attr-defined]
+        "INSERT INTO insights_analysisrun (as_of, created_at, settings, code_version, status, "
+        f"figures, customers, duration, error) VALUES ({', '.join([mark] * 9)}) RETURNING id",
+        ["2025-12-31", "2026-01-01 00:00:00", "{}", "bench", "completed", "{}", 0, 1.0, ""],
+    )
+    return int(done.fetchone()[0])  # sqlite3 and psycopg both return the cursor
 
 
 def _existing(customers: int, orders: int) -> bool:
@@ -610,6 +685,7 @@ def pages(shop: Shop, rng: np.random.Generator) -> list[tuple[str, str, Callable
         ("list: tag (0.05%)", "admin: change list", lambda: ours + _q(tag=rare_tag)),
         ("list: consent sms, region", "admin: change list",
          lambda: ours + _q(consent="sms", region=pick(regions))),
+        *sort_pages(rng, n, pick),
         ("list: deep page (keyset)", "admin: deep page",
          lambda: ours + _q(after=_cursor([ext(int(rng.integers(n // 4, n)))]))),
         ("list: deep page, by name", "admin: deep page", lambda: ours + _q(sort="name",
@@ -622,6 +698,23 @@ def pages(shop: Shop, rng: np.random.Generator) -> list[tuple[str, str, Callable
         ("admin: ?q=phone", "", lambda: admin + _q(q=str(shop.phone[phoned()]))),
         ("admin: ?q=id", "", lambda: admin + _q(q=ext(int(rng.integers(0, n))))),
         ("admin: deep page", "", lambda: admin + _q(p=str(int(rng.integers(*deep))))),
+    ]  # fmt: skip
+
+
+def sort_pages(
+    rng: np.random.Generator, n: int, pick: Callable[[list[str]], str]
+) -> list[tuple[str, str, Callable[[], str]]]:
+    """Sorts by a figure of the latest analysis run (customers/values.py), on their own and
+    after a filter, and a page further down such a sort (keyset on the figure and the id)."""
+    ours = "/customers/"
+    keys = ["clv", "revenue", "-revenue", "p_alive", "risk", "tier", "last_purchase", "orders"]
+    return [
+        ("sort: by a run figure", "admin: change list",
+         lambda: ours + _q(sort=pick(keys))),
+        ("sort: by CLV, deep page", "admin: change list", lambda: ours + _q(
+            sort="clv", after=_cursor([f"{rng.uniform(5, 200):.2f}", int(rng.integers(1, n))]))),
+        ("sort: tier filter, by CLV", "admin: change list",
+         lambda: ours + _q(value_tier=pick(["top", "high", "low"]), sort="clv")),
     ]  # fmt: skip
 
 
@@ -692,6 +785,15 @@ def main() -> None:
         action="store_true",
         help=f"measure the {DB_NAME} an earlier --keep-db run built with the same sizes",
     )
+    parser.add_argument(
+        "--sort-requests", type=int, default=10,
+        help="timed requests per 'sort:' page (sorting by a run figure is slow at 1M)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sqlite-file", type=Path,
+        help="with --engine sqlite: keep the store in this file, and reuse it when it exists "
+        "(loaded by an earlier run with the same sizes and seed)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--engine", choices=("postgresql", "sqlite"), default="postgresql",
@@ -725,12 +827,18 @@ def main() -> None:
         env.pop("PATRON_DEBUG", None)
         shop = Shop(args.customers, max(args.orders, 1), args.seed)
         if args.engine == "sqlite":
-            path = Path(tmp) / "bench.sqlite3"
+            path = args.sqlite_file or Path(tmp) / "bench.sqlite3"
+            reuse = path.exists()
             env["PATRON_DATABASE_URL"] = f"sqlite:///{path}"
             t0 = time.perf_counter()
             run([patron, "init"], env)
-            say(f"migrated with `patron init` in {time.perf_counter() - t0:.0f} s; loading")
-            load_sqlite(path, shop)
+            say(f"migrated with `patron init` in {time.perf_counter() - t0:.0f} s")
+            if reuse:
+                say(f"reusing {path} as an earlier run loaded it (same sizes and seed)")
+                for _ in shop.customer_chunks():  # who has an email, as the load knew it
+                    pass
+            else:
+                load_sqlite(path, shop)
         elif args.reuse_db and _existing(args.customers, args.orders):
             env["PATRON_DATABASE_URL"] = f"{PG_ADMIN}/{DB_NAME}"
             run([patron, "init"], env)  # migrations added since are applied
@@ -757,7 +865,7 @@ def main() -> None:
         try:
             measure(
                 shop, port, password, args.requests, args.peer_requests,
-                only_search=args.only_search,
+                only_search=args.only_search, sort_requests=args.sort_requests,
             )  # fmt: skip
         finally:
             server.terminate()
@@ -777,6 +885,7 @@ def measure(
     peer_requests: int,
     *,
     only_search: bool = False,
+    sort_requests: int = 10,
 ) -> None:
     browser = Browser(port)
     for _ in range(100):
@@ -796,7 +905,7 @@ def measure(
     rng = np.random.default_rng(99)
     plan = pages(shop, rng)
     if only_search:  # the searches, the name and phone look-ups they replace, the admin's
-        wanted = ("search:", "list: first page", "list: name prefix", "list: full name",
+        wanted = ("search:", "sort:", "list: first page", "list: name prefix", "list: full name",
                   "list: phone", "list: id", "admin: ?q=", "admin: change list")  # fmt: skip
         plan = [p for p in plan if p[0].startswith(wanted)]
     results: dict[str, np.ndarray] = {}
@@ -804,6 +913,7 @@ def measure(
         for _ in range(5):
             browser.timed(make())
         count = peer_requests if label.startswith("admin") else requests
+        count = min(count, sort_requests) if label.startswith("sort:") else count
         started = time.perf_counter()
         results[label] = np.array([browser.timed(make()) for _ in range(count)])
         print(f"  {label}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
@@ -813,7 +923,7 @@ def measure(
         times = results[label]
         p50, p95 = np.percentile(times, 50), np.percentile(times, 95)
         versus = ""
-        if peer:
+        if peer in results:
             ratio = p95 / np.percentile(results[peer], 95)
             versus = f"{ratio:.2f}x of {peer}"
         mark = "" if label.startswith("admin") or p95 < TARGET_P95_MS else "  over target"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,47 @@ def test_a_file_that_fits_no_other_kind_gets_no_such_hint(tmp_path: Path) -> Non
 
     assert result.exit_code == 1
     assert "--map customer_id=COLUMN" in result.output and "If it is" not in result.output
+
+
+def test_the_mapping_line_shows_example_values(tmp_path: Path) -> None:
+    # given a grocery log whose AMOUNT is the quantity, imported with the sales price as money
+    path = tmp_path / "grocery.csv"
+    path.write_text(
+        "household_id,basket_id,date,AMOUNT,SALES_PRICE\n"
+        "H1,B1,2017-01-02,1,2.99\nH1,B2,2017-01-09,3,7.50\n"
+        "H2,B3,2017-01-03,2,1.25\nH2,B4,2017-02-03,1,10.00\n",
+        encoding="utf-8",
+    )
+    # when
+    args = ["import", "transactions", str(path), "--map", "amount=SALES_PRICE"]
+    result = CliRunner().invoke(app, args)
+    # then each mapped field names its column and the column's first cells
+    assert result.exit_code == 0, result.output
+    text = _text(result.output)
+    assert "amount←SALES_PRICE (2.99, 7.50, 1.25)" in text
+    assert "customer_id←household_id (H1, H1, H2)" in text
+    assert "order_id←basket_id (B1, B2, B3)" in text
+    assert "ordered_at←date (2017-01-02, 2017-01-09, 2017-01-03)" in text
+    assert "Ignored columns: AMOUNT" in text
+
+
+def test_examples_come_through_the_background_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patron.ingest import pipeline
+
+    # given a file read in a child process (as a large one is), with a long cell
+    monkeypatch.setattr(pipeline, "SUBPROCESS_MIN_BYTES", 0)
+    path = tmp_path / "orders.csv"
+    long_name = "a very long product description indeed"
+    path.write_text(
+        f"order_id,customer_id,ordered_at,amount,product_name\nO1,C1,2024-01-02,5.00,{long_name}\n"
+    )
+    # when
+    result = CliRunner().invoke(app, ["import", "transactions", str(path), "--json"])
+    # then the report carries the first cells, and the line shortens a long one
+    assert result.exit_code == 0, result.output
+    examples = json.loads(result.stdout)["examples"]
+    assert examples["amount"] == ["5.00"] and examples["customer_id"] == ["C1"]
+    printed = CliRunner().invoke(app, ["import", "transactions", str(path)])
+    assert "(a very long product des…)" in _text(printed.output)

@@ -3,8 +3,8 @@
 warning list is ordered by value at risk with what a caller needs, is filtered and sorted, and
 is brought up to date by a background job; a default-date run that would repeat the latest
 says so; the customer page labels the run's figures with its date and says when the customer
-bought again. Screenshots go to
-test-artifacts/."""
+bought again (each of these in both languages and at both widths, in one page that is
+resized). Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -146,18 +146,31 @@ def test_insights_pages_in_both_languages_and_sizes(
     tiers = set(page.locator("#warnings .tier").evaluate_all("t => t.map(x => x.dataset.tier)"))
     assert tiers == {tier}
 
-    # "Bring up to date" is a background job whose page reports what it did
-    page.click("#refresh")
-    expect(page.locator("#outcome")).to_contain_text("Warning list brought up to date")
-    expect(page.locator("#job-number")).to_contain_text("job")
-    page.screenshot(path=str(screenshot_dir / "insights-refresh-job-en.png"), full_page=True)
-
-    # a default-date run that would repeat the latest says so and offers the choices
-    page.goto(f"{base}/analysis/")
-    page.click("#run-analysis button[type=submit]")
-    expect(page.locator("#run-repeats")).to_contain_text(f"Run {run.pk} is already as of")
-    expect(page.locator("#run-again")).to_be_visible()
-    page.screenshot(path=str(screenshot_dir / "insights-run-repeats-en.png"), full_page=True)
+    # in both languages, on a laptop and a phone (one page, resized):
+    # "Bring up to date" is a background job whose page reports what it did, and a
+    # default-date run that would repeat the latest says so and offers the choices
+    for lang, words in (
+        ("en", ("Warning list brought up to date", f"Run {run.pk} is already as of")),
+        ("zh-hans", ("预警列表已按截至", f"分析 {run.pk} 的截止日期已是")),
+    ):
+        page.set_extra_http_headers({"Accept-Language": lang})
+        for size, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{base}/warnings/")
+            page.click("#refresh")
+            expect(page.locator("#outcome")).to_contain_text(words[0])
+            expect(page.locator("#job-number")).to_be_visible()
+            _fits(page, "#outcome", width)
+            path = screenshot_dir / f"insights-refresh-job-{lang}-{size}.png"
+            page.screenshot(path=str(path), full_page=True)
+            page.goto(f"{base}/analysis/")
+            page.click("#run-analysis button[type=submit]")
+            expect(page.locator("#run-repeats")).to_contain_text(words[1])
+            expect(page.locator("#run-again")).to_be_visible()
+            _fits(page, "#run-repeats", width)
+            _fits(page, "#run-again", width)
+            path = screenshot_dir / f"insights-run-repeats-{lang}-{size}.png"
+            page.screenshot(path=str(path), full_page=True)
 
     # the customer page: run figures labelled with the run's date; a purchase since is named
     warned = ChurnWarning.objects.select_related("customer").first()
@@ -173,10 +186,16 @@ def test_insights_pages_in_both_languages_and_sizes(
     )
     for lang, text in (("en", "Bought again on"), ("zh-hans", "再次购买")):
         page.set_extra_http_headers({"Accept-Language": lang})
-        page.goto(f"{base}/customers/{customer.external_id}/")
-        expect(page.locator("#value-run")).to_have_attribute("data-as-of", run.as_of.isoformat())
-        expect(page.locator("#bought-since")).to_contain_text(text)
-        page.screenshot(path=str(screenshot_dir / f"insights-customer-{lang}.png"), full_page=True)
+        for size, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{base}/customers/{customer.external_id}/")
+            value_run = page.locator("#value-run")
+            expect(value_run).to_have_attribute("data-as-of", run.as_of.isoformat())
+            expect(page.locator("#bought-since")).to_contain_text(text)
+            _fits(page, "#bought-since", width)
+            _fits(page, "#value-run", width)
+            path = screenshot_dir / f"insights-customer-{lang}-{size}.png"
+            page.screenshot(path=str(path), full_page=True)
     # and the warning of a customer who bought again closes on the next refresh
     warning_list_refresh(today=run.as_of + dt.timedelta(days=3))
     warned.refresh_from_db()

@@ -20,7 +20,7 @@ from patron.campaigns.holdout import holdout_report
 from patron.campaigns.measure import campaign_report
 from patron.campaigns.measure_charts import Interval, interval_svg
 from patron.campaigns.models import Campaign
-from patron.core.cells import neutralise_row
+from patron.core.cells import neutralise_cell, neutralise_row, xlsx_row
 
 VIEW = "accounts.view_campaigns"
 EXPORT = "accounts.export_customers"
@@ -195,7 +195,7 @@ def _sheet_rows(context: dict[str, Any]) -> list[list[Any]]:
         for r in context[part]:
             rows.append([r["label"], r["treatment"], r["control"], r["rate_t"], r["rate_c"],
                          r["uplift"], r["interval"], r["incremental_revenue"]])  # fmt: skip
-    return [neutralise_row(row) for row in rows]
+    return rows
 
 
 @require_permission(VIEW, EXPORT)
@@ -210,9 +210,13 @@ def campaign_report_export(request: HttpRequest, campaign_id: int, fmt: str) -> 
     if not context["report"].get("available"):
         return HttpResponse(_("This campaign has nothing to measure yet."), status=409)
     rows = _sheet_rows(context)
-    if fmt == "html":
+    if fmt == "html":  # Excel opens it as a sheet: shop text starting like a formula gets a '
+        shown = [neutralise_row(row) for row in rows]
+        title = neutralise_cell(context["report"]["campaign"]["name"])
         html = render_to_string(
-            "campaigns/report_export.html", {"rows": rows, **context}, request=request
+            "campaigns/report_export.html",
+            {**context, "rows": shown, "title": title},
+            request=request,
         )
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.html"'
@@ -222,7 +226,7 @@ def campaign_report_export(request: HttpRequest, campaign_id: int, fmt: str) -> 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Campaign report"))
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))  # text cells, never formulas, text unchanged
     spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115
     workbook.save(spool)
     spool.seek(0)

@@ -147,5 +147,5 @@ def predict(
     if out is None:
         console.file.write(result.to_csv(index=False))
     else:
-        result.to_csv(out, index=False, encoding="utf-8-sig")
+        result.to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         console.print(f"Wrote {len(result):,} customers to {out}")

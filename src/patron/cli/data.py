@@ -162,7 +162,12 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
         + (f" [dim]({', '.join(details)})[/dim]" if details else ""),
         highlight=False,
     )
-    mapped = ", ".join(f"{field}←{column}" for field, column in report.columns.items())
+    # Each field with its column and the column's first cells, so a quantity taken as the
+    # amount shows at a glance: "amount←AMOUNT (1, 2, 1)".
+    mapped = "; ".join(
+        f"{field}←{column}" + _examples(report.examples.get(field))
+        for field, column in report.columns.items()
+    )
     # Column names and cell values are the file's text, never markup ("[/x]" in a header).
     console.print(f"Columns: {escape(mapped)}", highlight=False)
     if report.ignored_columns:
@@ -193,6 +198,13 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
             f"{'it' if report.rejected == 1 else 'them'}, or use --skip-bad to import the good "
             "rows and collect the bad ones in a file."
         )
+
+
+def _examples(cells: list[str] | None) -> str:
+    if not cells:
+        return ""
+    shown = [c if len(c) <= 24 else c[:23] + "…" for c in cells]
+    return f" ({', '.join(shown)})"
 
 
 def _other_kind_hint(error: Exception, *, kind: str, file: Path, mapped: bool) -> str | None:

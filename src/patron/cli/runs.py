@@ -36,7 +36,9 @@ def runs_list(as_json: JsonOption = False) -> None:
         from django.utils import timezone
 
         from patron.insights.selectors import analysis_run_list
+        from patron.insights.services import run_stale_fail
 
+        run_stale_fail()  # a run whose process was killed is failed, not "running" for ever
         # in the business time zone (PATRON_TIME_ZONE), as the web shows it, with its offset
         rows = [
             {
@@ -46,6 +48,7 @@ def runs_list(as_json: JsonOption = False) -> None:
                 "customers": r.customers,
                 "created": timezone.localtime(r.created_at).isoformat(timespec="seconds"),
                 "code_version": r.code_version,
+                "error": r.error,
             }
             for r in analysis_run_list(status=None)
         ]
@@ -62,6 +65,9 @@ def runs_list(as_json: JsonOption = False) -> None:
             customers = f"{row['customers']:,}"
             table.add_row(str(row["run"]), row["as_of"], row["status"], customers, row["created"])
         console.print(table)
+        for row in rows[:10]:
+            if row["status"] == "failed" and row["error"]:
+                console.print(f"Run {row['run']} failed: {row['error']}", markup=False)
 
     run_with_django(run)
 
@@ -98,7 +104,9 @@ def runs_migration(
         if moves is not None:
             from patron.core.cells import neutralise_frame
 
-            neutralise_frame(migration.moves).to_csv(moves, index=False, encoding="utf-8-sig")
+            neutralise_frame(migration.moves).to_csv(
+                moves, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+            )  # CRLF rows: a CR inside a cell is quoted
         result = {
             "before": {"run": earlier.pk, "as_of": earlier.as_of.isoformat()},
             "after": {"run": later.pk, "as_of": later.as_of.isoformat()},

@@ -44,6 +44,16 @@ def _examples(values: pa.Array) -> list[str]:
     return [str(v) for v in text.slice(0, _EXAMPLES).to_pylist()]
 
 
+def column_examples(mapping: ColumnMapping, columns: dict[str, pa.Array]) -> dict[str, list[str]]:
+    """A few cells of each mapped column (field -> cells), as the report shows them beside the
+    mapping: an amount column that holds quantities is seen at a glance."""
+    return {
+        field: _examples(columns[column].slice(0, 1000))
+        for field, column in mapping.columns.items()
+        if column in columns
+    }
+
+
 def _small_whole(values: pa.Array) -> bool:
     parsed = cleaning.parse_amount(values)
     amounts = pc.drop_null(parsed.values)

@@ -100,6 +100,7 @@ class ImportReport:
     delimiter: str | None = None
     date_format: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)  # field -> first cells
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -429,6 +430,7 @@ def _consume(
 ) -> None:
     """Count, report and write each batch (all-or-nothing: no writes after a rejection)."""
     for result in results:
+        report.examples = report.examples or result.examples
         report.read += result.read
         report.skipped += result.skipped
         report.rejected += result.rejected

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patron.core.errors import PatronError
-from patron.ingest.amount_check import amount_doubt
+from patron.ingest.amount_check import amount_doubt, column_examples
 from patron.ingest.i18n import gettext
 from patron.ingest.mapping import ColumnMapping
 from patron.ingest.reading import RawBatch, RowProblem, TableReader
@@ -49,6 +49,8 @@ class BatchResult:
     errors: list[RowError]
     reject_rows: list[list[Any]]  # line, columns, reasons, then the row as in the file
     prepared: Any  # what the sink writes, None when no row was good
+    # the first batch only: a few cells of each mapped column, for the report's mapping line
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -163,10 +165,12 @@ def process(
             batch, skipped = trailers(batch)
         if fill_down is not None:
             batch = fill_down(batch)
+        examples: dict[str, list[str]] = {}
         if first:  # the amount column is asked about before any row is taken
             first = False
             if (doubt := amount_doubt(mapping, batch.columns)) is not None:
                 raise doubt
+            examples = column_examples(mapping, batch.columns)
         validated = validate_batch(
             batch, mapping, tz=tz, date_format=date_format, status_of=status_of
         )
@@ -180,6 +184,7 @@ def process(
             errors=validated.errors,
             reject_rows=_reject_rows(batch, validated.errors),
             prepared=prepared,
+            examples=examples,
         )
 
 

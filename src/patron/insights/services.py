@@ -16,6 +16,7 @@ from patron.core.models import SystemSetting
 from patron.customers.models import Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 from patron.insights.selectors import ANALYSIS_SETTINGS_KEY, analysis_settings_get, contact_counts
+from patron.jobs.heartbeat import run_heartbeat
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,10 +181,9 @@ def analysis_run_create(
     AnalysisError
         There are no orders on or before ``as_of``.
     """
-    from patron.analytics.report import analyze_transactions
-    from patron.insights.engine import analysis_transactions, release
-    from patron.insights.runs import attach_predictions, predict_customers, predictive_inputs
+    from patron.insights.engine import analysis_transactions
 
+    run_stale_fail()
     settings = settings or analysis_settings_get()
     started = time.perf_counter()
     if step is not None:
@@ -198,6 +198,23 @@ def analysis_run_create(
     run = AnalysisRun(as_of=as_of, settings=settings.as_dict(), code_version=__version__)
     run.full_clean()
     run.save()
+    with run_heartbeat(run.pk):  # a run whose process dies is failed by run_stale_fail
+        return _run_make(run, transactions, settings, step=step, started=started)
+
+
+def _run_make(
+    run: AnalysisRun,
+    transactions: Any,
+    settings: AnalysisSettings,
+    *,
+    step: Callable[[str], None] | None,
+    started: float,
+) -> tuple[AnalysisRun, ValueAnalysis]:
+    from patron.analytics.report import analyze_transactions
+    from patron.insights.engine import release
+    from patron.insights.runs import attach_predictions, predict_customers, predictive_inputs
+
+    as_of = run.as_of
     try:
         try:
             analysis = analyze_transactions(
@@ -240,6 +257,38 @@ def analysis_run_create(
         )
         raise
     return run, analysis
+
+
+RUN_INTERRUPTED = (
+    "interrupted: the process making this run stopped before it finished ({why}); "
+    "run the analysis again"
+)
+
+
+def run_stale_fail() -> int:
+    """Fail the runs left "running" by a process that is gone (``patron analyze`` killed, a
+    worker killed, a machine gone); returns how many. A run's maker beats while it works
+    (:func:`patron.jobs.heartbeat.run_heartbeat`): a run is failed when its beat has lapsed
+    (PATRON_JOB_HEARTBEAT_TIMEOUT), or at once when it beat from this machine and its
+    process is no more. Cheap when nothing runs: called where runs are listed or started."""
+    from django.utils import timezone
+
+    from patron.jobs.heartbeat import beat_process_gone, run_beat, timeout_seconds
+
+    cutoff = timezone.now() - dt.timedelta(seconds=timeout_seconds())
+    failed = 0
+    for run in AnalysisRun.objects.filter(status=RunStatus.RUNNING).only("pk", "created_at"):
+        beat = run_beat(run.pk)
+        if beat is None and run.created_at < cutoff:
+            why = f"no sign of life for {timeout_seconds():.0f} s"
+        elif beat is not None and beat_process_gone(beat):
+            why = f"its process {beat['pid']} on {beat['host']} is gone"
+        else:
+            continue
+        failed += AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=RUN_INTERRUPTED.format(why=why)
+        )
+    return failed
 
 
 def analysis_settings_save(*, settings: AnalysisSettings) -> None:

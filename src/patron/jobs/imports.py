@@ -247,6 +247,7 @@ def upload_import_options(
 def _result(report: Any, rejects: Path) -> dict[str, Any]:
     result = report.as_dict()
     result.pop("path", None)  # where the server keeps the file is nobody's business
+    result.pop("examples", None)  # the upload's page previews the file itself
     result["rejects_file"] = bool(report.rejected) and rejects.exists()
     return result
 

@@ -30,7 +30,14 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from patron.core.errors import PatronError
-from patron.jobs.heartbeat import job_beating, job_heartbeat, timeout_seconds
+from patron.jobs.heartbeat import (
+    beat_process_gone,
+    job_beating,
+    job_heartbeat,
+    pid_alive,
+    run_beat,
+    timeout_seconds,
+)
 from patron.jobs.models import Job, JobKind, JobStatus
 from patron.jobs.progress import JobProgress, progress_read
 
@@ -161,7 +168,7 @@ def job_interrupted_fail() -> int:
     failed = 0
     for job in Job.objects.filter(status=JobStatus.RUNNING, worker__startswith=f"{host}:"):
         pid = job.worker.rsplit(":", 1)[1]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue
         updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now()
@@ -170,6 +177,9 @@ def job_interrupted_fail() -> int:
             _runs_fail(job)
         failed += updated
         JobProgress(job_id=job.pk).clear()
+    from patron.insights.services import run_stale_fail
+
+    run_stale_fail()
     return failed
 
 
@@ -180,14 +190,20 @@ RUN_STOPPED = "the job running this analysis stopped (its worker died)"
 
 
 def _runs_fail(job: Job) -> None:
-    """An analysis job that died leaves its run "running": fail the runs it started."""
+    """An analysis job that died leaves its run "running": fail the runs it started (not a
+    run made meanwhile by a live process elsewhere, `patron analyze` in a terminal)."""
     if job.kind != JobKind.ANALYSIS or job.started_at is None:
         return
     from patron.insights.models import AnalysisRun, RunStatus
 
-    AnalysisRun.objects.filter(status=RunStatus.RUNNING, created_at__gte=job.started_at).update(
-        status=RunStatus.FAILED, error=RUN_STOPPED
-    )
+    running = AnalysisRun.objects.filter(status=RunStatus.RUNNING, created_at__gte=job.started_at)
+    for pk in running.values_list("pk", flat=True):
+        beat = run_beat(pk)
+        if beat is not None and not beat_process_gone(beat):
+            continue  # its maker beats, and is not the dead worker
+        AnalysisRun.objects.filter(pk=pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=RUN_STOPPED
+        )
 
 
 def job_stale_fail() -> int:
@@ -207,14 +223,7 @@ def job_stale_fail() -> int:
             _runs_fail(job)
             JobProgress(job_id=job.pk).clear()
             logger.warning("job %s (%s): no heartbeat since %s; failed", job.pk, job.kind, cutoff)
+    from patron.insights.services import run_stale_fail
+
+    run_stale_fail()  # and runs made outside jobs (`patron analyze`) whose process is gone
     return failed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -112,14 +112,19 @@ def recommendations_write_csv(table: Any, out_dir: Path, *, language: str = "en"
     import tempfile
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    from patron.core.cells import neutralise_frame
+
     frame = table.assign(
         reason=table["reason_zh"] if language.startswith("zh") else table["reason_en"]
     )[list(OUT_COLUMNS)]
+    frame = neutralise_frame(frame)  # customer ids and SKUs are the shop's text
     target = out_dir / FILE_NAME
     fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".part")
     os.close(fd)
     try:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.6f")
+        frame.to_csv(
+            tmp, index=False, encoding="utf-8-sig", float_format="%.6f", lineterminator="\r\n"
+        )  # CRLF rows: a CR inside a cell is quoted
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -18,7 +18,7 @@ from patron.insights.selectors import (
     analysis_run_repeating,
     analysis_settings_get,
 )
-from patron.insights.services import analysis_settings_save
+from patron.insights.services import analysis_settings_save, run_stale_fail
 from patron.jobs.analysis import analysis_start as analysis_job_start
 from patron.jobs.forms import AnalysisForm
 from patron.jobs.models import JobKind
@@ -68,6 +68,7 @@ def analysis_start(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("web:job_detail", job_id=job.pk)
     active = job_active(kind=JobKind.ANALYSIS)
+    run_stale_fail()  # a run left "running" by a killed `patron analyze` shows as failed
     return render(
         request,
         "web/analysis/start.html",

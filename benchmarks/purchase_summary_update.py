@@ -44,7 +44,9 @@ def load(orders: int, customers: int) -> None:
             out.write("order_id,customer_id,ordered_at,amount\n")
             for i in range(orders):
                 out.write(f"o{i},c{owner[i]},{base + days[i]},{cents[i] / 100:.2f}\n")
-        report = import_file(path, kind=EntityKind.TRANSACTIONS, options=ImportOptions(source="pos"))
+        report = import_file(
+            path, kind=EntityKind.TRANSACTIONS, options=ImportOptions(source="pos")
+        )
     assert report.committed, report.errors
     if connection.vendor == "postgresql":  # as autovacuum would soon: a store's usual statistics
         with connection.cursor() as cursor:

@@ -183,9 +183,7 @@ def _damage(external_id: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_update_refreshes_only_the_customers_of_its_orders(
-    tmp_path: Path, api: Client
-) -> None:
+def test_an_update_refreshes_only_the_customers_of_its_orders(tmp_path: Path, api: Client) -> None:
     # given orders of five customers, and the summary of a bystander damaged by hand
     _post(
         api,

@@ -121,6 +121,29 @@ def test_the_summary_equals_the_orders_after_every_kind_of_write(
     )  # fmt: skip
     _check()
     assert "c3" not in _kept()
+    # ... moves orders between customers (one with lines) and changes a status, in one batch
+    _post(
+        api,
+        [
+            {"order_id": "P1", "customer_id": "c1", "ordered_at": "2024-05-01T10:00:00+08:00",
+             "amount": "30.00", "status": "completed"},
+            {"order_id": "P2", "customer_id": "c3", "ordered_at": "2024-05-02T10:00:00+08:00",
+             "lines": [{"sku": "S1", "quantity": 2, "amount": "12.00"}]},
+        ],
+    )  # fmt: skip
+    _check()
+    assert _kept()["c1"][2] == 3 and "c5" not in _kept() and _kept()["c3"][3] == Decimal("12")
+    _post(
+        api,
+        [
+            {"order_id": "P1", "customer_id": "c3", "ordered_at": "2024-05-01T10:00:00+08:00",
+             "amount": "30.00", "status": "refunded"},
+            {"order_id": "P2", "customer_id": "c5", "ordered_at": "2024-05-02T10:00:00+08:00",
+             "lines": [{"sku": "S1", "quantity": 2, "amount": "12.00"},
+                       {"sku": "S2", "amount": "3.30"}]},
+        ],
+    )  # fmt: skip
+    _check()
     # and a file re-import changes statuses, an amount and the customer of an order
     _import(
         tmp_path,
@@ -152,6 +175,54 @@ def test_the_summary_equals_the_orders_after_every_kind_of_write(
     # and two customers are merged
     customer_merge(keep="c4", other="c2")
     _check()
+
+
+def _damage(external_id: str) -> None:
+    """A wrong summary row no refresh of this customer would leave standing."""
+    PurchaseSummary.objects.filter(customer__external_id=external_id).update(orders=99)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_refreshes_only_the_customers_of_its_orders(tmp_path: Path, api: Client) -> None:
+    # given orders of five customers, and the summary of a bystander damaged by hand
+    _post(
+        api,
+        [
+            {"order_id": f"U{n}", "customer_id": f"u{n}", "amount": "10.00",
+             "ordered_at": f"2024-06-0{n}T10:00:00+08:00"}
+            for n in range(1, 6)
+        ],
+    )  # fmt: skip
+    _check()
+    _damage("u5")
+    # when one order is updated through the API: it moves from u1 to u2 and is cancelled
+    _post(
+        api,
+        [{"order_id": "U1", "customer_id": "u2", "amount": "10.00", "status": "cancelled",
+          "ordered_at": "2024-06-01T10:00:00+08:00"}],
+    )  # fmt: skip
+    # then its customers, the one it left and the one it joined, are refreshed ...
+    kept, fresh = _kept(), _fresh()
+    assert "u1" not in kept and kept["u2"] == fresh["u2"]
+    assert {k: v for k, v in kept.items() if k != "u5"} == {
+        k: v for k, v in fresh.items() if k != "u5"
+    }
+    # ... and nobody else: the bystander's damage stands
+    assert kept["u5"][2] == 99
+    # when a file re-import moves an order from u3 to u4 and restates one of u4's
+    _damage("u2")
+    path = tmp_path / "moved.csv"
+    path.write_text(
+        "order_id,customer_id,ordered_at,amount\n"
+        "U3,u4,2024-06-03T10:00:00+08:00,10.00\nU4,u4,2024-06-04T10:00:00+08:00,10.00\n",
+        encoding="utf-8",
+    )
+    report = import_file(path, kind=EntityKind.TRANSACTIONS, options=ImportOptions(source="pos"))
+    assert report.committed and not report.errors and report.updated >= 1
+    # then u3 and u4 are refreshed and the two damaged rows are left alone
+    kept, fresh = _kept(), _fresh()
+    assert "u3" not in kept and kept["u4"] == fresh["u4"] and kept["u4"][2] == 2
+    assert kept["u2"][2] == 99 and kept["u5"][2] == 99
 
 
 @pytest.mark.django_db(transaction=True)

@@ -367,8 +367,9 @@ def _run(
                     transaction.set_rollback(True)
                 else:
                     sink.finish(report)
+                    # Before close: a hook may read what the sink staged (changed_customers).
+                    _orders_hooks_after(hooks, options, sink=sink, changed=bool(report.updated))
                     sink.close()
-                    _orders_hooks_after(hooks, options, changed=bool(report.updated))
                     report.committed = True
     except (DatabaseError, *_DRIVER_ERRORS) as error:
         # Validation should leave nothing for the database to refuse; when it does, say so
@@ -402,10 +403,15 @@ def _orders_hooks_before(kind: EntityKind, options: ImportOptions) -> list[tuple
 
 
 def _orders_hooks_after(
-    hooks: list[tuple[Any, Any]], options: ImportOptions, *, changed: bool
+    hooks: list[tuple[Any, Any]], options: ImportOptions, *, sink: Any, changed: bool
 ) -> None:
+    changed_customers = getattr(sink, "changed_customers", None)
+    touched = changed_customers() if changed_customers is not None else None
     for hook, marker in hooks:
-        hook.after(marker, source=options.source, changed=changed)
+        if hook.touched:
+            hook.after(marker, source=options.source, changed=changed, touched=touched)
+        else:
+            hook.after(marker, source=options.source, changed=changed)
 
 
 @contextlib.contextmanager

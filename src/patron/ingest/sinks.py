@@ -66,6 +66,9 @@ class TransactionSink:
     def abort(self) -> None:
         self.stage.abort()
 
+    def changed_customers(self) -> str | None:
+        return self.stage.changed_customers()
+
     def close(self) -> None:
         self.stage.drop()
 

@@ -111,6 +111,7 @@ class TransactionStage:
         self._stream_source = source if whole_orders else None
         self._stream: OrderStream | None = None
         self._streamed_customers = 0
+        self._orders_staged = False  # the merge compared stored orders (STAGE_ORDERS)
 
     def create(self) -> None:
         cols = ", ".join(
@@ -240,6 +241,7 @@ class TransactionStage:
                 counts = {"new": self._insert_orders_directly(cursor, source, now, select, params)}
             else:
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_ORDERS} AS {select}", params)
+                self._orders_staged = not first_import
                 if not self.postgres:
                     cursor.execute(f"CREATE INDEX {STAGE_ORDERS}_ext ON {STAGE_ORDERS} (ext)")
                 cursor.execute(f"SELECT state, COUNT(*) FROM {STAGE_ORDERS} GROUP BY state")
@@ -256,6 +258,15 @@ class TransactionStage:
             products_created=products_created,
             lines_written=lines,
         )
+
+    def changed_customers(self) -> str | None:
+        """After ``merge``, until ``drop``: an SQL query (no parameters) of the customer ids of
+        the stored orders it updated, each order's customer now and before (an order may move
+        to another customer); None when it updated none."""
+        if not self._orders_staged:
+            return None
+        changed = f"FROM {STAGE_ORDERS} WHERE state = 'changed'"
+        return f"SELECT customer_pk {changed} UNION SELECT was_customer_pk {changed}"
 
     # -- steps -------------------------------------------------------------------------
 
@@ -333,10 +344,10 @@ class TransactionStage:
                 FROM keyed GROUP BY ext"""
         if first_import:  # nothing to compare with: every order is new
             existing, state, params = "", "'new'", []
-            order_pk = "CAST(NULL AS BIGINT)"
+            order_pk = was_customer = "CAST(NULL AS BIGINT)"
         else:
             existing = f"LEFT JOIN {order} o ON o.source = %s AND o.external_id = g.ext"
-            order_pk, params = "o.id", [source]
+            order_pk, was_customer, params = "o.id", "o.customer_id", [source]
             state = f"""CASE WHEN o.id IS NULL THEN 'new'
                         WHEN o.customer_id = c.id AND o.ordered_at = g.ordered_at
                          AND o.ordered_on = g.ordered_on AND o.store = g.store
@@ -350,7 +361,7 @@ class TransactionStage:
             SELECT g.ext, g.first_line, g.amount_cents, g.cost_cents, g.customer_ext,
                    c.id AS customer_pk, g.ordered_at, g.ordered_on, g.store, g.channel,
                    {status} AS status, g.raw_status, g.original_key, {order_pk} AS order_pk,
-                   {state} AS state
+                   {was_customer} AS was_customer_pk, {state} AS state
             FROM grouped g
             JOIN {customer} c ON c.external_id = g.customer_ext
             {existing}"""

@@ -20,7 +20,10 @@ class SalesConfig(AppConfig):
 
         orders_hook_register(
             OrdersHook(
-                name="purchase_summary", before=purchases_watermark, after=purchases_after_import
+                name="purchase_summary",
+                before=purchases_watermark,
+                after=purchases_after_import,
+                touched=True,
             )
         )
         pre_save.connect(_remember_customer, sender=Order, dispatch_uid="purchase_summary")

@@ -4,10 +4,11 @@ SQLite and PostgreSQL; only rows that differ from a fresh aggregate are written.
 
 Paths and how they keep it: the importer (files, platform exports, ``POST /api/v1/orders``)
 calls :func:`purchases_after_import` through its orders hook, inside its transaction, with the
-highest order id before it wrote (new orders: their customers are refreshed; updated orders,
-a status change or a refund: every customer); a single order saved through the ORM (the admin,
-the demo) by a ``post_save`` signal; the admin's deletes, customer merges and the demo loader
-call :func:`purchase_summary_sync` or :func:`purchase_summary_rebuild` themselves.
+highest order id before it wrote and the customers of the orders it updated, before and after
+(a status change, a refund, a new amount or customer): only those customers are refreshed; a
+single order saved through the ORM (the admin, the demo) by a ``post_save`` signal; the admin's
+deletes, customer merges and the demo loader call :func:`purchase_summary_sync` or
+:func:`purchase_summary_rebuild` themselves.
 """
 
 from __future__ import annotations
@@ -86,12 +87,25 @@ def purchases_watermark() -> int:
     return int(Order.objects.aggregate(top=Max("pk"))["top"] or 0)
 
 
-def purchases_after_import(since_id: int, *, source: str, changed: bool) -> None:
-    """The importer's orders hook, inside its transaction: the customers of the orders above
-    ``since_id``; when orders were updated (a status change, a refund, a new amount or
-    customer), every customer, since an update may move an order between customers."""
+SCOPE = "patron_purchase_scope"
+
+
+def purchases_after_import(
+    since_id: int, *, source: str, changed: bool, touched: str | None = None
+) -> None:
+    """The importer's orders hook, inside its transaction: refresh the customers of the orders
+    above ``since_id`` (the new ones) and those ``touched`` selects (an SQL query of the
+    customers of updated orders, before and after), and no other."""
     orders = connection.ops.quote_name(Order._meta.db_table)
-    if changed:
-        _sync("", [])
-    else:
-        _sync(f"SELECT customer_id FROM {orders} WHERE id > %s", [since_id])
+    scope = f"SELECT customer_id FROM {orders} WHERE id > %s"
+    if touched is not None:
+        scope = f"{scope} UNION {touched}"
+    with connection.cursor() as cursor:
+        # Gathered once into a small table the planner knows the size of: a one-order update
+        # then probes its customers' orders by index, a large re-import joins by hash.
+        cursor.execute(f"DROP TABLE IF EXISTS {SCOPE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SCOPE} AS {scope}", [since_id])
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {SCOPE}")
+        _sync(f"SELECT customer_id FROM {SCOPE}", [])
+        cursor.execute(f"DROP TABLE {SCOPE}")

@@ -62,7 +62,7 @@ def member_lock_settled(*, member: Member, today: dt.date, now: dt.datetime | No
 # (remainder = points less uses), preferred lot first, then soonest-expiring (never last),
 # then oldest; a running sum picks the lots that cover the spend and the last is taken in
 # part. The lots and the balance are read as they were before this statement.
-_SPEND_SQL = f"""
+_SPEND_CTES = f"""
 WITH bal(available, pending) AS (SELECT {_BALANCE_SUMS}),
 new AS (
     INSERT INTO loyalty_ledgerentry ({", ".join(_INSERT_FIELDS)})
@@ -88,9 +88,12 @@ uses AS (
     FROM new, ordered o WHERE o.upto - o.remaining < %s
     RETURNING points
 )
-SELECT (SELECT id FROM new), (SELECT available FROM bal),
-       (SELECT COALESCE(SUM(points), 0) FROM uses)
 """
+_SPEND_SQL = (
+    _SPEND_CTES
+    + """SELECT (SELECT id FROM new), (SELECT available FROM bal),
+       (SELECT COALESCE(SUM(points), 0) FROM uses)"""
+)
 
 
 def entry_spend(
@@ -127,6 +130,42 @@ def entry_spend(
             created_by=created_by,
         )
         return entry, before.available
+    entry, params = spend_params(
+        member=member,
+        kind=kind,
+        points=points,
+        source=source,
+        reason=reason,
+        today=today,
+        prefer_lot_id=prefer_lot_id,
+        created_by=created_by,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_SPEND_SQL, params)
+        new_id, available, taken = cursor.fetchone()
+    available = int(available)
+    if new_id is None:
+        if available < points:
+            raise insufficient(available=available, points=points, field=field)
+        return None, available
+    spent_check(member=member, points=points, taken=int(taken))
+    entry.pk = new_id
+    entry._state.adding = False
+    return entry, available
+
+
+def spend_params(
+    *,
+    member: Member,
+    kind: str,
+    points: int,
+    source: str,
+    reason: str,
+    today: dt.date,
+    prefer_lot_id: int | None = None,
+    created_by: object | None = None,
+) -> tuple[LedgerEntry, list[object]]:
+    """The entry (no pk yet) and the parameters of ``_SPEND_CTES``."""
     entry, values = _insert_values(
         {
             "member": member,
@@ -139,40 +178,24 @@ def entry_spend(
         }
     )
     day = _day(today)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SPEND_SQL,
-            [
-                day,
-                day,
-                member.pk,
-                *values,
-                points,
-                member.pk,
-                day,
-                prefer_lot_id,
-                points,
-                points,
-            ],
-        )
-        new_id, available, taken = cursor.fetchone()
-    available = int(available)
-    if new_id is None:
-        if available < points:
-            raise LoyaltyError(
-                errors.INSUFFICIENT,
-                code=LoyaltyErrorCode.INSUFFICIENT,
-                field=field,
-                extra={"points_balance": available},
-                needed=points,
-                balance=available,
-            )
-        return None, available
-    if int(taken) != points:
+    params = [day, day, member.pk, *values, points, member.pk, day, prefer_lot_id, points, points]
+    return entry, params
+
+
+def insufficient(*, available: int, points: int, field: str = "points") -> LoyaltyError:
+    return LoyaltyError(
+        errors.INSUFFICIENT,
+        code=LoyaltyErrorCode.INSUFFICIENT,
+        field=field,
+        extra={"points_balance": available},
+        needed=points,
+        balance=available,
+    )
+
+
+def spent_check(*, member: Member, points: int, taken: int) -> None:
+    if taken != points:
         # The balance was checked in the statement and equals the lots' remainder.
         raise RuntimeError(
-            f"ledger of member {member.pk} is short of {points - int(taken)} points in its lots"
+            f"ledger of member {member.pk} is short of {points - taken} points in its lots"
         )
-    entry.pk = new_id
-    entry._state.adding = False
-    return entry, available

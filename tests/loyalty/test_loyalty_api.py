@@ -196,3 +196,34 @@ def test_bad_input_names_the_field_in_both_languages_and_writes_nothing(
         Redemption.objects.count(),
         Member.objects.count(),
     ) == before
+
+
+def test_redemption_retry_and_taken_key_answer_as_the_first_request(
+    api: Any, member_of: Any
+) -> None:
+    from patron.loyalty import services
+
+    # given a member with 100 points who spends 80
+    m = member_of("C1")
+    services.points_grant(customer_id=m.customer_id, points=100, reason="r", source="g")
+    red = {"card_number": m.card_number, "points": 80, "idempotency_key": "k1"}
+    first = api("post", "/redemptions", red)
+    # when the till retries though the balance (20) no longer covers 80
+    again = api("post", "/redemptions", red)
+    # then it gets the first answer and nothing more is spent
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert services.balance_of(member_id=m.pk).available == 20
+    # and a key a hold's commit took is another request's: 409, nothing written
+    hold = api(
+        "post", "/holds", {"card_number": m.card_number, "points": 10, "idempotency_key": "h"}
+    )
+    hold_id = hold.json()["hold_id"]
+    assert api("post", f"/holds/{hold_id}/commit").status_code == 200
+    taken = api(
+        "post",
+        "/redemptions",
+        {"card_number": m.card_number, "points": 1, "idempotency_key": f"hold:{hold_id}"},
+    )
+    assert taken.status_code == 409 and taken.json()["field"] == "idempotency_key"
+    assert services.balance_of(member_id=m.pk).available == 10
+    assert LedgerEntry.objects.filter(member=m, source__startswith="redeem:").count() == 1

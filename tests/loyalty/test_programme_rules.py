@@ -181,7 +181,7 @@ def test_sql_rule_and_python_rule_agree(amount: Decimal, rate: str, rounding: st
     """The bulk SQL and the till's Python compute the same points (the same order both ways)."""
     from django.db import connection, transaction
 
-    from patron.loyalty.services.orders import _points_sql
+    from patron.loyalty.services.earning import _points_sql
 
     with transaction.atomic():
         p = services.programme_get()

@@ -79,12 +79,11 @@ def accrual_create(request: HttpRequest, payload: AccrualIn):  # type: ignore[no
 
 @router.post("/redemptions", response={201: RedemptionOut}, auth=WRITE)
 def redemption_create(request: HttpRequest, payload: RedemptionIn):  # type: ignore[no-untyped-def]
-    member = selectors.member_by_card(card_number=payload.card_number)
     lines = [services.RewardLine(r.reward_id, r.quantity) for r in payload.rewards]
     if payload.reward_id is not None:
         lines.insert(0, services.RewardLine(payload.reward_id, payload.quantity))
-    redemption, _created = services.points_redeem(
-        member=member,
+    redemption, _created = services.points_redeem_by_card(
+        card_number=payload.card_number,
         idempotency_key=payload.idempotency_key,
         points=payload.points,
         rewards=lines,

@@ -34,6 +34,7 @@ from patron.loyalty.services.redemptions import (
     reward_code_use,
 )
 from patron.loyalty.services.tiers import tiers_reevaluate
+from patron.loyalty.services.till import points_redeem_by_card
 
 
 def points_watermark() -> int:
@@ -74,6 +75,7 @@ __all__ = [
     "points_for",
     "points_grant",
     "points_redeem",
+    "points_redeem_by_card",
     "points_watermark",
     "programme_get",
     "reward_code_get",

@@ -16,6 +16,7 @@ from patron.loyalty import errors
 from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from patron.loyalty.models import EntryKind, LedgerEntry, Member, Programme
 from patron.loyalty.services.caps import cap_room
+from patron.loyalty.services.earning import order_key, points_for
 from patron.loyalty.services.ledger import (
     Balance,
     available_from,
@@ -25,7 +26,6 @@ from patron.loyalty.services.ledger import (
     member_lock,
     programme_get,
 )
-from patron.loyalty.services.orders import order_key, points_for
 
 
 def amount_check(value: object) -> Decimal:

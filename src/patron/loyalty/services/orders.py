@@ -23,199 +23,38 @@ Life of an order's points:
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import connection
 from django.utils import timezone
 
 from patron.loyalty.models import (
-    EntryKind,
-    ExpiryMode,
     LedgerEntry,
     Member,
     Programme,
-    Redemption,
-    Rounding,
-    Tier,
 )
 from patron.loyalty.services.caps import (
     CAP_TABLE,
     cap_table_drop,
     cap_table_fill,
 )
+from patron.loyalty.services.earning import (
+    ENTRY_COLUMNS,
+    _date_plus,
+    _expiry_sql,
+    _insert,
+    _key_sql,
+    _pg,
+    _points_sql,
+    _scope,
+    order_key,
+    points_for,
+)
 from patron.loyalty.services.ledger import (
-    balance_of,
-    entry_insert,
-    entry_take,
     expiry_for,
-    member_lock,
-    member_settle,
     programme_get,
 )
-from patron.sales.models import Order, OrderStatus
-
-EARNING_STATUSES = (OrderStatus.COMPLETED, OrderStatus.REFUNDED)
-
-
-def order_key(customer_pk: int, order_id: str) -> str:
-    return f"order:{customer_pk}:{order_id}"
-
-
-def points_for(
-    *,
-    programme: Programme,
-    amount: Decimal,
-    tier_multiplier: Decimal = Decimal(1),
-    weekday: int = 0,
-    category_extra: Decimal = Decimal(0),
-) -> int:
-    """Points an order earns under the programme's rule (the bulk SQL computes the same).
-
-    (amount + category extra) × points per unit × tier multiplier × weekday multiplier,
-    rounded as set, plus the bonus when the amount reaches its threshold.
-    """
-    if amount <= 0:
-        return 0
-    day = Decimal(str(programme.day_multipliers.get(str(weekday), 1)))
-    raw = (amount + category_extra) * programme.points_per_unit * tier_multiplier * day
-    mode = {Rounding.DOWN: ROUND_FLOOR, Rounding.UP: ROUND_CEILING}.get(
-        programme.rounding, ROUND_HALF_UP
-    )
-    points = int(raw.quantize(Decimal(1), rounding=mode))
-    if programme.bonus_min_amount is not None and amount >= programme.bonus_min_amount:
-        points += programme.bonus_points
-    return max(points, 0)
-
-
-# -- the bulk path ---------------------------------------------------------------------------
-
-
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _lit(value: Decimal | int) -> str:
-    """A number as an SQL literal (the programme's own settings, never user text)."""
-    return str(Decimal(str(value)).normalize()) if Decimal(str(value)) % 1 else str(int(value))
-
-
-def _points_sql(programme: Programme) -> str:
-    """``points_for`` in SQL over order ``o`` and tier ``t`` (NULL tier: multiplier 1)."""
-    pg = _pg()
-    amount = "o.amount" if pg else "CAST(o.amount AS REAL)"
-    base = amount
-    if programme.category_multipliers:
-        cases = " ".join(
-            f"WHEN {_quote(name)} THEN {_lit(Decimal(str(m)) - 1)}"
-            for name, m in sorted(programme.category_multipliers.items())
-        )
-        base = (
-            f"({amount} + COALESCE((SELECT SUM(l.amount * CASE p.category {cases} ELSE 0 END) "
-            f"FROM sales_orderline l JOIN sales_product p ON p.id = l.product_id "
-            f"WHERE l.order_id = o.id), 0))"
-        )
-    weekday = (
-        "(EXTRACT(ISODOW FROM o.ordered_on) - 1)"
-        if pg
-        else ("((CAST(strftime('%w', o.ordered_on) AS INTEGER) + 6) % 7)")
-    )
-    day = "1"
-    if programme.day_multipliers:
-        cases = " ".join(
-            f"WHEN {int(d)} THEN {_lit(Decimal(str(m)))}"
-            for d, m in sorted(programme.day_multipliers.items())
-        )
-        day = f"(CASE {weekday} {cases} ELSE 1 END)"
-    # factors of 1 left out (a numeric product per order costs on a million orders); the
-    # tier's multiplier only when a tier exists
-    factors = [base]
-    if programme.points_per_unit != 1:
-        factors.append(_lit(programme.points_per_unit))
-    if Tier.objects.exists():
-        factors.append("COALESCE(t.multiplier, 1)")
-    if day != "1":
-        factors.append(day)
-    raw = f"({' * '.join(factors)})"
-    if pg:
-        fn = {Rounding.DOWN: "FLOOR", Rounding.UP: "CEIL"}.get(programme.rounding, "ROUND")
-        rounded = f"CAST({fn}({raw}) AS INTEGER)"
-    else:  # SQLite: floats; the tiny nudge keeps 19.99 × 100 from becoming 1998.9999
-        if programme.rounding == Rounding.DOWN:
-            rounded = f"CAST({raw} + 1e-9 AS INTEGER)"
-        elif programme.rounding == Rounding.UP:
-            rounded = (
-                f"(CAST({raw} - 1e-9 AS INTEGER) + ({raw} - 1e-9 > CAST({raw} - 1e-9 AS INTEGER)))"
-            )
-        else:
-            rounded = f"CAST({raw} + 0.5 + 1e-9 AS INTEGER)"
-    if programme.bonus_min_amount is not None and programme.bonus_points:
-        rounded = (
-            f"({rounded} + CASE WHEN o.amount >= {_lit(programme.bonus_min_amount)} "
-            f"THEN {int(programme.bonus_points)} ELSE 0 END)"
-        )
-    return rounded
-
-
-def _quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def _date_plus(column: str, days: int) -> str:
-    if _pg():
-        return f"({column} + {int(days)})"
-    return f"date({column}, '+{int(days)} days')"
-
-
-def _expiry_sql(programme: Programme, column: str) -> str:
-    pg = _pg()
-    mode = programme.expiry_mode
-    if mode == ExpiryMode.DAYS:
-        return _date_plus(column, programme.expiry_days)
-    if mode == ExpiryMode.MONTH_END:
-        return (
-            f"CAST(date_trunc('month', {column}) + interval '1 month - 1 day' AS date)"
-            if pg
-            else f"date({column}, 'start of month', '+1 month', '-1 day')"
-        )
-    if mode == ExpiryMode.YEAR_END:
-        return (
-            f"CAST(date_trunc('year', {column}) + interval '1 year - 1 day' AS date)"
-            if pg
-            else f"date({column}, 'start of year', '+1 year', '-1 day')"
-        )
-    return "CAST(NULL AS date)"
-
-
-ENTRY_COLUMNS = (
-    "member_id, kind, points, pending, is_lot, source, reason, order_id, effective_on, "
-    "available_on, expires_on, created_at, created_by_id"
-)
-
-
-def _key_sql(alias: str = "o") -> str:
-    return f"('order:' || {alias}.customer_id || ':' || {alias}.external_id)"
-
-
-def _insert(sql: str, params: list[object]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ON CONFLICT (kind, source) DO NOTHING", params)
-        return max(int(cursor.rowcount), 0)
-
-
-def _scope(
-    source: str | None, since_id: int | None, customer_ids: list[int] | None
-) -> tuple[str, list[object]]:
-    parts, params = ["TRUE" if _pg() else "1"], []
-    if source is not None:
-        parts.append("o.source = %s")
-        params.append(source)
-    if since_id is not None:
-        parts.append("o.id > %s")
-        params.append(since_id)
-    if customer_ids is not None:
-        parts.append(f"o.customer_id IN ({', '.join(str(int(c)) for c in customer_ids) or 'NULL'})")
-    return " AND ".join(parts), params
+from patron.loyalty.services.reversals import order_refund_points, order_return_points
+from patron.sales.models import Order
 
 
 def order_points_sync(
@@ -502,160 +341,10 @@ def _without_since(scope: str, params: list[object]) -> tuple[str, list[object]]
     return " AND ".join(kept), args
 
 
-def _earned_and_returned(original: Order, member: Member) -> tuple[int, int, Decimal]:
-    """(points the order earned, points spent on it, amount returned so far by processed
-    returns)."""
-    earned = (
-        LedgerEntry.objects.filter(
-            kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
-        )
-        .values_list("points", flat=True)
-        .first()
-        or 0
-    )
-    spent = Redemption.objects.filter(member=member, order_ref=original.external_id).aggregate(
-        s=Sum("points", default=0)
-    )["s"]
-    processed = [
-        e.order_id
-        for e in LedgerEntry.objects.filter(
-            kind=EntryKind.REVERSE, source__startswith="return:", order__original_order=original
-        ).only("order_id")
-    ]
-    returned = -(
-        Order.objects.filter(pk__in=processed).aggregate(s=Sum("amount", default=0))["s"]
-        or Decimal(0)
-    )
-    return int(earned), int(spent), Decimal(returned)
-
-
-def _share(total: int, part: Decimal, whole: Decimal) -> int:
-    """floor(total × part / whole), with part capped at whole."""
-    if whole <= 0 or total <= 0:
-        return 0
-    part = min(max(part, Decimal(0)), whole)
-    return int((Decimal(total) * part / whole).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def _reverse(
-    *,
-    member: Member,
-    original: Order,
-    order: Order,
-    key: str,
-    earn_back: int,
-    restore: int,
-    label: str,
-    today: dt.date,
-) -> int:
-    """Restore spent points (a new lot), then take back earned points (never below zero)."""
-    programme = programme_get()
-    if restore > 0:
-        entry_insert(
-            member=member,
-            kind=EntryKind.REVERSE,
-            points=restore,
-            is_lot=True,
-            source=f"restore:{key}",
-            reason=f"points spent on {original.external_id} restored ({label})",
-            order_id=order.pk,
-            effective_on=today,
-            expires_on=expiry_for(programme, today),
-        )
-    available = balance_of(member_id=member.pk, today=today).available
-    taken = min(earn_back, available)
-    reason = f"{label} of {original.external_id}"
-    if taken < earn_back:
-        reason += f": {earn_back - taken} points already spent, not recovered"
-    own_lot = (
-        LedgerEntry.objects.filter(
-            kind=EntryKind.EARN, source=order_key(original.customer_id, original.external_id)
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    source = f"{label}:{key}"
-    if taken > 0:
-        entry = entry_take(
-            member=member,
-            kind=EntryKind.REVERSE,
-            points=taken,
-            source=source,
-            reason=reason,
-            today=today,
-            order_id=order.pk,
-            prefer_lot_id=own_lot,
-        )
-        return 0 if entry is None else 1
-    entry = entry_insert(
-        member=member,
-        kind=EntryKind.REVERSE,
-        points=0,
-        source=source,
-        reason=reason,
-        order_id=order.pk,
-        effective_on=today,
-    )
-    return 0 if entry is None else 1
-
-
-@transaction.atomic
-def order_refund_points(*, order: Order, today: dt.date | None = None) -> int:
-    """A refunded (or cancelled after earning) order: reverse what is left of its earned
-    points and restore what is left of the points spent on it. Once (``refund:`` source)."""
-    today = today or timezone.localdate()
-    member = Member.objects.filter(customer_id=order.customer_id).first()
-    if member is None:
-        return 0
-    member = member_lock(member_id=member.pk)
-    member_settle(member=member, today=today)
-    earned, spent, returned = _earned_and_returned(order, member)
-    whole = order.amount
-    earn_back = earned - _share(earned, returned, whole)
-    restore = spent - _share(spent, returned, whole)
-    key = f"{order.customer_id}:{order.external_id}"
-    return _reverse(
-        member=member,
-        original=order,
-        order=order,
-        key=key,
-        earn_back=earn_back,
-        restore=restore,
-        label="refund",
-        today=today,
-    )
-
-
-@transaction.atomic
-def order_return_points(*, ret: Order, today: dt.date | None = None) -> int:
-    """A return pointing to its original: reverse the original's earned points and restore
-    spent ones, in proportion to the amount returned (cumulative, so rounding never adds up
-    to more than the order earned). Once per return (``return:`` source)."""
-    today = today or timezone.localdate()
-    original = ret.original_order
-    if original is None:
-        return 0
-    member = Member.objects.filter(customer_id=original.customer_id).first()
-    if member is None:
-        return 0
-    member = member_lock(member_id=member.pk)
-    member_settle(member=member, today=today)
-    earned, spent, before = _earned_and_returned(original, member)
-    refunded = LedgerEntry.objects.filter(
-        kind=EntryKind.REVERSE, source=f"refund:{original.customer_id}:{original.external_id}"
-    ).exists()
-    after = before + (-ret.amount)
-    whole = original.amount
-    earn_back = 0 if refunded else _share(earned, after, whole) - _share(earned, before, whole)
-    restore = 0 if refunded else _share(spent, after, whole) - _share(spent, before, whole)
-    key = f"{ret.customer_id}:{ret.external_id}"
-    return _reverse(
-        member=member,
-        original=original,
-        order=ret,
-        key=key,
-        earn_back=earn_back,
-        restore=restore,
-        label="return",
-        today=today,
-    )
+__all__ = [
+    "order_key",
+    "order_points_sync",
+    "order_refund_points",
+    "order_return_points",
+    "points_for",
+]

@@ -33,14 +33,13 @@ from patron.loyalty.models import (
 )
 from patron.loyalty.services.ledger import (
     balance_of,
-    balance_require,
     entry_take,
     hold_release,
     member_lock,
-    member_settle,
     points_check,
     programme_get,
 )
+from patron.loyalty.services.spends import entry_spend, member_lock_settled
 
 
 @dataclass(frozen=True)
@@ -184,7 +183,7 @@ def points_redeem(
         "order": order_ref,
         "rewards": sorted((r.reward_id, r.quantity) for r in rewards),
     }
-    member = member_lock(member_id=member.pk)
+    member_lock_settled(member=member, today=today)
     redemption, created = _claim_key(
         Redemption,
         key=key,
@@ -196,11 +195,11 @@ def points_redeem(
     )
     if not created:
         return redemption, False
-    member_settle(member=member, today=today)
+    if rewards:  # the tier as it is under the lock
+        member = Member.objects.select_related("tier").get(pk=member.pk)
     priced = _rewards_price(member=member, lines=rewards, today=today)
     total = extra + sum(p for _r, _q, p in priced)
-    before = balance_require(member=member, points=total, today=today).available
-    entry_take(
+    _entry, before = entry_spend(
         member=member,
         kind=EntryKind.SPEND,
         points=total,
@@ -248,7 +247,7 @@ def hold_create(
     now = timezone.now()
     minutes = minutes or programme_get().hold_minutes
     body = {"card": member.card_number, "points": amount, "order": order_ref, "minutes": minutes}
-    member = member_lock(member_id=member.pk)
+    member_lock_settled(member=member, today=today, now=now)
     hold, created = _claim_key(
         Hold,
         key=key,
@@ -261,9 +260,7 @@ def hold_create(
     )
     if not created:
         return hold, False
-    member_settle(member=member, today=today, now=now)
-    balance_require(member=member, points=amount, today=today)
-    entry_take(
+    entry_spend(
         member=member,
         kind=EntryKind.HOLD,
         points=amount,

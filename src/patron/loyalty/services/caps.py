@@ -88,9 +88,11 @@ def _greatest(a: str, b: str) -> str:
 def cap_table_fill(*, programme: Programme, candidates: str, params: list[object]) -> None:
     """Create the temporary table ``loyalty_cap_points (order_id, points)``: the capped
     points of every order ``candidates`` selects (columns ``order_id, member_id, day,
-    ordered_at, raw``: the orders the sync is about to earn and their uncapped points).
+    ordered_at, number, raw``: the orders the sync is about to earn and their uncapped
+    points).
 
-    Within a member's period, orders take the room left in order of time (then id): with
+    Within a member's period, orders take the room left in order of time, then of order
+    number (the file's id, not the database's, which a bulk write assigns in no set order): with
     ``upto`` the running sum of uncapped points and ``room`` what the ledger leaves,
     an order earns min(upto, room) - min(upto - raw, room), never below zero."""
     cap = int(programme.cap_points or 0)
@@ -112,7 +114,7 @@ def cap_table_fill(*, programme: Programme, candidates: str, params: list[object
         r AS (
             SELECT c.order_id, c.member_id, {period_sql(period, "c.day")} AS period, c.raw,
                    SUM(c.raw) OVER (PARTITION BY c.member_id, {period_sql(period, "c.day")}
-                                    ORDER BY c.ordered_at, c.order_id
+                                    ORDER BY c.ordered_at, c.number, c.order_id
                                     ROWS UNBOUNDED PRECEDING) AS upto
             FROM cand c)
         SELECT r.order_id, {capped} AS points

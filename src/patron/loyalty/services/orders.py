@@ -101,7 +101,7 @@ def _cap_candidates(programme: Programme, scope: str) -> str:
     points become the lot) with their uncapped points: what the cap table caps."""
     pts = _points_sql(programme)
     return f"""SELECT o.id AS order_id, m.id AS member_id, o.ordered_on AS day,
-                      o.ordered_at AS ordered_at, {pts} AS raw
+                      o.ordered_at AS ordered_at, o.external_id AS number, {pts} AS raw
                FROM sales_order o JOIN loyalty_member m ON m.customer_id = o.customer_id
                LEFT JOIN loyalty_tier t ON t.id = m.tier_id
                WHERE {scope} AND o.status IN ('open', 'completed', 'refunded')

@@ -230,12 +230,13 @@ def _euler_quadrature_by_rows(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """:func:`_euler_quadrature` on blocks of rows (each row is computed on its own, so the
     values are the same to the last bit)."""
-    outs = tuple(np.empty(b.shape[0]) for _ in range(4))
+    log_h, d_b, d_c, d_z = (np.empty(b.shape[0]) for _ in range(4))
     for start in range(0, b.shape[0], _QUADRATURE_ROWS):
         rows = slice(start, start + _QUADRATURE_ROWS)
-        for out, part in zip(outs, _euler_quadrature(b[rows], c[rows], z[rows]), strict=True):
+        parts = _euler_quadrature(b[rows], c[rows], z[rows])
+        for out, part in zip((log_h, d_b, d_c, d_z), parts, strict=True):
             out[rows] = part
-    return outs
+    return log_h, d_b, d_c, d_z
 
 
 def _euler_quadrature(

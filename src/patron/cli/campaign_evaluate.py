@@ -112,7 +112,7 @@ def evaluate(
             )
             result, used = evaluate_campaign_files(
                 found,
-                orders.table,
+                orders,
                 window_days=window,
                 pre_days=pre_days,
                 has_cost="cost" in orders.columns,

@@ -108,28 +108,31 @@ def patron_errors(*, migrated: bool = True) -> Iterator[None]:
     ``migrated``) is not migrated is told as such (`patron init`), not as a traceback; other
     database errors are raised as they are.
     """
-    from django.core.exceptions import ValidationError
-    from django.db.utils import DatabaseError
-
     from patron.core.errors import PatronError
 
+    # Django's errors are looked for only where Django is loaded: the file commands never
+    # import it, and without it none of its errors can be raised.
     try:
         yield
     except PatronError as error:
-        if isinstance(error.__cause__, DatabaseError):
+        utils = sys.modules.get("django.db.utils")
+        if utils is not None and isinstance(error.__cause__, utils.DatabaseError):
             _database_problem_exit(migrated=migrated)
         err_console.print(
             f"[red]Error:[/red] {escape(error.message)}", highlight=False, soft_wrap=True
         )
         raise typer.Exit(1) from None
-    except ValidationError as error:
-        # Django's messages are sentences ("... at least 8 characters."): one after another
-        err_console.print(
-            f"[red]Invalid:[/red] {escape(' '.join(error.messages))}", highlight=False
-        )
-        raise typer.Exit(1) from None
-    except DatabaseError:
-        _database_problem_exit(migrated=migrated)
+    except Exception as error:
+        exceptions = sys.modules.get("django.core.exceptions")
+        utils = sys.modules.get("django.db.utils")
+        if exceptions is not None and isinstance(error, exceptions.ValidationError):
+            # Django's messages are sentences ("... at least 8 characters."): one after another
+            err_console.print(
+                f"[red]Invalid:[/red] {escape(' '.join(error.messages))}", highlight=False
+            )
+            raise typer.Exit(1) from None
+        if utils is not None and isinstance(error, utils.DatabaseError):
+            _database_problem_exit(migrated=migrated)
         raise
 
 

@@ -37,6 +37,7 @@ from patron.core.errors import PatronError
 from patron.ingest import cleaning
 from patron.ingest.date_columns import second_formats
 from patron.ingest.reading import open_table
+from patron.insights.file_rows import ARROW_SCHEMA
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -272,28 +273,61 @@ def _days(column: Any, missing: int) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.cast(column, pa.int32()), missing).to_numpy(), np.int64)
 
 
+def _near_orders(transactions: Any, lo: int, hi: int) -> tuple[pa.Table, bool]:
+    """The orders dated from day ``lo`` to before day ``hi`` (days since the epoch), and
+    whether the file has order ids (decided on all its rows). Rows read set-based from a
+    Parquet file are cut in DuckDB, so only those near the campaign are copied out of it."""
+    session = getattr(transactions, "duckdb", None)
+    if session is None:
+        table = transactions if isinstance(transactions, pa.Table) else transactions.table
+        has_ids = table["order_id"].null_count < table.num_rows
+        day = _days(table["order_date"], _FAR)
+        near = (day >= lo) & (day < hi)
+        return (table if near.all() else table.filter(pa.array(near))), has_ids
+    con = session.con
+    has_ids = bool(transactions.has_order_id) and bool(
+        con.execute(
+            "SELECT EXISTS (SELECT 1 FROM patron_transactions WHERE order_id IS NOT NULL)"
+        ).fetchall()[0][0]
+    )
+    epoch = dt.date(1970, 1, 1)
+    first, last = epoch + dt.timedelta(days=lo), epoch + dt.timedelta(days=hi)
+    table = (
+        con.sql(
+            f"SELECT customer_id, order_date, {'order_id' if has_ids else 'NULL'} AS order_id, "
+            "amount_cents, cost_cents, is_return FROM patron_transactions "
+            f"WHERE order_date >= DATE '{first.isoformat()}' "
+            f"AND order_date < DATE '{last.isoformat()}'"
+        )
+        .to_arrow_table()
+        .cast(ARROW_SCHEMA)
+    )
+    return table, has_ids
+
+
 def per_customer(
-    contacts: pa.Table, transactions: pa.Table, *, window_days: int, pre_days: int
+    contacts: pa.Table, transactions: Any, *, window_days: int, pre_days: int
 ) -> dict[str, np.ndarray]:
     """One row per contact (in the contacts' order): outcome spend, cost and orders in the
     window, and pre-period spend, in cents.
 
-    Each order row finds its contact by a hash lookup of the customer id (Arrow's
-    ``index_in``), then the sums are ``bincount`` over contacts; orders are distinct order ids
-    (rows without one are not counted), or rows when the file has no order ids. Returns are
-    left out of the order count, not of the sums. Customer ids are unique in ``contacts``
-    (:func:`read_contacts_file` refuses duplicates per campaign).
+    ``transactions`` is :class:`~patron.insights.file_rows.FileTransactions` or its Arrow
+    ``table``; only orders from the first pre-period to the last window can count, so the
+    others are cut first. Each order row finds its contact by a hash lookup of the customer
+    id (Arrow's ``index_in``), then the sums are ``bincount`` over contacts; orders are
+    distinct order ids (rows without one are not counted), or rows when the file has no
+    order ids. Returns are left out of the order count, not of the sums. Customer ids are
+    unique in ``contacts`` (:func:`read_contacts_file` refuses duplicates per campaign).
     """
     n = contacts.num_rows
-    has_ids = transactions["order_id"].null_count < transactions.num_rows
     contact_day = _days(contacts["contacted_on"], -_FAR)
-    order_day = _days(transactions["order_date"], _FAR)
     dated = contact_day[contact_day > -_FAR]
-    if dated.size:  # only orders from the first pre-period to the last window can count
-        near = (order_day >= dated.min() - pre_days) & (order_day < dated.max() + window_days)
-        if not near.all():
-            transactions = transactions.filter(pa.array(near))
-            order_day = order_day[near]
+    if dated.size:
+        lo, hi = int(dated.min()) - pre_days, int(dated.max()) + window_days
+    else:  # no contact day: no order is in a window
+        lo = hi = 0
+    transactions, has_ids = _near_orders(transactions, lo, hi)
+    order_day = _days(transactions["order_date"], _FAR)
     ids = contacts["customer_id"]
     target = transactions["customer_id"].type
     if ids.type != target:
@@ -363,7 +397,7 @@ def contacts_of_campaign(contacts: CampaignContacts, campaign: str | None) -> Ca
 
 def evaluate_campaign_files(
     contacts: CampaignContacts,
-    transactions: pa.Table,
+    transactions: Any,
     *,
     window_days: int,
     pre_days: int = 90,
@@ -376,8 +410,9 @@ def evaluate_campaign_files(
 ) -> tuple[UpliftResult, dict[str, Any]]:
     """The uplift of a campaign, and what the evaluation used (windows, margin basis).
 
-    ``transactions`` is :attr:`FileTransactions.table` (``customer_id``, ``order_date``,
-    ``order_id``, ``amount_cents``, ``cost_cents``, ``is_return``).
+    ``transactions`` is :class:`~patron.insights.file_rows.FileTransactions` or its Arrow
+    ``table`` (``customer_id``, ``order_date``, ``order_id``, ``amount_cents``,
+    ``cost_cents``, ``is_return``).
     """
     _check_days(window_days, "--window")
     _check_days(pre_days, "--pre-days")

@@ -178,14 +178,38 @@ def in_contract(t: Any, *, has_order_id: bool, has_cost: bool = True) -> Any:
 
 
 def duckdb_backend() -> Any:
-    """An in-memory DuckDB for one analysis, its memory bounded by ``PATRON_DUCKDB_MEMORY``."""
-    import ibis
+    """An in-memory DuckDB for one analysis, its memory bounded by ``PATRON_DUCKDB_MEMORY``.
 
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
+    ``con`` is the DuckDB connection, there at once; every other attribute is the Ibis
+    backend's on that connection, made on first use: reading a file set-based needs only
+    the connection, and ``patron campaigns evaluate`` then never imports Ibis (~0.4 s)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     # Bounds DuckDB's share of the peak (the aggregation spills beyond it).
-    con.raw_sql(f"SET memory_limit = '{os.environ.get('PATRON_DUCKDB_MEMORY', '1GB')}'")
-    return con
+    con.execute(f"SET memory_limit = '{os.environ.get('PATRON_DUCKDB_MEMORY', '1GB')}'")
+    # What Ibis sets on a connection it makes (ibis.duckdb.connect), here from the start.
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET python_enable_replacements = false")
+    return _IbisOnDemand(con)
+
+
+class _IbisOnDemand:
+    """A DuckDB connection (``con``) whose Ibis backend is made when first asked for."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self._backend: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_backend":
+            raise AttributeError(name)
+        if self._backend is None:
+            import ibis
+
+            self._backend = ibis.duckdb.from_connection(self.con)
+        return getattr(self._backend, name)
 
 
 @dataclass

@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import hyp2f1 as _scipy_hyp2f1
-from scipy.special import logsumexp
 
 from ._validation import FloatArray
 
@@ -127,7 +126,7 @@ def log_hyp2f1_1b(
     b_, c_, z_ = b_.ravel(), c_.ravel(), z_.ravel()
     outs = [np.empty(b_.shape[0]) for _ in range(4)]
     series = z_ <= _SERIES_Z_MAX
-    for mask, fn in ((series, _series), (~series, _euler_quadrature)):
+    for mask, fn in ((series, _series), (~series, _euler_quadrature_by_rows)):
         idx = np.flatnonzero(mask)
         if idx.size:
             for out, part in zip(outs, fn(b_[idx], c_[idx], z_[idx]), strict=True):
@@ -189,6 +188,55 @@ def _panel_nodes() -> tuple[FloatArray, FloatArray, float]:
 
 
 _NODES, _WEIGHTS, _EPS = _panel_nodes()
+# What does not depend on (b, c, z), once: log s, 1 - s and the log weights, left half then
+# right half (s = u, then s = 1 - u).
+_LOG_S = np.concatenate([np.log(_NODES), np.log1p(-_NODES)])
+_ONE_MINUS_S = np.concatenate([1.0 - _NODES, _NODES])
+_LOG_W = np.concatenate([np.log(_WEIGHTS), np.log(_WEIGHTS)])
+
+
+def logsumexp_rows(a: FloatArray) -> FloatArray:
+    """``scipy.special.logsumexp(a, axis=1)`` of a 2-D float array, step for step (the same
+    values to the last bit), without its array-API copies and its second pass of ``exp``
+    over the whole array (which SciPy makes in case a row is not finite; here only for
+    such rows): the largest term of each row is taken out of the sum and added back as
+    ``log1p``, as SciPy does."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a_max = np.max(a, axis=1, keepdims=True)
+        i_max = a == a_max
+        m = np.sum(i_max, axis=1, keepdims=True, dtype=np.float64)
+        shifted = a - a_max
+        shifted[i_max] = -np.inf
+        s = np.sum(np.exp(shifted), axis=1, keepdims=True)
+        s = np.where(s == 0, s, s / m)
+        sign = np.sign(s + 1) * np.sign(m)
+        s = np.where(s < -1, -s - 2, s)
+        out = np.log1p(s) + np.log(np.abs(m)) + a_max
+        out[sign < 0] = np.nan
+        bad = ~np.isfinite(out[:, 0])
+        if bad.any():
+            out[bad] = np.log(np.sum(np.exp(a[bad]), axis=1, keepdims=True))
+    return np.asarray(out[:, 0], dtype=np.float64)
+
+
+#: Rows of the quadrature computed together: 8 x 1,537 doubles (98 KB) per temporary array,
+#: below glibc's mmap threshold. Whole-batch temporaries (25 MB for 2,000 rows) were mapped
+#: and unmapped by each NumPy operation, and the page faults cost as much as the arithmetic.
+_QUADRATURE_ROWS = 8
+
+
+def _euler_quadrature_by_rows(
+    b: FloatArray, c: FloatArray, z: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`_euler_quadrature` on blocks of rows (each row is computed on its own, so the
+    values are the same to the last bit)."""
+    log_h, d_b, d_c, d_z = (np.empty(b.shape[0]) for _ in range(4))
+    for start in range(0, b.shape[0], _QUADRATURE_ROWS):
+        rows = slice(start, start + _QUADRATURE_ROWS)
+        parts = _euler_quadrature(b[rows], c[rows], z[rows])
+        for out, part in zip((log_h, d_b, d_c, d_z), parts, strict=True):
+            out[rows] = part
+    return log_h, d_b, d_c, d_z
 
 
 def _euler_quadrature(
@@ -201,22 +249,17 @@ def _euler_quadrature(
     geometrically towards both ends (every scale down to 2^-49 is resolved; below, the
     ``s^{c-2}`` end is integrated in closed form). Derivatives are taken under the integral.
     """
-    m = b.shape[0]
-    u = np.broadcast_to(_NODES, (m, _NODES.shape[0]))  # distance from the end of each half
     bb, cc, zz = b[:, None], c[:, None], z[:, None]
-    # s = u on the left half, s = 1 - u on the right half
-    log_s = np.concatenate([np.log(u), np.log1p(-u)], axis=1)
+    u = _NODES[None, :]  # distance from the end of each half
     base = np.concatenate([(1.0 - zz) + zz * u, 1.0 - zz * u], axis=1)  # 1 - z + z s
-    one_minus_s = np.concatenate([1.0 - u, u], axis=1)
     log_base = np.log(base)
-    lw = np.log(_WEIGHTS)
-    terms = (cc - 2.0) * log_s - bb * log_base + np.concatenate([lw, lw])[None, :]
+    terms = (cc - 2.0) * _LOG_S - bb * log_base + _LOG_W
     # closed-form sliver [0, eps] of the left end: s^{c-2} (1 - z)^{-b}
     sliver = (c - 1.0) * np.log(_EPS) - np.log(c - 1.0) - b * np.log1p(-z)
     terms = np.concatenate([terms, sliver[:, None]], axis=1)
-    total = logsumexp(terms, axis=1)
+    total = logsumexp_rows(terms)
     p = np.exp(terms - total[:, None])
     d_b = -(np.sum(p[:, :-1] * log_base, axis=1) + p[:, -1] * np.log1p(-z))
-    d_c = np.sum(p[:, :-1] * log_s, axis=1) + p[:, -1] * (np.log(_EPS) - 1.0 / (c - 1.0))
-    d_z = b * (np.sum(p[:, :-1] * one_minus_s / base, axis=1) + p[:, -1] / (1.0 - z))
+    d_c = np.sum(p[:, :-1] * _LOG_S, axis=1) + p[:, -1] * (np.log(_EPS) - 1.0 / (c - 1.0))
+    d_z = b * (np.sum(p[:, :-1] * _ONE_MINUS_S / base, axis=1) + p[:, -1] / (1.0 - z))
     return np.log(c - 1.0) + total, d_b, d_c + 1.0 / (c - 1.0), d_z

@@ -16,6 +16,7 @@ from typing import ClassVar, Generic, Self, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, minimize
+from threadpoolctl import threadpool_limits
 
 from ._compress import compress_rows, unique_inverse
 from ._validation import FloatArray, check_params, check_rft, check_weights
@@ -202,7 +203,23 @@ def _minimize(
     tol: float,
     max_iter: int,
 ) -> OptimizeResult:
-    """L-BFGS-B from each start in turn; return the first converged, interior solution."""
+    """L-BFGS-B from each start in turn; return the first converged, interior solution.
+
+    BLAS runs on one thread meanwhile: L-BFGS-B's linear algebra is on matrices of a few
+    dozen rows, which OpenBLAS would still hand to its thread pool, and waking the pool for
+    each of hundreds of steps cost more than the whole fit (1.4 s of CPU for 8 customers).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _minimize_starts(objective, starts, tol=tol, max_iter=max_iter)
+
+
+def _minimize_starts(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    starts: list[FloatArray],
+    *,
+    tol: float,
+    max_iter: int,
+) -> OptimizeResult:
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * starts[0].shape[0]
     last: OptimizeResult | None = None
     best: OptimizeResult | None = None

@@ -146,7 +146,11 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["-enrolled_at", "-pk"]
-        indexes = [models.Index(fields=["tier"], name="member_tier_idx")]
+        indexes = [
+            models.Index(fields=["tier"], name="member_tier_idx"),
+            # the welcome scan: members enrolled since a moment
+            models.Index(fields=["enrolled_at"], name="member_enrolled_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.card_number
@@ -242,6 +246,10 @@ class LedgerEntry(models.Model):
             models.Index(fields=["member", "effective_on"], name="ledger_member_idx"),
             models.Index(
                 fields=["order"], name="ledger_pending_idx", condition=Q(pending=True, kind="earn")
+            ),
+            # the expiry reminder scan and the settlement: lots by their last day
+            models.Index(
+                fields=["expires_on"], name="ledger_lot_expiry_idx", condition=Q(is_lot=True)
             ),
         ]
 

@@ -1,0 +1,22 @@
+# The notification scan's lookups: lots by their last day (expiry reminders), members by
+# enrolment (welcome).
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('loyalty', '0002_default_programme'),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name='ledgerentry',
+            index=models.Index(condition=models.Q(('is_lot', True)), fields=['expires_on'], name='ledger_lot_expiry_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='member',
+            index=models.Index(fields=['enrolled_at'], name='member_enrolled_idx'),
+        ),
+    ]

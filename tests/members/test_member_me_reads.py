@@ -132,7 +132,8 @@ def test_portal_home_gives_the_day_in_both_languages(unsettled: Any, code_of: An
     # given the member signed in to the portal
     client = Client()
     client.post("/member/login/", {"email": "q1@example.com"})
-    client.post("/member/login/code/", {"email": "q1@example.com", "code": code_of("q1@example.com")})
+    code = code_of("q1@example.com")
+    client.post("/member/login/code/", {"email": "q1@example.com", "code": code})
 
     # when the home page opens in English and in Chinese
     english = client.get("/member/", headers={"Accept-Language": "en"}).content.decode()

@@ -68,7 +68,7 @@ def unsettled(member_with: Any) -> Any:
     return member
 
 
-def test_me_reads_in_four_statements_and_writes_nothing(
+def test_me_reads_in_three_statements_and_writes_nothing(
     unsettled: Any, sign_in: Any, bearer: Any
 ) -> None:
     # given a signed-in member whose ledger waits for settlement
@@ -79,10 +79,10 @@ def test_me_reads_in_four_statements_and_writes_nothing(
     with CaptureQueriesContext(connection) as queries:
         answer = Client().get("/api/v1/member/me", headers=bearer(token))
 
-    # then four statements (session, programme, next tier, ledger), none of them a write
+    # then three statements (session, programme with next tier, ledger), none a write
     assert answer.status_code == 200, answer.content
     sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 4, "\n".join(sql)
+    assert len(sql) == 3, "\n".join(sql)
     assert not [s for s in sql if WRITES.search(s)]
     assert LedgerEntry.objects.count() == entries
     assert list(Hold.objects.values_list("status")) == holds

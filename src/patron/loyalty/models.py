@@ -318,6 +318,8 @@ class Redemption(models.Model):
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-pk"]
+        # the redemption notice scan: redemptions since a moment
+        indexes = [models.Index(fields=["created_at"], name="redemption_created_idx")]
 
     def __str__(self) -> str:
         return self.idempotency_key

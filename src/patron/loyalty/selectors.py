@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -13,8 +14,8 @@ from django.utils import timezone
 from patron.loyalty import errors
 from patron.loyalty.cards import card_valid
 from patron.loyalty.errors import LoyaltyError, LoyaltyErrorCode
-from patron.loyalty.models import Hold, LedgerEntry, Member
-from patron.loyalty.services.ledger import balance_of, lots_open
+from patron.loyalty.models import Hold, LedgerEntry, Member, Programme, Tier
+from patron.loyalty.services.ledger import balance_of, lots_open, programme_get
 
 
 def member_by_card(*, card_number: object, field: str = "card_number") -> Member:
@@ -214,3 +215,34 @@ def _day(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value  # type: ignore[return-value]
     return dt.date.fromisoformat(str(value))
+
+
+_PROGRAMME_NEXT_TIER = """
+SELECT p.*, t.id AS next_id, t.code AS next_code, t.name_en AS next_name_en,
+       t.name_zh AS next_name_zh, t.threshold AS next_threshold, t."rank" AS next_rank
+FROM loyalty_programme p
+LEFT JOIN loyalty_tier t ON t.programme_id = p.id AND t."rank" = (
+  SELECT MIN(r."rank") FROM loyalty_tier r WHERE r.programme_id = p.id AND r."rank" > %s)
+ORDER BY p.id LIMIT 1
+"""
+
+
+def programme_next_tier(*, rank: int) -> tuple[Programme, Tier | None]:
+    """The programme (as ``programme_get``) and its lowest tier above ``rank`` (-1: above
+    none), in one statement: a member's read path."""
+    found = list(Programme.objects.raw(_PROGRAMME_NEXT_TIER, [rank]))
+    if not found:
+        return programme_get(), None  # a database before its first migration's programme
+    programme = found[0]
+    if programme.next_id is None:  # type: ignore[attr-defined]
+        return programme, None
+    tier = Tier(
+        id=programme.next_id,  # type: ignore[attr-defined]
+        programme_id=programme.pk,
+        code=programme.next_code,  # type: ignore[attr-defined]
+        name_en=programme.next_name_en,  # type: ignore[attr-defined]
+        name_zh=programme.next_name_zh,  # type: ignore[attr-defined]
+        rank=programme.next_rank,  # type: ignore[attr-defined]
+        threshold=Decimal(str(programme.next_threshold)),  # type: ignore[attr-defined]
+    )
+    return programme, tier

@@ -14,7 +14,6 @@ from django.utils import timezone
 from patron.customers.models import Channel, Consent
 from patron.loyalty import selectors as loyalty
 from patron.loyalty.models import Member, Reward, RewardCode, TierBasis
-from patron.loyalty.services import programme_get
 from patron.loyalty.services.tiers import months_before
 from patron.members.models import ErasureRequest, ErasureStatus, Profile
 from patron.messaging.models import OutboxMessage, Unsubscribe
@@ -41,10 +40,11 @@ def _tier_name(tier: Any, language: str) -> str | None:
 def member_me(*, member: Member, language: str = "en") -> dict[str, Any]:
     """The card, tier, balance, pending and expiring points, and the next tier's gap with the
     day by which it must be closed. A read: nothing is written (settlement is figured, not
-    done), and three statements besides the session's: the programme, the next tier, and
+    done), and two statements besides the session's: the programme with the next tier, and
     one over the member's ledger (a spend basis adds one over their orders)."""
     today = timezone.localdate()
-    programme = programme_get()
+    rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
+    programme, nxt = loyalty.programme_next_tier(rank=rank)
     window = programme.tiers_enabled and programme.tier_window_months > 0
     start = months_before(today, programme.tier_window_months) if window else None
     on_points = programme.tier_basis == TierBasis.POINTS
@@ -52,25 +52,22 @@ def member_me(*, member: Member, language: str = "en") -> dict[str, Any]:
         member_id=member.pk, today=today, window_start=start if on_points else None
     )
     next_tier = None
-    if programme.tiers_enabled:
-        rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
-        nxt = programme.tiers.filter(rank__gt=rank).order_by("rank").first()
-        if nxt is not None:
-            have, since = Decimal(figures.earned), figures.earned_since
-            if start is not None and not on_points:
-                have, since = _spend_in_window(member=member, start=start, today=today)
-            share = 100 if nxt.threshold <= 0 else min(100, int(100 * have / nxt.threshold))
-            next_tier = {
-                "code": nxt.code,
-                "name": _tier_name(nxt, language),
-                "missing": max(nxt.threshold - have, 0),
-                "basis": programme.tier_basis,
-                "percent": share,
-                "window_months": programme.tier_window_months,
-                "by": tier_deadline(
-                    since=since, today=today, window_months=programme.tier_window_months
-                ),
-            }
+    if programme.tiers_enabled and nxt is not None:
+        have, since = Decimal(figures.earned), figures.earned_since
+        if start is not None and not on_points:
+            have, since = _spend_in_window(member=member, start=start, today=today)
+        share = 100 if nxt.threshold <= 0 else min(100, int(100 * have / nxt.threshold))
+        next_tier = {
+            "code": nxt.code,
+            "name": _tier_name(nxt, language),
+            "missing": max(nxt.threshold - have, 0),
+            "basis": programme.tier_basis,
+            "percent": share,
+            "window_months": programme.tier_window_months,
+            "by": tier_deadline(
+                since=since, today=today, window_months=programme.tier_window_months
+            ),
+        }
     return {
         "card_number": member.card_number,
         "tier": member.tier.code if member.tier_id else None,  # type: ignore[union-attr]

@@ -1,5 +1,5 @@
-# The notification scan's lookups: lots by their last day (expiry reminders), members by
-# enrolment (welcome).
+# The member notification scan's lookups: members by enrolment (welcome), lots by their last
+# day (expiry reminders), redemptions by time (redemption notices).
 
 from django.db import migrations, models
 
@@ -18,5 +18,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='member',
             index=models.Index(fields=['enrolled_at'], name='member_enrolled_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='redemption',
+            index=models.Index(fields=['created_at'], name='redemption_created_idx'),
         ),
     ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from patron.customers.models import Channel, Consent
 from patron.loyalty import selectors as loyalty
+from patron.loyalty import summary
 from patron.loyalty.models import Member, Reward, RewardCode, TierBasis
 from patron.loyalty.services.tiers import months_before
 from patron.members.models import ErasureRequest, ErasureStatus, Profile
@@ -44,11 +45,11 @@ def member_me(*, member: Member, language: str = "en") -> dict[str, Any]:
     one over the member's ledger (a spend basis adds one over their orders)."""
     today = timezone.localdate()
     rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
-    programme, nxt = loyalty.programme_next_tier(rank=rank)
+    programme, nxt = summary.programme_next_tier(rank=rank)
     window = programme.tiers_enabled and programme.tier_window_months > 0
     start = months_before(today, programme.tier_window_months) if window else None
     on_points = programme.tier_basis == TierBasis.POINTS
-    figures = loyalty.member_summary(
+    figures = summary.member_summary(
         member_id=member.pk, today=today, window_start=start if on_points else None
     )
     next_tier = None
@@ -111,7 +112,7 @@ def tier_deadline(*, since: dt.date | None, today: dt.date, window_months: int) 
 
 
 def member_statement(*, member: Member, limit: int = 200) -> dict[str, Any]:
-    balance = loyalty.member_summary(member_id=member.pk)
+    balance = summary.member_summary(member_id=member.pk)
     entries = list(reversed(loyalty.member_statement(member=member, limit=limit)))
     return {
         "card_number": member.card_number,
@@ -125,7 +126,7 @@ def member_rewards(*, member: Member, language: str = "en") -> dict[str, Any]:
     """Rewards on offer today, each with whether this member may redeem it now, and the
     member's own reward codes."""
     today = timezone.localdate()
-    balance = loyalty.member_summary(member_id=member.pk).available
+    balance = summary.member_summary(member_id=member.pk).available
     rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
     rewards = []
     for r in (

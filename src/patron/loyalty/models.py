@@ -162,7 +162,11 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["-enrolled_at", "-pk"]
-        indexes = [models.Index(fields=["tier"], name="member_tier_idx")]
+        indexes = [
+            models.Index(fields=["tier"], name="member_tier_idx"),
+            # the welcome scan: members enrolled since a moment
+            models.Index(fields=["enrolled_at"], name="member_enrolled_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.card_number
@@ -259,6 +263,10 @@ class LedgerEntry(models.Model):
             models.Index(
                 fields=["order"], name="ledger_pending_idx", condition=Q(pending=True, kind="earn")
             ),
+            # the expiry reminder scan and the settlement: lots by their last day
+            models.Index(
+                fields=["expires_on"], name="ledger_lot_expiry_idx", condition=Q(is_lot=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -326,6 +334,8 @@ class Redemption(models.Model):
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-pk"]
+        # the redemption notice scan: redemptions since a moment
+        indexes = [models.Index(fields=["created_at"], name="redemption_created_idx")]
 
     def __str__(self) -> str:
         return self.idempotency_key

@@ -53,15 +53,20 @@ def token_new() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def session_member(*, token: str, kind: str | None = None) -> Member | None:
-    """The member of a live session token (one indexed query), else None."""
+def session_member(*, token: str, kind: str | None = None, customer: bool = True) -> Member | None:
+    """The member of a live session token (one indexed query), else None. The member comes
+    with their tier and profile, and with their customer row unless ``customer`` is False
+    (the API's calls mostly need none of its columns; it loads when first asked for)."""
     from patron.members.models import MemberSession
 
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    rows = MemberSession.objects.select_related(
-        "member__tier", "member__customer", "member__portal_profile"
-    ).filter(token_hash=secret_hash(token), ended_at__isnull=True, expires_at__gt=timezone.now())
+    related = ["member__tier", "member__portal_profile"] + (
+        ["member__customer"] if customer else []
+    )
+    rows = MemberSession.objects.select_related(*related).filter(
+        token_hash=secret_hash(token), ended_at__isnull=True, expires_at__gt=timezone.now()
+    )
     if kind is not None:
         rows = rows.filter(kind=kind)
     session = rows.first()
@@ -81,7 +86,7 @@ class MemberBearer(HttpBearer):
     access_rule = MEMBER_RULE
 
     def authenticate(self, request: HttpRequest, token: str) -> Member | None:
-        member = session_member(token=token)
+        member = session_member(token=token, customer=False)
         if member is None:
             return None
         request.member = member  # type: ignore[attr-defined]

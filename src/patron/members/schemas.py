@@ -37,7 +37,12 @@ class NextTierOut(Schema):
     missing: float = Field(..., description="Spend or points still needed in the window.")
     basis: str = Field(..., description="spend or points")
     percent: int
-    window_months: int
+    window_months: int = Field(..., description="The rolling qualifying window.")
+    by: dt.date | None = Field(
+        ...,
+        description="The last day on which gathering `missing` reaches the tier: the next "
+        "day the oldest counted spend or points leave the rolling window (null without one).",
+    )
 
 
 class MeOut(Schema):

@@ -4,16 +4,18 @@ member's rows; nothing here takes a card number, customer id or redemption id fr
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from patron.customers.models import Channel, Consent
 from patron.loyalty import selectors as loyalty
-from patron.loyalty.models import Member, Reward, RewardCode
-from patron.loyalty.services import balance_of, member_refresh, programme_get
+from patron.loyalty import summary
+from patron.loyalty.models import Member, Reward, RewardCode, TierBasis
+from patron.loyalty.services.tiers import months_before
 from patron.members.models import ErasureRequest, ErasureStatus, Profile
 from patron.messaging.models import OutboxMessage, Unsubscribe
 
@@ -37,41 +39,80 @@ def _tier_name(tier: Any, language: str) -> str | None:
 
 
 def member_me(*, member: Member, language: str = "en") -> dict[str, Any]:
-    """The card, tier, balance, pending and expiring points, and the next tier's gap."""
-    member = member_refresh(member=member)
-    balance = balance_of(member_id=member.pk)
-    programme = programme_get()
+    """The card, tier, balance, pending and expiring points, and the next tier's gap with the
+    day by which it must be closed. A read: nothing is written (settlement is figured, not
+    done), and two statements besides the session's: the programme with the next tier, and
+    one over the member's ledger (a spend basis adds one over their orders)."""
+    today = timezone.localdate()
+    rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
+    programme, nxt = summary.programme_next_tier(rank=rank)
+    window = programme.tiers_enabled and programme.tier_window_months > 0
+    start = months_before(today, programme.tier_window_months) if window else None
+    on_points = programme.tier_basis == TierBasis.POINTS
+    figures = summary.member_summary(
+        member_id=member.pk, today=today, window_start=start if on_points else None
+    )
     next_tier = None
-    if programme.tiers_enabled:
-        from patron.loyalty.services.tiers import qualifying_values
-
-        rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
-        nxt = programme.tiers.filter(rank__gt=rank).order_by("rank").first()
-        if nxt is not None:
-            value = qualifying_values(today=timezone.localdate(), customer_ids=[member.customer_id])
-            have = value.get(member.pk, 0)
-            share = 100 if nxt.threshold <= 0 else min(100, int(100 * have / nxt.threshold))
-            next_tier = {
-                "code": nxt.code,
-                "name": _tier_name(nxt, language),
-                "missing": max(nxt.threshold - have, 0),
-                "basis": programme.tier_basis,
-                "percent": share,
-                "window_months": programme.tier_window_months,
-            }
+    if programme.tiers_enabled and nxt is not None:
+        have, since = Decimal(figures.earned), figures.earned_since
+        if start is not None and not on_points:
+            have, since = _spend_in_window(member=member, start=start, today=today)
+        share = 100 if nxt.threshold <= 0 else min(100, int(100 * have / nxt.threshold))
+        next_tier = {
+            "code": nxt.code,
+            "name": _tier_name(nxt, language),
+            "missing": max(nxt.threshold - have, 0),
+            "basis": programme.tier_basis,
+            "percent": share,
+            "window_months": programme.tier_window_months,
+            "by": tier_deadline(
+                since=since, today=today, window_months=programme.tier_window_months
+            ),
+        }
     return {
         "card_number": member.card_number,
         "tier": member.tier.code if member.tier_id else None,  # type: ignore[union-attr]
         "tier_name": _tier_name(member.tier, language),
-        "points_balance": balance.available,
-        "points_pending": balance.pending,
-        "expiring": loyalty.member_expiring(member=member),
+        "points_balance": figures.available,
+        "points_pending": figures.pending,
+        "expiring": figures.expiring,
         "next_tier": next_tier,
     }
 
 
+def _spend_in_window(*, member: Member, start: dt.date, today: dt.date) -> tuple[Decimal, Any]:
+    """The member's spend in (start, today] as the tiers count it, and its first day."""
+    from patron.sales.models import REVENUE_STATUSES, Order
+
+    found = Order.objects.filter(
+        customer_id=member.customer_id,
+        status__in=REVENUE_STATUSES,
+        ordered_on__gt=start,
+        ordered_on__lte=today,
+    ).aggregate(total=Sum("amount"), first=Min("ordered_on"))
+    return Decimal(found["total"] or 0), found["first"]
+
+
+def tier_deadline(*, since: dt.date | None, today: dt.date, window_months: int) -> dt.date | None:
+    """The last day on which what counts now still counts: the qualifying window is rolling,
+    so the oldest counted day (``since``; today when nothing counts yet) leaves it on the
+    next day, and what is missing grows. Reaching the gap by this day reaches the tier.
+    None without a window."""
+    if window_months <= 0:
+        return None
+    first = min(since or today, today)
+    # months_before(d) is the day before the window of day d; the answer is the last day d
+    # whose window still holds ``first``: about ``window_months`` after it (month ends vary).
+    day = first + dt.timedelta(days=31 * window_months)
+    while months_before(day, window_months) >= first:
+        day -= dt.timedelta(days=1)
+    while months_before(day + dt.timedelta(days=1), window_months) < first:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def member_statement(*, member: Member, limit: int = 200) -> dict[str, Any]:
-    balance = balance_of(member_id=member.pk)
+    balance = summary.member_summary(member_id=member.pk)
     entries = list(reversed(loyalty.member_statement(member=member, limit=limit)))
     return {
         "card_number": member.card_number,
@@ -85,7 +126,7 @@ def member_rewards(*, member: Member, language: str = "en") -> dict[str, Any]:
     """Rewards on offer today, each with whether this member may redeem it now, and the
     member's own reward codes."""
     today = timezone.localdate()
-    balance = balance_of(member_id=member.pk).available
+    balance = summary.member_summary(member_id=member.pk).available
     rank = member.tier.rank if member.tier_id else -1  # type: ignore[union-attr]
     rewards = []
     for r in (

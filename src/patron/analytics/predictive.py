@@ -303,9 +303,7 @@ def fit_value_models(
     else:
         try:
             gg = GammaGamma().fit(gg_frequency, gg_monetary, weights=gg_weights)
-            check = gg.expected_spend(
-                np.append(gg_frequency, 0.0), np.append(gg_monetary, 0.0)
-            )
+            check = gg.expected_spend(np.append(gg_frequency, 0.0), np.append(gg_monetary, 0.0))
             if not np.isfinite(np.asarray(check, dtype=np.float64)).all():
                 raise ValueError("the spend model has no finite mean (q <= 1)")
         except (ConvergenceError, ValueError, FloatingPointError) as error:

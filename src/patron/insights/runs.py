@@ -264,7 +264,7 @@ def model_choice(
         )
     except (PredictionError, ValueError) as error:
         return {**fallback, **dates, "skipped": str(error)}
-    customers = len(frequency) if weights is None else int(round(float(np.sum(weights))))
+    customers = len(frequency) if weights is None else round(float(np.sum(weights)))
     return {**choice.as_dict(), **dates, "customers": customers}
 
 

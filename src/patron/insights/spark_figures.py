@@ -39,7 +39,7 @@ def _measure(customers: Any, cents: Any, desc_pos: Any, n: int) -> dict[str, Any
     needed: set[int] = set()
     brackets = []
     for g in grid:
-        i = min(int(math.floor(g * n)), n)
+        i = min(math.floor(g * n), n)
         while i < n and (i + 1) / n <= g:
             i += 1
         while i > 0 and i / n > g:
@@ -198,7 +198,9 @@ def spark_figures(customers: Any, basis: str, as_of: Any, n: int) -> dict[str, A
         ]
         total_profit = profit["total"] / 100
         gini_profit = profit["gini"]
-        for_profit = _share_for_target(customers, profit_cents, F.col("tier_pos"), n, profit["total"])
+        for_profit = _share_for_target(
+            customers, profit_cents, F.col("tier_pos"), n, profit["total"]
+        )
         losers = profit["losers"]
     else:
         rows["profit"] = [math.nan] * len(revenue["counts"])

@@ -25,8 +25,8 @@ from patron.analytics.report import (
     NO_TRANSACTIONS,
     AnalysisSettings,
     ValueAnalysis,
-    _records,
     _number,
+    _records,
     default_as_of,
 )
 from patron.insights.spark_source import SparkTransactions

@@ -141,9 +141,7 @@ def score_customers(summary: Any, settings: AnalysisSettings, n: int) -> tuple[A
     if settings.rfm_method == "quintile":
         ranked = positions(ranked, [F.col("frequency").asc(), cid.asc()], "f_pos")
         ranked = positions(ranked, [F.col("revenue_c").asc(), cid.asc()], "m_pos")
-        ranked = positions(
-            ranked, [(-F.col("recency_days")).asc_nulls_first(), cid.asc()], "r_pos"
-        )
+        ranked = positions(ranked, [(-F.col("recency_days")).asc_nulls_first(), cid.asc()], "r_pos")
         r, f, m = (_quintile(F.col(f"{k}_pos"), n) for k in "rfm")
     else:
         cuts = settings.rfm_thresholds
@@ -155,9 +153,7 @@ def score_customers(summary: Any, settings: AnalysisSettings, n: int) -> tuple[A
     positive = int(ranked.agg(F.count(F.when(F.col("value_c") > 0, 1)).alias("p")).first()["p"])
     tier = _tier(F.col("tier_pos"), F.col("value_c"), settings, n)
     group = _profit_group(F.col("tier_pos"), positive)
-    scored = ranked.select(
-        "*", r.alias("r_score"), f.alias("f_score"), m.alias("m_score")
-    ).select(
+    scored = ranked.select("*", r.alias("r_score"), f.alias("f_score"), m.alias("m_score")).select(
         "*",
         _segment(F.col("r_score"), F.col("f_score"), F.col("m_score")).alias("segment"),
         tier.alias("value_tier"),

@@ -68,9 +68,7 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise SparkMissing(
-            "the Spark engine needs PySpark: pip install 'patron[spark]'"
-        ) from None
+        raise SparkMissing("the Spark engine needs PySpark: pip install 'patron[spark]'") from None
     master = master or os.environ.get("PATRON_SPARK_MASTER") or DEFAULT_MASTER
     settings = spark_conf(master, conf)
     builder = SparkSession.builder

@@ -117,11 +117,7 @@ def _cents(column: Any, dtype: Any, *, required: bool) -> tuple[Any, Any]:
 
     if isinstance(dtype, (T.DoubleType, T.FloatType)):
         x = column.cast("double")
-        plain = (
-            ~F.isnan(x)
-            & (F.abs(x) < 1e9)
-            & (F.abs(x * 100 - F.round(x * 100)) <= 1e-6)
-        )
+        plain = ~F.isnan(x) & (F.abs(x) < 1e9) & (F.abs(x * 100 - F.round(x * 100)) <= 1e-6)
         cents = F.round(x * 100).cast("long")
     elif isinstance(dtype, T.DecimalType):
         plain = (F.abs(column) < 1e9) & (F.floor(column * 100) == column * 100)
@@ -142,14 +138,17 @@ def _cents(column: Any, dtype: Any, *, required: bool) -> tuple[Any, Any]:
 
 def _date(column: Any, dtype: Any) -> tuple[Any, Any]:
     """(business date, plain condition): a date as it is, a time as its date (a naive time
-    is the shop's local time, as DuckDB's file mode reads it), ISO text likewise."""
+    is the shop's local time, as DuckDB's file mode reads it; an instant is dated in the
+    shop's time zone), ISO text likewise."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     if isinstance(dtype, T.DateType):
         day = column
-    elif isinstance(dtype, (T.TimestampType, T.TimestampNTZType)):
+    elif isinstance(dtype, T.TimestampNTZType):
         day = F.to_date(column)
+    elif isinstance(dtype, T.TimestampType):  # an instant: its date in the shop's time zone
+        day = F.to_date(F.from_utc_timestamp(column, time_zone()))
     elif isinstance(dtype, T.StringType):
         day = F.when(column.rlike(_ISO_DATE_RE), F.to_date(F.substring(column, 1, 10)))
     else:
@@ -228,7 +227,9 @@ def read_spark_transactions(
         source = columns.columns[name]
         return F.col(f"`{source}`"), types[source]
 
-    customer, customer_ok = _id(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    customer, customer_ok = _id(
+        *col("customer_id"), required=True, max_length=limits["customer_id"]
+    )
     amount, amount_ok = _cents(*col("amount"), required=True)
     day, day_ok = _date(*col("ordered_at"))
     plain = customer_ok & amount_ok & day_ok

@@ -137,7 +137,7 @@ def holdout_score(model: RepeatPurchaseModel, split: CalibrationHoldout) -> Hold
             rmse=float(np.sqrt(np.sum(w * err**2) / total)),
             predicted_total=float(np.sum(w * predicted)),
             actual_total=float(np.sum(w * actual)),
-            n_customers=int(round(total)),
+            n_customers=round(total),
         )
     return HoldoutScore(
         model=type(model).__name__,

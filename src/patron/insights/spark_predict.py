@@ -89,12 +89,12 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
     rows = (
         inputs.filter(F.col("cal_days") > 0)
         .groupBy(
-            (F.col("cal_days") - 1).alias("x"),
-            (F.col("cal_last_day") - F.col("first_day")).alias("span"),
-            (F.lit(cal_end) - F.col("first_day")).alias("age"),
-            (F.col("purchase_days") - F.col("cal_days")).alias("holdout"),
+            (F.col("cal_days") - 1).cast("int").alias("x"),
+            (F.col("cal_last_day") - F.col("first_day")).cast("int").alias("span"),
+            (F.lit(cal_end) - F.col("first_day")).cast("int").alias("age"),
+            (F.col("purchase_days") - F.col("cal_days")).cast("int").alias("holdout"),
         )
-        .count()
+        .agg(F.count(F.lit(1)).cast("int").alias("count"))
         .toPandas()
     )
     # repeat purchase days by day: the tracking curve's input (one row per day)
@@ -150,11 +150,11 @@ def predict_on_spark(
     settings = PredictiveSettings(margin_rate=margin_rate)
     rows = (
         inputs.groupBy(
-            (F.col("purchase_days") - 1).alias("x"),
-            (F.col("last_day") - F.col("first_day")).alias("span"),
-            (F.lit(end) - F.col("first_day")).alias("age"),
+            (F.col("purchase_days") - 1).cast("int").alias("x"),
+            (F.col("last_day") - F.col("first_day")).cast("int").alias("span"),
+            (F.lit(end) - F.col("first_day")).cast("int").alias("age"),
         )
-        .count()
+        .agg(F.count(F.lit(1)).cast("int").alias("count"))
         .toPandas()
     )
     spend = _spend_rows(inputs)
@@ -221,16 +221,16 @@ def _spend_rows(inputs: Any) -> Any:
         (F.col("purchase_days") > 1) & ~F.isnan("repeat_monetary") & (F.col("repeat_monetary") > 0)
     )
     rows = repeat.groupBy(
-        (F.col("purchase_days") - 1).alias("x"), F.col("repeat_monetary").alias("m")
-    ).count()
+        (F.col("purchase_days") - 1).cast("int").alias("x"), F.col("repeat_monetary").alias("m")
+    ).agg(F.count(F.lit(1)).cast("int").alias("count"))
     distinct = rows.count()
     if distinct > SPEND_MAX_ROWS:
         share = SPEND_MAX_ROWS / distinct
         bucket = F.pmod(F.xxhash64("customer_id"), F.lit(1_000_000))
         sampled = repeat.filter(bucket < F.lit(int(share * 1_000_000)))
         rows = sampled.groupBy(
-            (F.col("purchase_days") - 1).alias("x"), F.col("repeat_monetary").alias("m")
-        ).count()
+            (F.col("purchase_days") - 1).cast("int").alias("x"), F.col("repeat_monetary").alias("m")
+        ).agg(F.count(F.lit(1)).cast("int").alias("count"))
     return rows.toPandas()
 
 

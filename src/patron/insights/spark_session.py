@@ -33,6 +33,9 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.ansi.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
+    # A broadcast join brings its smaller side to the driver first: per-customer tables
+    # (customers joined with their predictions) must never go there.
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
     # Parquet written for Patron's readers (DuckDB, pandas): plain timestamps, no INT96.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
@@ -69,7 +72,16 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
         from pyspark.sql import SparkSession
     except ImportError:
         raise SparkMissing("the Spark engine needs PySpark: pip install 'patron[spark]'") from None
-    master = master or os.environ.get("PATRON_SPARK_MASTER") or DEFAULT_MASTER
+    master = master or os.environ.get("PATRON_SPARK_MASTER")
+    if master is None and "PYSPARK_GATEWAY_PORT" in os.environ:
+        # started by spark-submit: its master, deploy mode and settings hold
+        builder = SparkSession.builder
+        for key, value in (conf or {}).items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+    master = master or DEFAULT_MASTER
     settings = spark_conf(master, conf)
     builder = SparkSession.builder
     if master.startswith("sc://"):  # Spark Connect: the server holds the JVM settings

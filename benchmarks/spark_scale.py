@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("var/spark_scale"))
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
     patron = str(Path(sys.executable).with_name("patron"))
     env = dict(os.environ)
@@ -148,7 +149,9 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(folder, rows, customers)
         took = time.perf_counter() - t0
-        print(f"{rows:,} rows of {customers:,} customers in {folder} ({took:.0f} s)")
+        print(f"{rows:,} rows of {customers:,} customers in {folder} ({took:.0f} s)", flush=True)
+        if args.generate_only:
+            continue
         base = [patron, "analyze", "--source", str(folder), "--json", "--no-kpis"]
         engines = [("spark", ["--engine", "spark", "--spark-master", "local[2]"])]
         if not args.skip_duckdb:

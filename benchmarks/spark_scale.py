@@ -94,6 +94,9 @@ def _peak_kb(pid: int) -> int:
 
 def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
     """Wall time and peak memory (MB) of the Python process and of any Java descendant."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks = {"python": 0, "jvm": 0}
@@ -118,12 +121,15 @@ def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
     out, err = proc.communicate()
     watcher.join()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
         sys.stderr.write(err.decode()[-4000:])
         raise SystemExit(f"{command[1:4]} failed ({proc.returncode})")
     summary = json.loads(out)["summary"]
     return {
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # of the processes it waited for (the JVM included)
         "python_peak_mb": round(peaks["python"] / 1024),
         "jvm_peak_mb": round(peaks["jvm"] / 1024),
         "customers": summary["customers"],
@@ -162,11 +168,11 @@ def main() -> None:
             figures = run([*base, *flags, "--out", str(out)], env)
             results.append({"rows": rows, "engine": name, **figures})
             print(json.dumps(results[-1]), flush=True)
-    print("\nrows         engine  seconds  python peak MB  JVM peak MB  customers")
+    print("\nrows         engine  seconds  CPU s  python peak MB  JVM peak MB  customers")
     for r in results:
         print(
-            f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['python_peak_mb']:>14}"
-            f"  {r['jvm_peak_mb']:>11}  {r['customers']:,}"
+            f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['cpu_seconds']:>5}"
+            f"  {r['python_peak_mb']:>14}  {r['jvm_peak_mb']:>11}  {r['customers']:,}"
         )
 
 

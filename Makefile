@@ -24,7 +24,7 @@ $(BIN)/patron: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Patron needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,dev,spark]'
 	@touch $@
 
 install: $(BIN)/patron

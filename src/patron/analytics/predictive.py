@@ -50,7 +50,10 @@ __all__ = [
     "Prediction",
     "PredictionError",
     "PredictiveSettings",
+    "ValueModels",
+    "fit_value_models",
     "predict_value",
+    "score_value",
 ]
 
 DAYS_PER_WEEK = 7.0
@@ -216,51 +219,151 @@ def predict_value(
     x = n_days - 1.0
     tx = (last - first) / DAYS_PER_WEEK
     big_t = (end - first) / DAYS_PER_WEEK
+    repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
+    own = np.asarray(average_spend, dtype=np.float64) if average_spend is not None else None
+    if own is not None and own.shape != (n,):
+        raise ValueError(f"average_spend must have shape ({n},), got {own.shape}")
+    fallback = own if own is not None else np.where(repeat, monetary, 0.0)
+    usable = np.isfinite(fallback) & (fallback > 0)
+    models = fit_value_models(
+        x,
+        tx,
+        big_t,
+        gg_frequency=x[repeat],
+        gg_monetary=monetary[repeat],
+        population_spend=float(fallback[usable].mean()) if usable.any() else 0.0,
+        end_day=end,
+        settings=settings,
+        purchase_model=purchase_model,
+    )
+    customers = score_value(models, n_days, first, last, monetary, average_spend=own)
+    for name in ("p_alive", "expected_purchases", "clv", "value_at_risk"):
+        if not np.isfinite(customers[name].to_numpy(dtype=np.float64)).all():
+            raise PredictionError(f"{name} is not finite for some customers")
+    return Prediction(customers=customers, params=models.params)
+
+
+@dataclass(frozen=True)
+class ValueModels:
+    """The fitted models of :func:`predict_value`, apart from the customers they score: an
+    engine that keeps the customers (Spark) fits on distinct rows with their counts and
+    scores each partition with :func:`score_value`."""
+
+    model: Any
+    gammagamma: GammaGamma | None
+    population_spend: float
+    end_day: int
+    settings: PredictiveSettings
+    params: dict[str, Any]
+
+
+def fit_value_models(
+    x: NDArray[np.float64],
+    tx: NDArray[np.float64],
+    big_t: NDArray[np.float64],
+    *,
+    weights: NDArray[np.float64] | None = None,
+    gg_frequency: NDArray[np.float64],
+    gg_monetary: NDArray[np.float64],
+    gg_weights: NDArray[np.float64] | None = None,
+    population_spend: float,
+    end_day: int,
+    settings: PredictiveSettings,
+    purchase_model: str,
+) -> ValueModels:
+    """Fit the purchase model on (x, t_x, T) in weeks and the Gamma-Gamma on the repeat
+    customers with a positive repeat spend (``gg_*``), each row counting ``weights`` customers
+    (default one). ``population_spend``: the mean spend per purchase day of the customers with
+    a positive one (the CLV's spend when the Gamma-Gamma cannot be fitted).
+
+    Raises
+    ------
+    PredictionError
+        No repeat purchase, or the purchase model cannot be fitted.
+    """
     if not (x > 0).any():
         raise PredictionError(
             "no customer has a repeat purchase: the purchase model cannot be fitted"
         )
-    fitted = fit_purchase_model(purchase_model, x, tx, big_t, settings.horizon_days / DAYS_PER_WEEK)
-    model, p_alive, expected = fitted.model, fitted.p_alive, fitted.expected
+    fitted = fit_purchase_model(
+        purchase_model, x, tx, big_t, settings.horizon_days / DAYS_PER_WEEK, weights=weights
+    )
     bg_params = fitted.params
     if not all(math.isfinite(v) and v > 0 for v in bg_params.values()):
         raise PredictionError(f"the purchase model gave invalid parameters: {bg_params}")
-
     # Spend: repeat customers with a positive mean repeat spend are the Gamma-Gamma's input;
     # the others (one-time buyers, repeat purchases worth nothing) leave its fit and get the
     # population's expected spend (frequency 0 in eq. (5)). The purchase model keeps every
     # customer's own (x, t_x, T).
-    repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
-    x_gg = np.where(repeat, x, 0.0)
-    m_gg = np.where(repeat, monetary, 0.0)
-    gg_params: dict[str, float] | None = None
+    gg: GammaGamma | None = None
     gg_skipped: str | None = None
-    clv: NDArray[np.float64] | None = None
-    purchases = _discounted_purchases(model, x, tx, big_t, settings)
-    if int(repeat.sum()) < MIN_SPEND_CUSTOMERS:
+    spenders = float(np.sum(gg_weights)) if gg_weights is not None else gg_frequency.size
+    if spenders < MIN_SPEND_CUSTOMERS:
         gg_skipped = f"fewer than {MIN_SPEND_CUSTOMERS} repeat customers with spend"
     else:
         try:
-            gg = GammaGamma().fit(x[repeat], monetary[repeat])
-            spend = np.asarray(gg.expected_spend(x_gg, m_gg), dtype=np.float64)
-            if not np.isfinite(spend).all():
+            gg = GammaGamma().fit(gg_frequency, gg_monetary, weights=gg_weights)
+            check = gg.expected_spend(np.append(gg_frequency, 0.0), np.append(gg_monetary, 0.0))
+            if not np.isfinite(np.asarray(check, dtype=np.float64)).all():
                 raise ValueError("the spend model has no finite mean (q <= 1)")
-            clv = settings.margin_rate * spend * purchases
-            gg_params = _finite_params(gg.params_)
         except (ConvergenceError, ValueError, FloatingPointError) as error:
             gg_skipped = f"the Gamma-Gamma fit failed: {error}"
-            clv = None
-    if clv is None:  # CLV from mean spend
-        own = np.asarray(average_spend, dtype=np.float64) if average_spend is not None else m_gg
-        if own.shape != (n,):
-            raise ValueError(f"average_spend must have shape ({n},), got {own.shape}")
-        usable = np.isfinite(own) & (own > 0)
-        population = float(own[usable].mean()) if usable.any() else 0.0
-        spend = np.where(usable, own, population)
-        clv = settings.margin_rate * spend * purchases
-    clv = np.maximum(np.asarray(clv, dtype=np.float64), 0.0)
-    value_at_risk = clv * (1.0 - p_alive) / np.maximum(p_alive, MIN_P_ALIVE)
+            gg = None
+    params: dict[str, Any] = {
+        "purchase_model": purchase_model,
+        purchase_model: bg_params,
+        "penalizer": fitted.penalizer,
+        "time_unit": "weeks",
+        "gammagamma": _finite_params(gg.params_) if gg is not None else None,
+        "clv_basis": "gammagamma" if gg is not None else "mean_spend",
+        "gammagamma_skipped": gg_skipped,
+        "settings": settings.as_dict(),
+    }
+    return ValueModels(fitted.model, gg, population_spend, end_day, settings, params)
 
+
+def score_value(
+    models: ValueModels,
+    purchase_days: NDArray[np.float64],
+    first_day: NDArray[np.int64],
+    last_day: NDArray[np.int64],
+    repeat_monetary: NDArray[np.float64],
+    *,
+    average_spend: NDArray[np.float64] | None = None,
+) -> pd.DataFrame:
+    """:data:`PREDICTION_COLUMNS` for customers (days as day numbers since 1970-01-01); one
+    row per input position, each row on its own (a partition at a time is fine)."""
+    settings, end = models.settings, models.end_day
+    n_days = np.asarray(purchase_days, dtype=np.float64)
+    first = np.asarray(first_day, dtype=np.int64)
+    last = np.asarray(last_day, dtype=np.int64)
+    monetary = np.asarray(repeat_monetary, dtype=np.float64)
+    x = n_days - 1.0
+    tx = (last - first) / DAYS_PER_WEEK
+    big_t = (end - first) / DAYS_PER_WEEK
+    model = models.model
+    with np.errstate(all="ignore"):
+        p_alive = np.clip(np.asarray(model.p_alive(x, tx, big_t), dtype=np.float64), 0.0, 1.0)
+        horizon = settings.horizon_days / DAYS_PER_WEEK
+        expected = np.maximum(
+            np.asarray(model.expected_purchases(horizon, x, tx, big_t), dtype=np.float64), 0.0
+        )
+    repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
+    purchases = _discounted_purchases(model, x, tx, big_t, settings)
+    if models.gammagamma is not None:
+        spend = np.asarray(
+            models.gammagamma.expected_spend(
+                np.where(repeat, x, 0.0), np.where(repeat, monetary, 0.0)
+            ),
+            dtype=np.float64,
+        )
+    else:  # CLV from mean spend
+        own = average_spend if average_spend is not None else np.where(repeat, monetary, 0.0)
+        own = np.asarray(own, dtype=np.float64)
+        usable = np.isfinite(own) & (own > 0)
+        spend = np.where(usable, own, models.population_spend)
+    clv = np.maximum(settings.margin_rate * spend * purchases, 0.0)
+    value_at_risk = clv * (1.0 - p_alive) / np.maximum(p_alive, MIN_P_ALIVE)
     with np.errstate(invalid="ignore", divide="ignore"):
         interval = np.where(x > 0, (last - first) / np.maximum(x, 1.0), np.nan)
     risk = churn_risk(
@@ -269,15 +372,7 @@ def predict_value(
         mean_interval_days=interval,
         orders=n_days,
     )
-    for name, values in (
-        ("p_alive", p_alive),
-        ("expected_purchases", expected),
-        ("clv", clv),
-        ("value_at_risk", value_at_risk),
-    ):
-        if not np.isfinite(values).all():
-            raise PredictionError(f"{name} is not finite for some customers")
-    customers = pd.DataFrame(
+    return pd.DataFrame(
         {
             "p_alive": p_alive,
             "expected_purchases": expected,
@@ -289,14 +384,3 @@ def predict_value(
             "risk_reasons_zh": risk["reasons_zh"].to_numpy(),
         }
     )
-    params: dict[str, Any] = {
-        "purchase_model": purchase_model,
-        purchase_model: bg_params,
-        "penalizer": fitted.penalizer,
-        "time_unit": "weeks",
-        "gammagamma": gg_params,
-        "clv_basis": "gammagamma" if gg_params is not None else "mean_spend",
-        "gammagamma_skipped": gg_skipped,
-        "settings": settings.as_dict(),
-    }
-    return Prediction(customers=customers, params=params)

@@ -111,10 +111,15 @@ def fit_purchase_model(
     tx: NDArray[np.float64],
     big_t: NDArray[np.float64],
     horizon: float,
+    *,
+    weights: NDArray[np.float64] | None = None,
 ) -> FittedPurchaseModel:
     """Fit the model ``name`` (a key of :data:`PURCHASE_MODELS`) by maximum likelihood, or
     with a small L2 penalty when the data do not identify it (few customers, a drop-out too
     rare to estimate: the estimates run off and the predictions are not finite).
+
+    ``weights`` (customers per row) fits distinct (x, t_x, T) rows with their counts, as an
+    engine that keeps the customers (Spark) hands them over; the predictions are of the rows.
 
     Raises
     ------
@@ -128,7 +133,9 @@ def fit_purchase_model(
         try:
             # a series may overflow on the way to the optimum; the result is checked below
             with np.errstate(all="ignore"):
-                model = PURCHASE_MODELS[name](penalizer_coef=penalizer).fit(x, tx, big_t)
+                model = PURCHASE_MODELS[name](penalizer_coef=penalizer).fit(
+                    x, tx, big_t, weights=weights
+                )
         except (ConvergenceError, ValueError, FloatingPointError) as failed:
             error = error or str(failed)
             continue
@@ -149,10 +156,13 @@ def holdout_split(
     T: ArrayLike,
     holdout_purchases: ArrayLike,
     duration: float,
+    *,
+    weights: ArrayLike | None = None,
 ) -> CalibrationHoldout:
     """A :class:`~patron.analytics.clv.CalibrationHoldout` from per-customer arrays computed
     elsewhere (an engine aggregation): calibration frequency, recency and T, and the purchase
-    days in the holdout, all for the customers first seen in the calibration period."""
+    days in the holdout, all for the customers first seen in the calibration period.
+    ``weights``: customers per row, when the rows are distinct rows with their counts."""
     x = np.asarray(frequency, dtype=np.int64)
     n = x.shape[0]
     summary = CustomerSummary(
@@ -169,6 +179,7 @@ def holdout_split(
         frequency_holdout=np.asarray(holdout_purchases, dtype=np.int64),
         monetary_value_holdout=np.zeros(n),
         duration_holdout=float(duration),
+        weights=None if weights is None else np.asarray(weights, dtype=np.float64),
     )
 
 
@@ -249,7 +260,9 @@ def choose_purchase_model(
         if name in fitted:
             continue
         try:
-            again = fit_purchase_model(name, x, cal.recency, cal.T, split.duration_holdout)
+            again = fit_purchase_model(
+                name, x, cal.recency, cal.T, split.duration_holdout, weights=split.weights
+            )
         except PredictionError as error:
             failures[name] = str(error)
             continue

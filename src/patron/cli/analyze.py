@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +33,10 @@ SourceFileOption = Annotated[
     typer.Option(
         "--source",
         exists=True,
-        dir_okay=False,
         readable=True,
         help="Analyse this transactions file (CSV, text, .xlsx, .parquet) without the "
-        "database; same reading and validation as `patron import transactions`.",
+        "database; same reading and validation as `patron import transactions`. Also a "
+        "directory of Parquet files (a data lake's folder; with --engine spark, or CSV).",
     ),
 ]
 AsOfOption = Annotated[
@@ -89,6 +90,24 @@ KpisOption = Annotated[
         "--kpis/--no-kpis",
         help="Monthly KPIs and cohorts (default: on for a stored "
         "run, a report or a workbook; off for --out alone).",
+    ),
+]
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where --source is analysed: duckdb (this machine, the default) or spark "
+        "(local Spark, a cluster or Spark Connect; needs pip install 'patron[spark]'). "
+        "Default: PATRON_ANALYSIS_ENGINE when it is spark, else duckdb.",
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL: local[*] (default), spark://host:7077, yarn, k8s://..., or "
+        "a Spark Connect server sc://host:15002 (default: PATRON_SPARK_MASTER).",
     ),
 ]
 
@@ -193,6 +212,8 @@ def analyze(
     cost_per_order: PerOrderOption = None,
     settings_file: SettingsOption = None,
     kpis: KpisOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """RFM, segments, value pyramid, 80/20, profit and KPIs, as of a date.
@@ -218,6 +239,33 @@ def analyze(
             kpis=bool(with_kpis),
         )
 
+    chosen_engine = engine or (
+        "spark" if os.environ.get("PATRON_ANALYSIS_ENGINE") == "spark" else "duckdb"
+    )
+    if chosen_engine not in ("duckdb", "spark"):
+        raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
+    if source is not None and chosen_engine == "spark":
+        from patron.cli.analyze_spark import analyze_spark
+
+        if report is not None or xlsx is not None:
+            raise typer.BadParameter(
+                "the Spark engine writes --out (customers as Parquet, summary.json); "
+                "run --report or --xlsx on the DuckDB engine",
+                param_hint="--engine",
+            )
+        with _progress(not as_json) as (step, _rows):
+            output = analyze_spark(
+                source,
+                as_of=day,
+                settings=settings(),
+                mapping=mapping,
+                skip_bad=skip_bad,
+                out=out,
+                master=spark_master,
+                step=step,
+            )
+        print_json(output) if as_json else _print(output)
+        return
     if source is not None:
         _analyze_file(
             source,

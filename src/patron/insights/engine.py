@@ -52,6 +52,14 @@ def _schemas() -> tuple[pa.Schema, pa.Schema]:
 def analysis_engine() -> str:
     """``duckdb`` (the default) or ``database``, from ``PATRON_ANALYSIS_ENGINE``."""
     engine = getattr(settings, "PATRON_ANALYSIS_ENGINE", "duckdb")
+    if engine == "spark":  # file mode's engine; a stored run keeps every customer's scores
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "PATRON_ANALYSIS_ENGINE=spark runs `patron analyze --source PATH` (file mode, "
+            "customers written as Parquet); a stored run is computed by one of "
+            f"{', '.join(ENGINES)}"
+        )
     if engine not in ENGINES:
         from django.core.exceptions import ImproperlyConfigured
 

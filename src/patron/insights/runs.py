@@ -169,6 +169,52 @@ def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
     """
     import numpy as np
 
+    holdout = int(inputs.attrs.get("holdout_days", HOLDOUT_DAYS))
+    cal_end = as_of - dt.timedelta(days=holdout)
+    first = inputs["first_purchase"].to_numpy().astype("datetime64[D]")
+    cal = inputs[inputs["cal_days"] > 0]
+    c_first = cal["first_purchase"].to_numpy().astype("datetime64[D]")
+    c_last = cal["cal_last"].to_numpy().astype("datetime64[D]")
+    end = np.datetime64(cal_end, "D")
+    births, counts = np.unique(first.astype(np.int64), return_counts=True)
+    by_day = inputs.attrs.get("repeat_by_day")
+    repeats = None
+    if by_day is not None and len(by_day):
+        repeats = (
+            by_day["day"].to_numpy().astype("datetime64[D]").astype(np.int64),
+            by_day["repeats"].to_numpy(dtype=np.int64),
+        )
+    return model_choice(
+        as_of=as_of,
+        holdout=holdout,
+        births=(births, counts),
+        calibration=(
+            cal["cal_days"].to_numpy(dtype=np.int64) - 1,
+            (c_last - c_first).astype(np.int64),
+            (end - c_first).astype(np.int64),
+            cal["holdout_days"].to_numpy(dtype=np.int64),
+        ),
+        repeats=repeats,
+    )
+
+
+def model_choice(
+    *,
+    as_of: dt.date,
+    holdout: int,
+    births: tuple[Any, Any],
+    calibration: tuple[Any, Any, Any, Any],
+    repeats: tuple[Any, Any] | None,
+    weights: Any = None,
+) -> dict[str, Any]:
+    """:func:`choose_model` from what it reads of the customers: ``births`` (day numbers and
+    customers first seen that day), ``calibration`` (repeat purchase days, days from the first
+    to the last purchase day and to the calibration end, purchase days in the holdout, of the
+    customers seen in the calibration period) and the repeat purchase days by day. With
+    ``weights`` the calibration rows are distinct rows and these their customer counts (what
+    an engine that keeps the customers, Spark, hands over)."""
+    import numpy as np
+
     from patron.analytics.purchase_models import (
         RUN_CANDIDATES,
         PredictionError,
@@ -176,9 +222,7 @@ def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
         holdout_split,
     )
 
-    holdout = int(inputs.attrs.get("holdout_days", HOLDOUT_DAYS))
     cal_end = as_of - dt.timedelta(days=holdout)
-    first = inputs["first_purchase"].to_numpy().astype("datetime64[D]")
     dates: dict[str, Any] = {
         "calibration_end": cal_end.isoformat(),
         "observation_end": as_of.isoformat(),
@@ -186,11 +230,12 @@ def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
         "candidates": list(RUN_CANDIDATES),
     }
     fallback = {"chosen": RUN_CANDIDATES[0], **dates}
-    if not first.size:
+    days, counts = births
+    if not len(days):
         return {**fallback, "skipped": "there are no customers with a purchase"}
-    start = first.min()
-    span = int((np.datetime64(as_of, "D") - start).astype(np.int64))
-    dates["first_purchase"] = str(start)
+    start_day = int(np.min(days))
+    span = int(np.datetime64(as_of, "D").astype(np.int64)) - start_day
+    dates["first_purchase"] = str(np.datetime64(start_day, "D"))
     if span - holdout < MIN_CALIBRATION_DAYS:
         return {
             **fallback,
@@ -200,36 +245,27 @@ def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
                 f"and still fit on at least {MIN_CALIBRATION_DAYS} days"
             ),
         }
-    cal = inputs[inputs["cal_days"] > 0]
-    c_first = cal["first_purchase"].to_numpy().astype("datetime64[D]")
-    c_last = cal["cal_last"].to_numpy().astype("datetime64[D]")
-    end = np.datetime64(cal_end, "D")
+    frequency, recency_days, age_days, in_holdout = calibration
     split = holdout_split(
-        cal["cal_days"].to_numpy(dtype=np.int64) - 1,
-        (c_last - c_first).astype(np.int64) / 7.0,
-        (end - c_first).astype(np.int64) / 7.0,
-        cal["holdout_days"].to_numpy(dtype=np.int64),
+        frequency,
+        np.asarray(recency_days, dtype=np.int64) / 7.0,
+        np.asarray(age_days, dtype=np.int64) / 7.0,
+        in_holdout,
         holdout / 7.0,
+        weights=weights,
     )
-    births, counts = np.unique(first.astype(np.int64), return_counts=True)
-    by_day = inputs.attrs.get("repeat_by_day")
-    repeats = None
-    if by_day is not None and len(by_day):
-        repeats = (
-            by_day["day"].to_numpy().astype("datetime64[D]").astype(np.int64),
-            by_day["repeats"].to_numpy(dtype=np.int64),
-        )
     try:
         choice = choose_purchase_model(
             split,
-            births=(births, counts),
+            births=(days, counts),
             repeats=repeats if repeats is not None else (np.zeros(0), np.zeros(0)),
-            start_day=int(births.min()),
+            start_day=start_day,
             end_day=int(np.datetime64(as_of, "D").astype(np.int64)),
         )
     except (PredictionError, ValueError) as error:
         return {**fallback, **dates, "skipped": str(error)}
-    return {**choice.as_dict(), **dates, "customers": len(cal)}
+    customers = len(frequency) if weights is None else round(float(np.sum(weights)))
+    return {**choice.as_dict(), **dates, "customers": customers}
 
 
 def _margin_rate(analysis: ValueAnalysis) -> tuple[float, str]:

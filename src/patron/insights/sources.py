@@ -93,6 +93,10 @@ def read_transactions_file(
         Some rows are invalid (and ``skip_bad`` is off), or no row is valid.
     """
     path = Path(path)
+    if path.is_dir():  # a lake's folder of Parquet files
+        from patron.insights.parquet_lake import read_parquet_directory
+
+        return read_parquet_directory(path, mapping=mapping, skip_bad=skip_bad)
     tz = tz or time_zone()
     if workers is None:
         big = path.stat().st_size >= PARALLEL_MIN_BYTES if path.is_file() else False

@@ -59,6 +59,8 @@ class CalibrationHoldout:
     frequency_holdout: IntArray
     monetary_value_holdout: FloatArray
     duration_holdout: float
+    #: Customers per row when the rows are distinct rows with their counts (None: one each).
+    weights: FloatArray | None = None
 
 
 @dataclass(frozen=True)

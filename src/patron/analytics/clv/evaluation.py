@@ -128,6 +128,17 @@ def holdout_score(model: RepeatPurchaseModel, split: CalibrationHoldout) -> Hold
     )
     actual = split.frequency_holdout.astype(np.float64)
     err = predicted - actual
+    if split.weights is not None:  # distinct rows with their counts
+        w = split.weights
+        total = float(np.sum(w))
+        return HoldoutScore(
+            model=type(model).__name__,
+            mae=float(np.sum(w * np.abs(err)) / total),
+            rmse=float(np.sqrt(np.sum(w * err**2) / total)),
+            predicted_total=float(np.sum(w * predicted)),
+            actual_total=float(np.sum(w * actual)),
+            n_customers=round(total),
+        )
     return HoldoutScore(
         model=type(model).__name__,
         mae=float(np.mean(np.abs(err))),
@@ -167,9 +178,15 @@ def holdout_by_frequency(
         dtype=np.float64,
     )
     group = np.minimum(cal.frequency, top)
-    customers = np.bincount(group, minlength=top + 1)
-    expected = np.bincount(group, weights=predicted, minlength=top + 1)
-    actual = np.bincount(group, weights=split.frequency_holdout, minlength=top + 1)
+    w = split.weights
+    if w is None:
+        customers = np.bincount(group, minlength=top + 1)
+        expected = np.bincount(group, weights=predicted, minlength=top + 1)
+        actual = np.bincount(group, weights=split.frequency_holdout, minlength=top + 1)
+    else:  # distinct rows with their counts
+        customers = np.rint(np.bincount(group, weights=w, minlength=top + 1)).astype(np.int64)
+        expected = np.bincount(group, weights=w * predicted, minlength=top + 1)
+        actual = np.bincount(group, weights=w * split.frequency_holdout, minlength=top + 1)
     present = customers > 0
     n = customers[present]
     return HoldoutByFrequency(
@@ -208,7 +225,7 @@ def select_model(
         if any(s.model == name for s, _ in fitted) or name in failures:
             name = f"{name}#{i}"
         try:
-            model.fit(cal.frequency, cal.recency, cal.T)
+            model.fit(cal.frequency, cal.recency, cal.T, weights=split.weights)
         except ConvergenceError as exc:
             failures[name] = str(exc)
             continue

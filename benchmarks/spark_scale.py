@@ -1,0 +1,180 @@
+"""Scale-out benchmark: `patron analyze --engine spark` beside DuckDB's file mode.
+
+Generates transactions as partitioned Parquet (``month=YYYY-MM/part-N.parquet``: customer
+id, order date, amount, status with 3% returns), then runs, on the same files and in the
+same run, ``patron analyze --source DIR --engine spark --spark-master local[2]`` and
+``patron analyze --source DIR`` (DuckDB), each with ``--out`` (Spark writes the customers as
+Parquet; DuckDB as customers.csv). For each run: wall time, the peak resident memory of
+Patron's Python process (VmHWM) and, for Spark, of its JVM (driver and, in local mode, the
+executors too, bounded by ``spark.driver.memory``).
+
+    python benchmarks/spark_scale.py                       # 10M and 100M rows (10M customers)
+    python benchmarks/spark_scale.py --sizes 10000000:1000000 30000000:3000000
+
+Each size is ``ROWS:CUSTOMERS``. The figures in docs/operating.md ("Running on a Spark
+cluster") come from this script; run it once, on a quiet machine if you can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK = 5_000_000
+START = np.datetime64("2023-01-01")
+DAYS = 730
+
+
+def generate(folder: Path, rows: int, customers: int, seed: int = 24) -> None:
+    """``rows`` transactions of ``customers`` customers over two years, by month."""
+    if (folder / "_DONE").exists():
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    # Every customer once (so the count is exact), the rest drawn with a skew: a few buy often.
+    for part, start in enumerate(range(0, rows, CHUNK)):
+        n = min(CHUNK, rows - start)
+        first = np.arange(start, min(start + n, customers), dtype=np.int64)
+        rest = n - len(first)
+        drawn = (customers * rng.power(0.6, rest)).astype(np.int64)
+        who = np.concatenate([first, np.minimum(drawn, customers - 1)])
+        day = START + rng.integers(0, DAYS, n).astype("timedelta64[D]")
+        cents = (rng.lognormal(3.5, 0.9, n) * 100).astype(np.int64) + 1
+        status = np.where(rng.random(n) < 0.03, "returned", "completed")
+        month = day.astype("datetime64[M]")
+        table = pa.table(
+            {
+                "customer_id": pa.array(np.char.add("C", np.char.zfill(who.astype(str), 9))),
+                "order_date": pa.array(day.astype("datetime64[D]"), pa.date32()),
+                "amount": pa.array(cents / 100),
+                "status": pa.array(status),
+            }
+        )
+        for m in np.unique(month):
+            target = folder / f"month={m!s}"
+            target.mkdir(exist_ok=True)
+            pq.write_table(table.filter(pa.array(month == m)), target / f"part-{part:03d}.parquet")
+    (folder / "_DONE").write_text(json.dumps({"rows": rows, "customers": customers}))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _peak_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall time and peak memory (MB) of the Python process and of any Java descendant."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peaks = {"python": 0, "jvm": 0}
+
+    def watch() -> None:
+        while proc.poll() is None:
+            peaks["python"] = max(peaks["python"], _peak_kb(proc.pid))
+            todo = _children(proc.pid)
+            while todo:
+                child = todo.pop()
+                try:
+                    name = Path(f"/proc/{child}/comm").read_text().strip()
+                except OSError:
+                    continue
+                if name == "java":
+                    peaks["jvm"] = max(peaks["jvm"], _peak_kb(child))
+                todo += _children(child)
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    watcher.join()
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode:
+        sys.stderr.write(err.decode()[-4000:])
+        raise SystemExit(f"{command[1:4]} failed ({proc.returncode})")
+    summary = json.loads(out)["summary"]
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # of the processes it waited for (the JVM included)
+        "python_peak_mb": round(peaks["python"] / 1024),
+        "jvm_peak_mb": round(peaks["jvm"] / 1024),
+        "customers": summary["customers"],
+        "revenue": summary["revenue"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["10000000:1000000", "100000000:10000000"])
+    parser.add_argument("--data", type=Path, default=Path("var/spark_scale"))
+    parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--generate-only", action="store_true")
+    args = parser.parse_args()
+    patron = str(Path(sys.executable).with_name("patron"))
+    env = dict(os.environ)
+    env["PATRON_SPARK_CONF"] = f"spark.driver.memory={args.driver_memory}"
+    results = []
+    for size in args.sizes:
+        rows, customers = (int(v) for v in size.split(":"))
+        folder = args.data / f"tx_{rows}"
+        t0 = time.perf_counter()
+        generate(folder, rows, customers)
+        took = time.perf_counter() - t0
+        print(f"{rows:,} rows of {customers:,} customers in {folder} ({took:.0f} s)", flush=True)
+        if args.generate_only:
+            continue
+        base = [patron, "analyze", "--source", str(folder), "--json", "--no-kpis"]
+        engines = [("spark", ["--engine", "spark", "--spark-master", "local[2]"])]
+        if not args.skip_duckdb:
+            engines.append(("duckdb", ["--engine", "duckdb"]))
+        for name, flags in engines:
+            out = args.data / f"out_{name}_{rows}"
+            shutil.rmtree(out, ignore_errors=True)
+            figures = run([*base, *flags, "--out", str(out)], env)
+            results.append({"rows": rows, "engine": name, **figures})
+            print(json.dumps(results[-1]), flush=True)
+    print("\nrows         engine  seconds  CPU s  python peak MB  JVM peak MB  customers")
+    for r in results:
+        print(
+            f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['cpu_seconds']:>5}"
+            f"  {r['python_peak_mb']:>14}  {r['jvm_peak_mb']:>11}  {r['customers']:,}"
+        )
+
+
+if __name__ == "__main__":
+    main()

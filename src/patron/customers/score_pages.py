@@ -52,7 +52,9 @@ def _scores(run_id: int, queryset: QuerySet[Customer]) -> QuerySet[Any]:
 
     scores = CustomerScore.objects.filter(run_id=run_id)
     if queryset.query.where:  # a filtered list: only its customers
-        scores = scores.filter(customer_id__in=queryset.order_by().values("pk"))
+        # a correlated EXISTS, so that the figure's index leads: with ``IN`` SQLite reads the
+        # whole filtered set (170k of a tier at 1M) and sorts it
+        scores = scores.filter(Exists(queryset.order_by().filter(pk=OuterRef("customer_id"))))
     return scores
 
 

@@ -170,7 +170,10 @@ def test_pages_follow_a_pandas_sort(store: pd.DataFrame, path: str, key: str) ->
     [
         ({"value_tier": "high"}, lambda f: f["value_tier"] == "high"),
         ({"region": "华南"}, lambda f: f["region"] == "华南"),
-        ({"ranges": {"revenue_min": Decimal("99")}}, lambda f: pd.notna(f["revenue"]) and f["revenue"] >= 99),
+        (
+            {"ranges": {"revenue_min": Decimal("99")}},
+            lambda f: pd.notna(f["revenue"]) and f["revenue"] >= 99,
+        ),
     ],
 )
 def test_filters_with_a_sort_follow_a_pandas_sort(

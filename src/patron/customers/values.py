@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     DecimalField,
     F,
     FilteredRelation,
     FloatField,
-    BigIntegerField,
     Q,
     QuerySet,
     Value,

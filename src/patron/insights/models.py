@@ -110,9 +110,7 @@ class CustomerScore(models.Model):
             models.Index(fields=["run", "frequency", "customer"], name="score_run_orders_idx"),
             models.Index(fields=["run", "p_alive", "customer"], name="score_run_p_alive_idx"),
             # the most recent first is the fewest days, then the highest customer pk
-            models.Index(
-                fields=["run", "recency_days", "-customer"], name="score_run_recency_idx"
-            ),
+            models.Index(fields=["run", "recency_days", "-customer"], name="score_run_recency_idx"),
         ]
 
     def __str__(self) -> str:

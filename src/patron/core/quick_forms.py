@@ -73,6 +73,7 @@ class QuickRenderer(DjangoTemplates):
     """Django's template renderer, with the plain widgets and labels written in Python."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> Any:
+        # every name, value and label is escaped by the helpers above
         if template_name in INPUT_TEMPLATES:
             return mark_safe(_input(context["widget"]))
         if template_name == SELECT_TEMPLATE and all(

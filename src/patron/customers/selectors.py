@@ -12,7 +12,7 @@ from itertools import combinations
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
 
 from patron.customers.models import Customer
@@ -201,8 +201,10 @@ def customer_filter(
         from patron.customers.values import score_range_filters
 
         lookups = {**scored, **score_range_filters(run=run, ranges=ranges)}
-        scores = CustomerScore.objects.filter(run=run, **lookups).values("customer_id")
-        queryset = queryset.filter(pk__in=scores)
+        # correlated (a probe of the run's score per customer), not ``pk IN (the run's 170k
+        # of a tier)``, which SQLite builds in full for the count and for every page
+        scores = CustomerScore.objects.filter(run=run, customer_id=OuterRef("pk"), **lookups)
+        queryset = queryset.filter(Exists(scores))
     if saved_segment:
         from patron.campaigns.models import Segment
         from patron.campaigns.rules import segment_queryset

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from patron.core.quick_forms import QUICK_RENDERER
 from patron.customers.models import Channel, Customer, Gender, InteractionKind
 
 PHONE_INVALID = _("Enter a mobile number (11 digits starting with 1) or +country code.")
@@ -40,6 +41,9 @@ SORT_CHOICES = [
 
 
 class CustomerFilterForm(forms.Form):
+    # twenty widgets and labels on every list page: written in Python, not through templates
+    default_renderer = QUICK_RENDERER
+
     q = forms.CharField(
         label=_("Search"),
         required=False,

@@ -12,7 +12,7 @@ from itertools import combinations
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
 
 from patron.customers.models import Customer
@@ -201,8 +201,10 @@ def customer_filter(
         from patron.customers.values import score_range_filters
 
         lookups = {**scored, **score_range_filters(run=run, ranges=ranges)}
-        scores = CustomerScore.objects.filter(run=run, **lookups).values("customer_id")
-        queryset = queryset.filter(pk__in=scores)
+        # correlated (a probe of the run's score per customer), not ``pk IN (the run's 170k
+        # of a tier)``, which SQLite builds in full for the count and for every page
+        scores = CustomerScore.objects.filter(run=run, customer_id=OuterRef("pk"), **lookups)
+        queryset = queryset.filter(Exists(scores))
     if saved_segment:
         from patron.campaigns.models import Segment
         from patron.campaigns.rules import segment_queryset
@@ -302,6 +304,40 @@ def _beyond(fields: tuple[tuple[str, bool], ...], values: list[object], backward
     return condition
 
 
+# A list this long (more than LIST_COUNT_CAP customers) sorted by a run figure is read from the
+# scores table's indexes (customers/score_pages.py); a shorter one is joined and sorted whole.
+SCORE_PAGES_FROM = LIST_COUNT_CAP + 1
+
+
+def _score_sorted_rows(
+    queryset: QuerySet[Customer],
+    sort: str,
+    run_id: int | None,
+    cursor: list[object] | None,
+    backward: bool,
+    need: int,
+) -> list[Customer]:
+    """``need`` customers of ``queryset`` in the order of a run figure, each with its
+    ``sort_value``: the page's keys from the scores table, then only those customers."""
+    from patron.customers.score_pages import score_sorted_keys
+
+    keys = score_sorted_keys(
+        queryset=queryset,
+        run_id=run_id,
+        key=sort,
+        cursor=cursor,
+        backward=backward,
+        need=need,
+    )
+    found = Customer.objects.in_bulk([pk for _, pk in keys])
+    rows = []
+    for value, pk in keys:
+        customer = found[pk]
+        customer.sort_value = value  # type: ignore[attr-defined]
+        rows.append(customer)
+    return rows
+
+
 def customer_page(
     *,
     queryset: QuerySet[Customer],
@@ -318,27 +354,33 @@ def customer_page(
 
     fields = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["id"])
     sorted_query = queryset
+    run_id = None
     if score_sort(sort) is not None:
         from patron.insights.selectors import analysis_run_latest
 
-        sorted_query, fields = with_score_sort(queryset, run=analysis_run_latest(), key=sort)
+        run = analysis_run_latest()
+        run_id = run.pk if run is not None else None
+        sorted_query, fields = with_score_sort(queryset, run=run, key=sort)
     backward = bool(before) and not after
     cursor = before if backward else after
     cursor_values = _cursor_decode(cursor, fields, sorted_query) if cursor else None
     if cursor_values is None:
         backward = False  # no usable link: the first page
-    ordering = [("-" if descending != backward else "") + name for name, descending in fields]
-    page_query = sorted_query
-    if cursor_values is not None:
-        page_query = page_query.filter(_beyond(fields, cursor_values, backward))
-    rows = list(page_query.order_by(*ordering)[: size + 1])
+    total = queryset.order_by()[: LIST_COUNT_CAP + 1].count()
+    if score_sort(sort) is not None and total >= SCORE_PAGES_FROM:
+        rows = _score_sorted_rows(queryset, sort, run_id, cursor_values, backward, size + 1)
+    else:
+        ordering = [("-" if desc != backward else "") + name for name, desc in fields]
+        page_query = sorted_query
+        if cursor_values is not None:
+            page_query = page_query.filter(_beyond(fields, cursor_values, backward))
+        rows = list(page_query.order_by(*ordering)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backward:
         rows.reverse()
     has_next = more if not backward else True
     has_previous = (cursor_values is not None) if not backward else more
-    total = queryset.order_by()[: LIST_COUNT_CAP + 1].count()
     return CustomerPage(
         customers=rows,
         next_cursor=_cursor_encode(rows[-1], fields) if rows and has_next else None,

@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     DecimalField,
     F,
     FilteredRelation,
     FloatField,
-    IntegerField,
     Q,
     QuerySet,
     Value,
@@ -43,6 +43,7 @@ TIER_RANK = {
 }
 RISK_RANK = {"high": 3, "medium": 2, "low": 1}
 _NONE = -(10**12)  # where a customer without the figure sorts (last when descending)
+# (a bigint: an integer lookup past PostgreSQL's int4 range would match nothing in Django)
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
@@ -56,7 +57,7 @@ def _ranked(field: str, ranks: dict[str, int]) -> Case:
     return Case(
         *[When(**{f"latest__{field}": code}, then=Value(rank)) for code, rank in ranks.items()],
         default=Value(_NONE),
-        output_field=IntegerField(),
+        output_field=BigIntegerField(),
     )
 
 
@@ -68,11 +69,11 @@ def _sort_expression(key: str) -> Any:
     if key == "risk":
         return _ranked("risk_level", RISK_RANK)
     if key == "last_purchase":  # fewer days since the last purchase is more recent
-        return Coalesce(-F("latest__recency_days"), Value(_NONE), output_field=IntegerField())
+        return Coalesce(-F("latest__recency_days"), Value(_NONE), output_field=BigIntegerField())
     if key in ("revenue", "profit", "clv"):
         return Coalesce(F(f"latest__{key}"), Value(Decimal(_NONE)), output_field=_MONEY)
     if key == "orders":
-        return Coalesce(F("latest__frequency"), Value(_NONE), output_field=IntegerField())
+        return Coalesce(F("latest__frequency"), Value(_NONE), output_field=BigIntegerField())
     if key == "p_alive":
         return Coalesce(F("latest__p_alive"), Value(float(_NONE)), output_field=FloatField())
     raise KeyError(key)

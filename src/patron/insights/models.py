@@ -92,22 +92,25 @@ class CustomerScore(models.Model):
         ]
         indexes = [
             # Segment rules read the latest run's tier, segment, risk level and profit group
-            # as sets of customer ids: on PostgreSQL these are index-only scans.
-            models.Index(
-                fields=["run", "value_tier"], name="score_run_tier_idx", include=["customer"]
-            ),
-            models.Index(
-                fields=["run", "segment"], name="score_run_segment_idx", include=["customer"]
-            ),
-            models.Index(
-                fields=["run", "risk_level"], name="score_run_risk_idx", include=["customer"]
-            ),
+            # as sets of customer ids (index-only scans); the customer list sorted by tier,
+            # segment or risk walks each code's customers in order (customers/score_pages.py).
+            models.Index(fields=["run", "value_tier", "customer"], name="score_run_tier_idx"),
+            models.Index(fields=["run", "segment", "customer"], name="score_run_segment_idx"),
+            models.Index(fields=["run", "risk_level", "customer"], name="score_run_risk_idx"),
             models.Index(
                 fields=["run", "profit_group"],
                 name="score_run_profit_group_idx",
                 include=["customer"],
             ),
             models.Index(fields=["run", "-value_at_risk"], name="score_run_var_idx"),
+            # The customer list sorted by a run figure: (figure, customer) in order per run.
+            models.Index(fields=["run", "clv", "customer"], name="score_run_clv_idx"),
+            models.Index(fields=["run", "revenue", "customer"], name="score_run_revenue_idx"),
+            models.Index(fields=["run", "profit", "customer"], name="score_run_profit_idx"),
+            models.Index(fields=["run", "frequency", "customer"], name="score_run_orders_idx"),
+            models.Index(fields=["run", "p_alive", "customer"], name="score_run_p_alive_idx"),
+            # the most recent first is the fewest days, then the highest customer pk
+            models.Index(fields=["run", "recency_days", "-customer"], name="score_run_recency_idx"),
         ]
 
     def __str__(self) -> str:

@@ -35,8 +35,9 @@ SEARCH_QUERIES = 1
 # The value panel looks up the latest two analysis runs and reads the purchases after the
 # latest live; the churn warnings panel, its list. The panels of the acting apps add one
 # fixed set each: the membership (loyalty), what the customer received (campaigns), tickets
-# and survey answers (service), and the two recommendation lists (recommend).
-DETAIL_QUERIES = 24
+# and survey answers (service), the two recommendation lists (recommend), and the member
+# portal's use and notification log (members: profile, messages, their count and last send).
+DETAIL_QUERIES = 27
 
 
 def _customers(count: int, prefix: str) -> list[Customer]:

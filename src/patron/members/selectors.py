@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from patron.customers.models import Channel, Consent
@@ -306,10 +306,11 @@ def customer_notifications(*, customer_id: int, limit: int = 20) -> dict[str, An
         .values("last_sign_in_at", "sign_ins")
         .first()
     )
+    totals = rows.aggregate(total=Count("pk"), last_sent=Max("sent_at"))
     return {
         "messages": list(rows.order_by("-created_at", "-pk")[:limit]),
-        "total": rows.count(),
+        "total": totals["total"],
         "last_sign_in": (profile or {}).get("last_sign_in_at"),
         "sign_ins": (profile or {}).get("sign_ins", 0),
-        "last_sent": rows.aggregate(at=Max("sent_at"))["at"],
+        "last_sent": totals["last_sent"],
     }

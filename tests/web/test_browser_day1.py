@@ -5,9 +5,9 @@ with every request to anything but 127.0.0.1 blocked (no CDN anywhere):
   fits the screen width, logs no error; the API docs render Swagger UI from local files;
 - on a phone the menu button opens the sections; Chinese tier names do not break per
   character; money fits its tile even with eight-digit sums;
-- the customer list finds a customer by the last four digits of the phone and by a given
-  name, sorts by CLV from its header, saves the view and exports it with readable values;
-- an admin adds a user in Settings.
+- at both widths and in both languages, the customer list finds a customer by the last four
+  digits of the phone and by a given name, sorts by CLV from its header, saves the view and
+  exports it with readable values, and an admin adds a user in Settings.
 
 Screenshots go to test-artifacts/ (day1-*.png).
 """
@@ -182,50 +182,68 @@ def _the_customer_list_finds_sorts_saves_and_exports(
     from playwright.sync_api import expect
 
     blocked: list[str] = []
-    context = _offline_context(browser, 1366, blocked)
-    page = context.new_page()
-    base = live_server.url
-    _sign_in(page, base)
-    for language in ("en", "zh-hans"):
-        page.set_extra_http_headers({"Accept-Language": language})
-        # the last four digits of a phone, then a given name
-        page.goto(f"{base}/customers/")
-        page.fill("input[name=q]", demo.phone[-4:])
-        page.click("form.filters button[type=submit]")
-        expect(page.locator(f"table.customers >> text={demo.external_id}")).to_be_visible()
-        given = demo.name[1:]
-        page.fill("input[name=q]", given)
-        page.click("form.filters button[type=submit]")
-        expect(page.locator(f"table.customers >> text={demo.external_id}")).to_be_visible()
-        # sort by CLV from its header
-        page.goto(f"{base}/customers/")
-        page.click("table.customers th a.sort >> nth=6")  # CLV
-        expect(page.locator('table.customers th[aria-sort="descending"]')).to_have_count(1)
-        page.screenshot(path=str(screenshot_dir / f"day1-1366-{language}-list-by-clv.png"))
-        # save it, open it again
-        name = "By CLV" if language == "en" else "按终身价值"
-        page.fill("form.save-view input[name=name]", name)
-        page.click("form.save-view button")
-        page.goto(f"{base}/customers/")
-        page.click(f".saved-views >> text={name}")
-        expect(page).to_have_url(re.compile(r"sort=clv"))
-        # export what is shown
-        with page.expect_download() as download:
-            page.click("text=Export CSV" if language == "en" else "text=导出 CSV")
-        text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-        rows = list(csv.reader(io.StringIO(text)))
-        genders = {row[4] for row in rows[1:]}
-        expected = {"Male", "Female", "Unknown"} if language == "en" else {"男", "女", "未知"}
-        assert genders <= expected and genders, genders
-        assert len(rows[0]) == 21 and rows[1][12], rows[:2]  # the run's figures are there
-    # Settings: an admin adds a user, in Chinese
-    page.goto(f"{base}/settings/users/")
-    page.fill("#id_username", "mia")
-    page.select_option("#id_role", "marketing")
-    page.fill("#id_password", PASSWORD)
-    page.click("#add-user button[type=submit]")
-    expect(page.locator("#users >> text=mia")).to_be_visible()
-    expect(page.locator("#users")).to_contain_text("市场")
-    page.screenshot(path=str(screenshot_dir / "day1-1366-zh-hans-users.png"), full_page=True)
-    context.close()
+    for width in (390, 1366):
+        context = _offline_context(browser, width, blocked)
+        page = context.new_page()
+        base = live_server.url
+        _sign_in(page, base)
+        for language in ("en", "zh-hans"):
+            page.set_extra_http_headers({"Accept-Language": language})
+            _find_sort_save_export(page, base, demo, language, width, screenshot_dir)
+            # Settings: an admin adds a user
+            username = f"mia{width}{language[:2]}"
+            page.goto(f"{base}/settings/users/")
+            page.fill("#id_username", username)
+            page.select_option("#id_role", "marketing")
+            page.fill("#id_password", PASSWORD)
+            page.click("#add-user button[type=submit]")
+            expect(page.locator(f"#users >> text={username}")).to_be_visible()
+            expect(page.locator("#users")).to_contain_text(
+                "Marketing" if language == "en" else "市场"
+            )
+            scroll, client = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert scroll <= client, (width, language, scroll)
+            page.screenshot(
+                path=str(screenshot_dir / f"day1-{width}-{language}-users.png"), full_page=True
+            )
+        context.close()
     assert blocked == []
+
+
+def _find_sort_save_export(
+    page: Any, base: str, demo: Customer, language: str, width: int, screenshot_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    # the last four digits of a phone, then a given name
+    page.goto(f"{base}/customers/")
+    page.fill("input[name=q]", demo.phone[-4:])
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(f"table.customers >> text={demo.external_id}")).to_be_visible()
+    given = demo.name[1:]
+    page.fill("input[name=q]", given)
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(f"table.customers >> text={demo.external_id}")).to_be_visible()
+    # sort by CLV from its header
+    page.goto(f"{base}/customers/")
+    page.click("table.customers th a.sort >> nth=6")  # CLV
+    expect(page.locator('table.customers th[aria-sort="descending"]')).to_have_count(1)
+    page.screenshot(path=str(screenshot_dir / f"day1-{width}-{language}-list-by-clv.png"))
+    # save it, open it again
+    name = ("By CLV" if language == "en" else "按终身价值") + f" {width}"
+    page.fill("form.save-view input[name=name]", name)
+    page.click("form.save-view button")
+    page.goto(f"{base}/customers/")
+    page.click(f".saved-views >> text={name}")
+    expect(page).to_have_url(re.compile(r"sort=clv"))
+    # export what is shown
+    with page.expect_download() as download:
+        page.click("text=Export CSV" if language == "en" else "text=导出 CSV")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    genders = {row[4] for row in rows[1:]}
+    expected = {"Male", "Female", "Unknown"} if language == "en" else {"男", "女", "未知"}
+    assert genders <= expected and genders, genders
+    assert len(rows[0]) == 21 and rows[1][12], rows[:2]  # the run's figures are there

@@ -63,7 +63,10 @@ def test_a_worker_process_runs_the_queued_check(
     # in the language it was queued in, though the worker's process never activated one
     assert job.result["errors"][0]["message"] == expected
     assert (upload_dir(upload) / CHECK_REJECTS).is_file()
-    assert real_queue.pending_count() == 0
+    # the check left the queue (the worker's scheduler may have queued a periodic task of
+    # its own, such as the outbox dispatch, just before it stopped)
+    left = [getattr(t, "name", type(t).__name__) for t in real_queue.pending()]
+    assert not [name for name in left if "job_execute" in name], left
 
 
 def test_a_worker_stops_when_the_process_that_started_it_is_gone(real_queue: Any) -> None:

@@ -144,7 +144,7 @@ def _gini_sorted(ascending: NDArray[np.int64]) -> float:
     return float(min(1.0, max(0.0, 1.0 - area / (n * total))))
 
 
-def _top_counts(n: int, shares: Sequence[float]) -> list[int]:
+def top_counts(n: int, shares: Sequence[float]) -> list[int]:
     # ceil(x * n) as in the pyramid, forgiving float noise in the shares
     return [math.ceil(_fraction(s) * n - Fraction(1, 10**9)) for s in shares]
 
@@ -163,7 +163,7 @@ def top_share(values: ArrayLike, share: float) -> float:
     total = int(cents.sum())
     if total <= 0:
         return math.nan
-    k = _top_counts(cents.shape[0], [share])[0]
+    k = top_counts(cents.shape[0], [share])[0]
     return int(cents[:k].sum()) / total
 
 
@@ -284,7 +284,7 @@ def concentration_report(
     rev_ascending = np.sort(rev)
     rev_running = np.cumsum(rev_ascending[::-1])
     n = rev.shape[0]
-    counts = _top_counts(n, top)
+    counts = top_counts(n, top)
     rev_total = int(rev.sum())
 
     def top_sum(running: NDArray[np.int64], k: int) -> int:

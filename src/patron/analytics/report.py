@@ -225,7 +225,7 @@ def default_as_of(transactions: ir.Table) -> dt.date:
     return day + dt.timedelta(days=1)
 
 
-def _number(value: Any) -> Any:
+def json_number(value: Any) -> Any:
     """A plain JSON number: NaN -> None, NumPy scalars -> Python."""
     if value is None:
         return None
@@ -236,16 +236,19 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict("records"):
         out.append(
-            {k: (v.isoformat() if isinstance(v, dt.date) else _number(v)) for k, v in row.items()}
+            {
+                k: (v.isoformat() if isinstance(v, dt.date) else json_number(v))
+                for k, v in row.items()
+            }
         )
     return out
 
 
-def _counts(table: pd.DataFrame) -> dict[str, int]:
+def level_counts(table: pd.DataFrame) -> dict[str, int]:
     """Customers per level, from a :func:`profit_by_levels` table (every level listed)."""
     return {str(k): int(v) for k, v in zip(table["level"], table["customers"], strict=True)}
 
@@ -360,27 +363,27 @@ def _figures(
         "customers": len(customers),
         "orders": int(customers["frequency"].sum()),
         "revenue": float(revenue_cents.sum()) / 100,
-        "profit": _number(report.total_profit),
+        "profit": json_number(report.total_profit),
         "value_basis": basis,
-        "top20_revenue_share": _number(top.loc[0.2, "revenue_share"]),
-        "top20_profit_share": _number(top.loc[0.2, "profit_share"]),
-        "gini": _number(report.gini_revenue),
-        "gini_profit": _number(report.gini_profit),
-        "customers_for_80_revenue": _number(report.customers_for_target_revenue),
-        "customers_for_80_profit": _number(report.customers_for_target_profit),
+        "top20_revenue_share": json_number(top.loc[0.2, "revenue_share"]),
+        "top20_profit_share": json_number(top.loc[0.2, "profit_share"]),
+        "gini": json_number(report.gini_revenue),
+        "gini_profit": json_number(report.gini_profit),
+        "customers_for_80_revenue": json_number(report.customers_for_target_revenue),
+        "customers_for_80_profit": json_number(report.customers_for_target_profit),
         "loss_making_customers": int(report.loss_making_customers),
         "concentration_statement": statement,
-        "top_shares": _records(report.top),
+        "top_shares": json_records(report.top),
         "lorenz": {
             "x": [round(float(v), 4) for v in lorenz_x],
             "y": [round(float(v), 6) for v in lorenz_y],
         },
-        "tiers": _counts(by_tier),
-        "segments": _counts(by_segment),
-        "tier_table": _records(by_tier),
-        "segment_table": _records(by_segment),
-        "profit_groups": _counts(by_group),
-        "profit_group_table": _records(by_group),
+        "tiers": level_counts(by_tier),
+        "segments": level_counts(by_segment),
+        "tier_table": json_records(by_tier),
+        "segment_table": json_records(by_segment),
+        "profit_groups": level_counts(by_group),
+        "profit_group_table": json_records(by_group),
         "rf_heatmap": heat.tolist(),  # rows R = 1..5, columns F = 1..5
         "labels": {
             "tiers": {t.code: t.label for t in TIERS},
@@ -467,10 +470,10 @@ def analyze_transactions(
     figures = _figures(customers, profit, basis, as_of)
     del summary, profit  # a million rows each, not needed by what the caller does next
     if kpis is not None and cohorts is not None:
-        figures["kpis"] = _records(kpis)
+        figures["kpis"] = json_records(kpis)
         figures["cohorts"] = {
             "months": [d.isoformat() for d in cohorts.index],
-            "shares": [[_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
+            "shares": [[json_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
         }
     figures["settings"] = settings.as_dict()
     return ValueAnalysis(

@@ -128,14 +128,14 @@ def tier(code: str) -> Tier:
     return _TIERS_BY_CODE[code]
 
 
-_SLACK = Fraction(1, 10**9)
+SHARE_SLACK = Fraction(1, 10**9)
 
 
 def _exact(x: float) -> Fraction:
     return Fraction(str(x))
 
 
-def _cumulative(shares: Sequence[float], k: int) -> tuple[Fraction, ...]:
+def cumulative_shares(shares: Sequence[float], k: int) -> tuple[Fraction, ...]:
     if len(shares) != k or any(not math.isfinite(s) or s < 0 for s in shares):
         raise ValueError(BAD_SHARES.format(k=k, shares=shares))
     total = sum(_exact(s) for s in shares)
@@ -178,7 +178,7 @@ class TierCuts:
         if (self.shares is None) == (self.thresholds is None):
             raise ValueError("give exactly one of shares or thresholds")
         if self.shares is not None:
-            _cumulative(self.shares, 5)
+            cumulative_shares(self.shares, 5)
         if self.thresholds is not None:
             _check_thresholds(self.thresholds, 4)
 
@@ -239,7 +239,7 @@ def rank_order(values: ArrayLike, customer_id: ArrayLike) -> NDArray[np.int64]:
 def _cut_positions(n: int, cumulative: Sequence[Fraction]) -> NDArray[np.int64]:
     """Group index (0 = top) for positions 0..n-1 under cumulative share cuts."""
     # ceil(c * n), forgiving float noise in the shares (2/3 given as 0.6666666666666667)
-    ends = np.array([math.ceil(c * n - _SLACK) for c in cumulative], dtype=np.int64)
+    ends = np.array([math.ceil(c * n - SHARE_SLACK) for c in cumulative], dtype=np.int64)
     groups: NDArray[np.int64] = np.searchsorted(ends, np.arange(n), side="right").astype(np.int64)
     return groups
 
@@ -318,7 +318,7 @@ def tier_groups(
     index (0 = very high) at each rank: what :func:`value_tiers` builds its frame from."""
     order = rank_order(values, ids)
     if cuts.shares is not None:
-        groups = _cut_positions(len(order), _cumulative(cuts.shares, 5))
+        groups = _cut_positions(len(order), cumulative_shares(cuts.shares, 5))
     elif cuts.thresholds is not None:
         groups = _cut_values(values[order], cuts.thresholds)
     else:  # pragma: no cover - TierCuts forbids it
@@ -342,7 +342,7 @@ def profit_group_indices(
             raise ValueError(BAD_THRESHOLDS.format(k=2, thresholds=thresholds))
         groups[:positive] = _cut_values(sorted_values[:positive], thresholds)
     else:
-        groups[:positive] = _cut_positions(positive, _cumulative(shares, 3))
+        groups[:positive] = _cut_positions(positive, cumulative_shares(shares, 3))
     return groups
 
 

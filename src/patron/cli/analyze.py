@@ -16,6 +16,7 @@ from patron.cli.common import (
     JsonOption,
     console,
     err_console,
+    first_errors_from,
     patron_errors,
     print_json,
     run_with_django,
@@ -397,13 +398,3 @@ def _analyze_file(
         "written": written,
     }
     print_json(output) if as_json else _print(output)
-
-
-def first_errors_from(error: Any) -> list[str]:
-    """The first rejected rows named in an :class:`AnalysisSourceError`."""
-    rows = (error.extra or {}).get("errors", [])
-    out = []
-    for row in rows:
-        value = "" if row.get("value") is None else f" {row['value']!r}"
-        out.append(f"line {row['line']} {row['column']}{value}: {row['message']}")
-    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from patron.cli.common import err_console, patron_errors
+from patron.cli.common import err_console, first_errors_from, patron_errors
 
 
 def analyze_spark(
@@ -27,7 +27,6 @@ def analyze_spark(
     the result printed or given as JSON."""
     import typer
 
-    from patron.cli.analyze import first_errors_from
     from patron.ingest.mapping import parse_map_options
     from patron.insights.outputs import write_summary_json
     from patron.insights.runs import run_summary

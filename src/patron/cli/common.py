@@ -158,3 +158,13 @@ def run_with_django(
     setup_django(serving=serving, creates=creates or not migrated)
     with patron_errors(migrated=migrated):
         return func()
+
+
+def first_errors_from(error: Any) -> list[str]:
+    """The first rejected rows named in an :class:`AnalysisSourceError`."""
+    rows = (error.extra or {}).get("errors", [])
+    out = []
+    for row in rows:
+        value = "" if row.get("value") is None else f" {row['value']!r}"
+        out.append(f"line {row['line']} {row['column']}{value}: {row['message']}")
+    return out

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from patron.analytics.concentration import DEFAULT_TOP_SHARES, Concentration, _top_counts
-from patron.analytics.report import _counts, _number, _records
+from patron.analytics.concentration import DEFAULT_TOP_SHARES, Concentration, top_counts
+from patron.analytics.report import json_number, json_records, level_counts
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS
 from patron.analytics.tiers import PROFIT_GROUP_CODES, PROFIT_GROUPS, TIER_CODES, TIERS
 
@@ -34,7 +34,7 @@ def _measure(customers: Any, cents: Any, desc_pos: Any, n: int) -> dict[str, Any
     from pyspark.sql import functions as F
 
     clipped = F.greatest(cents, F.lit(0))
-    counts = _top_counts(n, DEFAULT_TOP_SHARES)
+    counts = top_counts(n, DEFAULT_TOP_SHARES)
     grid = np.linspace(0.0, 1.0, 101)
     needed: set[int] = set()
     brackets = []
@@ -235,27 +235,27 @@ def spark_figures(customers: Any, basis: str, as_of: Any, n: int) -> dict[str, A
         "customers": n,
         "orders": orders,
         "revenue": float(revenue["total"]) / 100,
-        "profit": _number(report.total_profit),
+        "profit": json_number(report.total_profit),
         "value_basis": basis,
-        "top20_revenue_share": _number(top.loc[0.2, "revenue_share"]),
-        "top20_profit_share": _number(top.loc[0.2, "profit_share"]),
-        "gini": _number(report.gini_revenue),
-        "gini_profit": _number(report.gini_profit),
-        "customers_for_80_revenue": _number(report.customers_for_target_revenue),
-        "customers_for_80_profit": _number(report.customers_for_target_profit),
+        "top20_revenue_share": json_number(top.loc[0.2, "revenue_share"]),
+        "top20_profit_share": json_number(top.loc[0.2, "profit_share"]),
+        "gini": json_number(report.gini_revenue),
+        "gini_profit": json_number(report.gini_profit),
+        "customers_for_80_revenue": json_number(report.customers_for_target_revenue),
+        "customers_for_80_profit": json_number(report.customers_for_target_profit),
         "loss_making_customers": int(report.loss_making_customers),
         "concentration_statement": report.statement(),
-        "top_shares": _records(report.top),
+        "top_shares": json_records(report.top),
         "lorenz": {
             "x": [round(float(v), 4) for v in np.linspace(0.0, 1.0, 101)],
             "y": [round(float(v), 6) for v in revenue["lorenz_y"]],
         },
-        "tiers": _counts(by_tier),
-        "segments": _counts(by_segment),
-        "tier_table": _records(by_tier),
-        "segment_table": _records(by_segment),
-        "profit_groups": _counts(by_group),
-        "profit_group_table": _records(by_group),
+        "tiers": level_counts(by_tier),
+        "segments": level_counts(by_segment),
+        "tier_table": json_records(by_tier),
+        "segment_table": json_records(by_segment),
+        "profit_groups": level_counts(by_group),
+        "profit_group_table": json_records(by_group),
         "rf_heatmap": heat.tolist(),
         "labels": {
             "tiers": {t.code: t.label for t in TIERS},

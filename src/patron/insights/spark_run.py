@@ -25,9 +25,9 @@ from patron.analytics.report import (
     NO_TRANSACTIONS,
     AnalysisSettings,
     ValueAnalysis,
-    _number,
-    _records,
     default_as_of,
+    json_number,
+    json_records,
 )
 from patron.insights.spark_source import SparkTransactions
 
@@ -112,10 +112,10 @@ def analyze_on_spark(
             transactions, as_of=as_of, lost_after_days=settings.lost_after_days
         )
         cohorts = cohort_table.shares
-        figures_kpis["kpis"] = _records(kpis)
+        figures_kpis["kpis"] = json_records(kpis)
         figures_kpis["cohorts"] = {
             "months": [d.isoformat() for d in cohorts.index],
-            "shares": [[_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
+            "shares": [[json_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
         }
     say("Summarising customers")
     summary = spark.sql(

@@ -21,7 +21,7 @@ import numpy as np
 
 from patron.analytics.report import AnalysisSettings
 from patron.analytics.segments import segment_codes
-from patron.analytics.tiers import _SLACK, PROFIT_GROUP_CODES, TIER_CODES, _cumulative
+from patron.analytics.tiers import PROFIT_GROUP_CODES, SHARE_SLACK, TIER_CODES, cumulative_shares
 
 __all__ = ["positions", "score_customers"]
 
@@ -194,7 +194,7 @@ def _codes(index: Any, codes: tuple[str, ...]) -> Any:
 
 def _ends(n: int, shares: tuple[float, ...]) -> list[int]:
     """tiers._cut_positions' ends: ceil(c * n), forgiving float noise in the shares."""
-    return [math.ceil(c * n - _SLACK) for c in _cumulative(shares, len(shares))]
+    return [math.ceil(c * n - SHARE_SLACK) for c in cumulative_shares(shares, len(shares))]
 
 
 def _tier(position: Any, value_c: Any, settings: AnalysisSettings, n: int) -> Any:

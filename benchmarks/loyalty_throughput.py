@@ -169,22 +169,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load(
-    port: int, token: str, path: str, bodies, seconds: float, clients: int
-) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """``clients`` threads, each with one keep-alive connection, POSTing for ``seconds``."""
+def drive(port: int, request, seconds: float, clients: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """``clients`` threads, each with one keep-alive connection, sending for ``seconds``;
+    ``request(k, i)`` gives client k's i-th request as (method, path, body or None, headers)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[dict[int, int]] = [{} for _ in range(clients)]
     stop = time.perf_counter() + seconds
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def client(k: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         i = 0
         while time.perf_counter() < stop:
-            body = None if bodies is None else json.dumps(bodies(k, i))
+            method, path, body, headers = request(k, i)
             t = time.perf_counter()
-            conn.request("GET" if body is None else "POST", path, body=body, headers=headers)
+            conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             latencies[k].append(time.perf_counter() - t)
@@ -211,6 +209,19 @@ def load(
         "requests": len(flat),
         "statuses": merged,
     }
+
+
+def load(
+    port: int, token: str, path: str, bodies, seconds: float, clients: int
+) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """GETs of ``path`` (``bodies`` None) or POSTs of ``bodies(k, i)``, with ``token``."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def request(k: int, i: int) -> tuple[str, str, str | None, dict[str, str]]:
+        body = None if bodies is None else json.dumps(bodies(k, i))
+        return ("GET" if body is None else "POST", path, body, headers)
+
+    return drive(port, request, seconds, clients)
 
 
 def api_bench(seconds: float, clients: int) -> dict[str, object]:

@@ -19,14 +19,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loyalty_throughput import database, drop, free_port, run_python
+from loyalty_throughput import database, drive, drop, free_port, run_python
 
 BIN = Path(sys.executable).parent
 TOKENS = 2000
@@ -98,45 +97,15 @@ DEBUG = False
 
 
 def load(port: int, paths_and_tokens, seconds: float, clients: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """``clients`` threads with a keep-alive connection each, GETting for ``seconds``;
-    ``paths_and_tokens(k, i)`` gives each request's path and bearer token."""
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    statuses: list[dict[int, int]] = [{} for _ in range(clients)]
-    stop = time.perf_counter() + seconds
+    """GETs for ``seconds``; ``paths_and_tokens(k, i)`` gives each request's path and bearer
+    token (the load driver is loyalty_throughput's)."""
 
-    def client(k: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        i = 0
-        while time.perf_counter() < stop:
-            path, token = paths_and_tokens(k, i)
-            t = time.perf_counter()
-            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-            response = conn.getresponse()
-            response.read()
-            latencies[k].append(time.perf_counter() - t)
-            statuses[k][response.status] = statuses[k].get(response.status, 0) + 1
-            i += 1
-        conn.close()
+    def request(k: int, i: int) -> tuple[str, str, None, dict[str, str]]:
+        path, token = paths_and_tokens(k, i)
+        return ("GET", path, None, {"Authorization": f"Bearer {token}"})
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    flat = np.array([x for lat in latencies for x in lat])
-    merged: dict[int, int] = {}
-    for s in statuses:
-        for code, n in s.items():
-            merged[code] = merged.get(code, 0) + n
-    return {
-        "requests_per_s": round(len(flat) / elapsed, 1),
-        "p50_ms": round(float(np.percentile(flat, 50) * 1000), 1),
-        "p95_ms": round(float(np.percentile(flat, 95) * 1000), 1),
-        "requests": len(flat),
-        "statuses": merged,
-    }
+    figures = drive(port, request, seconds, clients)
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
 
 
 def main() -> None:

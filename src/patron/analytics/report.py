@@ -80,7 +80,7 @@ NO_TRANSACTIONS = "no transactions on or before {as_of}"
 BAD_SETTING = "{name}: unexpected value {value!r}"
 # What scoring and profit read of the summary: purchase_days and returns (distinct counts)
 # are left out.
-_SUMMARY_NEEDED = (
+SUMMARY_NEEDED = (
     "customer_id",
     "first_purchase",
     "orders",
@@ -455,7 +455,7 @@ def analyze_transactions(
     say("Summarising customers")
     # Ordered in the engine: the library sorts by customer_id again, and sorting sorted
     # strings is nearly free (the result does not depend on the engine's collation).
-    summary_expr = customer_summary(transactions, as_of=as_of, columns=_SUMMARY_NEEDED).order_by(
+    summary_expr = customer_summary(transactions, as_of=as_of, columns=SUMMARY_NEEDED).order_by(
         "customer_id"
     )
     # Through Arrow: several times faster than Ibis's own conversion to pandas for a million

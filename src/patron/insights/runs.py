@@ -106,22 +106,13 @@ HOLDOUT_DAYS = 91
 MIN_CALIBRATION_DAYS = 28
 
 
-def predictive_inputs(
+def predictive_days(
     transactions: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
-) -> pd.DataFrame:
-    """Per customer, in one engine aggregation: the model input of the predictions.
-
-    Columns ``customer_id``, ``purchase_days`` (distinct days with a purchase that is not a
-    return), ``first_purchase``, ``last_purchase`` (dates), ``repeat_monetary`` (mean spend of
-    the purchase days after the first; 0 without) and ``average_spend`` (mean spend per
-    purchase day); for the holdout check, with the calibration period ending ``holdout_days``
-    before ``as_of``: ``cal_days`` (purchase days up to then), ``cal_last`` (the last of them,
-    missing without) and ``holdout_days`` (purchase days after). Customers with returns only
-    are not there. ``frame.attrs["repeat_by_day"]`` holds the repeat purchase days of everyone
-    per day (``day``, ``repeats``), the tracking curve's input.
-    """
+) -> tuple[ir.Table, ir.Table]:
+    """The engine expressions behind :func:`predictive_inputs` (DuckDB) and the Spark run's
+    prediction inputs: purchase days per customer (``days``: ``customer_id``, ``order_date``,
+    ``spend``, ``first_day``) and their per-customer aggregate, not yet executed."""
     import ibis
-    import numpy as np
 
     from patron.analytics.summary import prepare_transactions
 
@@ -140,6 +131,26 @@ def predictive_inputs(
         cal_days=ibis.ifelse(in_cal, 1, 0).sum(),
         cal_last=ibis.ifelse(in_cal, days.order_date, ibis.null()).max(),
     )
+    return days, per_customer
+
+
+def predictive_inputs(
+    transactions: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
+) -> pd.DataFrame:
+    """Per customer, in one engine aggregation: the model input of the predictions.
+
+    Columns ``customer_id``, ``purchase_days`` (distinct days with a purchase that is not a
+    return), ``first_purchase``, ``last_purchase`` (dates), ``repeat_monetary`` (mean spend of
+    the purchase days after the first; 0 without) and ``average_spend`` (mean spend per
+    purchase day); for the holdout check, with the calibration period ending ``holdout_days``
+    before ``as_of``: ``cal_days`` (purchase days up to then), ``cal_last`` (the last of them,
+    missing without) and ``holdout_days`` (purchase days after). Customers with returns only
+    are not there. ``frame.attrs["repeat_by_day"]`` holds the repeat purchase days of everyone
+    per day (``day``, ``repeats``), the tracking curve's input.
+    """
+    import numpy as np
+
+    days, per_customer = predictive_days(transactions, as_of=as_of, holdout_days=holdout_days)
     repeats = days.filter(days.order_date != days.first_day)
     by_day = repeats.group_by("order_date").aggregate(repeats=repeats.count())
     frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)

@@ -24,7 +24,7 @@ from patron.analytics.predictive import (
     score_value,
 )
 from patron.analytics.purchase_models import FREQUENCY_BINS, RECENCY_BINS, PAliveGrid
-from patron.insights.runs import HOLDOUT_DAYS, model_choice
+from patron.insights.runs import HOLDOUT_DAYS, model_choice, predictive_days
 
 __all__ = ["predict_on_spark", "prediction_inputs"]
 
@@ -39,26 +39,9 @@ _SCHEMA = (
 def prediction_inputs(spark: Any, con: Any, transactions: Any, as_of: dt.date) -> Any:
     """:func:`patron.insights.runs.predictive_inputs` as a Spark frame (not collected), with
     day numbers: ``first_day``, ``last_day``, ``cal_last_day``."""
-    import ibis
     from pyspark.sql import functions as F
 
-    from patron.analytics.summary import prepare_transactions
-
-    cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
-    t = prepare_transactions(transactions, as_of=as_of)
-    buys = t.filter(~t.is_return)
-    days = buys.group_by(["customer_id", "order_date"]).aggregate(spend=buys.amount_cents.sum())
-    days = days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
-    in_cal = days.order_date <= ibis.literal(cal_end)
-    per_customer = days.group_by("customer_id").aggregate(
-        purchase_days=days.count(),
-        first_purchase=days.order_date.min(),
-        last_purchase=days.order_date.max(),
-        total_cents=days.spend.sum(),
-        first_cents=ibis.ifelse(days.order_date == days.first_day, days.spend, 0).sum(),
-        cal_days=ibis.ifelse(in_cal, 1, 0).sum(),
-        cal_last=ibis.ifelse(in_cal, days.order_date, ibis.null()).max(),
-    )
+    _days, per_customer = predictive_days(transactions, as_of=as_of)
     frame = spark.sql(con.compile(per_customer))
     n = F.col("purchase_days").cast("double")
     total = F.col("total_cents").cast("double") / 100

@@ -23,6 +23,7 @@ from patron.analytics.predictive import PREDICTION_COLUMNS
 from patron.analytics.report import (
     CUSTOMER_COLUMNS,
     NO_TRANSACTIONS,
+    SUMMARY_NEEDED,
     AnalysisSettings,
     ValueAnalysis,
     default_as_of,
@@ -34,17 +35,6 @@ from patron.insights.spark_source import SparkTransactions
 __all__ = ["SparkAnalysis", "analyze_on_spark"]
 
 Step = Callable[[str], None]
-_SUMMARY_NEEDED = (
-    "customer_id",
-    "first_purchase",
-    "orders",
-    "revenue",
-    "cost",
-    "margin",
-    "uncosted_revenue",
-    "recency_days",
-    "tenure_days",
-)
 
 
 @dataclass(frozen=True)
@@ -119,7 +109,7 @@ def analyze_on_spark(
         }
     say("Summarising customers")
     summary = spark.sql(
-        con.compile(customer_summary(transactions, as_of=as_of, columns=_SUMMARY_NEEDED))
+        con.compile(customer_summary(transactions, as_of=as_of, columns=SUMMARY_NEEDED))
     ).localCheckpoint()
     n = summary.count()
     if n == 0:

@@ -10,12 +10,21 @@ import pytest
 
 from patron.analytics.clv import (
     MBGNBD,
+    ConvergenceError,
     ParetoNBD,
     calibration_holdout_split,
     holdout_score,
     tracking_curve,
 )
-from patron.analytics.purchase_models import choose_purchase_model, holdout_split, p_alive_grid
+from patron.analytics.clv.simulate import simulate_paretonbd
+from patron.analytics.purchase_models import (
+    MAX_SHAPE,
+    PredictionError,
+    choose_purchase_model,
+    fit_purchase_model,
+    holdout_split,
+    p_alive_grid,
+)
 
 DAYS = 546  # 78 weeks
 HOLDOUT = 91
@@ -130,3 +139,53 @@ def test_p_alive_grid_bins_and_means() -> None:
                 assert grid.mean[i][j] == pytest.approx(float(p[inside].mean()), rel=1e-12)
             else:
                 assert grid.mean[i][j] is None
+
+
+def test_a_candidate_whose_unpenalised_fit_raised_is_refitted_with_the_penalties_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # customers who never leave: every purchase model's drop-out runs off (0 or infinity)
+    rng = np.random.default_rng(11)
+    n = 400
+    big_t = rng.uniform(30.0, 70.0, n)
+    frequency = rng.poisson(0.4 * big_t)
+    recency = np.where(frequency > 0, big_t * rng.beta(frequency + 1.0, 1.0), 0.0)
+    split = holdout_split(frequency, recency, big_t, rng.poisson(0.4 * 13, n), 13.0)
+    fitted: list[tuple[str, float]] = []
+    for cls in (MBGNBD, ParetoNBD):
+        original = cls.fit
+
+        def counting(self, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            fitted.append((type(self).__name__, self.penalizer_coef))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "fit", counting)
+    with pytest.raises(PredictionError):  # no drop-out to estimate, at any penalty
+        choose_purchase_model(split)
+    # each candidate unpenalised once (a repeat could only raise again), then each penalty
+    assert fitted == [
+        ("MBGNBD", 0.0),
+        ("ParetoNBD", 0.0),
+        ("MBGNBD", 0.01),
+        ("MBGNBD", 0.1),
+        ("ParetoNBD", 0.01),
+        ("ParetoNBD", 0.1),
+    ]
+
+
+def test_a_shape_at_max_shape_is_not_identified_and_a_penalty_fits() -> None:
+    # homogeneous drop-out (gamma shape 10^6): only s / beta is identified
+    t_ages = np.random.default_rng(4).uniform(20.0, 80.0, 3_000)
+    x, tx, big_t = simulate_paretonbd(t_ages, r=0.8, alpha=4.0, s=1e6, beta=1e6 / 0.01, seed=4)
+    with pytest.raises(ConvergenceError, match="at a bound"):
+        ParetoNBD(max_shape=MAX_SHAPE).fit(x, tx, big_t)
+    fitted = fit_purchase_model("paretonbd", x, tx, big_t, 13.0)
+    assert fitted.penalizer > 0
+    assert fitted.params["s"] < MAX_SHAPE
+    assert np.isfinite(fitted.p_alive).all() and np.isfinite(fitted.expected).all()
+
+
+@pytest.mark.parametrize("bad", [0.5, 1.0, float("inf"), "1e4"])
+def test_max_shape_is_validated(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_shape"):
+        ParetoNBD(max_shape=bad).fit([1.0], [1.0], [2.0])  # type: ignore[arg-type]

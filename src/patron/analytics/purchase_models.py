@@ -32,6 +32,7 @@ from patron.analytics.clv import (
     CalibrationHoldout,
     ConvergenceError,
     CustomerSummary,
+    NoModelFittedError,
     ParetoNBD,
     holdout_by_frequency,
     select_model,
@@ -65,6 +66,12 @@ _NAMES = {cls.__name__: name for name, cls in PURCHASE_MODELS.items()}
 RUN_CANDIDATES: tuple[str, ...] = ("mbgnbd", "paretonbd")
 #: L2 penalties tried in turn when the plain fit does not converge.
 PENALIZERS = (0.0, 0.01, 0.1)
+#: Largest shape parameter a run accepts (the estimators' ``max_shape``). A gamma or beta
+#: mixing distribution of shape 10^4 has a coefficient of variation of 1%: the customers'
+#: rates are then the same, a limit (a ridge of the likelihood) the data do not identify, and
+#: each step of the optimiser towards it is costly. A fit that reaches the bound counts as
+#: not identified, like any other, and is tried again with a penalty.
+MAX_SHAPE = 1e4
 MAX_FREQUENCY = 7  # the calibration-frequency bins of the holdout check: 0, 1, ..., 7+
 
 # (label, lowest, highest or None) of the P(alive) grid's rows (orders) and columns (days).
@@ -113,6 +120,7 @@ def fit_purchase_model(
     horizon: float,
     *,
     weights: NDArray[np.float64] | None = None,
+    penalizers: tuple[float, ...] = PENALIZERS,
 ) -> FittedPurchaseModel:
     """Fit the model ``name`` (a key of :data:`PURCHASE_MODELS`) by maximum likelihood, or
     with a small L2 penalty when the data do not identify it (few customers, a drop-out too
@@ -120,6 +128,7 @@ def fit_purchase_model(
 
     ``weights`` (customers per row) fits distinct (x, t_x, T) rows with their counts, as an
     engine that keeps the customers (Spark) hands them over; the predictions are of the rows.
+    ``penalizers``: the penalties tried, in turn.
 
     Raises
     ------
@@ -129,11 +138,11 @@ def fit_purchase_model(
     if name not in PURCHASE_MODELS:
         raise ValueError(f"purchase model must be one of {sorted(PURCHASE_MODELS)}, got {name!r}")
     error: str | None = None
-    for penalizer in PENALIZERS:
+    for penalizer in penalizers:
         try:
             # a series may overflow on the way to the optimum; the result is checked below
             with np.errstate(all="ignore"):
-                model = PURCHASE_MODELS[name](penalizer_coef=penalizer).fit(
+                model = PURCHASE_MODELS[name](penalizer_coef=penalizer, max_shape=MAX_SHAPE).fit(
                     x, tx, big_t, weights=weights
                 )
         except (ConvergenceError, ValueError, FloatingPointError) as failed:
@@ -236,7 +245,7 @@ def choose_purchase_model(
 
     if not candidates:
         raise ValueError("candidates is empty")
-    templates = [PURCHASE_MODELS[name]() for name in candidates]
+    templates = [PURCHASE_MODELS[name](max_shape=MAX_SHAPE) for name in candidates]
     failures: dict[str, str] = {}
     try:
         # the Pareto/NBD's series may overflow on the way to its optimum: scoped here, and a
@@ -244,6 +253,7 @@ def choose_purchase_model(
         with np.errstate(all="ignore"):
             picked = select_model(templates, split, metric=metric)  # type: ignore[arg-type]
         failures = {_NAMES.get(k, k): v for k, v in picked.failures.items()}
+        raised = set(failures)  # their unpenalised fit raised: the penalties are left
         finite = all(np.isfinite(getattr(s, metric)) for s in picked.scores)
         # the best's error is finite and so are the others' (else the order is not reliable):
         # keep the choice; otherwise every candidate is fitted again below, one by one
@@ -251,17 +261,29 @@ def choose_purchase_model(
         best: Any = picked.best if finite else None
         penalizer = 0.0
         scores = [_score_dict(s, 0.0) for s in picked.scores] if finite else []
-    except ValueError as error:
+    except NoModelFittedError as error:  # every unpenalised fit raised
         fitted, best, scores, penalizer = {}, None, [], 0.0
+        failures = {_NAMES.get(k, k): v for k, v in error.failures.items()}
+        raised = set(failures)
+    except ValueError as error:
+        fitted, best, scores, penalizer, raised = {}, None, [], 0.0, set()
         failures = {name: str(error) for name in candidates}
     cal = split.calibration
     x = cal.frequency.astype(np.float64)
     for name in candidates:  # the ones that failed, with a penalty
         if name in fitted:
             continue
+        # a fit that raised unpenalised would raise again: go on with the penalties
+        penalizers = PENALIZERS[1:] if name in raised else PENALIZERS
         try:
             again = fit_purchase_model(
-                name, x, cal.recency, cal.T, split.duration_holdout, weights=split.weights
+                name,
+                x,
+                cal.recency,
+                cal.T,
+                split.duration_holdout,
+                weights=split.weights,
+                penalizers=penalizers,
             )
         except PredictionError as error:
             failures[name] = str(error)

@@ -103,3 +103,21 @@ def test_log_diff_exp_is_exact_and_handles_equal_arguments() -> None:
     assert out[1] == pytest.approx(1000.0 + np.log1p(-np.exp(-1.0)), rel=1e-15)
     assert out[2] == -np.inf
     assert out[3] == pytest.approx(2.0, rel=1e-15)
+
+
+def test_rows_sharing_z_give_the_values_each_row_has_alone() -> None:
+    # many rows on few z (the integrand's z-factors computed once and shared) against each
+    # row evaluated on its own, and against the brute-force series
+    rng = np.random.default_rng(8)
+    n = 600
+    c = 1.5 + rng.gamma(1.0, 30.0, n)
+    b = c * rng.uniform(0.01, 0.99, n)
+    z = rng.choice(np.array([0.91, 0.95, 0.99, 0.999]), n)
+    together = log_hyp2f1_1b(b, c, z)
+    for i in rng.choice(n, 25, replace=False):
+        alone = log_hyp2f1_1b(b[i : i + 1], c[i : i + 1], z[i : i + 1])
+        for a, t in zip(alone, together, strict=True):
+            assert float(t[i]) == pytest.approx(float(a[0]), rel=1e-14, abs=1e-14)
+        assert float(together[0][i]) == pytest.approx(
+            _series_reference(b[i], c[i], z[i]), rel=1e-11
+        )

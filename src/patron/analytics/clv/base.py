@@ -74,6 +74,9 @@ class _Model:
     """
 
     _param_names: ClassVar[tuple[str, ...]]
+    #: The shape parameters of the mixing distributions (no time unit), which ``max_shape``
+    #: bounds.
+    _shape_names: ClassVar[tuple[str, ...]] = ()
 
     params_: dict[str, float]
     log_likelihood_: float
@@ -89,11 +92,13 @@ class _Model:
         tol: float = 1e-9,
         max_iter: int = 2000,
         initial_params: Mapping[str, float] | None = None,
+        max_shape: float | None = None,
     ) -> None:
         self.penalizer_coef = penalizer_coef
         self.tol = tol
         self.max_iter = max_iter
         self.initial_params = initial_params
+        self.max_shape = max_shape
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -131,6 +136,23 @@ class _Model:
             raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
         if self.initial_params is not None:
             check_params(self.initial_params, self._param_names)
+        shape = self.max_shape
+        if shape is not None and not (
+            isinstance(shape, int | float) and np.isfinite(shape) and shape > 1
+        ):
+            raise ValueError(f"max_shape must be a finite number > 1 or None, got {shape!r}")
+
+    def _log_bounds(self) -> list[tuple[float, float]]:
+        """Bounds of the internal log-parameters: ``±_LOG_BOUND``, and ``log(max_shape)``
+        above for the shape parameters. A shape running off to infinity is a ridge of the
+        likelihood (a homogeneous rate: only the ratio of shape and scale is identified);
+        whether the optimiser's stopping point on it passes the Hessian check is a matter of
+        rounding, and each step out there is costly (a hypergeometric argument near 1)."""
+        top = _LOG_BOUND if self.max_shape is None else min(_LOG_BOUND, np.log(self.max_shape))
+        return [
+            (-_LOG_BOUND, top if name in self._shape_names else _LOG_BOUND)
+            for name in self._param_names
+        ]
 
     def _fit_loglik(
         self,
@@ -171,7 +193,13 @@ class _Model:
         if self.initial_params is not None:
             given = np.array([self.initial_params[k] for k in self._param_names], dtype=float)
             starts = [np.log(given / unit_factors)]
-        result = _minimize(objective, starts, tol=float(self.tol), max_iter=int(self.max_iter))
+        result = _minimize(
+            objective,
+            starts,
+            tol=float(self.tol),
+            max_iter=int(self.max_iter),
+            bounds=self._log_bounds(),
+        )
         theta = np.exp(result.x)
         hess = _hessian(objective, result.x, result.jac)
         eig = np.linalg.eigvalsh(hess)
@@ -202,6 +230,7 @@ def _minimize(
     *,
     tol: float,
     max_iter: int,
+    bounds: list[tuple[float, float]],
 ) -> OptimizeResult:
     """L-BFGS-B from each start in turn; return the first converged, interior solution.
 
@@ -210,7 +239,7 @@ def _minimize(
     each of hundreds of steps cost more than the whole fit (1.4 s of CPU for 8 customers).
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _minimize_starts(objective, starts, tol=tol, max_iter=max_iter)
+        return _minimize_starts(objective, starts, tol=tol, max_iter=max_iter, bounds=bounds)
 
 
 def _minimize_starts(
@@ -219,8 +248,10 @@ def _minimize_starts(
     *,
     tol: float,
     max_iter: int,
+    bounds: list[tuple[float, float]],
 ) -> OptimizeResult:
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * starts[0].shape[0]
+    lower = np.array([lo for lo, _ in bounds])
+    upper = np.array([hi for _, hi in bounds])
     last: OptimizeResult | None = None
     best: OptimizeResult | None = None
     for x0 in starts:
@@ -229,7 +260,7 @@ def _minimize_starts(
             continue
         res = minimize(
             objective,
-            np.clip(x0, -_LOG_BOUND + 1, _LOG_BOUND - 1),
+            np.clip(x0, lower + 1, upper - 1),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
@@ -241,14 +272,17 @@ def _minimize_starts(
             res.success = bool(res.nit < max_iter and gnorm < max(1e3 * tol, 1e-6))
         last = res
         if res.success and np.isfinite(res.fun):
-            if np.max(np.abs(res.x)) < _LOG_BOUND - _AT_BOUND:
+            if np.all((res.x > lower + _AT_BOUND) & (res.x < upper - _AT_BOUND)):
                 return res
             if best is None or res.fun < best.fun:
                 best = res
+            if np.any((res.x >= upper - _AT_BOUND) & (upper < _LOG_BOUND)):
+                break  # a shape at max_shape: the ridge of a homogeneous rate, not a start
     if best is not None:
         raise ConvergenceError(
             "The likelihood keeps increasing as a parameter goes to 0 or infinity "
-            f"(log-parameters {np.round(best.x, 3).tolist()} at the bound ±{_LOG_BOUND:g}); "
+            f"(log-parameters {np.round(best.x, 3).tolist()} at a bound, "
+            f"{np.round(lower, 3).tolist()} to {np.round(upper, 3).tolist()}); "
             "the data do not identify the model. Try penalizer_coef > 0 or another model.",
             best,
         )

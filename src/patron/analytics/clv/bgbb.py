@@ -120,7 +120,7 @@ class BGBB(_Model):
 
     Parameters
     ----------
-    penalizer_coef, tol, max_iter, initial_params
+    penalizer_coef, tol, max_iter, initial_params, max_shape
         As for :class:`~patron.analytics.clv.BGNBD` (no time rescaling: opportunities are
         already discrete).
 
@@ -144,6 +144,7 @@ class BGBB(_Model):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    _shape_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
 
     def fit(
         self,

@@ -113,6 +113,7 @@ class _GammaBetaModel(_CountModel[_RFTData]):
     and the compressed (x, t_x, T) data."""
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    _shape_names: ClassVar[tuple[str, ...]] = ("r", "a", "b")
     _start: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
 
     def _prepare(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> _RFTData:
@@ -140,6 +141,11 @@ class BGNBD(_GammaBetaModel):
         Iteration limit of the optimiser.
     initial_params : dict, optional
         Starting values in the caller's units; by default a few fixed starts are tried.
+    max_shape : float, optional
+        Upper bound on the shape parameters (``r``, ``a``, ``b``). A fit that reaches it
+        raises :class:`ConvergenceError`: the likelihood keeps rising towards a homogeneous
+        rate, a limit the data do not identify (only a ratio of parameters is). None (the
+        default) leaves them free up to ``e^20``.
 
     Attributes
     ----------

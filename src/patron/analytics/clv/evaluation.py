@@ -30,6 +30,7 @@ __all__ = [
     "HoldoutByFrequency",
     "HoldoutScore",
     "ModelChoice",
+    "NoModelFittedError",
     "TrackingCurve",
     "holdout_by_frequency",
     "holdout_score",
@@ -95,6 +96,15 @@ class HoldoutByFrequency:
     customers: NDArray[np.int64]
     expected: FloatArray
     actual: FloatArray
+
+
+class NoModelFittedError(ValueError):
+    """:func:`select_model` could fit none of the models; ``failures`` holds each one's
+    :class:`ConvergenceError` message by model name."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        super().__init__(f"no model could be fitted: {failures}")
+        self.failures = failures
 
 
 @dataclass(frozen=True)
@@ -210,7 +220,8 @@ def select_model(
     Raises
     ------
     ValueError
-        If ``models`` is empty, ``metric`` is unknown, or no model could be fitted.
+        If ``models`` is empty or ``metric`` is unknown; :class:`NoModelFittedError` (a
+        ``ValueError``) if no model could be fitted.
     """
     if metric not in ("rmse", "mae"):
         raise ValueError(f"metric must be 'rmse' or 'mae', got {metric!r}")
@@ -232,7 +243,7 @@ def select_model(
         score = holdout_score(model, split)
         fitted.append((dataclasses.replace(score, model=name), model))
     if not fitted:
-        raise ValueError(f"no model could be fitted: {failures}")
+        raise NoModelFittedError(failures)
     fitted.sort(key=lambda item: getattr(item[0], metric))
     return ModelChoice(fitted[0][1], tuple(s for s, _ in fitted), failures)
 

@@ -48,7 +48,7 @@ class GammaGamma(_Model):
 
     Parameters
     ----------
-    penalizer_coef, tol, max_iter, initial_params
+    penalizer_coef, tol, max_iter, initial_params, max_shape
         As for :class:`~patron.analytics.clv.BGNBD`.
 
     Attributes
@@ -78,6 +78,7 @@ class GammaGamma(_Model):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    _shape_names: ClassVar[tuple[str, ...]] = ("p", "q")
 
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None

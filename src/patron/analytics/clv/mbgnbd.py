@@ -34,7 +34,7 @@ class MBGNBD(_GammaBetaModel):
 
     Parameters
     ----------
-    penalizer_coef, tol, max_iter, initial_params
+    penalizer_coef, tol, max_iter, initial_params, max_shape
         As for :class:`~patron.analytics.clv.BGNBD`.
 
     Attributes

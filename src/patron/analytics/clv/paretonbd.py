@@ -137,7 +137,7 @@ class ParetoNBD(_CountModel[_ParetoData]):
 
     Parameters
     ----------
-    penalizer_coef, tol, max_iter, initial_params
+    penalizer_coef, tol, max_iter, initial_params, max_shape
         As for :class:`~patron.analytics.clv.BGNBD`.
 
     Attributes
@@ -163,6 +163,7 @@ class ParetoNBD(_CountModel[_ParetoData]):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    _shape_names: ClassVar[tuple[str, ...]] = ("r", "s")
     _start: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
 
     def _prepare(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> _ParetoData:

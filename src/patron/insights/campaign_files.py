@@ -249,12 +249,14 @@ def read_contacts_file(
     first_day = pc.min(table["contacted_on"])
     if first_day.is_valid:
         table = table.set_column(2, "contacted_on", pc.fill_null(table["contacted_on"], first_day))
-    counts = (
+    counts = (  # only when some id is there twice (counting distinct ids is cheaper)
         table.group_by(["campaign", "customer_id"])
         .aggregate([("line", "count")])
         .filter(pc.field("line_count") > 1)
+        if pc.count_distinct(table["customer_id"]).as_py() < table.num_rows
+        else None
     )
-    if counts.num_rows:
+    if counts is not None and counts.num_rows:
         raise ContactsFileError(
             DUPLICATE.format(
                 customer=counts["customer_id"][0].as_py(), count=counts["line_count"][0].as_py()

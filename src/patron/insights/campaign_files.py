@@ -253,7 +253,7 @@ def read_contacts_file(
         table.group_by(["campaign", "customer_id"])
         .aggregate([("line", "count")])
         .filter(pc.field("line_count") > 1)
-        if pc.count_distinct(table["customer_id"]).as_py() < table.num_rows
+        if _distinct(table["customer_id"]) < table.num_rows
         else None
     )
     if counts is not None and counts.num_rows:
@@ -266,6 +266,13 @@ def read_contacts_file(
     return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
 
 
+def _distinct(values: pa.Array | pa.ChunkedArray) -> int:
+    """How many distinct values (nulls aside): ``pc.unique`` is faster than
+    ``pc.count_distinct`` on strings."""
+    found = pc.unique(values)
+    return len(found) - found.null_count
+
+
 def _days(column: Any) -> np.ndarray:
     """Days since the epoch of a date32 column, ``-2**30`` (before any window) where there
     is no date."""
@@ -275,17 +282,19 @@ def _days(column: Any) -> np.ndarray:
 def _window_rows(
     contacts: pa.Table, transactions: Any, *, window_days: int, pre_days: int
 ) -> tuple[pa.Table, bool]:
-    """The order rows inside their customer's pre-period or outcome window: ``who`` (the
-    contact's row), ``offset`` (days from the contact day), ``amount_cents``,
-    ``cost_cents``, ``is_return`` and ``order_id`` (only on rows the order count reads: in
-    the outcome window and not a return); and whether the file has order ids (decided on all
-    its rows).
+    """The order rows inside their customer's pre-period or outcome window, and whether the
+    file has order ids (decided on all its rows).
 
-    One DuckDB hash join of the orders with the contacts by customer id, the orders first
-    cut to the days from the first pre-period to the last window: on a file read set-based
-    the rows never leave DuckDB before the join, and only those in a window come out."""
+    Each row has ``slot``: the contact's row for the outcome window, the contact's row plus
+    the number of contacts for the pre-period (so one ``bincount`` sums both); ``amount``
+    and ``cost`` in cents (0 where missing); and ``order_id`` where the order count reads
+    it (in the outcome window, not a return), or without order ids ``counted``. One DuckDB
+    hash join of the orders with the contacts by customer id, the orders first cut to the
+    days from the first pre-period to the last window: on a file read set-based the rows
+    never leave DuckDB before the join, and only those in a window come out."""
     import duckdb
 
+    n = contacts.num_rows
     contact_day = _days(contacts["contacted_on"])
     dated = contact_day[contact_day > -(2**30)]
     session = getattr(transactions, "duckdb", None)
@@ -311,7 +320,7 @@ def _window_rows(
         pa.table(
             {
                 "customer_id": ids,
-                "patron_row": pa.array(np.arange(contacts.num_rows, dtype=np.int32)),
+                "patron_row": pa.array(np.arange(n, dtype=np.int64)),
                 "contacted_on": contacts["contacted_on"],
             }
         ),
@@ -327,12 +336,17 @@ def _window_rows(
     else:  # no contact day: no order is in a window
         near = "FALSE"
     offset = "(t.order_date - c.contacted_on)"
-    counted = f"{offset} >= 0 AND NOT coalesce(t.is_return, FALSE)"
+    counted = f"({offset} >= 0 AND NOT coalesce(t.is_return, FALSE))"
+    orders = (
+        f"CASE WHEN {counted} THEN t.order_id END AS order_id"
+        if has_ids
+        else (f"{counted} AS counted")
+    )
     try:
         rows = con.sql(
-            f"SELECT c.patron_row AS who, CAST({offset} AS INTEGER) AS offset, "
-            "t.amount_cents, t.cost_cents, t.is_return, "
-            f"{f'CASE WHEN {counted} THEN t.order_id END' if has_ids else 'NULL'} AS order_id "
+            f"SELECT c.patron_row + CASE WHEN {offset} < 0 THEN {n} ELSE 0 END AS slot, "
+            "CAST(coalesce(t.amount_cents, 0) AS DOUBLE) AS amount, "
+            f"CAST(coalesce(t.cost_cents, 0) AS DOUBLE) AS cost, {orders} "
             "FROM patron_transactions t JOIN patron_contacts c ON t.customer_id = c.customer_id "
             f"WHERE {near} AND {offset} >= {-int(pre_days)} AND {offset} < {int(window_days)}"
         ).to_arrow_table()
@@ -356,36 +370,30 @@ def per_customer(
     """
     n = contacts.num_rows
     rows, has_ids = _window_rows(contacts, transactions, window_days=window_days, pre_days=pre_days)
-    who = np.asarray(rows["who"].to_numpy(), np.int64)
-    offset = np.asarray(rows["offset"].to_numpy(), np.int64)
-    inside = offset >= 0
-    before = ~inside
+    slot = np.asarray(rows["slot"].to_numpy(), np.int64)
 
-    def cents(name: str) -> np.ndarray:
-        return np.asarray(pc.fill_null(rows[name], 0).to_numpy(), np.float64)
+    def summed(name: str) -> np.ndarray:  # [outcome window per contact, pre-period per contact]
+        weights = np.asarray(rows[name].to_numpy(), np.float64)
+        return np.bincount(slot, weights=weights, minlength=2 * n)
 
-    amount = cents("amount_cents")
-    cost = cents("cost_cents")
-    returned = np.asarray(
-        pc.fill_null(rows["is_return"], False).to_numpy(zero_copy_only=False), bool
-    )
-    counted = inside & ~returned
+    amount = summed("amount")
     if has_ids:  # distinct order ids in the window
         order_ids = rows["order_id"]
         valid = np.asarray(pc.is_valid(order_ids).to_numpy(zero_copy_only=False), bool)
-        named = who[valid]
-        if pc.count_distinct(order_ids).as_py() < len(named):  # an order on several rows
+        named = slot[valid]
+        if _distinct(order_ids) < len(named):  # an order on several rows
             pairs = pa.table({"who": named, "order": order_ids.filter(pa.array(valid))})
             named = pairs.group_by(["who", "order"]).aggregate([])["who"].to_numpy()
         orders = np.bincount(named, minlength=n)
     else:  # without order ids every row is an order, as in the value analysis
-        orders = np.bincount(who[counted], minlength=n)
+        counted = np.asarray(rows["counted"].to_numpy(zero_copy_only=False), bool)
+        orders = np.bincount(slot[counted], minlength=n)
     return {
         "treated": np.asarray(contacts["treated"].to_numpy(zero_copy_only=False), bool),
-        "spend_cents": np.bincount(who[inside], weights=amount[inside], minlength=n),
-        "cost_cents": np.bincount(who[inside], weights=cost[inside], minlength=n),
+        "spend_cents": amount[:n],
+        "cost_cents": summed("cost")[:n],
         "orders": orders.astype(np.float64),
-        "pre_cents": np.bincount(who[before], weights=amount[before], minlength=n),
+        "pre_cents": amount[n:],
     }
 
 

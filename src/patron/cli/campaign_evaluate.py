@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from patron.cli.common import JsonOption, console, err_console, patron_errors, print_json
 from patron.cli.data import DelimiterOption, EncodingOption, MapOption, SheetOption
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 ContactsArgument = Annotated[
     Path,
@@ -91,6 +95,7 @@ def evaluate(
     """
     from patron.analytics.uplift import CampaignCosts
     from patron.ingest.mapping import parse_map_options
+    from patron.ingest.reading.parquet import PARQUET_SUFFIXES
     from patron.insights.campaign_files import (
         contacts_of_campaign,
         evaluate_campaign_files,
@@ -101,14 +106,18 @@ def evaluate(
     with patron_errors():
         try:
             tz = time_zone()
-            found = contacts_of_campaign(read_contacts_file(contacts, tz=tz), campaign)
-            orders = read_transactions_file(
-                source,
-                mapping=parse_map_options(mapping or []),
-                encoding=encoding,
-                delimiter=delimiter,
-                sheet=sheet,
-                tz=tz,
+            found, orders = read_both(
+                lambda: contacts_of_campaign(read_contacts_file(contacts, tz=tz), campaign),
+                lambda workers: read_transactions_file(
+                    source,
+                    mapping=parse_map_options(mapping or []),
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    sheet=sheet,
+                    tz=tz,
+                    workers=workers,
+                ),
+                overlap=source.suffix.lower() in PARQUET_SUFFIXES,
             )
             result, used = evaluate_campaign_files(
                 found,
@@ -140,6 +149,36 @@ def evaluate(
         print_json(output)
     else:
         _print(output)
+
+
+def read_both(
+    read_contacts: Callable[[], T],
+    read_orders: Callable[[int | None], U],
+    *,
+    overlap: bool,
+) -> tuple[T, U]:
+    """The contacts and the orders, each read and checked as on its own; when both have
+    errors, the contacts' are the ones told.
+
+    A Parquet orders file (``overlap``) is read on a second thread while this one reads the
+    contacts (DuckDB, which reads it, leaves Python's lock while it works), so the contacts
+    no longer add their time. Rows of it that DuckDB cannot check are then checked in this
+    process (``workers=1``): forking checking processes while another thread runs is not
+    safe. Other files are read one after the other, as the reader chooses
+    (``workers=None``)."""
+    if not overlap:
+        found = read_contacts()
+        return found, read_orders(None)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        orders = pool.submit(read_orders, 1)
+        try:
+            found = read_contacts()
+        except BaseException:
+            orders.exception()  # the reader finishes; its error, if any, is not told
+            raise
+        return found, orders.result()
 
 
 def print_row_errors(error: Any) -> None:

@@ -37,7 +37,6 @@ from patron.core.errors import PatronError
 from patron.ingest import cleaning
 from patron.ingest.date_columns import second_formats
 from patron.ingest.reading import open_table
-from patron.insights.file_rows import ARROW_SCHEMA
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -250,12 +249,14 @@ def read_contacts_file(
     first_day = pc.min(table["contacted_on"])
     if first_day.is_valid:
         table = table.set_column(2, "contacted_on", pc.fill_null(table["contacted_on"], first_day))
-    counts = (
+    counts = (  # only when some id is there twice (counting distinct ids is cheaper)
         table.group_by(["campaign", "customer_id"])
         .aggregate([("line", "count")])
         .filter(pc.field("line_count") > 1)
+        if _distinct(table["customer_id"]) < table.num_rows
+        else None
     )
-    if counts.num_rows:
+    if counts is not None and counts.num_rows:
         raise ContactsFileError(
             DUPLICATE.format(
                 customer=counts["customer_id"][0].as_py(), count=counts["line_count"][0].as_py()
@@ -265,44 +266,93 @@ def read_contacts_file(
     return CampaignContacts(table=table, columns=columns, campaigns=campaigns)
 
 
-_FAR = 2**30  # days no window reaches: missing contact days go back, missing order days ahead
+def _distinct(values: pa.Array | pa.ChunkedArray) -> int:
+    """How many distinct values (nulls aside): ``pc.unique`` is faster than
+    ``pc.count_distinct`` on strings."""
+    found = pc.unique(values)
+    return len(found) - found.null_count
 
 
-def _days(column: Any, missing: int) -> np.ndarray:
-    """Days since the epoch of a date32 column, ``missing`` where there is no date."""
-    return np.asarray(pc.fill_null(pc.cast(column, pa.int32()), missing).to_numpy(), np.int64)
+def _days(column: Any) -> np.ndarray:
+    """Days since the epoch of a date32 column, ``-2**30`` (before any window) where there
+    is no date."""
+    return np.asarray(pc.fill_null(pc.cast(column, pa.int32()), -(2**30)).to_numpy(), np.int64)
 
 
-def _near_orders(transactions: Any, lo: int, hi: int) -> tuple[pa.Table, bool]:
-    """The orders dated from day ``lo`` to before day ``hi`` (days since the epoch), and
-    whether the file has order ids (decided on all its rows). Rows read set-based from a
-    Parquet file are cut in DuckDB, so only those near the campaign are copied out of it."""
+def _window_rows(
+    contacts: pa.Table, transactions: Any, *, window_days: int, pre_days: int
+) -> tuple[pa.Table, bool]:
+    """The order rows inside their customer's pre-period or outcome window, and whether the
+    file has order ids (decided on all its rows).
+
+    Each row has ``slot``: the contact's row for the outcome window, the contact's row plus
+    the number of contacts for the pre-period (so one ``bincount`` sums both); ``amount``
+    and ``cost`` in cents (0 where missing); and ``order_id`` where the order count reads
+    it (in the outcome window, not a return), or without order ids ``counted``. One DuckDB
+    hash join of the orders with the contacts by customer id, the orders first cut to the
+    days from the first pre-period to the last window: on a file read set-based the rows
+    never leave DuckDB before the join, and only those in a window come out."""
+    import duckdb
+
+    n = contacts.num_rows
+    contact_day = _days(contacts["contacted_on"])
+    dated = contact_day[contact_day > -(2**30)]
     session = getattr(transactions, "duckdb", None)
     if session is None:
         table = transactions if isinstance(transactions, pa.Table) else transactions.table
         has_ids = table["order_id"].null_count < table.num_rows
-        day = _days(table["order_date"], _FAR)
-        near = (day >= lo) & (day < hi)
-        return (table if near.all() else table.filter(pa.array(near))), has_ids
-    con = session.con
-    has_ids = bool(transactions.has_order_id) and bool(
-        con.execute(
-            "SELECT EXISTS (SELECT 1 FROM patron_transactions WHERE order_id IS NOT NULL)"
-        ).fetchall()[0][0]
-    )
-    epoch = dt.date(1970, 1, 1)
-    first, last = epoch + dt.timedelta(days=lo), epoch + dt.timedelta(days=hi)
-    table = (
-        con.sql(
-            f"SELECT customer_id, order_date, {'order_id' if has_ids else 'NULL'} AS order_id, "
-            "amount_cents, cost_cents, is_return FROM patron_transactions "
-            f"WHERE order_date >= DATE '{first.isoformat()}' "
-            f"AND order_date < DATE '{last.isoformat()}'"
+        con = duckdb.connect()
+        con.register("patron_transactions", table)
+        id_type = table["customer_id"].type
+    else:
+        con = session.con
+        has_ids = bool(transactions.has_order_id) and bool(
+            con.execute(
+                "SELECT EXISTS (SELECT 1 FROM patron_transactions WHERE order_id IS NOT NULL)"
+            ).fetchall()[0][0]
         )
-        .to_arrow_table()
-        .cast(ARROW_SCHEMA)
+        id_type = pa.string()
+    ids = contacts["customer_id"]
+    if ids.type != id_type:
+        ids = pc.cast(ids, id_type)
+    con.register(
+        "patron_contacts",
+        pa.table(
+            {
+                "customer_id": ids,
+                "patron_row": pa.array(np.arange(n, dtype=np.int64)),
+                "contacted_on": contacts["contacted_on"],
+            }
+        ),
     )
-    return table, has_ids
+    if dated.size:  # only orders from the first pre-period to the last window can count
+        epoch = dt.date(1970, 1, 1)
+        first = epoch + dt.timedelta(days=int(dated.min()) - pre_days)
+        last = epoch + dt.timedelta(days=int(dated.max()) + window_days)
+        near = (
+            f"t.order_date >= DATE '{first.isoformat()}' "
+            f"AND t.order_date < DATE '{last.isoformat()}'"
+        )
+    else:  # no contact day: no order is in a window
+        near = "FALSE"
+    offset = "(t.order_date - c.contacted_on)"
+    counted = f"({offset} >= 0 AND NOT coalesce(t.is_return, FALSE))"
+    orders = (
+        f"CASE WHEN {counted} THEN t.order_id END AS order_id"
+        if has_ids
+        else (f"{counted} AS counted")
+    )
+    try:
+        rows = con.sql(
+            f"SELECT c.patron_row + CASE WHEN {offset} < 0 THEN {n} ELSE 0 END AS slot, "
+            "CAST(coalesce(t.amount_cents, 0) AS DOUBLE) AS amount, "
+            f"CAST(coalesce(t.cost_cents, 0) AS DOUBLE) AS cost, {orders} "
+            "FROM patron_transactions t JOIN patron_contacts c ON t.customer_id = c.customer_id "
+            f"WHERE {near} AND {offset} >= {-int(pre_days)} AND {offset} < {int(window_days)}"
+        ).to_arrow_table()
+    finally:
+        con.unregister("patron_contacts")
+    return rows, has_ids
 
 
 def per_customer(
@@ -312,60 +362,38 @@ def per_customer(
     window, and pre-period spend, in cents.
 
     ``transactions`` is :class:`~patron.insights.file_rows.FileTransactions` or its Arrow
-    ``table``; only orders from the first pre-period to the last window can count, so the
-    others are cut first. Each order row finds its contact by a hash lookup of the customer
-    id (Arrow's ``index_in``), then the sums are ``bincount`` over contacts; orders are
-    distinct order ids (rows without one are not counted), or rows when the file has no
-    order ids. Returns are left out of the order count, not of the sums. Customer ids are
-    unique in ``contacts`` (:func:`read_contacts_file` refuses duplicates per campaign).
+    ``table``. The rows in a window come from :func:`_window_rows` (a hash join in DuckDB),
+    then the sums are ``bincount`` over contacts; orders are distinct order ids (rows
+    without one are not counted), or rows when the file has no order ids. Returns are left
+    out of the order count, not of the sums. Customer ids are unique in ``contacts``
+    (:func:`read_contacts_file` refuses duplicates per campaign).
     """
     n = contacts.num_rows
-    contact_day = _days(contacts["contacted_on"], -_FAR)
-    dated = contact_day[contact_day > -_FAR]
-    if dated.size:
-        lo, hi = int(dated.min()) - pre_days, int(dated.max()) + window_days
-    else:  # no contact day: no order is in a window
-        lo = hi = 0
-    transactions, has_ids = _near_orders(transactions, lo, hi)
-    order_day = _days(transactions["order_date"], _FAR)
-    ids = contacts["customer_id"]
-    target = transactions["customer_id"].type
-    if ids.type != target:
-        ids = pc.cast(ids, target)
-    index = pc.index_in(transactions["customer_id"], value_set=ids.combine_chunks())
-    who = np.asarray(pc.fill_null(index, -1).to_numpy(), np.int64)
-    known = who >= 0
-    offset = order_day[known] - contact_day[who[known]]
-    who = who[known]
-    inside = (offset >= 0) & (offset < window_days)
-    before = (offset < 0) & (offset >= -pre_days)
+    rows, has_ids = _window_rows(contacts, transactions, window_days=window_days, pre_days=pre_days)
+    slot = np.asarray(rows["slot"].to_numpy(), np.int64)
 
-    def cents(name: str) -> np.ndarray:
-        column = pc.fill_null(transactions[name], 0)
-        return np.asarray(column.to_numpy(), np.float64)[known]
+    def summed(name: str) -> np.ndarray:  # [outcome window per contact, pre-period per contact]
+        weights = np.asarray(rows[name].to_numpy(), np.float64)
+        return np.bincount(slot, weights=weights, minlength=2 * n)
 
-    amount = cents("amount_cents")
-    cost = cents("cost_cents")
-    returned = np.asarray(
-        pc.fill_null(transactions["is_return"], False).to_numpy(zero_copy_only=False), bool
-    )[known]
-    counted = inside & ~returned
-    order_ids = transactions["order_id"]
+    amount = summed("amount")
     if has_ids:  # distinct order ids in the window
-        rows = np.flatnonzero(known)[counted]
-        picked = order_ids.take(pa.array(rows))
-        valid = np.asarray(pc.is_valid(picked).to_numpy(zero_copy_only=False), bool)
-        pairs = pa.table({"who": who[counted][valid], "order": picked.filter(pa.array(valid))})
-        distinct = pairs.group_by(["who", "order"]).aggregate([])["who"].to_numpy()
-        orders = np.bincount(distinct, minlength=n)
+        order_ids = rows["order_id"]
+        valid = np.asarray(pc.is_valid(order_ids).to_numpy(zero_copy_only=False), bool)
+        named = slot[valid]
+        if _distinct(order_ids) < len(named):  # an order on several rows
+            pairs = pa.table({"who": named, "order": order_ids.filter(pa.array(valid))})
+            named = pairs.group_by(["who", "order"]).aggregate([])["who"].to_numpy()
+        orders = np.bincount(named, minlength=n)
     else:  # without order ids every row is an order, as in the value analysis
-        orders = np.bincount(who[counted], minlength=n)
+        counted = np.asarray(rows["counted"].to_numpy(zero_copy_only=False), bool)
+        orders = np.bincount(slot[counted], minlength=n)
     return {
         "treated": np.asarray(contacts["treated"].to_numpy(zero_copy_only=False), bool),
-        "spend_cents": np.bincount(who[inside], weights=amount[inside], minlength=n),
-        "cost_cents": np.bincount(who[inside], weights=cost[inside], minlength=n),
+        "spend_cents": amount[:n],
+        "cost_cents": summed("cost")[:n],
         "orders": orders.astype(np.float64),
-        "pre_cents": np.bincount(who[before], weights=amount[before], minlength=n),
+        "pre_cents": amount[n:],
     }
 
 

@@ -68,6 +68,8 @@ def _safe_days(tz: str) -> tuple[str, str]:
     return literal(low.isoformat()), literal(high.isoformat())
 
 
+_NO_COST = "CAST(NULL AS BIGINT)"
+_COMPLETED = f"'{COMPLETED}'"
 _FAST_FIELDS = frozenset({"customer_id", "order_id", "ordered_at", "amount", "cost", "status"})
 _MAX_STATUS_VALUES = 1000
 
@@ -217,7 +219,7 @@ def parquet_plan(
     if cost is not None:
         plain.append(cost[1])
     plain.extend(c for c in extra if c != "TRUE")
-    status = "'completed'"
+    status = _COMPLETED
     if "status" in columns.columns:
         status_column, status_type = col("status")
         if status_type != "VARCHAR":
@@ -251,7 +253,7 @@ def parquet_plan(
         order_id=order[0] if order is not None else None,
         order_date=order_date,
         amount_cents=amount[0],
-        cost_cents=cost[0] if cost is not None else "CAST(NULL AS BIGINT)",
+        cost_cents=cost[0] if cost is not None else _NO_COST,
         status=status,
         plain=plain,
         batch_rows=batch_rows,
@@ -336,18 +338,26 @@ def read_parquet_fast(
         plan.unsafe_days = f"{plan.order_date} IN ({dates})"
     plain = plan.plain_sql()
     order_id = f"{plan.order_id} AS order_id, " if plan.order_id is not None else ""
+    # A column that is the same on every row (no cost column: null; no status column:
+    # completed) is not stored, only stated in the view.
+    cost = "cost_cents" if plan.cost_cents != _NO_COST else _NO_COST
+    status = "patron_status" if plan.status != _COMPLETED else _COMPLETED
+    stored = "".join(
+        f", {expression} AS {name}"
+        for expression, name in ((plan.cost_cents, cost), (plan.status, status))
+        if name != expression
+    )
     # One pass over the file: the plain rows, converted, into memory (the analysis then
     # groups an in-memory table, not the file again); their count from the table; the
     # file's row count from its metadata.
     con.execute(
         f"CREATE TEMP TABLE patron_plain AS SELECT {plan.customer_id} AS customer_id, "
-        f"{plan.order_date} AS order_date, {order_id}{plan.amount_cents} AS amount_cents, "
-        f"{plan.cost_cents} AS cost_cents, {plan.status} AS patron_status "
-        f"FROM {plan.source} WHERE {plain}"
+        f"{plan.order_date} AS order_date, {order_id}{plan.amount_cents} AS amount_cents"
+        f"{stored} FROM {plan.source} WHERE {plain}"
     ).fetchall()
     total = con.execute(f"SELECT count(*) FROM {plan.source}").fetchall()[0][0]
     plain_rows, cancelled = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE patron_status = '{CANCELLED}') FROM patron_plain"
+        f"SELECT count(*), count(*) FILTER (WHERE {status} = '{CANCELLED}') FROM patron_plain"
     ).fetchall()[0]
     out.read = int(plain_rows)
     out.cancelled = int(cancelled)
@@ -391,13 +401,13 @@ def read_parquet_fast(
     out.rows = int(plain_rows) - int(cancelled) + (rest.num_rows if rest is not None else 0)
     if not out.rows:
         raise AnalysisSourceError(NO_ROWS.format(name=path.name))
-    returned = f"patron_status = '{RETURNED}'"
+    returned = f"{status} = '{RETURNED}'"
     select = (
         f"SELECT customer_id, order_date, {'order_id, ' if order_id else ''}"
         f"{signed_sql('amount_cents', returned)} AS amount_cents, "
-        f"{signed_sql('cost_cents', returned)} AS cost_cents, "
+        f"{signed_sql(cost, returned)} AS cost_cents, "
         f"CASE WHEN {returned} THEN TRUE END AS is_return FROM patron_plain "
-        f"WHERE patron_status <> '{CANCELLED}'"
+        f"WHERE {status} <> '{CANCELLED}'"
     )
     if rest is not None:
         select += (

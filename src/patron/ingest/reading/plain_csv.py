@@ -116,10 +116,11 @@ def plain_data_offset(
                     return None
             if (quotes.counts(data, data_from, newlines) % 2).any():
                 return None
-            counts = separators.counts(data, data_from, newlines)
-            widths_ok = widths_ok and not (counts != want).any()
-            if not widths_ok and not quotes.seen:
-                return None
+            if not quotes.seen:  # with quotes, Arrow's first pass checks widths (_rows_fit)
+                counts = separators.counts(data, data_from, newlines)
+                widths_ok = widths_ok and not (counts != want).any()
+                if not widths_ok:
+                    return None
             if len(newlines):
                 tail_open = int(newlines[-1]) != len(data) - 1
             else:

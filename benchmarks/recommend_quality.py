@@ -133,7 +133,10 @@ def main() -> None:
     grid = [
         g
         for g in info["grid"]
-        if g["model"] == "ease" and g["popularity_weight"] == 0.0 and g["trend_weight"] == 0.0
+        if g["model"] == "ease"
+        and g.get("popularity_exponent", 0.0) == 0.0
+        and g["popularity_weight"] == 0.0
+        and g["trend_weight"] == 0.0
     ]
     best = max(grid, key=lambda g: g["recall"])
     ease = TryNew(model="ease", l2=best["l2"], popularity_weight=0.0, trend_weight=0.0).fit(

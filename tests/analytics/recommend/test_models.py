@@ -36,6 +36,32 @@ def test_ease_closed_form_equals_constrained_ridge_per_item() -> None:
         assert b[j, j] == 0.0
 
 
+def test_popularity_normalised_ease_equals_constrained_ridge_on_scaled_targets() -> None:
+    # given random purchases of 6 items by 50 customers (one line per customer and item)
+    rng = np.random.default_rng(11)
+    x = (rng.random((50, 6)) < 0.35).astype(float)
+    x[0] = 1.0  # every item has a buyer
+    rows = [
+        (f"c{c:02d}", f"p{p}", "2024-01-02", 1.0) for c in range(50) for p in range(6) if x[c, p]
+    ]
+    lam, beta = 3.0, 0.4
+    # when TryNew fits EASE with popularity-normalised targets
+    model = TryNew(model="ease", l2=lam, popularity_exponent=beta, min_baskets=0).fit(_lines(rows))
+    # then column j is the ridge regression of x_j / buyers_j^beta on the other columns,
+    # solved here directly (no closed form)
+    assert list(model.items_) == list(range(6))
+    buyers = x.sum(axis=0)
+    for j in range(6):
+        others = [i for i in range(6) if i != j]
+        a = x[:, others]
+        target = x[:, j] / buyers[j] ** beta
+        ref = np.linalg.solve(a.T @ a + lam * np.eye(5), a.T @ target)
+        assert np.allclose(model.weights_[others, j], ref, atol=1e-5)
+        assert model.weights_[j, j] == 0.0
+    with pytest.raises(ValueError, match="popularity_exponent"):
+        TryNew(popularity_exponent=-0.1).fit(_lines(rows))
+
+
 def test_top_n_matches_a_full_sort_with_ties_by_column() -> None:
     rng = np.random.default_rng(5)
     dense = np.round(rng.random((40, 30)), 1) * (rng.random((40, 30)) < 0.4)

@@ -7,7 +7,12 @@ Score of customer c for an item j c never bought (among the ``max_items`` most b
 
 ``x_c`` is c's 0/1 purchase row; ``B`` is either EASE's closed form
 ``B = I - P · diag(1 / diag(P))``, ``P = (XᵀX + λI)⁻¹`` with a zero diagonal (Steck 2019,
-eq. 8), or the cosine of item co-occurrence (item-kNN). ``recent(j)`` counts the days j was
+eq. 8), or the cosine of item co-occurrence (item-kNN). With ``popularity_exponent`` β > 0
+column j of ``B`` is multiplied by ``buyers(j)^-β``: for EASE that is exactly the closed form
+of the same ridge regression with popularity-normalised targets ``X · diag(buyers^-β)``
+(each column's problem is separate and linear in its target), so an item is no longer
+suggested merely because many people buy it; the popularity terms below add that back in a
+measured dose. ``recent(j)`` counts the days j was
 bought in the last ``recent_days``; ``trend(j) = log((recent + 3) / (base + 3))`` compares
 that with the same-length rate over the ``trend_days`` before (items rising now, seasonal
 goods). ``z`` divides by the standard deviation over the scored matrix. Customers with fewer
@@ -31,7 +36,7 @@ import scipy.sparse as sp
 from .data import Baskets, FloatArray, IntArray, Lines, baskets, sorted_csr
 from .topn import NotFittedError, TopN, pairs_in, top_n_dense
 
-__all__ = ["TryNew", "cosine_weights", "ease_weights"]
+__all__ = ["TryNew", "cosine_weights", "ease_weights", "popularity_normalised"]
 
 Model = Literal["ease", "cosine"]
 
@@ -60,6 +65,23 @@ def cosine_weights(gram: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(b, dtype=np.float64)
 
 
+def popularity_normalised(
+    weights: npt.NDArray[np.float64], buyers: FloatArray, exponent: float
+) -> npt.NDArray[np.float64]:
+    """``B · diag(buyers^-exponent)``: the item model fitted to popularity-normalised
+    targets (for EASE, the closed form of ``min ||X D^-β - X B||² + λ||B||²``, diag B = 0,
+    ``D = diag(buyers)``). Items nobody bought count as bought once.
+
+    >>> import numpy as np
+    >>> popularity_normalised(np.ones((2, 2)), np.array([4.0, 1.0]), 0.5).tolist()
+    [[0.5, 1.0], [0.5, 1.0]]
+    """
+    if exponent == 0.0:
+        return weights
+    scale = np.maximum(np.asarray(buyers, dtype=np.float64), 1.0) ** -exponent
+    return np.asarray(weights * scale[None, :], dtype=np.float64)
+
+
 class TryNew:
     """Recommend items new to the customer.
 
@@ -69,6 +91,8 @@ class TryNew:
         The item-to-item model.
     l2 : float
         EASE's ridge penalty λ.
+    popularity_exponent : float
+        β: the item model's column j is scaled by ``buyers(j)^-β`` (0 = plain model).
     max_items : int
         Only the most bought items are candidates (EASE inverts a max_items² matrix).
     popularity_weight, trend_weight : float
@@ -95,6 +119,7 @@ class TryNew:
         *,
         model: Model = "ease",
         l2: float = 800.0,
+        popularity_exponent: float = 0.0,
         max_items: int = 3000,
         popularity_weight: float = 0.6,
         trend_weight: float = 0.2,
@@ -105,6 +130,7 @@ class TryNew:
     ) -> None:
         self.model = model
         self.l2 = l2
+        self.popularity_exponent = popularity_exponent
         self.max_items = max_items
         self.popularity_weight = popularity_weight
         self.trend_weight = trend_weight
@@ -120,6 +146,8 @@ class TryNew:
             raise ValueError("l2, max_items and chunk_size must be positive")
         if self.recent_days < 1 or self.trend_days < 1 or self.min_baskets < 0:
             raise ValueError("recent_days and trend_days must be positive")
+        if not 0.0 <= self.popularity_exponent <= 2.0:
+            raise ValueError("popularity_exponent must be between 0 and 2")
 
     def fit(
         self,
@@ -151,8 +179,10 @@ class TryNew:
         self.items_ = items
         x = bought[:, items]
         gram = np.asarray((x.T @ x).toarray(), dtype=np.float64)
-        self.weights_ = (
-            ease_weights(gram, self.l2) if self.model == "ease" else cosine_weights(gram)
+        self.weights_ = popularity_normalised(
+            ease_weights(gram, self.l2) if self.model == "ease" else cosine_weights(gram),
+            buyers[items],
+            self.popularity_exponent,
         ).astype(np.float32)
         recent_mask = b.day >= cut - self.recent_days
         base_mask = (b.day < cut - self.recent_days) & (

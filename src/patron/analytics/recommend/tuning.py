@@ -37,10 +37,15 @@ TRY_NEW_MODELS: tuple[dict[str, Any], ...] = (
     {"model": "ease", "l2": 800.0, "recent_days": 7},
     {"model": "ease", "l2": 800.0, "recent_days": 30},
     {"model": "cosine"},
+    # popularity-normalised targets (buyers^-β); a larger β wants a larger λ (November grid)
+    {"model": "ease", "l2": 600.0, "popularity_exponent": 0.3},
+    {"model": "ease", "l2": 1000.0, "popularity_exponent": 0.4},
+    {"model": "ease", "l2": 2500.0, "popularity_exponent": 0.5},
 )
 TRY_NEW_WEIGHTS: tuple[tuple[float, float], ...] = (
     (0.0, 0.0),
     (0.3, 0.1),
+    (0.45, 0.15),
     (0.6, 0.0),
     (0.6, 0.2),
     (1.0, 0.2),
@@ -115,8 +120,8 @@ def tune_try_new(
     random_state: int,
     segments: Mapping[Any, str] | None = None,
 ) -> tuple[TryNew, dict[str, Any]]:
-    """The model (EASE λ or cosine item-kNN) and popularity weights with the best validation
-    recall@10 on items new to the customer."""
+    """The model (EASE λ and popularity exponent, or cosine item-kNN) and popularity weights
+    with the best validation recall@10 on items new to the customer."""
     train, test, customers = _split(lines, cut, days, max_customers, random_state)
     _, new = holdout_truth(train, test, customers)
     results = []

@@ -264,16 +264,23 @@ def read_spark_transactions(
     marked = marked.withColumn("__patron_status", status)
     names = ["customer_id", "order_date", *(["order_id"] if has_order_id else [])]
     # The rows as the analysis reads them, with their plain mark and status, kept by Spark
-    # (memory, then local disk): the counts below read the source once and fill it, and
-    # every later step (the last day, the KPIs, the customer summary, the prediction
-    # inputs, the repeat purchases by day) reads it instead of parsing the files again.
-    kept_columns = marked.select(
-        *(selected[n].alias(n) for n in names),
-        amount.alias("amount_cents"),
-        cost.alias("cost_cents"),
-        "__patron_plain",
-        "__patron_status",
-    ).persist()
+    # (memory, then local disk) and spread over the shuffle partitions by customer: the
+    # counts below read the source once and fill it, and every later step (the last day,
+    # the KPIs, the customer summary, the prediction inputs, the repeat purchases by day)
+    # reads it instead of parsing the files again; the steps that group by customer (and by
+    # customer and day) find the rows already partitioned that way and shuffle nothing.
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    kept_columns = (
+        marked.select(
+            *(selected[n].alias(n) for n in names),
+            amount.alias("amount_cents"),
+            cost.alias("cost_cents"),
+            "__patron_plain",
+            "__patron_status",
+        )
+        .repartition(parts, "customer_id")
+        .persist()
+    )
     counts = kept_columns.agg(
         F.count(F.lit(1)).alias("total"),
         F.sum(F.col("__patron_plain").cast("long")).alias("plain"),

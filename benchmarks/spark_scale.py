@@ -146,7 +146,7 @@ def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
     summary = json.loads(out)["summary"]
     return {
         "seconds": round(seconds, 1),
-        "cpu_seconds": round(cpu, 1),  # of the processes it waited for (the JVM included)
+        "cpu_seconds": round(cpu, 1),  # Patron's Python process (the JVM is not reaped by it)
         "python_peak_mb": round(peaks["python"] / 1024),
         "jvm_peak_mb": round(peaks["jvm"] / 1024),
         "customers": summary["customers"],
@@ -185,10 +185,10 @@ def main() -> None:
             figures = run([*base, *flags, "--out", str(out)], env)
             results.append({"rows": rows, "engine": name, **figures})
             print(json.dumps(results[-1]), flush=True)
-    print("\nrows         engine  seconds  CPU s  python peak MB  JVM peak MB  customers")
+    print("\nrows         engine  seconds  Py CPU s  python peak MB  JVM peak MB  customers")
     for r in results:
         print(
-            f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['cpu_seconds']:>5}"
+            f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['cpu_seconds']:>8}"
             f"  {r['python_peak_mb']:>14}  {r['jvm_peak_mb']:>11}  {r['customers']:,}"
         )
 

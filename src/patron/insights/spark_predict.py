@@ -62,10 +62,7 @@ def prediction_inputs(spark: Any, con: Any, transactions: Any, as_of: dt.date) -
 
 
 def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date) -> dict[str, Any]:
-    import ibis
     from pyspark.sql import functions as F
-
-    from patron.analytics.summary import prepare_transactions
 
     births = inputs.groupBy("first_day").count().orderBy("first_day").toPandas()
     cal_end = (as_of - dt.timedelta(days=HOLDOUT_DAYS) - _EPOCH).days
@@ -81,10 +78,7 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
         .toPandas()
     )
     # repeat purchase days by day: the tracking curve's input (one row per day)
-    t = prepare_transactions(transactions, as_of=as_of)
-    buys = t.filter(~t.is_return)
-    days = buys.group_by(["customer_id", "order_date"]).aggregate(n=buys.count())
-    days = days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
+    days, _per_customer = predictive_days(transactions, as_of=as_of)
     repeats = days.filter(days.order_date != days.first_day)
     by_day = spark.sql(
         con.compile(repeats.group_by("order_date").aggregate(repeats=repeats.count()))

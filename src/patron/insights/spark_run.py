@@ -87,75 +87,78 @@ def analyze_on_spark(
     say("Reading and validating")
     source = read_spark_transactions(spark, path, mapping=mapping, skip_bad=skip_bad)
     view = f"patron_transactions_{uuid.uuid4().hex[:8]}"
-    source.frame.createOrReplaceTempView(view)
-    transactions = in_contract(
-        con.table(view), has_order_id=source.has_order_id, has_cost=source.has_cost
-    )
-    if as_of is None:
-        say("Finding the last purchase")
-        as_of = default_as_of(transactions)
-    figures_kpis: dict[str, Any] = {}
-    kpis = cohorts = None
-    if settings.kpis:
-        say("Monthly KPIs")
-        kpis, cohort_table = kpis_and_cohorts(
-            transactions, as_of=as_of, lost_after_days=settings.lost_after_days
+    try:
+        source.frame.createOrReplaceTempView(view)
+        transactions = in_contract(
+            con.table(view), has_order_id=source.has_order_id, has_cost=source.has_cost
         )
-        cohorts = cohort_table.shares
-        figures_kpis["kpis"] = json_records(kpis)
-        figures_kpis["cohorts"] = {
-            "months": [d.isoformat() for d in cohorts.index],
-            "shares": [[json_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
-        }
-    say("Summarising customers")
-    summary = spark.sql(
-        con.compile(customer_summary(transactions, as_of=as_of, columns=SUMMARY_NEEDED))
-    ).localCheckpoint()
-    n = summary.count()
-    if n == 0:
-        raise ValueError(NO_TRANSACTIONS.format(as_of=as_of))
-    say("Scoring customers")
-    customers, basis = score_customers(summary, settings, n)
-    figures = spark_figures(customers, basis, as_of, n)
-    figures.update(figures_kpis)
-    figures["settings"] = settings.as_dict()
-    say("Predicting value")
-    inputs = prediction_inputs(spark, con, transactions, as_of)
-    rate, rate_basis = _margin_rate(customers, settings)
-    predictions, predictive = predict_on_spark(
-        spark, con, transactions, inputs, as_of=as_of, margin_rate=rate, margin_basis=rate_basis
-    )
-    written = None
-    if out is not None:
-        say("Writing customers")
-        from pyspark.sql import functions as F
+        if as_of is None:
+            say("Finding the last purchase")
+            as_of = default_as_of(transactions)
+        figures_kpis: dict[str, Any] = {}
+        kpis = cohorts = None
+        if settings.kpis:
+            say("Monthly KPIs")
+            kpis, cohort_table = kpis_and_cohorts(
+                transactions, as_of=as_of, lost_after_days=settings.lost_after_days
+            )
+            cohorts = cohort_table.shares
+            figures_kpis["kpis"] = json_records(kpis)
+            figures_kpis["cohorts"] = {
+                "months": [d.isoformat() for d in cohorts.index],
+                "shares": [[json_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
+            }
+        say("Summarising customers")
+        summary = spark.sql(
+            con.compile(customer_summary(transactions, as_of=as_of, columns=SUMMARY_NEEDED))
+        ).localCheckpoint()
+        n = summary.count()
+        if n == 0:
+            raise ValueError(NO_TRANSACTIONS.format(as_of=as_of))
+        say("Scoring customers")
+        customers, basis = score_customers(summary, settings, n)
+        figures = spark_figures(customers, basis, as_of, n)
+        figures.update(figures_kpis)
+        figures["settings"] = settings.as_dict()
+        say("Predicting value")
+        inputs = prediction_inputs(spark, con, transactions, as_of)
+        rate, rate_basis = _margin_rate(customers, settings)
+        predictions, predictive = predict_on_spark(
+            spark, con, transactions, inputs, as_of=as_of, margin_rate=rate, margin_basis=rate_basis
+        )
+        written = None
+        if out is not None:
+            say("Writing customers")
+            from pyspark.sql import functions as F
 
-        table = customers.select(*CUSTOMER_COLUMNS)
-        if predictions is not None:
-            table = table.join(predictions, on="customer_id", how="left")
-        else:
-            for name in PREDICTION_COLUMNS:
-                kind = "string" if name.startswith("risk_l") or "reasons" in name else "double"
-                table = table.withColumn(name, F.lit(None).cast(kind))
-        written = Path(out) / "customers"
-        table.select(*CUSTOMER_COLUMNS, *PREDICTION_COLUMNS).write.mode("overwrite").parquet(
-            str(written)
+            table = customers.select(*CUSTOMER_COLUMNS)
+            if predictions is not None:
+                table = table.join(predictions, on="customer_id", how="left")
+            else:
+                for name in PREDICTION_COLUMNS:
+                    kind = "string" if name.startswith("risk_l") or "reasons" in name else "double"
+                    table = table.withColumn(name, F.lit(None).cast(kind))
+            written = Path(out) / "customers"
+            table.select(*CUSTOMER_COLUMNS, *PREDICTION_COLUMNS).write.mode("overwrite").parquet(
+                str(written)
+            )
+            if predictions is not None:
+                predictive = score_figures(spark.read.parquet(str(written)), predictive)
+        elif predictions is not None:
+            scored = customers.select(*CUSTOMER_COLUMNS).join(predictions, "customer_id", "left")
+            predictive = score_figures(scored, predictive)
+        figures["predictive"] = predictive
+        analysis = ValueAnalysis(
+            as_of=as_of,
+            settings=settings,
+            customers=pd.DataFrame(columns=list(CUSTOMER_COLUMNS)),
+            figures=figures,
+            kpis=kpis,
+            cohorts=cohorts,
         )
-        if predictions is not None:
-            predictive = score_figures(spark.read.parquet(str(written)), predictive)
-    elif predictions is not None:
-        scored = customers.select(*CUSTOMER_COLUMNS).join(predictions, "customer_id", "left")
-        predictive = score_figures(scored, predictive)
-    figures["predictive"] = predictive
-    analysis = ValueAnalysis(
-        as_of=as_of,
-        settings=settings,
-        customers=pd.DataFrame(columns=list(CUSTOMER_COLUMNS)),
-        figures=figures,
-        kpis=kpis,
-        cohorts=cohorts,
-    )
-    spark.catalog.dropTempView(view)
+    finally:
+        spark.catalog.dropTempView(view)
+        source.release()
     return SparkAnalysis(source=source, analysis=analysis, customers_path=written)
 
 

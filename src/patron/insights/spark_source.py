@@ -50,6 +50,13 @@ class SparkTransactions:
     rows: int = 0
     columns: dict[str, str] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    cached: Any = None  # the persisted rows ``frame`` reads; freed by :meth:`release`
+
+    def release(self) -> None:
+        """Free the rows Spark keeps for the analysis (memory and local disk)."""
+        if self.cached is not None:
+            self.cached.unpersist()
+            self.cached = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -255,7 +262,26 @@ def read_spark_transactions(
         plain = plain & status_ok
     marked = raw.withColumn("__patron_plain", F.coalesce(plain, F.lit(False)))
     marked = marked.withColumn("__patron_status", status)
-    counts = marked.agg(
+    names = ["customer_id", "order_date", *(["order_id"] if has_order_id else [])]
+    # The rows as the analysis reads them, with their plain mark and status, kept by Spark
+    # (memory, then local disk) and spread over the shuffle partitions by customer: the
+    # counts below read the source once and fill it, and every later step (the last day,
+    # the KPIs, the customer summary, the prediction inputs, the repeat purchases by day)
+    # reads it instead of parsing the files again; the steps that group by customer (and by
+    # customer and day) find the rows already partitioned that way and shuffle nothing.
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    kept_columns = (
+        marked.select(
+            *(selected[n].alias(n) for n in names),
+            amount.alias("amount_cents"),
+            cost.alias("cost_cents"),
+            "__patron_plain",
+            "__patron_status",
+        )
+        .repartition(parts, "customer_id")
+        .persist()
+    )
+    counts = kept_columns.agg(
         F.count(F.lit(1)).alias("total"),
         F.sum(F.col("__patron_plain").cast("long")).alias("plain"),
         F.sum(
@@ -272,27 +298,32 @@ def read_spark_transactions(
         rejected=total - plain_rows,
         cancelled=cancelled,
         columns=dict(columns.columns),
+        cached=kept_columns,
     )
-    if out.rejected:
-        bad = marked.filter(~F.col("__patron_plain")).drop("__patron_plain", "__patron_status")
-        out.examples = [
-            {"line": None, "column": "", "value": None, "message": str(row.asDict())}
-            for row in bad.limit(20).collect()
-        ]
-        if not skip_bad:
-            raise AnalysisSourceError(
-                REJECTED_ROWS.format(rejected=out.rejected, read=total, name=path.name)
-                + " (on Spark, only rows in the plain forms of the Parquet fast path are read)",
-                extra={"errors": out.examples},
-            )
-    out.rows = plain_rows - cancelled
-    if not out.rows:
-        raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+    try:
+        if out.rejected:
+            bad = marked.filter(~F.col("__patron_plain")).drop("__patron_plain", "__patron_status")
+            out.examples = [
+                {"line": None, "column": "", "value": None, "message": str(row.asDict())}
+                for row in bad.limit(20).collect()
+            ]
+            if not skip_bad:
+                raise AnalysisSourceError(
+                    REJECTED_ROWS.format(rejected=out.rejected, read=total, name=path.name)
+                    + " (on Spark, only rows in the plain forms of the Parquet fast path are read)",
+                    extra={"errors": out.examples},
+                )
+        out.rows = plain_rows - cancelled
+        if not out.rows:
+            raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+    except AnalysisSourceError:
+        out.release()
+        raise
     returned = F.col("__patron_status") == RETURNED
-    kept = marked.filter(F.col("__patron_plain") & (F.col("__patron_status") != CANCELLED))
-    names = ["customer_id", "order_date", *(["order_id"] if has_order_id else [])]
+    kept = kept_columns.filter(F.col("__patron_plain") & (F.col("__patron_status") != CANCELLED))
+    amount, cost = F.col("amount_cents"), F.col("cost_cents")
     out.frame = kept.select(
-        *(selected[n].alias(n) for n in names),
+        *names,
         F.when(returned, -F.abs(amount)).otherwise(amount).alias("amount_cents"),
         F.when(returned, -F.abs(cost)).otherwise(cost).alias("cost_cents"),
         F.when(returned, F.lit(True)).alias("is_return"),

@@ -148,8 +148,11 @@ def _ints(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
     return values
 
 
-def _day_aggregates(days: ir.Table, window: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Starts, orders and gaps by month; lapses by day; activity by month."""
+def _day_aggregates(
+    days: ir.Table, window: int, cm: ir.Table | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Starts, orders and gaps by month; lapses by day; activity by month (from ``cm``,
+    :func:`_customer_months` of ``days``, when the caller has it materialised)."""
     started = days.prev_date.isnull() | (days.gap > window)
     by_month = _frame(
         days.group_by("month").aggregate(
@@ -162,7 +165,7 @@ def _day_aggregates(days: ir.Table, window: int) -> tuple[pd.DataFrame, pd.DataF
     )
     ends = days.filter(days.next_date.isnull() | (days.next_gap > window))
     lapses = _frame(ends.group_by("order_date").aggregate(lapses=ends.customer_id.count()))
-    cm = _customer_months(days)
+    cm = _customer_months(days) if cm is None else cm
     activity = _frame(
         cm.group_by("month").aggregate(
             active=cm.customer_id.count(),
@@ -206,9 +209,14 @@ def kpis_and_cohorts(
     """:func:`monthly_kpis` and :func:`cohort_retention` from one materialised table of
     purchase days (an analysis run needs both; each alone groups the transactions again)."""
     _check_window(lost_after_days)
-    with _purchase_days(transactions, as_of).cache() as days:
-        kpis = _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days)
-        cohorts = _cohort_retention(days, as_of=as_of)
+    # The customer months (a grouping of the purchase days with two windows) are read by
+    # both as well: materialised once too (1M rows: ~0.3 s less).
+    with (
+        _purchase_days(transactions, as_of).cache() as days,
+        _customer_months(days).cache() as cm,
+    ):
+        kpis = _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days, cm=cm)
+        cohorts = _cohort_retention(days, as_of=as_of, cm=cm)
     return kpis, cohorts
 
 
@@ -218,9 +226,14 @@ def _check_window(lost_after_days: int) -> None:
 
 
 def _monthly_kpis(
-    transactions: ir.Table, days: ir.Table, *, as_of: dt.date, window: int
+    transactions: ir.Table,
+    days: ir.Table,
+    *,
+    as_of: dt.date,
+    window: int,
+    cm: ir.Table | None = None,
 ) -> pd.DataFrame:
-    by_month, lapses, activity = _day_aggregates(days, window)
+    by_month, lapses, activity = _day_aggregates(days, window, cm)
     t = prepare_transactions(transactions, as_of=as_of)
     t = t.mutate(month=_month_index(t.order_date))
     money = _frame(t.group_by("month").aggregate(revenue_cents=t.amount_cents.sum()))
@@ -331,8 +344,8 @@ def cohort_retention(transactions: ir.Table, *, as_of: dt.date) -> Cohorts:
     return _cohort_retention(_purchase_days(transactions, as_of), as_of=as_of)
 
 
-def _cohort_retention(days: ir.Table, *, as_of: dt.date) -> Cohorts:
-    cm = _customer_months(days)
+def _cohort_retention(days: ir.Table, *, as_of: dt.date, cm: ir.Table | None = None) -> Cohorts:
+    cm = _customer_months(days) if cm is None else cm
     cells = _frame(cm.group_by(["cohort", "month"]).aggregate(customers=cm.customer_id.count()))
     last = _index_of(as_of)
     if cells.empty:

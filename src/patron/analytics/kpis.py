@@ -121,6 +121,8 @@ def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
         prev_date=days.order_date.lag().over(w),
         next_date=days.order_date.lead().over(w),
         cum_orders=days.orders.sum().over(running),
+        # the same window as the neighbours' (one sort): the customer's first purchase day
+        first_date=days.order_date.min().over(w),
     )
     return days.mutate(
         gap=days.order_date.delta(days.prev_date, unit="day"),
@@ -130,11 +132,24 @@ def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
 
 
 def _customer_months(days: ir.Table) -> ir.Table:
-    cm = days.group_by(["customer_id", "month"]).aggregate(cum_end=days.cum_orders.max())
-    w = ibis.window(group_by=cm.customer_id, order_by=cm.month)
-    return cm.mutate(
-        prev_month=cm.month.lag().over(w),
-        cohort=cm.month.min().over(ibis.window(group_by=cm.customer_id)),
+    """One row per customer and month with a purchase day: ``month``, ``cohort`` (the month
+    of the customer's first purchase), ``prev_month`` (the customer's month with a purchase
+    before, missing without) and ``repeat`` (two or more orders by the end of the month).
+
+    Read off each month's first purchase day, not grouped: its previous purchase day is in
+    the previous month with a purchase, and the customer has two orders by the month's end
+    when the running count already says so or a later purchase day falls in the same month
+    (every purchase day has at least one order). A grouping by customer and month with two
+    windows over it cost as much as the table of purchase days itself."""
+    f = days.filter(days.prev_date.isnull() | (_month_index(days.prev_date) != days.month))
+    prev_month = _month_index(f.prev_date)
+    same_month_next = f.next_date.notnull() & (_month_index(f.next_date) == f.month)
+    return f.select(
+        customer_id=f.customer_id,
+        month=f.month,
+        prev_month=prev_month,
+        cohort=_month_index(f.first_date),
+        repeat=(f.cum_orders >= 2) | same_month_next,
     )
 
 
@@ -166,7 +181,7 @@ def _day_aggregates(days: ir.Table, window: int) -> tuple[pd.DataFrame, pd.DataF
     activity = _frame(
         cm.group_by("month").aggregate(
             active=cm.customer_id.count(),
-            repeat=cm.customer_id.count(where=cm.cum_end >= 2),
+            repeat=cm.customer_id.count(where=cm.repeat),
             retained=cm.customer_id.count(where=cm.prev_month == cm.month - 1),
         )
     )

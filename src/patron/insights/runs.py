@@ -73,7 +73,7 @@ def analyze_file(
     analysis = analyze_transactions(table, as_of=as_of, settings=settings, step=step)
     if step is not None:
         step("Predicting value")
-    inputs = predictive_inputs(table, as_of=analysis.as_of)
+    inputs = predictive_inputs(table, as_of=analysis.as_of, materialize=True)
     predictions, predictive = predict_customers(inputs, analysis)
     attach_predictions(analysis, predictions, predictive)
     return FileAnalysis(source=source, analysis=analysis)
@@ -112,17 +112,31 @@ def predictive_days(
     """The engine expressions behind :func:`predictive_inputs` (DuckDB) and the Spark run's
     prediction inputs: purchase days per customer (``days``: ``customer_id``, ``order_date``,
     ``spend``, ``first_day``) and their per-customer aggregate, not yet executed."""
+    days = purchase_days(transactions, as_of=as_of)
+    return days, days_per_customer(days, as_of=as_of, holdout_days=holdout_days)
+
+
+def purchase_days(transactions: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """Purchase days per customer (``customer_id``, ``order_date``, ``spend``, ``first_day``),
+    not yet executed."""
     import ibis
 
     from patron.analytics.summary import prepare_transactions
 
-    cal_end = as_of - dt.timedelta(days=holdout_days)
     t = prepare_transactions(transactions, as_of=as_of)
     buys = t.filter(~t.is_return)
     days = buys.group_by(["customer_id", "order_date"]).aggregate(spend=buys.amount_cents.sum())
-    days = days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
-    in_cal = days.order_date <= ibis.literal(cal_end)
-    per_customer = days.group_by("customer_id").aggregate(
+    return days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
+
+
+def days_per_customer(
+    days: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
+) -> ir.Table:
+    """The per-customer aggregate of :func:`purchase_days`, not yet executed."""
+    import ibis
+
+    in_cal = days.order_date <= ibis.literal(as_of - dt.timedelta(days=holdout_days))
+    return days.group_by("customer_id").aggregate(
         purchase_days=days.count(),
         first_purchase=days.order_date.min(),
         last_purchase=days.order_date.max(),
@@ -131,11 +145,14 @@ def predictive_days(
         cal_days=ibis.ifelse(in_cal, 1, 0).sum(),
         cal_last=ibis.ifelse(in_cal, days.order_date, ibis.null()).max(),
     )
-    return days, per_customer
 
 
 def predictive_inputs(
-    transactions: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
+    transactions: ir.Table,
+    *,
+    as_of: dt.date,
+    holdout_days: int = HOLDOUT_DAYS,
+    materialize: bool = False,
 ) -> pd.DataFrame:
     """Per customer, in one engine aggregation: the model input of the predictions.
 
@@ -147,14 +164,26 @@ def predictive_inputs(
     missing without) and ``holdout_days`` (purchase days after). Customers with returns only
     are not there. ``frame.attrs["repeat_by_day"]`` holds the repeat purchase days of everyone
     per day (``day``, ``repeats``), the tracking curve's input.
+
+    With ``materialize`` (an in-memory DuckDB: file mode) the purchase days are computed once
+    into a temporary table that both aggregates read: grouping the rows by customer and day
+    is most of the cost, and each query would otherwise group them again (1M rows: ~2.6 s ->
+    ~1.4 s).
     """
     import numpy as np
 
-    days, per_customer = predictive_days(transactions, as_of=as_of, holdout_days=holdout_days)
-    repeats = days.filter(days.order_date != days.first_day)
-    by_day = repeats.group_by("order_date").aggregate(repeats=repeats.count())
-    frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)
-    repeat_by_day = by_day.to_pyarrow().to_pandas(date_as_object=False)
+    days = purchase_days(transactions, as_of=as_of)
+    if materialize:
+        days = days.cache()
+    try:
+        per_customer = days_per_customer(days, as_of=as_of, holdout_days=holdout_days)
+        repeats = days.filter(days.order_date != days.first_day)
+        by_day = repeats.group_by("order_date").aggregate(repeats=repeats.count())
+        frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)
+        repeat_by_day = by_day.to_pyarrow().to_pandas(date_as_object=False)
+    finally:
+        if materialize:
+            days.release()
     n_days = frame["purchase_days"].to_numpy(dtype=np.float64)
     total = frame["total_cents"].to_numpy(dtype=np.float64) / 100
     repeat = total - frame["first_cents"].to_numpy(dtype=np.float64) / 100

@@ -66,12 +66,11 @@ _NAMES = {cls.__name__: name for name, cls in PURCHASE_MODELS.items()}
 RUN_CANDIDATES: tuple[str, ...] = ("mbgnbd", "paretonbd")
 #: L2 penalties tried in turn when the plain fit does not converge.
 PENALIZERS = (0.0, 0.01, 0.1)
-#: The shape parameters of a run's fits stay within [1/MAX_SHAPE, MAX_SHAPE] (the estimators'
-#: ``max_shape``). A gamma or beta mixing distribution of shape 10^4 has a coefficient of
-#: variation of 1%: the customers' rates are then the same, a limit (a ridge of the
-#: likelihood) the data do not identify, and each step of the optimiser towards it is costly;
-#: of shape 10^-4 it puts nearly everyone at a rate of 0. A fit that reaches a bound counts
-#: as not identified, like any other, and is tried again with a penalty.
+#: Largest shape parameter a run accepts (the estimators' ``max_shape``). A gamma or beta
+#: mixing distribution of shape 10^4 has a coefficient of variation of 1%: the customers'
+#: rates are then the same, a limit (a ridge of the likelihood) the data do not identify, and
+#: each step of the optimiser towards it is costly. A fit that reaches the bound counts as
+#: not identified, like any other, and is tried again with a penalty.
 MAX_SHAPE = 1e4
 MAX_FREQUENCY = 7  # the calibration-frequency bins of the holdout check: 0, 1, ..., 7+
 

@@ -143,16 +143,16 @@ class _Model:
             raise ValueError(f"max_shape must be a finite number > 1 or None, got {shape!r}")
 
     def _log_bounds(self) -> list[tuple[float, float]]:
-        """Bounds of the internal log-parameters: ``±_LOG_BOUND``, and for the shape
-        parameters ``±log(max_shape)`` when it is set. A shape running off to infinity (with
+        """Bounds of the internal log-parameters: ``±_LOG_BOUND``, and ``log(max_shape)``
+        above for the shape parameters when it is set. A shape running off to infinity (with
         its scale) is a ridge of the likelihood: the customers' rates are all alike and only
-        the ratio of shape and scale is identified; towards 0 the mixing distribution puts
-        nearly every customer at a rate of 0. Where the optimiser stops on such a ridge, and
+        the ratio of shape and scale is identified. Where the optimiser stops on it, and
         whether that point passes the Hessian check, is a matter of rounding, and each step
-        out there is costly (a hypergeometric argument near 1)."""
-        shape = _LOG_BOUND if self.max_shape is None else min(_LOG_BOUND, np.log(self.max_shape))
+        out there is costly (a hypergeometric argument near 1). Towards 0 a shape is left
+        free: a drop-out nobody shows (a beta's ``a`` near 0) still predicts well."""
+        top = _LOG_BOUND if self.max_shape is None else min(_LOG_BOUND, np.log(self.max_shape))
         return [
-            (-shape, shape) if name in self._shape_names else (-_LOG_BOUND, _LOG_BOUND)
+            (-_LOG_BOUND, top if name in self._shape_names else _LOG_BOUND)
             for name in self._param_names
         ]
 
@@ -278,9 +278,8 @@ def _minimize_starts(
                 return res
             if best is None or res.fun < best.fun:
                 best = res
-            at = (res.x <= lower + _AT_BOUND) | (res.x >= upper - _AT_BOUND)
-            if np.any(at & (upper < _LOG_BOUND)):
-                break  # a shape at max_shape or 1 / max_shape: a ridge, which any start follows
+            if np.any((res.x >= upper - _AT_BOUND) & (upper < _LOG_BOUND)):
+                break  # a shape at max_shape: the ridge of alike rates, which any start follows
     if best is not None:
         raise ConvergenceError(
             "The likelihood keeps increasing as a parameter goes to 0 or infinity "

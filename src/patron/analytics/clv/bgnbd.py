@@ -142,11 +142,10 @@ class BGNBD(_GammaBetaModel):
     initial_params : dict, optional
         Starting values in the caller's units; by default a few fixed starts are tried.
     max_shape : float, optional
-        The shape parameters (``r``, ``a``, ``b``) stay within ``[1 / max_shape,
-        max_shape]``. A fit that reaches a bound raises :class:`ConvergenceError` (without
-        trying its other starts): the likelihood keeps rising towards rates that are all
-        alike, or nearly all 0, limits the data do not identify. None (the default) leaves
-        them free within ``e^±20``.
+        Upper bound on the shape parameters (``r``, ``a``, ``b``). A fit that reaches it
+        raises :class:`ConvergenceError` (without trying its other starts): the likelihood
+        keeps rising towards rates that are all alike, a limit the data do not identify
+        (only a ratio of parameters is). None (the default) leaves them free up to ``e^20``.
 
     Attributes
     ----------

@@ -31,13 +31,27 @@ def test_a_first_run_rebuilds_the_score_indexes_and_writes_the_same_scores(monke
     # given a demo business and a threshold that makes any first run rebuild the indexes
     demo_load(customers=300, seed=5, runs=False)
     monkeypatch.setattr("patron.ingest.indexes.MIN_ROWS", 1)
+    from patron.ingest import indexes
+
+    dropped: list[str] = []
+    drop = indexes.indexes_drop
+
+    def counted(model: type, **kwargs: bool) -> indexes.DroppedIndexes:
+        dropped.append(model.__name__)
+        return drop(model, **kwargs)
+
+    monkeypatch.setattr(indexes, "indexes_drop", counted)
     before = _constraints()
     assert {index.name for index in CustomerScore._meta.indexes} <= before
 
-    # when the first run writes into an empty score table (indexes dropped and rebuilt),
-    # then a second run of the same store into a table as large (indexes kept)
+    # when the first run writes into an empty score table and the second into a table as
+    # large (each doubles it: indexes dropped and rebuilt), then a third run into a table
+    # twice as large (indexes kept)
     rebuilt, _ = analysis_run_create()
+    analysis_run_create()
+    assert dropped == ["CustomerScore", "CustomerScore"]
     kept, _ = analysis_run_create()
+    assert dropped == ["CustomerScore", "CustomerScore"]
 
     # then both runs stored the same scores and diagnoses, and every index and constraint
     # (foreign keys on PostgreSQL) is back

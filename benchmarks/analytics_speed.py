@@ -236,10 +236,12 @@ def _from_database(kind: str, data: Path, work: Path) -> dict[str, float]:
         import psycopg
 
         admin = os.environ.get("PATRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+        # PATRON_BENCH_DB_PREFIX keeps two runs on one server apart
+        name = os.environ.get("PATRON_BENCH_DB_PREFIX", "patron_bench") + "_analytics"
         with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS patron_bench_analytics")
-            conn.execute("CREATE DATABASE patron_bench_analytics")
-        env["PATRON_DATABASE_URL"] = admin + "/patron_bench_analytics"
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        env["PATRON_DATABASE_URL"] = f"{admin}/{name}"
     patron = str(Path(sys.executable).parent / "patron")
     subprocess.run([patron, "init"], env=env, check=True, capture_output=True)
     started = time.perf_counter()

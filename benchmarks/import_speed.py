@@ -26,6 +26,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("PATRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+# the benchmark's databases are named PREFIX_ours, PREFIX_peer, ...: a prefix of one's own
+# keeps two runs on one server apart
+DB_PREFIX = os.environ.get("PATRON_BENCH_DB_PREFIX", "patron_bench")
 
 PEER = r"""
 import csv, os, sys, time
@@ -229,6 +232,7 @@ else:
 
 
 def database(kind: str, name: str, tmp: Path) -> str:
+    name = name.replace("patron_bench", DB_PREFIX, 1)
     if kind == "sqlite":
         return f"sqlite:///{tmp / (name + '.sqlite3')}"
     import psycopg

@@ -251,11 +251,17 @@ def _records(table: pd.DataFrame, language: str) -> list[dict[str, Any]]:
 
 
 def diagnose_population(
-    population: Population, *, kind: GroupKind, code: str, shares: Any = None
+    population: Population,
+    *,
+    kind: GroupKind,
+    code: str,
+    shares: Any = None,
+    labelled: dict[str, pd.DataFrame] | None = None,
 ) -> Diagnosis:
     """Compare one group of ``population`` with the rest (no cache, no database); ``shares``:
-    :func:`patron.analytics.diagnosis.category_spend_shares` of the population, when the
-    caller diagnoses many groups."""
+    :func:`patron.analytics.diagnosis.category_spend_shares` of the population, and
+    ``labelled``: :func:`_labelled` of its customers by language, when the caller diagnoses
+    many groups (each is a pass over every customer)."""
     from patron.analytics.category_spend import diagnose_category_spend
     from patron.analytics.diagnosis import diagnose_attributes
 
@@ -272,7 +278,7 @@ def diagnose_population(
     english, chinese = (
         _records(
             diagnose_attributes(
-                _labelled(customers, language),
+                labelled[language] if labelled else _labelled(customers, language),
                 in_group=in_group,
                 columns=ATTRIBUTES,
                 group_label=label,
@@ -336,10 +342,15 @@ def diagnoses_compute(*, run: AnalysisRun) -> list[tuple[GroupKind, str, dict[st
     shares = category_spend_shares(
         population.categories, population.customers["customer_id"].to_numpy().astype(str)
     )
+    labelled = {
+        language: _labelled(population.customers, language) for language in ("en", "zh-hans")
+    }
     out = []
     for kind in GROUP_KINDS:
         for code in group_codes(kind):
-            diagnosis = diagnose_population(population, kind=kind, code=code, shares=shares)
+            diagnosis = diagnose_population(
+                population, kind=kind, code=code, shares=shares, labelled=labelled
+            )
             out.append((kind, code, diagnosis_as_json(diagnosis)))
     return out
 

@@ -110,13 +110,13 @@ def store_transactions_in_duckdb(*, as_of: dt.date | None = None) -> ir.Table:
 def _copy(as_of: dt.date | None) -> list[pa.Table]:
     from patron.customers.models import Customer
     from patron.ingest.rows import cents_expr
-    from patron.insights.selectors import live_orders, store_backend
+    from patron.insights.selectors import live_orders, ordered_between, store_backend
 
     backend = store_backend()
     try:
         live = live_orders(backend)
         if as_of is not None:
-            live = live.filter(live.ordered_on <= as_of)
+            live = live.filter(ordered_between(live, None, as_of))
         sqlite = connection.vendor == "sqlite"  # no decimal type: amounts are REAL
         orders_sql = backend.compile(
             live.select(

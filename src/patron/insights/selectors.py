@@ -68,6 +68,22 @@ def store_backend() -> Any:
 ANALYSABLE_DATES = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
 
 
+def ordered_between(order: ir.Table, low: dt.date | None, high: dt.date) -> ir.BooleanValue:
+    """``low <= order.ordered_on <= high`` (``low`` None: no lower bound), as a full scan.
+
+    SQLite keeps dates as ISO text and, with no statistics, walks ``order_date_idx`` for a
+    range holding nearly every order: one table lookup per order, 2.2 s instead of 0.26 s for
+    1M orders. Compared as text (the same order for 4-digit years), no index serves it.
+    """
+    if connection.vendor != "sqlite":
+        day = order.ordered_on
+        return day <= high if low is None else day.between(low, high)
+    text = order.ordered_on.cast("string")
+    if low is None:
+        return text <= high.isoformat()
+    return text.between(low.isoformat(), high.isoformat())
+
+
 def live_orders(backend: Any) -> ir.Table:
     """The rows of ``sales_order`` whose money counts (see :func:`store_transactions`)."""
     order = backend.table("sales_order")
@@ -77,7 +93,7 @@ def live_orders(backend: Any) -> ir.Table:
     return order.filter(
         # A row stored before the importer's date window (9999-12-31, 0001-01-01) must not
         # make every analysis fail with "date value out of range": it is left out.
-        order.ordered_on.between(ANALYSABLE_DATES[0], ANALYSABLE_DATES[1]),
+        ordered_between(order, *ANALYSABLE_DATES),
         order.status.isin([str(s) for s in REVENUE_STATUSES if s != "refunded"]),
         ~(order.status == "returned")
         | order.original_order_id.isnull()

@@ -108,7 +108,8 @@ def log_hyp2f1_1b(
     respect to ``b``, ``c`` and ``z`` are summed term by term to full double precision. Above,
     where the series needs ~37/(1-z) terms (and SciPy's ``hyp2f1`` returns ``inf`` for, e.g.,
     ``(1, 94; 144; 0.9375)``), the Euler integral is evaluated by panel quadrature, with the
-    derivatives under the integral sign; the relative error stays below 1e-13.
+    derivatives under the integral sign; the relative error stays below 1e-13 for ``c`` up to
+    a few thousand (about 1e-10 at ``c ~ 10^6``).
 
     Returns
     -------
@@ -178,7 +179,8 @@ def _series(
 
 def _panel_nodes() -> tuple[FloatArray, FloatArray, float]:
     """10-point Gauss-Legendre on 48 panels shrinking geometrically from 1/2 towards 0
-    (16 points gave the same values to 1e-13 and cost 60% more)."""
+    (16 points cost 60% more for values within 2e-14, derivatives within 5e-13, for ``c`` up
+    to 3,000; 1e-10 apart at ``c ~ 10^6``)."""
     g_nodes, g_weights = np.polynomial.legendre.leggauss(10)
     edges = 0.5 * 2.0 ** -np.arange(49.0)
     lo, hi = edges[1:], edges[:-1]

@@ -278,8 +278,7 @@ def _minimize_starts(
                 return res
             if best is None or res.fun < best.fun:
                 best = res
-            if np.any((res.x >= upper - _AT_BOUND) & (upper < _LOG_BOUND)):
-                break  # a shape at max_shape: the ridge of alike rates, which any start follows
+            break  # every start follows the likelihood to the same edge
     if best is not None:
         raise ConvergenceError(
             "The likelihood keeps increasing as a parameter goes to 0 or infinity "

@@ -194,13 +194,16 @@ def _fit_rows(customers: Any, x: Any, span: Any, age: Any, *more: Any) -> tuple[
     from pyspark.sql import functions as F
 
     count = F.count(F.lit(1)).cast("int").alias("count")
-    exact = customers.groupBy(x, span, age, *more).agg(count)
-    if exact.count() <= FIT_MAX_ROWS:
-        return exact.toPandas(), False
-    keys = [F.col("x"), _week_grid("span"), _week_grid("age")]
-    keys += [F.col(c) for c in exact.columns[3:-1]]
-    weekly = exact.groupBy(*keys).agg(F.sum("count").cast("int").alias("count"))
-    return weekly.toPandas(), True
+    exact = customers.groupBy(x, span, age, *more).agg(count).persist()
+    try:
+        if exact.count() <= FIT_MAX_ROWS:
+            return exact.toPandas(), False
+        keys = [F.col("x"), _week_grid("span"), _week_grid("age")]
+        keys += [F.col(c) for c in exact.columns[3:-1]]
+        weekly = exact.groupBy(*keys).agg(F.sum("count").cast("int").alias("count"))
+        return weekly.toPandas(), True
+    finally:
+        exact.unpersist()
 
 
 def _week_grid(name: str) -> Any:

@@ -17,7 +17,7 @@ from patron.analytics.predictive import predict_value
 from patron.cli import app
 from patron.customers.models import Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
-from patron.insights.runs import predictive_inputs
+from patron.insights.prediction_inputs import predictive_inputs
 from patron.insights.selectors import store_transactions
 
 # The analysis reads the store on its own connection, so the data must be committed.

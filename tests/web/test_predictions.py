@@ -16,8 +16,8 @@ from django.test import Client
 
 from patron.customers.models import Customer
 from patron.insights.models import CustomerScore
+from patron.insights.prediction_inputs import HOLDOUT_DAYS
 from patron.insights.predictions import MAX_FREQUENCY, holdout_check
-from patron.insights.runs import HOLDOUT_DAYS
 from patron.insights.services import analysis_run_create
 from patron.sales.models import Order
 

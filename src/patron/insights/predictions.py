@@ -2,8 +2,8 @@
 them (pages never fit a model on view).
 
 The analysis run (:func:`patron.insights.runs.predict_customers`) chooses its purchase model
-on a holdout (the last :data:`patron.insights.runs.HOLDOUT_DAYS` days before its date) and
-keeps, in ``figures["predictive"]``: the model choice with each candidate's holdout error,
+on a holdout (the last :data:`patron.insights.prediction_inputs.HOLDOUT_DAYS` days before its
+date) and keeps, in ``figures["predictive"]``: the model choice with each candidate's holdout error,
 the holdout check of the model chosen (mean predicted versus actual holdout purchases by
 calibration frequency, the weekly tracking curve) and the P(alive) grid by orders and days
 since the last purchase. This module turns those into typed objects for the page; a run made

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from patron.analytics.report import AnalysisSettings, ValueAnalysis, analyze_transactions
 
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
     import pandas as pd
 
     from patron.insights.sources import FileTransactions
@@ -73,6 +72,8 @@ def analyze_file(
     analysis = analyze_transactions(table, as_of=as_of, settings=settings, step=step)
     if step is not None:
         step("Predicting value")
+    from patron.insights.prediction_inputs import predictive_inputs
+
     inputs = predictive_inputs(table, as_of=analysis.as_of, materialize=True)
     predictions, predictive = predict_customers(inputs, analysis)
     attach_predictions(analysis, predictions, predictive)
@@ -100,215 +101,6 @@ def attach_predictions(
     analysis.figures["predictive"] = predictive
 
 
-#: Days kept apart at the end of the history to choose the purchase model on.
-HOLDOUT_DAYS = 91
-#: Least calibration period before the holdout, in days.
-MIN_CALIBRATION_DAYS = 28
-
-
-def predictive_days(
-    transactions: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
-) -> tuple[ir.Table, ir.Table]:
-    """The engine expressions behind :func:`predictive_inputs` (DuckDB) and the Spark run's
-    prediction inputs: purchase days per customer (``days``: ``customer_id``, ``order_date``,
-    ``spend``, ``first_day``) and their per-customer aggregate, not yet executed."""
-    days = purchase_days(transactions, as_of=as_of)
-    return days, days_per_customer(days, as_of=as_of, holdout_days=holdout_days)
-
-
-def purchase_days(transactions: ir.Table, *, as_of: dt.date) -> ir.Table:
-    """Purchase days per customer (``customer_id``, ``order_date``, ``spend``, ``first_day``),
-    not yet executed."""
-    import ibis
-
-    from patron.analytics.summary import prepare_transactions
-
-    t = prepare_transactions(transactions, as_of=as_of)
-    buys = t.filter(~t.is_return)
-    days = buys.group_by(["customer_id", "order_date"]).aggregate(spend=buys.amount_cents.sum())
-    return days.mutate(first_day=days.order_date.min().over(ibis.window(group_by=days.customer_id)))
-
-
-def days_per_customer(
-    days: ir.Table, *, as_of: dt.date, holdout_days: int = HOLDOUT_DAYS
-) -> ir.Table:
-    """The per-customer aggregate of :func:`purchase_days`, not yet executed."""
-    import ibis
-
-    in_cal = days.order_date <= ibis.literal(as_of - dt.timedelta(days=holdout_days))
-    return days.group_by("customer_id").aggregate(
-        purchase_days=days.count(),
-        first_purchase=days.order_date.min(),
-        last_purchase=days.order_date.max(),
-        total_cents=days.spend.sum(),
-        first_cents=ibis.ifelse(days.order_date == days.first_day, days.spend, 0).sum(),
-        cal_days=ibis.ifelse(in_cal, 1, 0).sum(),
-        cal_last=ibis.ifelse(in_cal, days.order_date, ibis.null()).max(),
-    )
-
-
-def predictive_inputs(
-    transactions: ir.Table,
-    *,
-    as_of: dt.date,
-    holdout_days: int = HOLDOUT_DAYS,
-    materialize: bool = False,
-) -> pd.DataFrame:
-    """Per customer, in one engine aggregation: the model input of the predictions.
-
-    Columns ``customer_id``, ``purchase_days`` (distinct days with a purchase that is not a
-    return), ``first_purchase``, ``last_purchase`` (dates), ``repeat_monetary`` (mean spend of
-    the purchase days after the first; 0 without) and ``average_spend`` (mean spend per
-    purchase day); for the holdout check, with the calibration period ending ``holdout_days``
-    before ``as_of``: ``cal_days`` (purchase days up to then), ``cal_last`` (the last of them,
-    missing without) and ``holdout_days`` (purchase days after). Customers with returns only
-    are not there. ``frame.attrs["repeat_by_day"]`` holds the repeat purchase days of everyone
-    per day (``day``, ``repeats``), the tracking curve's input.
-
-    With ``materialize`` (an in-memory DuckDB: file mode) the purchase days are computed once
-    into a temporary table that both aggregates read: grouping the rows by customer and day
-    is most of the cost, and each query would otherwise group them again (1M rows: ~2.6 s ->
-    ~1.4 s).
-    """
-    import numpy as np
-
-    days = purchase_days(transactions, as_of=as_of)
-    if materialize:
-        days = days.cache()
-    try:
-        per_customer = days_per_customer(days, as_of=as_of, holdout_days=holdout_days)
-        repeats = days.filter(days.order_date != days.first_day)
-        by_day = repeats.group_by("order_date").aggregate(repeats=repeats.count())
-        frame = per_customer.to_pyarrow().to_pandas(date_as_object=False)
-        repeat_by_day = by_day.to_pyarrow().to_pandas(date_as_object=False)
-    finally:
-        if materialize:
-            days.release()
-    n_days = frame["purchase_days"].to_numpy(dtype=np.float64)
-    total = frame["total_cents"].to_numpy(dtype=np.float64) / 100
-    repeat = total - frame["first_cents"].to_numpy(dtype=np.float64) / 100
-    frame["repeat_monetary"] = np.where(n_days > 1, repeat / np.maximum(n_days - 1, 1), 0.0)
-    frame["average_spend"] = total / n_days
-    frame["holdout_days"] = frame["purchase_days"] - frame["cal_days"]
-    frame = frame.drop(columns=["total_cents", "first_cents"])
-    frame.attrs["repeat_by_day"] = repeat_by_day.rename(columns={"order_date": "day"})
-    frame.attrs["holdout_days"] = holdout_days
-    return frame
-
-
-def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
-    """The purchase model of the run, chosen on the holdout kept apart by
-    :func:`predictive_inputs`, and the holdout check of the model chosen.
-
-    Returns ``figures["predictive"]["model_choice"]``: ``chosen`` (a key of
-    :data:`patron.analytics.purchase_models.PURCHASE_MODELS`), ``scores`` (each candidate's
-    holdout error, best first), ``by_frequency`` and ``tracking`` (the charts of the
-    predictions page), the calibration and holdout dates; or, when the history is too short
-    or no candidate fits on the calibration period, ``chosen`` = MBG/NBD and ``skipped``
-    with the reason.
-    """
-    import numpy as np
-
-    holdout = int(inputs.attrs.get("holdout_days", HOLDOUT_DAYS))
-    cal_end = as_of - dt.timedelta(days=holdout)
-    first = inputs["first_purchase"].to_numpy().astype("datetime64[D]")
-    cal = inputs[inputs["cal_days"] > 0]
-    c_first = cal["first_purchase"].to_numpy().astype("datetime64[D]")
-    c_last = cal["cal_last"].to_numpy().astype("datetime64[D]")
-    end = np.datetime64(cal_end, "D")
-    births, counts = np.unique(first.astype(np.int64), return_counts=True)
-    by_day = inputs.attrs.get("repeat_by_day")
-    repeats = None
-    if by_day is not None and len(by_day):
-        repeats = (
-            by_day["day"].to_numpy().astype("datetime64[D]").astype(np.int64),
-            by_day["repeats"].to_numpy(dtype=np.int64),
-        )
-    return model_choice(
-        as_of=as_of,
-        holdout=holdout,
-        births=(births, counts),
-        calibration=(
-            cal["cal_days"].to_numpy(dtype=np.int64) - 1,
-            (c_last - c_first).astype(np.int64),
-            (end - c_first).astype(np.int64),
-            cal["holdout_days"].to_numpy(dtype=np.int64),
-        ),
-        repeats=repeats,
-    )
-
-
-def model_choice(
-    *,
-    as_of: dt.date,
-    holdout: int,
-    births: tuple[Any, Any],
-    calibration: tuple[Any, Any, Any, Any],
-    repeats: tuple[Any, Any] | None,
-    weights: Any = None,
-    weekly: bool | None = None,
-) -> dict[str, Any]:
-    """:func:`choose_model` from what it reads of the customers: ``births`` (day numbers and
-    customers first seen that day), ``calibration`` (repeat purchase days, days from the first
-    to the last purchase day and to the calibration end, purchase days in the holdout, of the
-    customers seen in the calibration period) and the repeat purchase days by day. With
-    ``weights`` the calibration rows are distinct rows and these their customer counts (what
-    an engine that keeps the customers, Spark, hands over). The calibration rows are fitted
-    as :func:`~patron.analytics.fit_rows.fit_rows` gives them (``weekly``: the engine already
-    put them on the weekly grid, or found they need not be)."""
-    import numpy as np
-
-    from patron.analytics.fit_rows import fit_rows
-    from patron.analytics.purchase_models import (
-        RUN_CANDIDATES,
-        PredictionError,
-        choose_purchase_model,
-        holdout_split,
-    )
-
-    cal_end = as_of - dt.timedelta(days=holdout)
-    dates: dict[str, Any] = {
-        "calibration_end": cal_end.isoformat(),
-        "observation_end": as_of.isoformat(),
-        "holdout_days": holdout,
-        "candidates": list(RUN_CANDIDATES),
-    }
-    fallback = {"chosen": RUN_CANDIDATES[0], **dates}
-    days, counts = births
-    if not len(days):
-        return {**fallback, "skipped": "there are no customers with a purchase"}
-    start_day = int(np.min(days))
-    span = int(np.datetime64(as_of, "D").astype(np.int64)) - start_day
-    dates["first_purchase"] = str(np.datetime64(start_day, "D"))
-    if span - holdout < MIN_CALIBRATION_DAYS:
-        return {
-            **fallback,
-            **dates,
-            "skipped": (
-                f"the purchases span {span} days: too short to keep {holdout} days apart "
-                f"and still fit on at least {MIN_CALIBRATION_DAYS} days"
-            ),
-        }
-    rows = fit_rows(calibration, weights, weekly=weekly)
-    dates["fit_grid"] = rows.grid
-    frequency, recency, age = rows.weeks()
-    split = holdout_split(
-        frequency, recency, age, rows.columns[3], holdout / 7.0, weights=rows.weights
-    )
-    try:
-        choice = choose_purchase_model(
-            split,
-            births=(days, counts),
-            repeats=repeats if repeats is not None else (np.zeros(0), np.zeros(0)),
-            start_day=start_day,
-            end_day=int(np.datetime64(as_of, "D").astype(np.int64)),
-        )
-    except (PredictionError, ValueError) as error:
-        return {**fallback, **dates, "skipped": str(error)}
-    customers = round(float(np.sum(rows.weights)))
-    return {**choice.as_dict(), **dates, "customers": customers}
-
-
 def _margin_rate(analysis: ValueAnalysis) -> tuple[float, str]:
     """The margin rate of the CLV: the setting, else the data's margin share, else 1."""
     import numpy as np
@@ -331,7 +123,8 @@ def predict_customers(
 ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """Predictive value per customer of ``analysis`` and the figures of the run.
 
-    ``inputs`` is :func:`predictive_inputs` of the run's transactions: read before, so that
+    ``inputs`` is :func:`~patron.insights.prediction_inputs.predictive_inputs` of the run's
+    transactions: read before, so that
     the caller can free the transactions before the models run.
 
     Returns the predictions aligned row by row with ``analysis.customers`` (missing for a
@@ -349,6 +142,8 @@ def predict_customers(
     from patron.analytics.purchase_models import p_alive_grid
 
     rate, basis = _margin_rate(analysis)
+    from patron.insights.prediction_inputs import choose_model
+
     choice = choose_model(inputs, as_of=analysis.as_of)
     try:
         prediction = predict_value(

@@ -220,7 +220,8 @@ def _run_make(
 ) -> tuple[AnalysisRun, ValueAnalysis]:
     from patron.analytics.report import analyze_transactions
     from patron.insights.engine import release
-    from patron.insights.runs import attach_predictions, predict_customers, predictive_inputs
+    from patron.insights.prediction_inputs import predictive_inputs
+    from patron.insights.runs import attach_predictions, predict_customers
 
     as_of = run.as_of
     try:

@@ -4,8 +4,8 @@ The models' likelihoods depend on a customer only through (x, t_x, T) (and, for 
 model, the repeat count and mean repeat spend), so Spark groups the customers into distinct
 rows with their counts and only those rows come to the driver (:mod:`patron.analytics.clv`
 fits weighted rows exactly as it fits the same rows repeated). The model is chosen on the
-holdout the same way (:func:`patron.insights.runs.model_choice` with weights). Every customer
-is then scored in Spark, a partition at a time, by
+holdout the same way (:func:`patron.insights.prediction_inputs.model_choice` with weights).
+Every customer is then scored in Spark, a partition at a time, by
 :func:`patron.analytics.predictive.score_value`: the driver never holds a customer.
 """
 
@@ -25,7 +25,7 @@ from patron.analytics.predictive import (
     score_value,
 )
 from patron.analytics.purchase_models import FREQUENCY_BINS, RECENCY_BINS, PAliveGrid
-from patron.insights.runs import HOLDOUT_DAYS, model_choice, predictive_days
+from patron.insights.prediction_inputs import HOLDOUT_DAYS, model_choice, predictive_days
 
 __all__ = ["predict_on_spark", "prediction_inputs"]
 
@@ -38,8 +38,8 @@ _SCHEMA = (
 
 
 def prediction_inputs(spark: Any, con: Any, transactions: Any, as_of: dt.date) -> Any:
-    """:func:`patron.insights.runs.predictive_inputs` as a Spark frame (not collected), with
-    day numbers: ``first_day``, ``last_day``, ``cal_last_day``."""
+    """:func:`patron.insights.prediction_inputs.predictive_inputs` as a Spark frame (not
+    collected), with day numbers: ``first_day``, ``last_day``, ``cal_last_day``."""
     from pyspark.sql import functions as F
 
     _days, per_customer = predictive_days(transactions, as_of=as_of)

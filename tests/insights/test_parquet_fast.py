@@ -20,6 +20,14 @@ from patron.insights import parquet_fast
 from patron.insights.sources import AnalysisSourceError, read_transactions_file
 
 
+@pytest.fixture(autouse=True, params=["first pass as sampled", "quick first pass"])
+def _first_pass(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each case twice: the first pass chosen from the file's first rows, and the quick
+    first pass forced (then a second pass adds the plain rows it left)."""
+    if request.param == "quick first pass":
+        monkeypatch.setattr(parquet_fast, "_quick_first", lambda con, plan: True)
+
+
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[Any, Any]:
     """(set-based result, text-path result): a FileTransactions or the AnalysisSourceError."""
 

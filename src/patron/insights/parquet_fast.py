@@ -11,7 +11,7 @@ calls :func:`parquet_plan` and :func:`read_parquet_fast`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from patron.ingest.amount_check import amount_doubt, amount_in_doubt
 from patron.ingest.cleaning.transition_days import unsafe_days
@@ -31,7 +30,6 @@ from patron.ingest.mapping import (
     ColumnMapping,
     EntityKind,
 )
-from patron.ingest.reading import RawBatch
 from patron.ingest.reading.base import TableReader
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED, signed_sql
 from patron.ingest.validation import DateFormatHolder, generic_status, parse_status
@@ -51,8 +49,10 @@ from patron.insights.parquet_forms import (
     in_list,
     literal,
     other_field_sql,
+    quick_id_plain,
     quote,
 )
+from patron.insights.parquet_rest import fraction_shown, rest_batches
 
 
 def _safe_days(tz: str) -> tuple[str, str]:
@@ -90,10 +90,18 @@ class _Plan:
     status: str  # 'completed', 'returned' or 'cancelled'
     plain: list[str]  # conditions, all true on a plain row
     batch_rows: int
+    quick_ids: str = "TRUE"  # implies the ids' conditions of plain, without a regex
     unsafe_days: str = "FALSE"  # set once the dates are seen
+    quick_ids_at: tuple[int, ...] = ()  # where plain has the ids' conditions
 
     def plain_sql(self) -> str:
         return " AND ".join([*self.plain, f"NOT ({self.unsafe_days})"])
+
+    def quick_sql(self) -> str:
+        """A condition that implies :meth:`plain_sql`: the ids' conditions of plain replaced
+        by :attr:`quick_ids` (see :func:`read_parquet_fast`)."""
+        kept = [c for i, c in enumerate(self.plain) if i not in self.quick_ids_at]
+        return " AND ".join([self.quick_ids, *kept, f"NOT ({self.unsafe_days})"])
 
 
 def _detected_format(first: pa.Array) -> str | None:
@@ -105,7 +113,7 @@ def _detected_format(first: pa.Array) -> str | None:
     spelled (strftime over a whole batch of timestamps was most of the plan's time)."""
     from patron.ingest.reading.parquet import column_text
 
-    if not _fraction_shown(first):
+    if not fraction_shown(first):
         sample = first.drop_null().slice(0, DATE_SAMPLE)
         try:
             return detect_column_date_format(column_text(sample))
@@ -171,6 +179,13 @@ def parquet_plan(
         if "order_id" in columns.columns
         else None
     )
+    quick_ids = [
+        quick_id_plain(*col("customer_id"), required=True, max_length=limits["customer_id"])
+    ]
+    if order is not None:
+        quick_ids.append(
+            quick_id_plain(*col("order_id"), required=False, max_length=limits["order_id"])
+        )
     amount = cents_sql(*col("amount"), required=True)
     cost = cents_sql(*col("cost"), required=False) if "cost" in columns.columns else None
     date_column, date_type = col("ordered_at")
@@ -214,7 +229,9 @@ def parquet_plan(
         amount[1],
         f"({date_column} IS NOT NULL AND {order_date} BETWEEN DATE {low} AND DATE {high})",
     ]
+    quick_ids_at = [0]
     if order is not None:
+        quick_ids_at.append(len(plain))
         plain.append(order[1])
     if cost is not None:
         plain.append(cost[1])
@@ -257,58 +274,24 @@ def parquet_plan(
         status=status,
         plain=plain,
         batch_rows=batch_rows,
+        quick_ids=" AND ".join(c for c in quick_ids if c is not None),
+        quick_ids_at=tuple(quick_ids_at),
     )
 
 
-def _batch_bounds(path: Path, batch_rows: int) -> np.ndarray:
-    """Row index where each batch of the Parquet reader starts (and the end)."""
-    import pyarrow.parquet as pq
-
-    with pq.ParquetFile(path) as parquet:
-        first = parquet.schema_arrow.names[0]
-        sizes = [b.num_rows for b in parquet.iter_batches(batch_size=batch_rows, columns=[first])]
-    return np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+_QUICK_SAMPLE = 100_000
 
 
-def _fraction_shown(column: pa.Array) -> bool:
-    """Whether the text of a timestamp column shows fractions of a second: it does for every
-    cell of a batch in which one cell has a fraction (column_text), so the text of some rows
-    is then spelled from the whole batch; otherwise from those rows alone (far cheaper)."""
-    if not pa.types.is_timestamp(column.type):
+def _quick_first(con: Any, plan: _Plan) -> bool:
+    """Whether the quick ids cover at least 99% of the file's first rows: then most rows
+    are read by the first pass alone; otherwise one pass asks the plain condition."""
+    if plan.quick_ids == "TRUE":
         return False
-    naive = pc.cast(column, pa.timestamp(column.type.unit))
-    seconds = pc.cast(pc.cast(naive, pa.timestamp("s"), safe=False), naive.type)
-    return pc.all(pc.equal(seconds, naive)).as_py() is False
-
-
-def _rest_batches(
-    path: Path, reader: TableReader, rows: np.ndarray, batch_rows: int
-) -> Iterator[RawBatch]:
-    """The rows at ``rows`` (sorted file row indices) as the Parquet reader gives them:
-    the same batches, the same text, blank rows dropped."""
-    import pyarrow.parquet as pq
-
-    from patron.ingest.reading.parquet import column_text
-
-    names = reader.info.column_names
-    start = 0
-    with pq.ParquetFile(path) as parquet:
-        for record_batch in parquet.iter_batches(batch_size=batch_rows):
-            n = record_batch.num_rows
-            lo, hi = np.searchsorted(rows, [start, start + n])
-            if hi > lo:
-                take = pa.array(rows[lo:hi] - start)
-                columns = {}
-                for i, key in enumerate(names):
-                    column = record_batch.column(i)
-                    if _fraction_shown(column):  # its text depends on the batch
-                        columns[key] = column_text(column).take(take)
-                    else:
-                        columns[key] = column_text(column.take(take))
-                batch = reader.drop_blank(rows[lo:hi] + 2, columns)
-                if len(batch):
-                    yield batch
-            start += n
+    left = con.execute(
+        f"SELECT count(*) FILTER (WHERE ({plan.quick_ids}) IS NOT TRUE), count(*) FROM "
+        f"(SELECT * FROM {plan.source} LIMIT {_QUICK_SAMPLE})"
+    ).fetchall()[0]
+    return bool(left[1]) and left[0] * 100 <= left[1]
 
 
 def read_parquet_fast(
@@ -349,13 +332,26 @@ def read_parquet_fast(
     )
     # One pass over the file: the plain rows, converted, into memory (the analysis then
     # groups an in-memory table, not the file again); their count from the table; the
-    # file's row count from its metadata.
+    # file's row count from its metadata. When the ids of the file's first rows are nearly
+    # all quick ones (quick_id_sql), the pass asks the quick condition, which DuckDB checks
+    # while it scans, and a second pass adds the rows it left that are plain all the same
+    # (none, on most files): together exactly the plain rows, as the quick condition
+    # implies the plain one.
+    columns = (
+        f"{plan.customer_id} AS customer_id, {plan.order_date} AS order_date, "
+        f"{order_id}{plan.amount_cents} AS amount_cents{stored}"
+    )
+    quick = _quick_first(con, plan)
     con.execute(
-        f"CREATE TEMP TABLE patron_plain AS SELECT {plan.customer_id} AS customer_id, "
-        f"{plan.order_date} AS order_date, {order_id}{plan.amount_cents} AS amount_cents"
-        f"{stored} FROM {plan.source} WHERE {plain}"
+        f"CREATE TEMP TABLE patron_plain AS SELECT {columns} FROM {plan.source} "
+        f"WHERE {plan.quick_sql() if quick else plain}"
     ).fetchall()
     total = con.execute(f"SELECT count(*) FROM {plan.source}").fetchall()[0][0]
+    if quick and con.execute("SELECT count(*) FROM patron_plain").fetchall()[0][0] < total:
+        con.execute(
+            f"INSERT INTO patron_plain SELECT {columns} FROM {plan.source} "
+            f"WHERE ({plan.quick_sql()}) IS NOT TRUE AND {plain}"
+        ).fetchall()
     plain_rows, cancelled = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {status} = '{CANCELLED}') FROM patron_plain"
     ).fetchall()[0]
@@ -377,10 +373,10 @@ def read_parquet_fast(
         )
         out.rows_by_batch = len(rows)
         holder = DateFormatHolder(plan.date_format, explicit=True)
-        tables = []
+        tables: list[pa.Table] = []
         many = len(rows) >= 500_000
         for result in validated_batches(
-            _rest_batches(path, reader, rows, plan.batch_rows),
+            rest_batches(path, reader, rows, plan.batch_rows),
             plan.columns,
             tz,
             holder,

@@ -199,11 +199,10 @@ def spark_run_create(
         RFM), or PySpark is missing.
     """
     started = time.perf_counter() if started is None else started
-    folder = Path(
-        tempfile.mkdtemp(
-            prefix="patron-spark-run-", dir=getattr(django_settings, "PATRON_SPARK_TEMP_DIR", None)
-        )
-    )
+    base = getattr(django_settings, "PATRON_SPARK_TEMP_DIR", None)
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="patron-spark-run-", dir=base))
     try:
         copy = orders_to_parquet(folder / "orders", as_of=as_of)
         if copy.last_day is None and as_of is None:

@@ -147,8 +147,18 @@ def test_a_stored_run_on_spark_equals_the_run_on_duckdb(
 
     # when the same store is analysed on Spark, its orders copied in row groups of 500 and
     # its scores staged 100 at a time
-    monkeypatch.setattr("patron.insights.spark_store.ROW_GROUP_ROWS", 500)
-    monkeypatch.setattr("patron.insights.spark_store.BATCH_ROWS", 100)
+    from patron.insights import spark_store
+    from patron.insights.run_writes import stage_table as staged_table
+
+    monkeypatch.setattr(spark_store, "ROW_GROUP_ROWS", 500)
+    monkeypatch.setattr(spark_store, "BATCH_ROWS", 100)
+    staged: list[int] = []
+
+    def stage_table(customers: pd.DataFrame) -> Any:
+        staged.append(len(customers))
+        return staged_table(customers)
+
+    monkeypatch.setattr(spark_store, "stage_table", stage_table)
     settings.PATRON_ANALYSIS_ENGINE = "spark"
     settings.PATRON_SPARK_TEMP_DIR = str(tmp_path)
     steps: list[str] = []
@@ -161,6 +171,7 @@ def test_a_stored_run_on_spark_equals_the_run_on_duckdb(
     for field in ("as_of", "customers", "settings", "code_version"):
         assert getattr(sparked, field) == getattr(duck, field), field
     assert sparked.customers > 250
+    assert max(staged) <= 100 and sum(staged) == sparked.customers  # staged in batches
     # every customer's stored scores, predictions and reasons agree
     duck_scores, spark_scores = _scores(duck), _scores(sparked)
     assert spark_scores.keys() == duck_scores.keys()
@@ -225,3 +236,58 @@ def test_a_store_without_orders_has_no_run_on_spark(settings: Any, tmp_path: Any
         analysis_run_create()
     assert not AnalysisRun.objects.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_orders_are_copied_in_row_groups_as_duckdb_copies_them(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from patron.insights import spark_store
+    from patron.insights.engine import store_transactions_in_duckdb
+
+    # given a store with odd orders
+    demo_load(customers=60, seed=4, runs=False)
+    _odd_orders()
+    cutoff = Order.objects.order_by("-ordered_on").values_list("ordered_on", flat=True)[0]
+    cutoff -= dt.timedelta(days=30)
+    monkeypatch.setattr(spark_store, "ROW_GROUP_ROWS", 100)
+
+    # when its orders up to a day are copied to Parquet, a row group of 100 at a time
+    copy = spark_store.orders_to_parquet(tmp_path / "orders", as_of=cutoff)
+
+    # then the rows are DuckDB's copy of the same orders, the customers by external id
+    written = pq.read_table(copy.path)
+    assert pq.ParquetFile(copy.path / "part-00000.parquet").metadata.num_row_groups >= 2
+    duck = store_transactions_in_duckdb(as_of=cutoff).to_pyarrow().to_pandas()
+    assert copy.rows == written.num_rows == len(duck) > 100
+    assert copy.last_day == max(duck["order_date"]) <= cutoff
+
+    def rows(frame: pd.DataFrame, cents: bool) -> list[tuple[Any, ...]]:
+        amount, cost = (
+            (frame["amount_cents"], frame["cost_cents"])
+            if cents
+            else (
+                (frame["amount"] * 100).round(),
+                (frame["cost"] * 100).round(),
+            )
+        )
+        return sorted(
+            (
+                str(c),
+                pd.Timestamp(d).date(),
+                int(a),
+                None if pd.isna(k) else int(k),
+                bool(r),
+            )
+            for c, d, a, k, r in zip(
+                frame["customer_id"],
+                frame["order_date"],
+                amount,
+                cost,
+                frame["is_return"],
+                strict=True,
+            )
+        )
+
+    assert rows(written.to_pandas(), cents=True) == rows(duck, cents=False)

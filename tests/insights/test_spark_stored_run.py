@@ -291,3 +291,16 @@ def test_the_orders_are_copied_in_row_groups_as_duckdb_copies_them(
         )
 
     assert rows(written.to_pandas(), cents=True) == rows(duck, cents=False)
+
+
+def test_the_cli_writes_no_files_from_a_stored_run_on_spark(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from patron.cli import app
+
+    # when a stored run on Spark is asked for files, then it is refused before it starts
+    args = ["analyze", "--engine", "spark", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "writes no files" in " ".join(result.output.split())
+    assert not AnalysisRun.objects.exists()

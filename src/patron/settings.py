@@ -311,8 +311,12 @@ PATRON_PREVIEW_MEMORY_MB = int(os.environ.get("PATRON_PREVIEW_MEMORY_MB", "1536"
 PATRON_ORDER_DATES_FROM = os.environ.get("PATRON_ORDER_DATES_FROM", "1970-01-01")
 PATRON_ORDER_DATES_FUTURE_DAYS = int(os.environ.get("PATRON_ORDER_DATES_FUTURE_DAYS", "1"))
 # Where `patron analyze` computes a stored run: "duckdb" copies the orders into an in-memory
-# DuckDB first (patron.insights.engine), "database" runs it in the app database.
+# DuckDB first (patron.insights.engine), "database" runs it in the app database, "spark"
+# copies them to Parquet and runs on Spark (patron.insights.spark_store).
 PATRON_ANALYSIS_ENGINE = os.environ.get("PATRON_ANALYSIS_ENGINE", "duckdb")
+# Where a stored run on Spark writes its temporary Parquet (the orders, the customers):
+# the system's temporary directory by default; on a cluster, a path every executor sees.
+PATRON_SPARK_TEMP_DIR = os.environ.get("PATRON_SPARK_TEMP_DIR") or None
 
 # Messaging (patron.messaging): the address links in messages point to, and the SMS gateway
 # (an HTTP endpoint taking {"to", "text", "id"} as JSON; a bearer token when set).

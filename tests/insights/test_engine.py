@@ -130,6 +130,8 @@ def test_postgres_uri_quotes_what_libpq_would_misread() -> None:
 def test_an_unknown_engine_is_refused(settings) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
-    settings.PATRON_ANALYSIS_ENGINE = "spark"
-    with pytest.raises(ImproperlyConfigured, match="duckdb, database"):
+    settings.PATRON_ANALYSIS_ENGINE = "sparkle"
+    with pytest.raises(ImproperlyConfigured, match="duckdb, database, spark"):
         analysis_engine()
+    settings.PATRON_ANALYSIS_ENGINE = "spark"  # stored runs on Spark: test_spark_stored_run.py
+    assert analysis_engine() == "spark"

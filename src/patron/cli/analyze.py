@@ -98,9 +98,10 @@ EngineOption = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        help="Where --source is analysed: duckdb (this machine, the default) or spark "
-        "(local Spark, a cluster or Spark Connect; needs pip install 'patron[spark]'). "
-        "Default: PATRON_ANALYSIS_ENGINE when it is spark, else duckdb.",
+        help="Where the analysis runs: duckdb (this machine, the default) or spark "
+        "(local Spark, a cluster or Spark Connect; needs pip install 'patron[spark]'), for "
+        "--source and for a stored run (its orders copied to Parquet; no --out, --report "
+        "or --xlsx). Default: PATRON_ANALYSIS_ENGINE when it is spark, else duckdb.",
     ),
 ]
 SparkMasterOption = Annotated[
@@ -286,6 +287,15 @@ def analyze(
         )
         return
 
+    if chosen_engine == "spark" and (out is not None or report is not None or xlsx is not None):
+        raise typer.BadParameter(
+            "a stored run on Spark keeps every customer's scores in the database and writes "
+            "no files; run --out, --report or --xlsx on the DuckDB engine",
+            param_hint="--engine",
+        )
+    if spark_master is not None:  # the session of a stored run on Spark reads it
+        os.environ["PATRON_SPARK_MASTER"] = spark_master
+
     def run() -> None:
         from patron.insights.runs import run_summary
         from patron.insights.selectors import analysis_settings_get
@@ -293,7 +303,9 @@ def analyze(
 
         chosen = settings(analysis_settings_get())
         with _progress(not as_json) as (step, _rows):
-            stored, analysis = analysis_run_create(as_of=day, settings=chosen, step=step)
+            stored, analysis = analysis_run_create(
+                as_of=day, settings=chosen, step=step, engine=engine
+            )
             step("Writing files")
             written = _write(analysis, out=out, report=report, lang=lang, xlsx=xlsx)
         result = {

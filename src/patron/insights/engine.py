@@ -11,6 +11,10 @@ takes seconds, and DuckDB then runs the same expressions columnar on every core.
 server much larger than the machine running Patron, or memory too small for the copy
 (about 30 bytes an order, plus the customer ids).
 
+``PATRON_ANALYSIS_ENGINE=spark`` streams the same orders (with the customers' external ids)
+to a temporary Parquet data set and runs the analysis on Spark
+(:mod:`patron.insights.spark_store`), for stores whose orders outgrow one machine's memory.
+
 The copy reads orders and customers in one read transaction (one snapshot), so a customer
 merged or created meanwhile cannot split the two. It holds the rule of which orders count in
 one place: :func:`patron.insights.selectors.live_orders`, compiled for the app database.
@@ -19,6 +23,7 @@ one place: :func:`patron.insights.selectors.live_orders`, compiled for the app d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -29,7 +34,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pyarrow as pa
 
-ENGINES = ("duckdb", "database")
+ENGINES = ("duckdb", "database", "spark")
 PG_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
@@ -50,16 +55,12 @@ def _schemas() -> tuple[pa.Schema, pa.Schema]:
 
 
 def analysis_engine() -> str:
-    """``duckdb`` (the default) or ``database``, from ``PATRON_ANALYSIS_ENGINE``."""
-    engine = getattr(settings, "PATRON_ANALYSIS_ENGINE", "duckdb")
-    if engine == "spark":  # file mode's engine; a stored run keeps every customer's scores
-        from django.core.exceptions import ImproperlyConfigured
+    """``duckdb`` (the default), ``database`` or ``spark``, from ``PATRON_ANALYSIS_ENGINE``.
 
-        raise ImproperlyConfigured(
-            "PATRON_ANALYSIS_ENGINE=spark runs `patron analyze --source PATH` (file mode, "
-            "customers written as Parquet); a stored run is computed by one of "
-            f"{', '.join(ENGINES)}"
-        )
+    With ``spark`` a stored run copies the orders to Parquet and runs on Spark
+    (:mod:`patron.insights.spark_store`).
+    """
+    engine = getattr(settings, "PATRON_ANALYSIS_ENGINE", "duckdb")
     if engine not in ENGINES:
         from django.core.exceptions import ImproperlyConfigured
 
@@ -72,7 +73,8 @@ def analysis_engine() -> str:
 def analysis_transactions(*, as_of: dt.date | None = None) -> ir.Table:
     """The store's transactions in the analytics input contract, on the configured engine.
 
-    With ``as_of`` the copy leaves out later orders (the analysis would ignore them).
+    With ``as_of`` the copy leaves out later orders (the analysis would ignore them). Under
+    ``spark`` this is DuckDB's copy (a stored run on Spark reads the orders as Parquet).
     """
     from patron.insights.selectors import store_transactions
 
@@ -107,40 +109,48 @@ def store_transactions_in_duckdb(*, as_of: dt.date | None = None) -> ir.Table:
     return in_contract(con.table("patron_transactions"), has_order_id=False)
 
 
+def live_order_rows(backend: Any, as_of: dt.date | None) -> ir.Table:
+    """The orders that count (:func:`~patron.insights.selectors.live_orders`, up to ``as_of``)
+    as the five columns of the copy (``customer_pk``, ``order_date``, ``amount_cents``,
+    ``cost_cents``, ``is_return``), an expression on the app database's ``backend``."""
+    from patron.ingest.rows import cents_expr
+    from patron.insights.selectors import live_orders, ordered_between
+
+    live = live_orders(backend)
+    if as_of is not None:
+        live = live.filter(ordered_between(live, None, as_of))
+    sqlite = connection.vendor == "sqlite"  # no decimal type: amounts are REAL
+    return live.select(
+        customer_pk=live.customer_id,
+        order_date=live.ordered_on,
+        amount_cents=cents_expr(live.amount, exact=not sqlite),
+        cost_cents=cents_expr(live.cost, exact=not sqlite),
+        is_return=live.status == "returned",
+    )
+
+
 def _copy(as_of: dt.date | None) -> list[pa.Table]:
     from patron.customers.models import Customer
-    from patron.ingest.rows import cents_expr
-    from patron.insights.selectors import live_orders, ordered_between, store_backend
+    from patron.insights.selectors import store_backend
 
     backend = store_backend()
     try:
-        live = live_orders(backend)
-        if as_of is not None:
-            live = live.filter(ordered_between(live, None, as_of))
-        sqlite = connection.vendor == "sqlite"  # no decimal type: amounts are REAL
-        orders_sql = backend.compile(
-            live.select(
-                customer_pk=live.customer_id,
-                order_date=live.ordered_on,
-                amount_cents=cents_expr(live.amount, exact=not sqlite),
-                cost_cents=cents_expr(live.cost, exact=not sqlite),
-                is_return=live.status == "returned",
-            )
-        )
+        orders_sql = backend.compile(live_order_rows(backend, as_of))
         customer = backend.table(Customer._meta.db_table)
         customers_sql = backend.compile(customer.select("id", "external_id"))
     finally:
         backend.disconnect()
     orders_schema, customers_schema = _schemas()
     queries = [(orders_sql, orders_schema), (customers_sql, customers_schema)]
-    if sqlite:
+    if connection.vendor == "sqlite":
         return _copy_sqlite_in_child(str(connection.settings_dict["NAME"]), queries)
     from patron.insights.arrow_copy import copy_tables
 
-    return copy_tables(_postgres_connect(), queries, begin=PG_SNAPSHOT)
+    return copy_tables(postgres_connect(), queries, begin=PG_SNAPSHOT)
 
 
-def _postgres_connect() -> Any:
+def postgres_connect() -> Any:
+    """An ADBC connection to the app database (PostgreSQL), outside Django's."""
     import adbc_driver_postgresql.dbapi as adbc_postgresql
 
     return adbc_postgresql.connect(postgres_uri(connection.settings_dict), autocommit=True)
@@ -181,6 +191,64 @@ def _copy_sqlite_in_child(path: str, queries: list[tuple[str, pa.Schema]]) -> li
     if child.returncode != 0 or len(tables) != len(queries):
         raise RuntimeError(f"copying the orders from SQLite failed: {error.decode()[-2000:]}")
     return tables
+
+
+def query_batches(sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The rows of one query of the app database as Arrow record batches in ``schema``, read
+    as they come (one batch held at a time), through ADBC: in a child process for SQLite
+    (see :func:`_copy_sqlite_in_child`), in a read-only snapshot for PostgreSQL."""
+    from patron.insights.arrow_copy import cast_batch
+
+    if connection.vendor != "sqlite":
+        conn = postgres_connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(PG_SNAPSHOT)
+            try:
+                cursor.execute(sql)
+                for batch in cursor.fetch_record_batch():
+                    yield cast_batch(batch, schema)
+            finally:
+                cursor.execute("ROLLBACK")
+                cursor.close()
+        finally:
+            conn.close()
+        return
+    yield from _sqlite_batches_in_child(str(connection.settings_dict["NAME"]), sql, schema)
+
+
+def _sqlite_batches_in_child(path: str, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    from patron.insights.arrow_copy import request_json
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "patron.insights.arrow_copy"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    try:
+        child.stdin.write(request_json(path, [(sql, schema)]))
+        child.stdin.close()
+        complete = False
+        try:
+            yield from pa.ipc.open_stream(child.stdout)  # cast to ``schema`` by the child
+            complete = True
+        except (pa.ArrowInvalid, OSError):
+            pass  # the child failed: its error is on stderr
+        error = child.stderr.read()
+        child.wait()
+        if child.returncode != 0 or not complete:
+            raise RuntimeError(f"reading the orders from SQLite failed: {error.decode()[-2000:]}")
+    finally:
+        if child.poll() is None:  # the reader stopped early
+            child.kill()
+            child.wait()
 
 
 def postgres_uri(config: dict[str, Any]) -> str:

@@ -55,8 +55,16 @@ def analyze_on_spark(
     master: str | None = None,
     spark: Any = None,
     step: Step | None = None,
+    contract: bool = False,
+    contacts: str | Path | None = None,
 ) -> SparkAnalysis:
     """Read, analyse and (with ``out``) write the customers of ``path`` on Spark.
+
+    With ``contract`` ``path`` is a Parquet data set Patron wrote in the analytics contract
+    (a stored run's orders: :func:`~patron.insights.spark_source.read_contract_transactions`),
+    read as it is; otherwise a file or directory read and validated as file mode does.
+    ``contacts`` is a Parquet data set of service contacts and messages per customer
+    (``customer_id``, ``service_contacts``, ``messages``) for their cost to serve.
 
     Raises
     ------
@@ -75,7 +83,7 @@ def analyze_on_spark(
     from patron.insights.spark_predict import predict_on_spark, prediction_inputs, score_figures
     from patron.insights.spark_scores import score_customers
     from patron.insights.spark_session import spark_session
-    from patron.insights.spark_source import read_spark_transactions
+    from patron.insights.spark_source import read_contract_transactions, read_spark_transactions
 
     settings = settings or AnalysisSettings()
     if settings.rfm_variant != "standard":
@@ -85,7 +93,10 @@ def analyze_on_spark(
     spark = spark or spark_session(master)
     con = ibis.pyspark.connect(spark)
     say("Reading and validating")
-    source = read_spark_transactions(spark, path, mapping=mapping, skip_bad=skip_bad)
+    if contract:
+        source = read_contract_transactions(spark, path)
+    else:
+        source = read_spark_transactions(spark, path, mapping=mapping, skip_bad=skip_bad)
     view = f"patron_transactions_{uuid.uuid4().hex[:8]}"
     try:
         source.frame.createOrReplaceTempView(view)
@@ -116,7 +127,8 @@ def analyze_on_spark(
         if n == 0:
             raise ValueError(NO_TRANSACTIONS.format(as_of=as_of))
         say("Scoring customers")
-        customers, basis = score_customers(summary, settings, n)
+        counts = spark.read.parquet(str(contacts)) if contacts is not None else None
+        customers, basis = score_customers(summary, settings, n, contacts=counts)
         figures = spark_figures(customers, basis, as_of, n)
         figures.update(figures_kpis)
         figures["settings"] = settings.as_dict()

@@ -85,8 +85,9 @@ def _segment(r: Any, f: Any, m: Any) -> Any:
     return F.create_map(*pairs)[r.cast("int") * 100 + f.cast("int") * 10 + m.cast("int")]
 
 
-def _profit(summary: Any, settings: AnalysisSettings) -> dict[str, Any]:
-    """customer_profit's columns in cents (bigint or double of whole cents)."""
+def _profit(summary: Any, settings: AnalysisSettings, *, contacts: bool) -> dict[str, Any]:
+    """customer_profit's columns in cents (bigint or double of whole cents); with
+    ``contacts`` the summary has ``service_contacts`` and ``messages`` (null: none)."""
     from pyspark.sql import functions as F
 
     p = settings.profit
@@ -111,12 +112,23 @@ def _profit(summary: Any, settings: AnalysisSettings) -> dict[str, Any]:
         + account.cast("double")
         + F.lit(rate_cents(p.acquisition))
     )
+    if contacts:  # whole cents in doubles: exact in any order of the sum
+        for column, rate in (
+            ("service_contacts", p.per_service_contact),
+            ("messages", p.per_message),
+        ):
+            count = F.coalesce(F.col(column).cast("double"), F.lit(0.0))
+            cost_to_serve = cost_to_serve + count * F.lit(rate_cents(rate))
     return {"margin_c": margin, "cts_c": cost_to_serve, "profit_c": margin - cost_to_serve}
 
 
-def score_customers(summary: Any, settings: AnalysisSettings, n: int) -> tuple[Any, str]:
+def score_customers(
+    summary: Any, settings: AnalysisSettings, n: int, *, contacts: Any = None
+) -> tuple[Any, str]:
     """Scores, segment, tier, profit group and profit of every customer of ``summary`` (the
     Spark frame of :func:`~patron.analytics.summary.customer_summary`, ``n`` rows).
+    ``contacts`` (a Spark frame: ``customer_id``, ``service_contacts``, ``messages``, one row
+    per customer) adds their cost to serve, as ``customer_profit``'s ``contacts``.
 
     Returns the customers (a checkpointed Spark frame with :data:`CUSTOMER_COLUMNS` and the
     cents and positions the figures read) and the value basis ("profit" or "revenue").
@@ -124,13 +136,16 @@ def score_customers(summary: Any, settings: AnalysisSettings, n: int) -> tuple[A
     from pyspark.sql import functions as F
 
     cid = F.col("customer_id")
+    if contacts is not None:
+        counts = contacts.select("customer_id", "service_contacts", "messages")
+        summary = summary.join(counts, on="customer_id", how="left")
     base = summary.select(
         "customer_id",
         F.col("recency_days").cast("long").alias("recency_days"),
         F.col("orders").cast("long").alias("frequency"),
         F.round(F.col("revenue") * 100).cast("long").alias("revenue_c"),
         F.round(F.col("cost") * 100).cast("long").alias("cost_c"),
-        *(v.alias(k) for k, v in _profit(summary, settings).items()),
+        *(v.alias(k) for k, v in _profit(summary, settings, contacts=contacts is not None).items()),
     )
     unknown = base.agg(F.count(F.when(F.col("profit_c").isNull(), 1)).alias("u")).collect()[0]
     basis = "profit" if int(unknown["u"]) == 0 else "revenue"

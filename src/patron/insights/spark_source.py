@@ -27,7 +27,12 @@ from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED
 from patron.insights.file_rows import NO_ROWS, REJECTED_ROWS, AnalysisSourceError, time_zone
 from patron.insights.parquet_forms import SAFE_YEARS
 
-__all__ = ["SparkTransactions", "read_spark_transactions"]
+__all__ = [
+    "CONTRACT_COLUMNS",
+    "SparkTransactions",
+    "read_contract_transactions",
+    "read_spark_transactions",
+]
 
 _PLAIN_TEXT_RE = r"(?s)^[\p{L}\p{N}_](.*[\p{L}\p{N}_])?$"
 _WORD_PLACEHOLDERS = ("null", "NULL", "Null", "N/A", "n/a", "无退款申请")
@@ -329,3 +334,43 @@ def read_spark_transactions(
         F.when(returned, F.lit(True)).alias("is_return"),
     )
     return out
+
+
+#: The columns of a data set already in the analytics contract, in cents (a stored run's copy).
+CONTRACT_COLUMNS = ("customer_id", "order_date", "amount_cents", "cost_cents", "is_return")
+
+
+def read_contract_transactions(spark: Any, path: str | Path) -> SparkTransactions:
+    """A Parquet data set that Patron wrote in the analytics contract, in cents
+    (:data:`CONTRACT_COLUMNS`; one row per order, ``is_return`` never null): the store's
+    orders of a stored run (:mod:`patron.insights.spark_store`), valid already, so read as
+    they are. Kept by Spark and partitioned by customer as :func:`read_spark_transactions`
+    keeps a file's rows.
+
+    Raises
+    ------
+    AnalysisSourceError
+        The data set has no row.
+    """
+    path = Path(path)
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    kept = (
+        _load(spark, path, "parquet")
+        .select(*CONTRACT_COLUMNS)
+        .repartition(parts, "customer_id")
+        .persist()
+    )
+    rows = kept.count()
+    if not rows:
+        kept.unpersist()
+        raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+    return SparkTransactions(
+        path=path,
+        frame=kept,
+        has_order_id=False,
+        has_cost=True,
+        read=rows,
+        rows=rows,
+        columns={name: name for name in CONTRACT_COLUMNS},
+        cached=kept,
+    )

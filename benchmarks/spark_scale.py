@@ -20,8 +20,10 @@ reused. Each run also gives the 1-minute load average at its start, its maximum 
 run and at its end, and the CLV's model choice, parameters and totals from its
 ``summary.json`` (to compare the engines); every result is appended to
 ``DATA/results.jsonl``. ``--max-python-mb`` stops a run whose Python process grows past it
-(DuckDB's file mode holds every customer in its process), reported as stopped. The figures in docs/operating.md ("Running on a Spark
-cluster") come from this script; run it once, on a quiet machine if you can.
+(DuckDB's file mode holds every customer in its process), reported as stopped.
+
+The figures in docs/operating.md ("Running on a Spark cluster") come from this script; run
+it once, on a quiet machine if you can.
 """
 
 from __future__ import annotations

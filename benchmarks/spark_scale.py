@@ -223,7 +223,9 @@ def main() -> None:
     args = parser.parse_args()
     patron = str(Path(sys.executable).with_name("patron"))
     env = dict(os.environ)
-    env["PATRON_SPARK_CONF"] = f"spark.driver.memory={args.driver_memory}"
+    # the caller's settings (e.g. spark.eventLog.enabled=true) come on top of the memory
+    given = os.environ.get("PATRON_SPARK_CONF", "")
+    env["PATRON_SPARK_CONF"] = f"spark.driver.memory={args.driver_memory} {given}".strip()
     results = []
     for size in args.sizes:
         rows, customers = (int(v) for v in size.split(":"))

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from patron.analytics.churn import churn_risk
 from patron.analytics.clv import ConvergenceError, GammaGamma
 from patron.analytics.clv.gammagamma import PERIODS_PER_MONTH
+from patron.analytics.fit_rows import Grid, fit_rows
 from patron.analytics.purchase_models import (
     PURCHASE_MODELS,
     PredictionError,
@@ -217,18 +218,20 @@ def predict_value(
         raise ValueError("purchases must satisfy first <= last <= as_of")
 
     x = n_days - 1.0
-    tx = (last - first) / DAYS_PER_WEEK
-    big_t = (end - first) / DAYS_PER_WEEK
     repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
     own = np.asarray(average_spend, dtype=np.float64) if average_spend is not None else None
     if own is not None and own.shape != (n,):
         raise ValueError(f"average_spend must have shape ({n},), got {own.shape}")
     fallback = own if own is not None else np.where(repeat, monetary, 0.0)
     usable = np.isfinite(fallback) & (fallback > 0)
+    rows = fit_rows((x, last - first, end - first))
+    fit_x, fit_tx, fit_t = rows.weeks()
     models = fit_value_models(
-        x,
-        tx,
-        big_t,
+        fit_x,
+        fit_tx,
+        fit_t,
+        weights=rows.weights,
+        grid=rows.grid,
         gg_frequency=x[repeat],
         gg_monetary=monetary[repeat],
         population_spend=float(fallback[usable].mean()) if usable.any() else 0.0,
@@ -270,11 +273,13 @@ def fit_value_models(
     end_day: int,
     settings: PredictiveSettings,
     purchase_model: str,
+    grid: Grid = "days",
 ) -> ValueModels:
     """Fit the purchase model on (x, t_x, T) in weeks and the Gamma-Gamma on the repeat
     customers with a positive repeat spend (``gg_*``), each row counting ``weights`` customers
     (default one). ``population_spend``: the mean spend per purchase day of the customers with
-    a positive one (the CLV's spend when the Gamma-Gamma cannot be fitted).
+    a positive one (the CLV's spend when the Gamma-Gamma cannot be fitted). ``grid``: the
+    resolution of t_x and T (:func:`patron.analytics.fit_rows.fit_rows`), kept in the params.
 
     Raises
     ------
@@ -314,6 +319,7 @@ def fit_value_models(
         purchase_model: bg_params,
         "penalizer": fitted.penalizer,
         "time_unit": "weeks",
+        "fit_grid": grid,
         "gammagamma": _finite_params(gg.params_) if gg is not None else None,
         "clv_basis": "gammagamma" if gg is not None else "mean_spend",
         "gammagamma_skipped": gg_skipped,

@@ -246,15 +246,19 @@ def model_choice(
     calibration: tuple[Any, Any, Any, Any],
     repeats: tuple[Any, Any] | None,
     weights: Any = None,
+    weekly: bool | None = None,
 ) -> dict[str, Any]:
     """:func:`choose_model` from what it reads of the customers: ``births`` (day numbers and
     customers first seen that day), ``calibration`` (repeat purchase days, days from the first
     to the last purchase day and to the calibration end, purchase days in the holdout, of the
     customers seen in the calibration period) and the repeat purchase days by day. With
     ``weights`` the calibration rows are distinct rows and these their customer counts (what
-    an engine that keeps the customers, Spark, hands over)."""
+    an engine that keeps the customers, Spark, hands over). The calibration rows are fitted
+    as :func:`~patron.analytics.fit_rows.fit_rows` gives them (``weekly``: the engine already
+    put them on the weekly grid, or found they need not be)."""
     import numpy as np
 
+    from patron.analytics.fit_rows import fit_rows
     from patron.analytics.purchase_models import (
         RUN_CANDIDATES,
         PredictionError,
@@ -285,14 +289,11 @@ def model_choice(
                 f"and still fit on at least {MIN_CALIBRATION_DAYS} days"
             ),
         }
-    frequency, recency_days, age_days, in_holdout = calibration
+    rows = fit_rows(calibration, weights, weekly=weekly)
+    dates["fit_grid"] = rows.grid
+    frequency, recency, age = rows.weeks()
     split = holdout_split(
-        frequency,
-        np.asarray(recency_days, dtype=np.int64) / 7.0,
-        np.asarray(age_days, dtype=np.int64) / 7.0,
-        in_holdout,
-        holdout / 7.0,
-        weights=weights,
+        frequency, recency, age, rows.columns[3], holdout / 7.0, weights=rows.weights
     )
     try:
         choice = choose_purchase_model(
@@ -304,7 +305,7 @@ def model_choice(
         )
     except (PredictionError, ValueError) as error:
         return {**fallback, **dates, "skipped": str(error)}
-    customers = len(frequency) if weights is None else round(float(np.sum(weights)))
+    customers = round(float(np.sum(rows.weights)))
     return {**choice.as_dict(), **dates, "customers": customers}
 
 

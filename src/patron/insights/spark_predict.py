@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from patron.analytics.fit_rows import FIT_MAX_ROWS, fit_rows
 from patron.analytics.predictive import (
     PREDICTION_COLUMNS,
     PredictionError,
@@ -66,16 +67,12 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
 
     births = inputs.groupBy("first_day").count().orderBy("first_day").toPandas()
     cal_end = (as_of - dt.timedelta(days=HOLDOUT_DAYS) - _EPOCH).days
-    rows = (
-        inputs.filter(F.col("cal_days") > 0)
-        .groupBy(
-            (F.col("cal_days") - 1).cast("int").alias("x"),
-            (F.col("cal_last_day") - F.col("first_day")).cast("int").alias("span"),
-            (F.lit(cal_end) - F.col("first_day")).cast("int").alias("age"),
-            (F.col("purchase_days") - F.col("cal_days")).cast("int").alias("holdout"),
-        )
-        .agg(F.count(F.lit(1)).cast("int").alias("count"))
-        .toPandas()
+    rows, weekly = _fit_rows(
+        inputs.filter(F.col("cal_days") > 0),
+        (F.col("cal_days") - 1).cast("int").alias("x"),
+        (F.col("cal_last_day") - F.col("first_day")).cast("int").alias("span"),
+        (F.lit(cal_end) - F.col("first_day")).cast("int").alias("age"),
+        (F.col("purchase_days") - F.col("cal_days")).cast("int").alias("holdout"),
     )
     # repeat purchase days by day: the tracking curve's input (one row per day)
     days, _per_customer = predictive_days(transactions, as_of=as_of)
@@ -104,6 +101,7 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
         ),
         repeats=repeat_days,
         weights=rows["count"].to_numpy(dtype=np.float64),
+        weekly=weekly,
     )
 
 
@@ -125,26 +123,30 @@ def predict_on_spark(
     choice = _choice(spark, con, transactions, inputs, as_of)
     end = (as_of - _EPOCH).days
     settings = PredictiveSettings(margin_rate=margin_rate)
-    rows = (
-        inputs.groupBy(
-            (F.col("purchase_days") - 1).cast("int").alias("x"),
-            (F.col("last_day") - F.col("first_day")).cast("int").alias("span"),
-            (F.lit(end) - F.col("first_day")).cast("int").alias("age"),
-        )
-        .agg(F.count(F.lit(1)).cast("int").alias("count"))
-        .toPandas()
+    distinct, weekly = _fit_rows(
+        inputs,
+        (F.col("purchase_days") - 1).cast("int").alias("x"),
+        (F.col("last_day") - F.col("first_day")).cast("int").alias("span"),
+        (F.lit(end) - F.col("first_day")).cast("int").alias("age"),
     )
     spend = _spend_rows(inputs)
     usable = inputs.filter(~F.isnan("average_spend") & (F.col("average_spend") > 0))
     population = usable.agg(F.avg("average_spend").alias("a")).first()["a"]
     try:
-        if not len(rows):
+        if not len(distinct):
             raise PredictionError("there are no customers with a purchase")
+        rows = fit_rows(
+            [distinct[c].to_numpy() for c in ("x", "span", "age")],
+            distinct["count"].to_numpy(dtype=np.float64),
+            weekly=weekly,
+        )
+        x, tx, big_t = rows.weeks()
         models = fit_value_models(
-            rows["x"].to_numpy(dtype=np.float64),
-            rows["span"].to_numpy(dtype=np.float64) / 7.0,
-            rows["age"].to_numpy(dtype=np.float64) / 7.0,
-            weights=rows["count"].to_numpy(dtype=np.float64),
+            x,
+            tx,
+            big_t,
+            weights=rows.weights,
+            grid=rows.grid,
             gg_frequency=spend["x"].to_numpy(dtype=np.float64),
             gg_monetary=spend["m"].to_numpy(dtype=np.float64),
             gg_weights=spend["count"].to_numpy(dtype=np.float64),
@@ -178,9 +180,38 @@ def predict_on_spark(
         "model_choice": choice,
         "margin_rate": margin_rate,
         "margin_basis": margin_basis,
-        "customers": int(rows["count"].sum()),
+        "customers": int(distinct["count"].sum()),
     }
     return predictions, figures
+
+
+def _fit_rows(customers: Any, x: Any, span: Any, age: Any, *more: Any) -> tuple[Any, bool]:
+    """The purchase models' rows (``x``, ``span``, ``age`` in days, then ``more``) grouped in
+    Spark with their counts, as a pandas frame, and whether they are on the weekly grid:
+    :func:`patron.analytics.fit_rows.fit_rows`'s rule applied here, so that the driver
+    receives at most about :data:`~patron.analytics.fit_rows.FIT_MAX_ROWS` rows, or the
+    grid's, however many customers there are."""
+    from pyspark.sql import functions as F
+
+    count = F.count(F.lit(1)).cast("int").alias("count")
+    exact = customers.groupBy(x, span, age, *more).agg(count).persist()
+    try:
+        if exact.count() <= FIT_MAX_ROWS:
+            return exact.toPandas(), False
+        keys = [F.col("x"), _week_grid("span"), _week_grid("age")]
+        keys += [F.col(c) for c in exact.columns[3:-1]]
+        weekly = exact.groupBy(*keys).agg(F.sum("count").cast("int").alias("count"))
+        return weekly.toPandas(), True
+    finally:
+        exact.unpersist()
+
+
+def _week_grid(name: str) -> Any:
+    """:func:`patron.analytics.fit_rows.week_grid` of the column ``name`` in Spark SQL."""
+    from pyspark.sql import functions as F
+
+    days = F.col(name)
+    return (F.floor((days + F.lit(3)) / F.lit(7)) * F.lit(7)).cast("int").alias(name)
 
 
 #: Most distinct (repeat count, mean repeat spend) rows the spend model is fitted on.

@@ -13,6 +13,7 @@ choice in :mod:`~patron.analytics.clv.evaluation`, samplers in
 :mod:`~patron.analytics.clv.simulate`. No Django import anywhere in this package.
 """
 
+from ._compress import compress_rows
 from .base import ConvergenceError, NotFittedError
 from .bgbb import BGBB
 from .bgnbd import BGNBD
@@ -53,6 +54,7 @@ __all__ = [
     "ParetoNBD",
     "TrackingCurve",
     "calibration_holdout_split",
+    "compress_rows",
     "holdout_by_frequency",
     "holdout_score",
     "select_model",

@@ -197,6 +197,7 @@ def _clv(out: Path) -> dict[str, object]:
     params = found.get("params") or {}
     return {
         "model": params.get("purchase_model"),
+        "fit_grid": params.get("fit_grid"),
         "params": {
             k: params.get(k)
             for k in ("mbgnbd", "paretonbd", "bgnbd", "gammagamma")

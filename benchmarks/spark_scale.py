@@ -11,9 +11,19 @@ executors too, bounded by ``spark.driver.memory``).
 
     python benchmarks/spark_scale.py                       # 10M and 100M rows (10M customers)
     python benchmarks/spark_scale.py --sizes 10000000:1000000 30000000:3000000
+    python benchmarks/spark_scale.py --data /work/spark_data --generate-only
+    python benchmarks/spark_scale.py --data /work/spark_data --sizes 100000000:10000000 \
+        --engines spark --max-python-mb 12000
 
-Each size is ``ROWS:CUSTOMERS``. The figures in docs/operating.md ("Running on a Spark
-cluster") come from this script; run it once, on a quiet machine if you can.
+Each size is ``ROWS:CUSTOMERS``; a folder already generated (same generator version) is
+reused. Each run also gives the 1-minute load average at its start, its maximum during the
+run and at its end, and the CLV's model choice, parameters and totals from its
+``summary.json`` (to compare the engines); every result is appended to
+``DATA/results.jsonl``. ``--max-python-mb`` stops a run whose Python process grows past it
+(DuckDB's file mode holds every customer in its process), reported as stopped.
+
+The figures in docs/operating.md ("Running on a Spark cluster") come from this script; run
+it once, on a quiet machine if you can.
 """
 
 from __future__ import annotations
@@ -99,28 +109,42 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _peak_kb(pid: int) -> int:
+def _peak_kb(pid: int, field: str = "VmHWM:") -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall time and peak memory (MB) of the Python process and of any Java descendant."""
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def run(command: list[str], env: dict[str, str], max_python_mb: int = 0) -> dict[str, object]:
+    """Wall time and peak memory (MB) of the Python process and of any Java descendant.
+
+    With ``max_python_mb``, a run whose Python process grows past it is stopped (so that a
+    run which cannot fit does not take the shared machine's memory) and reported as such."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = {"start": _load(), "max": _load()}
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks = {"python": 0, "jvm": 0}
+    stopped = []
 
     def watch() -> None:
         while proc.poll() is None:
+            load["max"] = max(load["max"], _load())
             peaks["python"] = max(peaks["python"], _peak_kb(proc.pid))
+            if max_python_mb and _peak_kb(proc.pid, "VmRSS:") > max_python_mb * 1024:
+                stopped.append(round(time.perf_counter() - started, 1))
+                proc.kill()
+                return
             todo = _children(proc.pid)
             while todo:
                 child = todo.pop()
@@ -140,17 +164,46 @@ def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode:
-        sys.stderr.write(err.decode()[-4000:])
-        raise SystemExit(f"{command[1:4]} failed ({proc.returncode})")
-    summary = json.loads(out)["summary"]
-    return {
+    figures: dict[str, object] = {
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),  # Patron's Python process (the JVM is not reaped by it)
         "python_peak_mb": round(peaks["python"] / 1024),
         "jvm_peak_mb": round(peaks["jvm"] / 1024),
+        "load_start": load["start"],
+        "load_max": load["max"],
+        "load_end": _load(),
+    }
+    if stopped:
+        return {**figures, "stopped": f"Python process over {max_python_mb} MB"}
+    if proc.returncode:
+        sys.stderr.write(err.decode()[-4000:])
+        raise SystemExit(f"{command[1:4]} failed ({proc.returncode})")
+    output = json.loads(out)
+    summary = output["summary"]
+    return {
+        **figures,
         "customers": summary["customers"],
         "revenue": summary["revenue"],
+    }
+
+
+def _clv(out: Path) -> dict[str, object]:
+    """The CLV's model choice, parameters and totals from ``out/summary.json``, so that the
+    two engines' predictions can be compared."""
+    try:
+        found = json.loads((out / "summary.json").read_text())["predictive"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    params = found.get("params") or {}
+    return {
+        "model": params.get("purchase_model"),
+        "fit_grid": params.get("fit_grid"),
+        "params": {
+            k: params.get(k)
+            for k in ("mbgnbd", "paretonbd", "bgnbd", "gammagamma")
+            if params.get(k)
+        },
+        **{k: found.get(k) for k in ("predicted_value", "value_at_risk_total", "risk_levels")},
     }
 
 
@@ -159,12 +212,21 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["10000000:1000000", "100000000:10000000"])
     parser.add_argument("--data", type=Path, default=Path("var/spark_scale"))
     parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument("--engines", nargs="+", default=["spark", "duckdb"])
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument(
+        "--max-python-mb",
+        type=int,
+        default=0,
+        help="stop a run whose Python process grows past this (0: no limit)",
+    )
     args = parser.parse_args()
     patron = str(Path(sys.executable).with_name("patron"))
     env = dict(os.environ)
-    env["PATRON_SPARK_CONF"] = f"spark.driver.memory={args.driver_memory}"
+    # the caller's settings (e.g. spark.eventLog.enabled=true) come on top of the memory
+    given = os.environ.get("PATRON_SPARK_CONF", "")
+    env["PATRON_SPARK_CONF"] = f"spark.driver.memory={args.driver_memory} {given}".strip()
     results = []
     for size in args.sizes:
         rows, customers = (int(v) for v in size.split(":"))
@@ -176,20 +238,31 @@ def main() -> None:
         if args.generate_only:
             continue
         base = [patron, "analyze", "--source", str(folder), "--json", "--no-kpis"]
-        engines = [("spark", ["--engine", "spark", "--spark-master", "local[2]"])]
-        if not args.skip_duckdb:
-            engines.append(("duckdb", ["--engine", "duckdb"]))
-        for name, flags in engines:
+        flags = {
+            "spark": ["--engine", "spark", "--spark-master", "local[2]"],
+            "duckdb": ["--engine", "duckdb"],
+        }
+        engines = [e for e in args.engines if not (args.skip_duckdb and e == "duckdb")]
+        for name in engines:
             out = args.data / f"out_{name}_{rows}"
             shutil.rmtree(out, ignore_errors=True)
-            figures = run([*base, *flags, "--out", str(out)], env)
-            results.append({"rows": rows, "engine": name, **figures})
+            figures = run([*base, *flags[name], "--out", str(out)], env, args.max_python_mb)
+            results.append({"rows": rows, "engine": name, **figures, "clv": _clv(out)})
             print(json.dumps(results[-1]), flush=True)
-    print("\nrows         engine  seconds  Py CPU s  python peak MB  JVM peak MB  customers")
+            with (args.data / "results.jsonl").open("a") as log:
+                log.write(
+                    json.dumps({"at": time.strftime("%FT%TZ", time.gmtime()), **results[-1]}) + "\n"
+                )
+    print(
+        "\nrows         engine  seconds  Py CPU s  python peak MB  JVM peak MB"
+        "  load start/max/end  customers"
+    )
     for r in results:
+        load = f"{r['load_start']} / {r['load_max']} / {r['load_end']}"
         print(
             f"{r['rows']:>11,}  {r['engine']:<6}  {r['seconds']:>7}  {r['cpu_seconds']:>8}"
-            f"  {r['python_peak_mb']:>14}  {r['jvm_peak_mb']:>11}  {r['customers']:,}"
+            f"  {r['python_peak_mb']:>14}  {r['jvm_peak_mb']:>11}  {load:<20}"
+            f"  {r.get('customers', r.get('stopped'))}"
         )
 
 

@@ -9,48 +9,19 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from django.utils import timezone
+from engine_checks import odd_orders
 
 from patron.customers.models import Customer
 from patron.demo.loader import demo_load
 from patron.insights.engine import analysis_engine, postgres_uri
 from patron.insights.models import CustomerScore
 from patron.insights.services import analysis_run_create
-from patron.sales.models import Order, OrderStatus
+from patron.sales.models import Order
 
 # Every stored score column: the scores, the predictions and the churn reasons.
 SCORE_FIELDS = tuple(
     f.name for f in CustomerScore._meta.concrete_fields if f.name not in ("id", "run", "customer")
 )
-
-
-def _odd_orders() -> None:
-    """Orders whose money must not count, and some that must, on top of the demo business."""
-    when = timezone.make_aware(dt.datetime(2024, 3, 1, 12))
-
-    def order(customer: Customer, ext: str, amount: str, status: str, **extra: object) -> Order:
-        return Order.objects.create(
-            source="extra",
-            external_id=ext,
-            customer=customer,
-            ordered_at=when,
-            ordered_on=when.date(),
-            amount=Decimal(amount),
-            status=status,
-            **extra,
-        )
-
-    buyer = Customer.objects.create(external_id="ENGINE-1")
-    refunded = order(buyer, "E1", "88.80", OrderStatus.REFUNDED)
-    order(buyer, "E1-R", "-88.80", OrderStatus.RETURNED, original_order=refunded)
-    order(buyer, "E2", "0.10", OrderStatus.COMPLETED, cost=Decimal("0.03"))
-    order(buyer, "E3", "0.20", OrderStatus.OPEN)
-    order(buyer, "E4", "999.99", OrderStatus.CANCELLED)
-    order(buyer, "E5", "12.34", OrderStatus.UNPAID)
-    kept = order(buyer, "E6", "50.00", OrderStatus.COMPLETED, cost=Decimal("20.00"))
-    order(buyer, "E6-R", "-10.00", OrderStatus.RETURNED, original_order=kept)
-    only_returns = Customer.objects.create(external_id="ENGINE-2 只有退货")
-    order(only_returns, "E7", "-5.00", OrderStatus.RETURNED)
 
 
 def _scores(run_id: int) -> dict[str, tuple[object, ...]]:
@@ -70,7 +41,7 @@ def _same(a: object, b: object) -> bool:
 def test_a_run_in_duckdb_equals_the_run_in_the_app_database(settings) -> None:
     # given a demo business, plus refunded, cancelled, unpaid and return-only orders
     demo_load(customers=400, seed=11, runs=False)
-    _odd_orders()
+    odd_orders("ENGINE", "E")
 
     # when the store is analysed in the app database, then in DuckDB from a copy
     settings.PATRON_ANALYSIS_ENGINE = "database"

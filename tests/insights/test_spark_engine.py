@@ -15,7 +15,6 @@ does not.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from engine_checks import figure_differences
 
 if os.environ.get("CI", "").lower() != "true":
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
@@ -186,42 +186,12 @@ def test_every_customer_column_equals_duckdb(both: Any) -> None:
         assert np.allclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True), name
 
 
-def _differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Where two figure documents differ: numbers beyond 1e-9 relative (1e-6 for the fitted
-    model's parameters and holdout errors, which come from an optimiser), anything else."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        if set(a) != set(b):
-            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
-        return [d for k in a for d in _differences(a[k], b[k], f"{path}/{k}")]
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} != {len(b)} items"]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for d in _differences(x, y, f"{path}[{i}]")
-        ]
-    numbers = (int, float, np.integer, np.floating)
-    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
-        x, y = float(a), float(b)
-        if math.isnan(x) and math.isnan(y):
-            return []
-        fitted = (
-            "/params" in path or "/scores" in path or "/by_frequency" in path or "tracking" in path
-        )
-        tolerance = 1e-6 if fitted else 1e-9
-        return (
-            [] if math.isclose(x, y, rel_tol=tolerance, abs_tol=1e-9) else [f"{path}: {a} != {b}"]
-        )
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
 def test_every_figure_equals_duckdb(both: Any) -> None:
     # given both runs' figures (concentration, tables, KPIs, cohorts, CLV totals, model choice)
     duck, sparked, _customers = both
     figures = dict(sparked.analysis.figures)
     # then they agree, the predicted totals to the cent
-    assert _differences(duck.figures, figures) == []
+    assert figure_differences(duck.figures, figures) == []
     for key in ("predicted_value", "value_at_risk", "value_at_risk_total"):
         assert figures["predictive"][key] == duck.figures["predictive"][key], key
     assert ("kpis" in figures) == (duck.figures["customers"] < 20_000)

@@ -22,13 +22,13 @@ import os
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
-from django.utils import timezone
 
 if os.environ.get("CI", "").lower() != "true":
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
+
+from engine_checks import figure_differences, odd_orders
 
 from patron.analytics.profitability import ProfitSettings
 from patron.analytics.report import AnalysisSettings
@@ -36,7 +36,7 @@ from patron.customers.models import Customer
 from patron.demo.loader import demo_load
 from patron.insights.models import AnalysisRun, CustomerScore, RunDiagnosis, RunStatus
 from patron.insights.services import AnalysisError, analysis_run_create
-from patron.sales.models import Order, OrderStatus
+from patron.sales.models import Order
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 
@@ -66,68 +66,9 @@ def spark() -> Any:
     session.stop()
 
 
-def _odd_orders() -> None:
-    """Orders that must not count and some that must, a one-order customer and a tie."""
-    when = timezone.make_aware(dt.datetime(2024, 3, 1, 12))
-
-    def order(customer: Customer, ext: str, amount: str, status: str, **extra: object) -> Order:
-        return Order.objects.create(
-            source="extra",
-            external_id=ext,
-            customer=customer,
-            ordered_at=when,
-            ordered_on=when.date(),
-            amount=Decimal(amount),
-            status=status,
-            **extra,
-        )
-
-    buyer = Customer.objects.create(external_id="SPARK-1")
-    refunded = order(buyer, "S1", "88.80", OrderStatus.REFUNDED)
-    order(buyer, "S1-R", "-88.80", OrderStatus.RETURNED, original_order=refunded)
-    order(buyer, "S2", "0.10", OrderStatus.COMPLETED, cost=Decimal("0.03"))
-    order(buyer, "S3", "0.20", OrderStatus.OPEN)
-    order(buyer, "S4", "999.99", OrderStatus.CANCELLED)
-    order(buyer, "S5", "12.34", OrderStatus.UNPAID)
-    kept = order(buyer, "S6", "50.00", OrderStatus.COMPLETED, cost=Decimal("20.00"))
-    order(buyer, "S6-R", "-10.00", OrderStatus.RETURNED, original_order=kept)
-    only_returns = Customer.objects.create(external_id="SPARK-2 只有退货")
-    order(only_returns, "S7", "-5.00", OrderStatus.RETURNED)
-    for name in ("SPARK-3", "SPARK-4"):  # one order each, the same day and amount: a tie
-        order(Customer.objects.create(external_id=name), f"{name}-O", "40.00", "completed")
-
-
 def _scores(run: AnalysisRun) -> dict[str, tuple[Any, ...]]:
     rows = CustomerScore.objects.filter(run=run).values_list("customer__external_id", *SCORE_FIELDS)
     return {row[0]: row[1:] for row in rows}
-
-
-def _differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Where two figure documents differ: numbers beyond 1e-9 relative (1e-6 for what an
-    optimiser fitted, as in test_spark_engine.py), anything else exactly."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        if set(a) != set(b):
-            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
-        return [d for k in a for d in _differences(a[k], b[k], f"{path}/{k}")]
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} != {len(b)} items"]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for d in _differences(x, y, f"{path}[{i}]")
-        ]
-    numbers = (int, float, np.integer, np.floating)
-    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
-        x, y = float(a), float(b)
-        if math.isnan(x) and math.isnan(y):
-            return []
-        fitted = any(k in path for k in ("/params", "/scores", "/by_frequency", "tracking"))
-        tolerance = 1e-6 if fitted else 1e-9
-        return (
-            [] if math.isclose(x, y, rel_tol=tolerance, abs_tol=1e-9) else [f"{path}: {a} != {b}"]
-        )
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
 def _same_score(name: str, a: Any, b: Any) -> bool:
@@ -141,7 +82,7 @@ def test_a_stored_run_on_spark_equals_the_run_on_duckdb(
 ) -> None:
     # given a demo business with odd orders, and costs to serve that read the contacts
     demo_load(customers=250, seed=5, runs=False)
-    _odd_orders()
+    odd_orders("SPARK", "S", tie=True)
     settings.PATRON_ANALYSIS_ENGINE = "duckdb"
     duck, duck_analysis = analysis_run_create(settings=COSTS)
 
@@ -191,7 +132,7 @@ def test_a_stored_run_on_spark_equals_the_run_on_duckdb(
     assert uncontacted.exists()
     # the figures (concentration, tables, KPIs, cohorts, CLV totals, model choice) agree
     assert duck.figures["predictive"]["skipped"] is False
-    assert _differences(duck.figures, sparked.figures) == []
+    assert figure_differences(duck.figures, sparked.figures) == []
     for key in ("predicted_value", "value_at_risk", "value_at_risk_total"):
         assert sparked.figures["predictive"][key] == duck.figures["predictive"][key], key
     assert spark_analysis.kpis is not None and duck_analysis.kpis is not None
@@ -206,7 +147,7 @@ def test_a_stored_run_on_spark_equals_the_run_on_duckdb(
         return {(d.kind, d.code): d.data for d in RunDiagnosis.objects.filter(run=run)}
 
     assert diagnoses(sparked).keys() == diagnoses(duck).keys() != set()
-    assert _differences(diagnoses(duck), diagnoses(sparked)) == []
+    assert figure_differences(diagnoses(duck), diagnoses(sparked)) == []
 
 
 def test_a_stored_run_that_fails_on_spark_is_marked_failed(
@@ -248,7 +189,7 @@ def test_the_orders_are_copied_in_row_groups_as_duckdb_copies_them(
 
     # given a store with odd orders
     demo_load(customers=60, seed=4, runs=False)
-    _odd_orders()
+    odd_orders("SPARK", "S", tie=True)
     cutoff = Order.objects.order_by("-ordered_on").values_list("ordered_on", flat=True)[0]
     cutoff -= dt.timedelta(days=30)
     monkeypatch.setattr(spark_store, "ROW_GROUP_ROWS", 100)

@@ -31,6 +31,8 @@ from django.conf import settings
 from django.db import connection
 
 if TYPE_CHECKING:
+    import subprocess
+
     import ibis.expr.types as ir
     import pyarrow as pa
 
@@ -164,22 +166,10 @@ def _copy_sqlite_in_child(path: str, queries: list[tuple[str, pa.Schema]]) -> li
     https://www.sqlite.org/howtocorrupt.html, 2.2.1): Django's connection then fails with
     "disk I/O error", or worse. A child process has locks of its own.
     """
-    import subprocess
-    import sys
-
     import pyarrow as pa
 
-    from patron.insights.arrow_copy import request_json
-
-    child = subprocess.Popen(
-        [sys.executable, "-m", "patron.insights.arrow_copy"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
-    child.stdin.write(request_json(path, queries))
-    child.stdin.close()
+    child = _copy_child(path, queries)
+    assert child.stdout is not None and child.stderr is not None
     tables = []
     try:
         for _sql, schema in queries:
@@ -191,6 +181,26 @@ def _copy_sqlite_in_child(path: str, queries: list[tuple[str, pa.Schema]]) -> li
     if child.returncode != 0 or len(tables) != len(queries):
         raise RuntimeError(f"copying the orders from SQLite failed: {error.decode()[-2000:]}")
     return tables
+
+
+def _copy_child(path: str, queries: list[tuple[str, pa.Schema]]) -> subprocess.Popen[bytes]:
+    """A child process of :mod:`patron.insights.arrow_copy` given ``queries`` on the SQLite
+    file ``path``: it writes each result as an Arrow stream to its stdout."""
+    import subprocess
+    import sys
+
+    from patron.insights.arrow_copy import request_json
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "patron.insights.arrow_copy"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdin is not None
+    child.stdin.write(request_json(path, queries))
+    child.stdin.close()
+    return child
 
 
 def query_batches(sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -218,23 +228,11 @@ def query_batches(sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 
 
 def _sqlite_batches_in_child(path: str, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    import subprocess
-    import sys
-
     import pyarrow as pa
 
-    from patron.insights.arrow_copy import request_json
-
-    child = subprocess.Popen(
-        [sys.executable, "-m", "patron.insights.arrow_copy"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    child = _copy_child(path, [(sql, schema)])
+    assert child.stdout is not None and child.stderr is not None
     try:
-        child.stdin.write(request_json(path, [(sql, schema)]))
-        child.stdin.close()
         complete = False
         try:
             yield from pa.ipc.open_stream(child.stdout)  # cast to ``schema`` by the child

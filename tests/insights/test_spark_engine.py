@@ -120,31 +120,34 @@ def _runs(spark: Any, path: Path, out: Path, *, kpis: bool) -> tuple[Any, Any, p
     return duck, sparked, customers
 
 
-@pytest.fixture(scope="module", params=["cdnow", "edges", "demo", "weekly"])
+@pytest.fixture(scope="module", params=["cdnow", "edges", "demo", "coarse"])
 def both(request: pytest.FixtureRequest, spark: Any, tmp_path_factory: Any) -> Any:
     folder = tmp_path_factory.mktemp(request.param)
-    make = {"cdnow": _cdnow, "edges": _edges, "demo": _demo, "weekly": _demo}[request.param]
+    make = {"cdnow": _cdnow, "edges": _edges, "demo": _demo, "coarse": _demo}[request.param]
     # the monthly KPIs and cohorts on the two small sets (CDNOW's take longest on Spark)
     kpis = request.param != "cdnow"
     with pytest.MonkeyPatch.context() as patch:
-        if request.param == "weekly":
-            # the demo again, with a cap of distinct fit rows it exceeds: both engines fit the
-            # purchase models on the weekly grid (as at millions of customers)
-            patch.setattr("patron.analytics.fit_rows.FIT_MAX_ROWS", 50)
-            patch.setattr("patron.insights.spark_predict.FIT_MAX_ROWS", 50)
+        if request.param == "coarse":
+            # the demo again, with a cap of distinct fit rows it exceeds at days and weeks: both
+            # engines fit the purchase models on coarser grids (as at millions of customers).
+            # The demo's rows on days, weeks, 2 and 4 weeks: 271, 264, 257, 239 to choose the
+            # model (2 weeks under 260), 293, 281, 267, 244 for the final fit (4 weeks)
+            patch.setattr("patron.analytics.fit_rows.FIT_MAX_ROWS", 260)
+            patch.setattr("patron.insights.spark_predict.FIT_MAX_ROWS", 260)
         return _runs(spark, make(folder / "transactions.parquet"), folder / "out", kpis=kpis)
 
 
 def test_the_fit_grid_is_the_same_on_both(both: Any, request: pytest.FixtureRequest) -> None:
     # given both runs of a data set
     duck, sparked, _customers = both
-    weekly = request.node.callspec.params["both"] == "weekly"
-    # then both fitted the purchase models on the same grid: weeks only above the cap
-    grid = "weeks" if weekly else "days"
+    coarse = request.node.callspec.params["both"] == "coarse"
+    # then both fitted the purchase models on the same grids: days below the cap; above it the
+    # finest grid within it, for the model choice and the final fit each
+    final, choice = ("4 weeks", "2 weeks") if coarse else ("days", "days")
     for figures in (duck.figures, sparked.analysis.figures):
         predictive = figures["predictive"]
-        assert predictive["params"]["fit_grid"] == grid
-        assert predictive["model_choice"]["fit_grid"] == grid
+        assert predictive["params"]["fit_grid"] == final
+        assert predictive["model_choice"]["fit_grid"] == choice
 
 
 MONEY = ("monetary", "revenue", "cost", "margin", "cost_to_serve", "profit", "clv",

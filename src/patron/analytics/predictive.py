@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from patron.analytics.churn import churn_risk
 from patron.analytics.clv import ConvergenceError, GammaGamma
 from patron.analytics.clv.gammagamma import PERIODS_PER_MONTH
-from patron.analytics.fit_rows import Grid, fit_rows
+from patron.analytics.fit_rows import fit_rows
 from patron.analytics.purchase_models import (
     PURCHASE_MODELS,
     PredictionError,
@@ -273,13 +273,13 @@ def fit_value_models(
     end_day: int,
     settings: PredictiveSettings,
     purchase_model: str,
-    grid: Grid = "days",
+    grid: str = "days",
 ) -> ValueModels:
     """Fit the purchase model on (x, t_x, T) in weeks and the Gamma-Gamma on the repeat
     customers with a positive repeat spend (``gg_*``), each row counting ``weights`` customers
     (default one). ``population_spend``: the mean spend per purchase day of the customers with
     a positive one (the CLV's spend when the Gamma-Gamma cannot be fitted). ``grid``: the
-    resolution of t_x and T (:func:`patron.analytics.fit_rows.fit_rows`), kept in the params.
+    resolution of t_x and T (:func:`patron.analytics.fit_rows.grid_name`), kept in the params.
 
     Raises
     ------

@@ -163,7 +163,7 @@ def model_choice(
     calibration: tuple[Any, Any, Any, Any],
     repeats: tuple[Any, Any] | None,
     weights: Any = None,
-    weekly: bool | None = None,
+    grid_days: int | None = None,
 ) -> dict[str, Any]:
     """:func:`choose_model` from what it reads of the customers: ``births`` (day numbers and
     customers first seen that day), ``calibration`` (repeat purchase days, days from the first
@@ -171,8 +171,8 @@ def model_choice(
     customers seen in the calibration period) and the repeat purchase days by day. With
     ``weights`` the calibration rows are distinct rows and these their customer counts (what
     an engine that keeps the customers, Spark, hands over). The calibration rows are fitted
-    as :func:`~patron.analytics.fit_rows.fit_rows` gives them (``weekly``: the engine already
-    put them on the weekly grid, or found they need not be)."""
+    as :func:`~patron.analytics.fit_rows.fit_rows` gives them (``grid_days``: the grid the engine
+    already grouped them on)."""
     import numpy as np
 
     from patron.analytics.fit_rows import fit_rows
@@ -206,7 +206,7 @@ def model_choice(
                 f"and still fit on at least {MIN_CALIBRATION_DAYS} days"
             ),
         }
-    rows = fit_rows(calibration, weights, weekly=weekly)
+    rows = fit_rows(calibration, weights, grid_days=grid_days)
     dates["fit_grid"] = rows.grid
     frequency, recency, age = rows.weeks()
     split = holdout_split(

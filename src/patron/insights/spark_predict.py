@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from patron.analytics.fit_rows import FIT_MAX_ROWS, fit_rows
+from patron.analytics.fit_rows import FIT_MAX_ROWS, GRID_WIDTHS, fit_rows
 from patron.analytics.predictive import (
     PREDICTION_COLUMNS,
     PredictionError,
@@ -67,7 +67,7 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
 
     births = inputs.groupBy("first_day").count().orderBy("first_day").toPandas()
     cal_end = (as_of - dt.timedelta(days=HOLDOUT_DAYS) - _EPOCH).days
-    rows, weekly = _fit_rows(
+    rows, grid_days = _fit_rows(
         inputs.filter(F.col("cal_days") > 0),
         (F.col("cal_days") - 1).cast("int").alias("x"),
         (F.col("cal_last_day") - F.col("first_day")).cast("int").alias("span"),
@@ -101,7 +101,7 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
         ),
         repeats=repeat_days,
         weights=rows["count"].to_numpy(dtype=np.float64),
-        weekly=weekly,
+        grid_days=grid_days,
     )
 
 
@@ -123,7 +123,7 @@ def predict_on_spark(
     choice = _choice(spark, con, transactions, inputs, as_of)
     end = (as_of - _EPOCH).days
     settings = PredictiveSettings(margin_rate=margin_rate)
-    distinct, weekly = _fit_rows(
+    distinct, grid_days = _fit_rows(
         inputs,
         (F.col("purchase_days") - 1).cast("int").alias("x"),
         (F.col("last_day") - F.col("first_day")).cast("int").alias("span"),
@@ -138,7 +138,7 @@ def predict_on_spark(
         rows = fit_rows(
             [distinct[c].to_numpy() for c in ("x", "span", "age")],
             distinct["count"].to_numpy(dtype=np.float64),
-            weekly=weekly,
+            grid_days=grid_days,
         )
         x, tx, big_t = rows.weeks()
         models = fit_value_models(
@@ -185,33 +185,39 @@ def predict_on_spark(
     return predictions, figures
 
 
-def _fit_rows(customers: Any, x: Any, span: Any, age: Any, *more: Any) -> tuple[Any, bool]:
+def _fit_rows(customers: Any, x: Any, span: Any, age: Any, *more: Any) -> tuple[Any, int]:
     """The purchase models' rows (``x``, ``span``, ``age`` in days, then ``more``) grouped in
-    Spark with their counts, as a pandas frame, and whether they are on the weekly grid:
-    :func:`patron.analytics.fit_rows.fit_rows`'s rule applied here, so that the driver
-    receives at most about :data:`~patron.analytics.fit_rows.FIT_MAX_ROWS` rows, or the
-    grid's, however many customers there are."""
+    Spark with their counts, as a pandas frame, and the grid's width in days:
+    :func:`patron.analytics.fit_rows.fit_rows`'s rule applied here (the finest grid with at
+    most :data:`~patron.analytics.fit_rows.FIT_MAX_ROWS` rows), so that the driver receives a
+    bounded number of rows however many customers there are."""
     from pyspark.sql import functions as F
 
     count = F.count(F.lit(1)).cast("int").alias("count")
     exact = customers.groupBy(x, span, age, *more).agg(count).persist()
     try:
-        if exact.count() <= FIT_MAX_ROWS:
-            return exact.toPandas(), False
-        keys = [F.col("x"), _week_grid("span"), _week_grid("age")]
-        keys += [F.col(c) for c in exact.columns[3:-1]]
-        weekly = exact.groupBy(*keys).agg(F.sum("count").cast("int").alias("count"))
-        return weekly.toPandas(), True
+        for width in GRID_WIDTHS:
+            rows = exact
+            if width > 1:
+                keys = [F.col("x"), _on_grid("span", width), _on_grid("age", width)]
+                keys += [F.col(c) for c in exact.columns[3:-1]]
+                rows = exact.groupBy(*keys).agg(F.sum("count").cast("int").alias("count"))
+            if rows.count() <= FIT_MAX_ROWS:
+                break
+        return rows.toPandas(), width
     finally:
         exact.unpersist()
 
 
-def _week_grid(name: str) -> Any:
-    """:func:`patron.analytics.fit_rows.week_grid` of the column ``name`` in Spark SQL."""
+def _on_grid(name: str, width: int) -> Any:
+    """:func:`patron.analytics.fit_rows.on_grid` of the column ``name`` in Spark SQL (integer
+    division of non-negative integers: exact)."""
     from pyspark.sql import functions as F
 
-    days = F.col(name)
-    return (F.floor((days + F.lit(3)) / F.lit(7)) * F.lit(7)).cast("int").alias(name)
+    days = F.col(name).cast("long")
+    return (
+        (F.floor((days + F.lit(width // 2)) / F.lit(width)) * F.lit(width)).cast("int").alias(name)
+    )
 
 
 #: Most distinct (repeat count, mean repeat spend) rows the spend model is fitted on.

@@ -244,3 +244,11 @@ def test_customers_csv_predictions_equal_lifetimes_with_the_chosen_model(
     # and every customer has a CLV and a churn risk
     assert (ours["clv"] >= 0).all() and ours["clv"].notna().all()
     assert set(ours["churn_risk"]) <= {"high", "medium", "low"}
+
+
+def test_the_cli_keeps_uris_for_spark(tmp_path: Path) -> None:
+    # a URI on the DuckDB engine, and a local path that does not exist, are refused as usage
+    uri = runner.invoke(app, ["analyze", "--source", "s3a://bucket/sales/", "--engine", "duckdb"])
+    assert uri.exit_code == 2 and "--engine spark" in uri.output
+    missing = runner.invoke(app, ["analyze", "--source", str(tmp_path / "nothing.csv")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

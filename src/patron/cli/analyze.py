@@ -30,14 +30,14 @@ from patron.cli.data import (
 )
 
 SourceFileOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--source",
-        exists=True,
-        readable=True,
         help="Analyse this transactions file (CSV, text, .xlsx, .parquet) without the "
         "database; same reading and validation as `patron import transactions`. Also a "
-        "directory of Parquet files (a data lake's folder; with --engine spark, or CSV).",
+        "directory of Parquet files (a data lake's folder; with --engine spark, or CSV). "
+        "With --engine spark also a URI that Spark's file systems serve (s3a://, hdfs://, "
+        "abfss://, gs://, file://).",
     ),
 ]
 AsOfOption = Annotated[
@@ -246,6 +246,8 @@ def analyze(
     )
     if chosen_engine not in ("duckdb", "spark"):
         raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
+    if source is not None:
+        _check_source(source, chosen_engine)
     if source is not None and chosen_engine == "spark":
         from patron.cli.analyze_spark import analyze_spark
 
@@ -270,7 +272,7 @@ def analyze(
         return
     if source is not None:
         _analyze_file(
-            source,
+            Path(source),
             day,
             settings(),
             mapping,
@@ -356,6 +358,21 @@ def settings_with(
         return dataclasses.replace(chosen, kpis=kpis)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def _check_source(source: str, engine: str) -> None:
+    """A local path must exist; a URI is for Spark's file systems."""
+    from patron.insights.lake_paths import is_uri
+
+    if is_uri(source):
+        if engine != "spark":
+            raise typer.BadParameter(
+                "a URI (s3a://, hdfs://, ...) is read by the Spark engine only: add --engine "
+                "spark, or give a local path",
+                param_hint="--source",
+            )
+    elif not Path(source).exists():
+        raise typer.BadParameter(f"'{source}' does not exist.", param_hint="--source")
 
 
 def _analyze_file(

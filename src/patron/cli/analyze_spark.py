@@ -13,7 +13,7 @@ from patron.cli.common import err_console, first_errors_from, patron_errors
 
 
 def analyze_spark(
-    source: Path,
+    source: str | Path,
     *,
     as_of: dt.date | None,
     settings: Any,

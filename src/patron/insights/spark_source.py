@@ -11,7 +11,8 @@ the plain rows, or the file can be fixed. Only counts and at most twenty example
 come to the driver.
 
 A directory is read as a lake holds it: every ``*.parquet`` (or ``*.csv``) file below it,
-Hive-style partition folders (``month=2024-01/``) included.
+Hive-style partition folders (``month=2024-01/``) included; local, or at a URI a Hadoop file
+system serves (``s3a://``, ``hdfs://``..., :mod:`patron.insights.lake_paths`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from patron.ingest.mapping import MAX_LENGTHS, EntityKind, resolve_columns
 from patron.ingest.rows import CANCELLED, COMPLETED, RETURNED
 from patron.insights.file_rows import NO_ROWS, REJECTED_ROWS, AnalysisSourceError, time_zone
+from patron.insights.lake_paths import LakeSource, describe_source, source_name
 from patron.insights.parquet_forms import SAFE_YEARS
 
 __all__ = [
@@ -43,9 +45,10 @@ _MAX_STATUS_VALUES = 1000
 
 @dataclass
 class SparkTransactions:
-    """The plain rows of ``path`` as a Spark DataFrame in the analytics contract (cents)."""
+    """The plain rows of ``path`` (a local path or a URI) as a Spark DataFrame in the analytics
+    contract (cents)."""
 
-    path: Path
+    path: str | Path
     frame: Any  # pyspark DataFrame: customer_id, order_date, [order_id], amount_cents, ...
     has_order_id: bool
     has_cost: bool
@@ -76,26 +79,16 @@ class SparkTransactions:
         }
 
 
-def _files_format(path: Path) -> str:
-    if path.is_file():
-        return "csv" if path.suffix.lower() in (".csv", ".txt") else "parquet"
-    if any(path.rglob("*.parquet")):
-        return "parquet"
-    if any(path.rglob("*.csv")):
-        return "csv"
-    raise AnalysisSourceError(NO_ROWS.format(name=path.name))
-
-
-def _load(spark: Any, path: Path, fmt: str) -> Any:
+def _load(spark: Any, source: LakeSource) -> Any:
     reader = spark.read
-    if fmt == "csv":
+    if source.format == "csv":
         reader = reader.option("header", "true").option("inferSchema", "false")
-        if path.is_dir():
+        if source.is_dir:
             reader = reader.option("pathGlobFilter", "*.csv").option("recursiveFileLookup", "true")
-        return reader.option("encoding", "UTF-8").csv(str(path))
-    if path.is_dir():
+        return reader.option("encoding", "UTF-8").csv(source.location)
+    if source.is_dir:
         reader = reader.option("pathGlobFilter", "*.parquet")
-    return reader.parquet(str(path))
+    return reader.parquet(source.location)
 
 
 def _id(column: Any, dtype: Any, *, required: bool, max_length: int | None) -> tuple[Any, Any]:
@@ -229,8 +222,7 @@ def read_spark_transactions(
     """
     from pyspark.sql import functions as F
 
-    path = Path(path)
-    raw = _load(spark, path, _files_format(path))
+    raw = _load(spark, describe_source(spark, path))
     types = {f.name: f.dataType for f in raw.schema.fields}
     columns = resolve_columns(list(types), EntityKind.TRANSACTIONS, mapping)
     limits = MAX_LENGTHS[EntityKind.TRANSACTIONS]
@@ -314,13 +306,13 @@ def read_spark_transactions(
             ]
             if not skip_bad:
                 raise AnalysisSourceError(
-                    REJECTED_ROWS.format(rejected=out.rejected, read=total, name=path.name)
+                    REJECTED_ROWS.format(rejected=out.rejected, read=total, name=source_name(path))
                     + " (on Spark, only rows in the plain forms of the Parquet fast path are read)",
                     extra={"errors": out.examples},
                 )
         out.rows = plain_rows - cancelled
         if not out.rows:
-            raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+            raise AnalysisSourceError(NO_ROWS.format(name=source_name(path)))
     except AnalysisSourceError:
         out.release()
         raise
@@ -352,10 +344,9 @@ def read_contract_transactions(spark: Any, path: str | Path) -> SparkTransaction
     AnalysisSourceError
         The data set has no row.
     """
-    path = Path(path)
     parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
     kept = (
-        _load(spark, path, "parquet")
+        _load(spark, LakeSource(str(path), "parquet", Path(path).is_dir()))
         .select(*CONTRACT_COLUMNS)
         .repartition(parts, "customer_id")
         .persist()
@@ -363,7 +354,7 @@ def read_contract_transactions(spark: Any, path: str | Path) -> SparkTransaction
     rows = kept.count()
     if not rows:
         kept.unpersist()
-        raise AnalysisSourceError(NO_ROWS.format(name=path.name))
+        raise AnalysisSourceError(NO_ROWS.format(name=source_name(path)))
     return SparkTransactions(
         path=path,
         frame=kept,

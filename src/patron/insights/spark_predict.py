@@ -226,9 +226,9 @@ SPEND_MAX_ROWS = 500_000
 
 def _spend_rows(inputs: Any) -> Any:
     """The Gamma-Gamma's input as distinct (x, m) rows with counts. Mean spends are nearly
-    all distinct, so beyond :data:`SPEND_MAX_ROWS` rows the fit takes the repeat customers
-    of a fixed hash sample of customer ids (the same on every run): the driver's memory
-    stays bounded. Below it (every test set, and DuckDB's size range) the fit is exact."""
+    all distinct, so beyond :data:`SPEND_MAX_ROWS` rows the fit takes a fixed hash sample of
+    at most that many repeat customers (the same on every run): the driver's memory stays
+    bounded. Below it (every test set, and DuckDB's size range) the fit is exact."""
     from pyspark.sql import functions as F
 
     repeat = inputs.filter(
@@ -237,9 +237,11 @@ def _spend_rows(inputs: Any) -> Any:
     rows = repeat.groupBy(
         (F.col("purchase_days") - 1).cast("int").alias("x"), F.col("repeat_monetary").alias("m")
     ).agg(F.count(F.lit(1)).cast("int").alias("count"))
-    distinct = rows.count()
-    if distinct > SPEND_MAX_ROWS:
-        share = SPEND_MAX_ROWS / distinct
+    sizes = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum("count").alias("customers")).first()
+    if sizes["rows"] > SPEND_MAX_ROWS:
+        # a share of the customers, not of the rows: each sampled customer adds at most one
+        # row, so the rows stay under the cap however many customers there are
+        share = SPEND_MAX_ROWS / sizes["customers"]
         bucket = F.pmod(F.xxhash64("customer_id"), F.lit(1_000_000))
         sampled = repeat.filter(bucket < F.lit(int(share * 1_000_000)))
         rows = sampled.groupBy(

@@ -22,6 +22,7 @@ from ._compress import compress_rows, unique_inverse
 from ._validation import FloatArray, check_params, check_rft, check_weights
 
 __all__ = [
+    "FIT_CHUNK_ROWS",
     "ConvergenceError",
     "LoglikFn",
     "NotFittedError",
@@ -65,6 +66,36 @@ def weighted_sums(
     """
     total = float(np.einsum("i,i->", weights, ll))
     return total, np.asarray(np.einsum("i,ij->j", weights, grad), dtype=np.float64)
+
+
+#: Rows a fit's likelihood is evaluated on at once. Each evaluation makes a few dozen
+#: temporary arrays as long as the rows it sees; in chunks their memory stays bounded however
+#: many rows a fit has (Spark's driver fits a few hundred thousand). Fits on fewer rows (every
+#: shop-sized data set) evaluate them all at once, as before.
+FIT_CHUNK_ROWS = 65_536
+
+
+def summed_loglik(
+    weights: FloatArray, rows: Callable[[FloatArray, slice], tuple[FloatArray, FloatArray]]
+) -> LoglikFn:
+    """``theta -> (sum w * ll, sum w * grad)`` over the rows, a chunk of
+    :data:`FIT_CHUNK_ROWS` at a time; ``rows(theta, part)`` gives the per-row log-likelihoods
+    and gradients of the rows ``part``."""
+    n = weights.shape[0]
+    parts = [slice(i, min(n, i + FIT_CHUNK_ROWS)) for i in range(0, n, FIT_CHUNK_ROWS)]
+    if len(parts) <= 1:
+        whole = slice(0, n)
+        return lambda theta: weighted_sums(weights, *rows(theta, whole))
+
+    def loglik(theta: FloatArray) -> tuple[float, FloatArray]:
+        total, grad = 0.0, np.zeros(theta.shape[0])
+        for part in parts:
+            ll, g = weighted_sums(weights[part], *rows(theta, part))
+            total += ll
+            grad += g
+        return total, grad
+
+    return loglik
 
 
 class _Model:
@@ -410,14 +441,15 @@ class _CountModel(_Model, Generic[DataT]):
         scale = 1.0 / t_max
         # compress first: whole-day data factorise arithmetically before rescaling
         (xu, txu, tu), wu = compress_rows([x, tx, big_t], None if weights is None else w)
-        data = self._prepare(xu, txu * scale, tu * scale)
+        prepared: dict[int, DataT] = {}  # by the chunk's first row, on its first evaluation
 
-        def loglik(theta: FloatArray) -> tuple[float, FloatArray]:
-            ll, grad = self._rows(theta, data, True)
-            return weighted_sums(wu, ll, grad)
+        def rows(theta: FloatArray, part: slice) -> tuple[FloatArray, FloatArray]:
+            if part.start not in prepared:
+                prepared[part.start] = self._prepare(xu[part], txu[part] * scale, tu[part] * scale)
+            return self._rows(theta, prepared[part.start], True)
 
         self._fit_loglik(
-            loglik,
+            summed_loglik(wu, rows),
             total_weight=float(np.sum(w)),
             unit_factors=self._unit_factors(t_max),
             ll_offset=float(np.sum(w * x)) * np.log(scale),

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from ._validation import FloatArray, check_counts, check_weights
-from .base import _Model, as_output, compress_rows, weighted_sums
+from .base import _Model, as_output, compress_rows, summed_loglik
 
 __all__ = ["BGBB"]
 
@@ -170,11 +170,11 @@ class BGBB(_Model):
             [x.ravel(), tx.ravel(), n.ravel()], None if weights is None else w.ravel()
         )
 
-        def loglik(theta: FloatArray) -> tuple[float, FloatArray]:
-            return weighted_sums(wu, *_bgbb_rows(theta, xu, txu, nu, True))
+        def rows(theta: FloatArray, part: slice) -> tuple[FloatArray, FloatArray]:
+            return _bgbb_rows(theta, xu[part], txu[part], nu[part], True)
 
         self._fit_loglik(
-            loglik,
+            summed_loglik(wu, rows),
             total_weight=float(np.sum(w)),
             unit_factors=np.ones(4),
             ll_offset=0.0,

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
 from ._validation import FloatArray, as_float, check_counts, check_weights
-from .base import _Model, as_output, compress_rows, weighted_sums
+from .base import _Model, as_output, compress_rows, summed_loglik
 
 __all__ = ["PERIODS_PER_MONTH", "GammaGamma", "TransactionModel"]
 
@@ -110,11 +110,8 @@ class GammaGamma(_Model):
             [x.ravel(), m.ravel() * scale], None if weights is None else w.ravel()
         )
 
-        def loglik(theta: FloatArray) -> tuple[float, FloatArray]:
-            return weighted_sums(wu, *_gg_rows(theta, xu, mu, True))
-
         self._fit_loglik(
-            loglik,
+            summed_loglik(wu, lambda theta, part: _gg_rows(theta, xu[part], mu[part], True)),
             total_weight=float(np.sum(w)),
             unit_factors=np.array([1.0, 1.0, 1.0 / scale]),
             ll_offset=float(np.sum(w)) * np.log(scale),

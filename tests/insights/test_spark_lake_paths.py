@@ -45,17 +45,6 @@ ROWS = pd.DataFrame(
 
 
 @pytest.fixture(scope="module")
-def spark() -> Any:
-    from patron.insights.spark_session import spark_session
-
-    session = spark_session(
-        "local[2]", {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
-    )
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The rows as a lake holds them: Parquet in month folders, and the same rows as CSV."""
     root = tmp_path_factory.mktemp("lake")

@@ -55,17 +55,6 @@ COSTS = AnalysisSettings(
 )
 
 
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    from patron.insights.spark_session import spark_session
-
-    session = spark_session(
-        "local[2]", {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
-    )
-    yield session
-    session.stop()
-
-
 def _scores(run: AnalysisRun) -> dict[str, tuple[Any, ...]]:
     rows = CustomerScore.objects.filter(run=run).values_list("customer__external_id", *SCORE_FIELDS)
     return {row[0]: row[1:] for row in rows}

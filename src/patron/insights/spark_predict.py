@@ -210,8 +210,9 @@ def _fit_rows(customers: Any, x: Any, span: Any, age: Any, *more: Any) -> tuple[
 
 
 def _on_grid(name: str, width: int) -> Any:
-    """:func:`patron.analytics.fit_rows.on_grid` of the column ``name`` in Spark SQL (integer
-    division of non-negative integers: exact)."""
+    """:func:`patron.analytics.fit_rows.on_grid` of the column ``name`` in Spark SQL. The
+    floor of a double quotient of two whole numbers is exact: a quotient that is not whole
+    lies at least 1/width from the next whole number, far above a double's rounding."""
     from pyspark.sql import functions as F
 
     days = F.col(name).cast("long")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from django.test import Client
 from typer.testing import CliRunner
@@ -168,3 +169,40 @@ def test_the_value_panel_reads_every_run_in_three_queries(shop_file: Path, make_
         dt.date(2024, 6, 1),
     ]
     assert data["risk_label"] in {"high", "medium", "low"}
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2024, 7, 1), dt.date(2025, 1, 1)])
+def test_one_table_of_purchase_days_gives_what_each_grouping_gives_alone(
+    shop_file: Path, as_of: dt.date
+) -> None:
+    # given the store's transactions (with order ids, a return, customers who stopped)
+    from patron.analytics.kpis import kpis_and_cohorts
+    from patron.analytics.report import AnalysisSettings
+    from patron.insights.runs import kpis_and_inputs
+
+    invoke("import", "transactions", str(shop_file))
+    transactions = store_transactions()
+
+    # when the KPIs and the predictions' inputs are read off one materialised table
+    shared_kpis, shared_inputs = kpis_and_inputs(
+        transactions, as_of=as_of, settings=AnalysisSettings()
+    )
+    assert shared_kpis is not None
+
+    # then each equals its own grouping of the transactions
+    kpis, cohorts = kpis_and_cohorts(transactions, as_of=as_of)
+    pd.testing.assert_frame_equal(shared_kpis[0], kpis)
+    pd.testing.assert_frame_equal(shared_kpis[1].counts, cohorts.counts)
+    alone = predictive_inputs(transactions, as_of=as_of)
+    order = ["customer_id"]
+    pd.testing.assert_frame_equal(
+        shared_inputs.sort_values(order).reset_index(drop=True),
+        alone.sort_values(order).reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(
+        shared_inputs.attrs["repeat_by_day"].sort_values("day").reset_index(drop=True),
+        alone.attrs["repeat_by_day"].sort_values("day").reset_index(drop=True),
+    )
+    # and without the KPIs the inputs are still there
+    none, inputs = kpis_and_inputs(transactions, as_of=as_of, settings=AnalysisSettings(kpis=False))
+    assert none is None and len(inputs) == len(alone)

@@ -68,7 +68,14 @@ from numpy.typing import NDArray
 
 from patron.analytics.summary import prepare_transactions
 
-__all__ = ["KPI_COLUMNS", "Cohorts", "cohort_retention", "kpis_and_cohorts", "monthly_kpis"]
+__all__ = [
+    "KPI_COLUMNS",
+    "Cohorts",
+    "cohort_retention",
+    "kpis_and_cohorts",
+    "monthly_kpis",
+    "purchase_days",
+]
 
 #: Columns of :func:`monthly_kpis`, in order.
 KPI_COLUMNS: tuple[str, ...] = (
@@ -103,8 +110,15 @@ def _first_day(index: int) -> dt.date:
     return dt.date(year, month + 1, 1)
 
 
-def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
-    """One row per customer and purchase day, with neighbours and running orders."""
+def purchase_days(transactions: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """One row per customer and purchase day, not yet executed: ``customer_id``,
+    ``order_date``, ``orders``, ``spend`` (cents of the day's non-return rows), the customer's
+    ``prev_date``, ``next_date`` and ``first_date``, ``cum_orders`` (orders up to that day),
+    ``gap`` and ``next_gap`` (days) and ``month`` (a month index).
+
+    Grouping the rows by customer and day is the largest part of the KPIs and of the
+    predictions' inputs alike; a run materialises this table once for both
+    (:func:`kpis_and_cohorts` with ``days``)."""
     t = prepare_transactions(transactions, as_of=as_of)
     p = t.filter(~t.is_return)
     # Without order ids every row is an order: a plain count, not a distinct one (which
@@ -114,7 +128,9 @@ def _purchase_days(transactions: ir.Table, as_of: dt.date) -> ir.Table:
         if "order_id" in transactions.columns
         else p.count()
     )
-    days = p.group_by(["customer_id", "order_date"]).aggregate(orders=orders)
+    days = p.group_by(["customer_id", "order_date"]).aggregate(
+        orders=orders, spend=p.amount_cents.sum()
+    )
     w = ibis.window(group_by=days.customer_id, order_by=days.order_date)
     running = ibis.cumulative_window(group_by=days.customer_id, order_by=days.order_date)
     days = days.mutate(
@@ -211,20 +227,34 @@ def monthly_kpis(
     """
     _check_window(lost_after_days)
     # Four aggregations read the purchase days: materialise them once in the engine.
-    with _purchase_days(transactions, as_of).cache() as days:
+    with purchase_days(transactions, as_of=as_of).cache() as days:
         return _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days)
 
 
 def kpis_and_cohorts(
-    transactions: ir.Table, *, as_of: dt.date, lost_after_days: int = 90
+    transactions: ir.Table,
+    *,
+    as_of: dt.date,
+    lost_after_days: int = 90,
+    days: ir.Table | None = None,
 ) -> tuple[pd.DataFrame, Cohorts]:
     """:func:`monthly_kpis` and :func:`cohort_retention` from one materialised table of
-    purchase days (an analysis run needs both; each alone groups the transactions again)."""
+    purchase days (an analysis run needs both; each alone groups the transactions again).
+
+    ``days``: :func:`purchase_days` of ``transactions`` as of ``as_of``, materialised by the
+    caller (who reads it again for the predictions' inputs); by default it is made here."""
     _check_window(lost_after_days)
-    with _purchase_days(transactions, as_of).cache() as days:
-        kpis = _monthly_kpis(transactions, days, as_of=as_of, window=lost_after_days)
-        cohorts = _cohort_retention(days, as_of=as_of)
-    return kpis, cohorts
+    if days is not None:
+        return _kpis_and_cohorts(transactions, days, as_of=as_of, window=lost_after_days)
+    with purchase_days(transactions, as_of=as_of).cache() as cached:
+        return _kpis_and_cohorts(transactions, cached, as_of=as_of, window=lost_after_days)
+
+
+def _kpis_and_cohorts(
+    transactions: ir.Table, days: ir.Table, *, as_of: dt.date, window: int
+) -> tuple[pd.DataFrame, Cohorts]:
+    kpis = _monthly_kpis(transactions, days, as_of=as_of, window=window)
+    return kpis, _cohort_retention(days, as_of=as_of)
 
 
 def _check_window(lost_after_days: int) -> None:
@@ -343,7 +373,7 @@ def cohort_retention(transactions: ir.Table, *, as_of: dt.date) -> Cohorts:
     -------
     Cohorts
     """
-    return _cohort_retention(_purchase_days(transactions, as_of), as_of=as_of)
+    return _cohort_retention(purchase_days(transactions, as_of=as_of), as_of=as_of)
 
 
 def _cohort_retention(days: ir.Table, *, as_of: dt.date) -> Cohorts:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from patron.analytics.concentration import concentration_report, lorenz_curve
-from patron.analytics.kpis import kpis_and_cohorts
+from patron.analytics.kpis import Cohorts, kpis_and_cohorts
 from patron.analytics.profitability import ProfitSettings, customer_profit, profit_by_levels
 from patron.analytics.rfm import RFMThresholds, rfm_b2b, rfm_scores
 from patron.analytics.segments import SEGMENT_CODES, SEGMENTS, segment_codes
@@ -400,6 +400,7 @@ def analyze_transactions(
     settings: AnalysisSettings | None = None,
     contacts: pd.DataFrame | None = None,
     step: Step | None = None,
+    kpis: tuple[pd.DataFrame, Cohorts] | None = None,
 ) -> ValueAnalysis:
     """Run the whole value analysis on a transaction table as of a date.
 
@@ -415,6 +416,10 @@ def analyze_transactions(
         to serve (:func:`~patron.analytics.profitability.customer_profit`).
     step : callable, optional
         Called with the name of each step as it starts (for progress display).
+    kpis : (pandas.DataFrame, Cohorts), optional
+        The monthly KPIs and cohorts of ``transactions`` as of ``as_of``, when the caller has
+        computed them already (:func:`~patron.analytics.kpis.kpis_and_cohorts` on a table of
+        purchase days it shares with the predictions' inputs); used when ``settings.kpis``.
 
     Returns
     -------
@@ -442,16 +447,17 @@ def analyze_transactions(
     if as_of is None:
         say("Finding the last purchase")
         as_of = default_as_of(transactions)
-    kpis = cohorts = None
+    monthly = cohorts = None
     if settings.kpis:
-        # First, while no per-customer frame is held: the KPIs' engine work (a table of every
-        # purchase day) is the largest of a run, and its peak adds to what Python holds.
-        say("Monthly KPIs")
-        kpis, cohort_table = kpis_and_cohorts(
-            transactions, as_of=as_of, lost_after_days=settings.lost_after_days
-        )
+        if kpis is None:
+            # First, while no per-customer frame is held: the KPIs' engine work (a table of
+            # every purchase day) is the largest of a run, and its peak adds to what Python holds.
+            say("Monthly KPIs")
+            kpis = kpis_and_cohorts(
+                transactions, as_of=as_of, lost_after_days=settings.lost_after_days
+            )
         say("Cohorts")
-        cohorts = cohort_table.shares
+        monthly, cohorts = kpis[0], kpis[1].shares
     say("Summarising customers")
     # Ordered in the engine: the library sorts by customer_id again, and sorting sorted
     # strings is nearly free (the result does not depend on the engine's collation).
@@ -469,8 +475,8 @@ def analyze_transactions(
     )
     figures = _figures(customers, profit, basis, as_of)
     del summary, profit  # a million rows each, not needed by what the caller does next
-    if kpis is not None and cohorts is not None:
-        figures["kpis"] = json_records(kpis)
+    if monthly is not None and cohorts is not None:
+        figures["kpis"] = json_records(monthly)
         figures["cohorts"] = {
             "months": [d.isoformat() for d in cohorts.index],
             "shares": [[json_number(round(v, 4)) for v in row] for row in cohorts.to_numpy()],
@@ -481,6 +487,6 @@ def analyze_transactions(
         settings=settings,
         customers=customers,
         figures=figures,
-        kpis=kpis,
+        kpis=monthly,
         cohorts=cohorts,
     )

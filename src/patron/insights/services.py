@@ -82,23 +82,25 @@ def _run_make(
 ) -> tuple[AnalysisRun, ValueAnalysis]:
     from patron.analytics.report import analyze_transactions
     from patron.insights.engine import release
-    from patron.insights.prediction_inputs import predictive_inputs
-    from patron.insights.runs import attach_predictions, predict_customers
+    from patron.insights.runs import attach_predictions, kpis_and_inputs, predict_customers
 
     as_of = run.as_of
     try:
+        kpis, inputs = kpis_and_inputs(
+            transactions, as_of=as_of, settings=settings, step=step, materialize=False
+        )
         analysis = analyze_transactions(
             transactions,
             as_of=as_of,
             settings=settings,
             contacts=contact_counts(as_of=as_of),
             step=step,
+            kpis=kpis,
         )
     except ValueError as error:
         raise AnalysisError(str(error)) from None
     if step is not None:
         step("Predicting value")
-    inputs = predictive_inputs(transactions, as_of=analysis.as_of)
     # The orders' copy and the engine's memory go before the models and the scores: the
     # run's peak was the churn reasons of a million customers beside the orders.
     release(transactions)

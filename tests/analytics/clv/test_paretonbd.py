@@ -234,3 +234,49 @@ def test_recovers_simulated_parameters(seed: int) -> None:
     fit = ParetoNBD().fit(x, tx, big_t)
     for k, v in truth.items():
         assert abs(fit.params_[k] - v) < 4 * fit.standard_errors_[k], (k, fit.params_)
+
+
+def _evaluations_until_the_fit_fails(
+    monkeypatch: pytest.MonkeyPatch, rows: np.ndarray, weights: np.ndarray
+) -> tuple[int, str]:
+    from patron.analytics.clv import ConvergenceError, base
+
+    calls = [0]
+    original = base._minimize_starts
+
+    def counting(objective, starts, **kwargs):  # type: ignore[no-untyped-def]
+        def counted(log_theta):  # type: ignore[no-untyped-def]
+            calls[0] += 1
+            return objective(log_theta)
+
+        return original(counted, starts, **kwargs)
+
+    monkeypatch.setattr(base, "_minimize_starts", counting)
+    with pytest.raises(ConvergenceError) as failed, np.errstate(all="ignore"):
+        ParetoNBD(max_shape=1e4).fit(rows[:, 0], rows[:, 1], rows[:, 2], weights=weights)
+    return calls[0], str(failed.value)
+
+
+def test_a_fit_walking_a_ridge_fails_as_it_would_without_the_ridge_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given buyers who never drop out (Poisson purchases, whole weeks, distinct rows with
+    # their counts as a run fits them): s -> 0 as beta -> infinity is a ridge the likelihood
+    # climbs for ever, by less and less
+    from patron.analytics.clv import base
+
+    rng = np.random.default_rng(5)
+    big_t = rng.integers(14, 80, 5_000).astype(float)
+    x = rng.poisson(rng.gamma(1.5, 0.03, 5_000) * big_t).astype(float)
+    tx = np.where(x > 0, np.floor(big_t * rng.beta(x + 1.0, 1.0)), 0.0)
+    rows, counts = np.unique(np.stack([x, tx, big_t], axis=1), axis=0, return_counts=True)
+
+    # when the fit runs with the ridge stop, and without it
+    stopped, message = _evaluations_until_the_fit_fails(monkeypatch, rows, counts.astype(float))
+    monkeypatch.setattr(base, "_RIDGE_STEPS", 10**9)
+    walked, _ = _evaluations_until_the_fit_fails(monkeypatch, rows, counts.astype(float))
+
+    # then it fails either way (without the stop, on the Hessian at the end of the walk), with
+    # the reason, and the stop spares the last steps and the stalled line search
+    assert "goes to 0 or infinity" in message
+    assert stopped < walked, (stopped, walked)

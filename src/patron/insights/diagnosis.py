@@ -159,10 +159,11 @@ def population_load(*, run: AnalysisRun) -> Population:
         "customer__acquisition_channel",
     )
     frame = pd.DataFrame.from_records(list(rows.iterator(chunk_size=20_000)), columns=columns)
-    for name in ("region", "occupation", "acquisition_channel", "gender"):
-        values = frame[name].astype(object)
-        values = values.where(values.notna() & (values.astype(str).str.strip() != ""), None)
-        frame[name] = values
+    for name in ("region", "occupation", "acquisition_channel"):
+        # blank words are missing: looked at once per distinct word, not per customer
+        values = frame[name].astype("category")
+        blank = [word for word in values.cat.categories if not str(word).strip()]
+        frame[name] = values.cat.remove_categories(blank) if blank else values
     frame["gender"] = frame["gender"].where(frame["gender"].isin(list(GENDER_VALUES)), None)
     frame["age_band"] = _age_band(frame.pop("birth_date"), run.as_of)
     for name in ("value_tier", "segment", "region", "occupation", "acquisition_channel"):

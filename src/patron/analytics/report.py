@@ -207,14 +207,17 @@ class ValueAnalysis:
     cohorts: pd.DataFrame | None = None
 
 
-def default_as_of(transactions: ir.Table) -> dt.date:
-    """The day after the last dated row: the default analysis date.
+def default_as_of(transactions: ir.Table, *, step: Step | None = None) -> dt.date:
+    """The day after the last dated row: the default analysis date. ``step`` is told
+    "Finding the last purchase" first (the query reads every row).
 
     Raises
     ------
     ValueError
         When the table has no rows.
     """
+    if step is not None:
+        step("Finding the last purchase")
     order_date = transactions.order_date
     if not transactions.schema()["order_date"].is_date():
         order_date = order_date.date()
@@ -445,8 +448,7 @@ def analyze_transactions(
     say = step or (lambda _name: None)
     prepare_transactions(transactions, as_of=as_of or dt.date.max)  # checks the contract
     if as_of is None:
-        say("Finding the last purchase")
-        as_of = default_as_of(transactions)
+        as_of = default_as_of(transactions, step=step)
     monthly = cohorts = None
     if settings.kpis:
         if kpis is None:

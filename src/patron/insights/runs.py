@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from patron.analytics.report import AnalysisSettings, ValueAnalysis, analyze_transactions
+from patron.analytics.report import (
+    AnalysisSettings,
+    ValueAnalysis,
+    analyze_transactions,
+    default_as_of,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -72,7 +77,7 @@ def analyze_file(
     )
     table = source.ibis_table()
     settings = settings or AnalysisSettings()
-    as_of = as_of or last_purchase_after(table, step=step)
+    as_of = as_of or default_as_of(table, step=step)
     kpis, inputs = kpis_and_inputs(table, as_of=as_of, settings=settings, step=step)
     analysis = analyze_transactions(table, as_of=as_of, settings=settings, step=step, kpis=kpis)
     if step is not None:
@@ -80,15 +85,6 @@ def analyze_file(
     predictions, predictive = predict_customers(inputs, analysis)
     attach_predictions(analysis, predictions, predictive)
     return FileAnalysis(source=source, analysis=analysis)
-
-
-def last_purchase_after(transactions: ir.Table, *, step: Step | None = None) -> dt.date:
-    """The default date of a run: the day after the last purchase."""
-    from patron.analytics.report import default_as_of
-
-    if step is not None:
-        step("Finding the last purchase")
-    return default_as_of(transactions)
 
 
 def kpis_and_inputs(

@@ -18,7 +18,7 @@ from patron.analytics.predictive import predict_value
 from patron.cli import app
 from patron.customers.models import Customer
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
-from patron.insights.prediction_inputs import predictive_inputs
+from patron.insights.prediction_inputs import predictive_inputs, repeat_days_by_day
 from patron.insights.selectors import store_transactions
 
 # The analysis reads the store on its own connection, so the data must be committed.
@@ -206,3 +206,21 @@ def test_one_table_of_purchase_days_gives_what_each_grouping_gives_alone(
     # and without the KPIs the inputs are still there
     none, inputs = kpis_and_inputs(transactions, as_of=as_of, settings=AnalysisSettings(kpis=False))
     assert none is None and len(inputs) == len(alone)
+
+
+def test_repeat_days_by_day_are_the_purchase_days_that_are_not_a_first() -> None:
+    # purchase days of customers a (days 1, 3, 4), b (3, 4) and c (4, 9): by pandas, the
+    # days after each customer's first, counted by day
+    days = pd.DataFrame({"customer": list("aaabbcc"), "day": [1, 3, 4, 3, 4, 4, 9]})
+    first = days.groupby("customer")["day"].transform("min")
+    expected = days[days["day"] != first].groupby("day").size()
+    per_day = days.groupby("day").size()
+    births = days.groupby("customer")["day"].min().value_counts()  # days 1, 3 and 4
+
+    repeat_day, repeats = repeat_days_by_day(
+        (per_day.index.to_numpy(), per_day.to_numpy()),
+        (births.index.to_numpy()[::-1], births.to_numpy()[::-1]),  # in any order
+    )
+
+    assert repeat_day.tolist() == expected.index.tolist() == [3, 4, 9]  # day 1: a first only
+    assert repeats.tolist() == expected.tolist() == [1, 2, 1]

@@ -25,7 +25,12 @@ from patron.analytics.predictive import (
     score_value,
 )
 from patron.analytics.purchase_models import FREQUENCY_BINS, RECENCY_BINS, PAliveGrid
-from patron.insights.prediction_inputs import HOLDOUT_DAYS, model_choice, predictive_days
+from patron.insights.prediction_inputs import (
+    HOLDOUT_DAYS,
+    model_choice,
+    predictive_days,
+    repeat_days_by_day,
+)
 
 __all__ = ["predict_on_spark", "prediction_inputs"]
 
@@ -74,25 +79,25 @@ def _choice(spark: Any, con: Any, transactions: Any, inputs: Any, as_of: dt.date
         (F.lit(cal_end) - F.col("first_day")).cast("int").alias("age"),
         (F.col("purchase_days") - F.col("cal_days")).cast("int").alias("holdout"),
     )
-    # repeat purchase days by day: the tracking curve's input (one row per day)
+    born = (births["first_day"].to_numpy(dtype=np.int64), births["count"].to_numpy(dtype=np.int64))
+    # purchase days by day, less the first ones: the tracking curve's input (one row per day)
     days, _per_customer = predictive_days(transactions, as_of=as_of)
-    repeats = days.filter(days.order_date != days.first_day)
     by_day = spark.sql(
-        con.compile(repeats.group_by("order_date").aggregate(repeats=repeats.count()))
+        con.compile(days.group_by("order_date").aggregate(days=days.count()))
     ).toPandas()
     repeat_days = None
     if len(by_day):
-        repeat_days = (
-            np.array([(d - _EPOCH).days for d in by_day["order_date"]], dtype=np.int64),
-            by_day["repeats"].to_numpy(dtype=np.int64),
+        repeat_days = repeat_days_by_day(
+            (
+                np.array([(d - _EPOCH).days for d in by_day["order_date"]], dtype=np.int64),
+                by_day["days"].to_numpy(dtype=np.int64),
+            ),
+            born,
         )
     return model_choice(
         as_of=as_of,
         holdout=HOLDOUT_DAYS,
-        births=(
-            births["first_day"].to_numpy(dtype=np.int64),
-            births["count"].to_numpy(dtype=np.int64),
-        ),
+        births=born,
         calibration=(
             rows["x"].to_numpy(dtype=np.int64),
             rows["span"].to_numpy(dtype=np.int64),

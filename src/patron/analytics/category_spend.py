@@ -138,10 +138,15 @@ def diagnose_category_spend(
     >>> round(float(row["group_share"]), 3), round(float(row["rest_share"]), 3)
     (0.375, 0.05)
     """
-    ids = np.asarray(customer_ids).astype(str)
-    mask = _group_mask(in_group, len(ids))
     if shares is None:
-        shares = category_spend_shares(spend, ids, category=category, amount=amount)
+        shares = category_spend_shares(spend, customer_ids, category=category, amount=amount)
+    # with the shares given the ids only count the customers (their text form is not
+    # needed: making it is most of a group's time at a million customers)
+    mask = _group_mask(in_group, np.asarray(customer_ids).shape[0])
+    if shares.spent.shape[0] != mask.shape[0]:
+        raise ValueError(
+            f"shares are of {shares.spent.shape[0]} customers, customer_ids has {mask.shape[0]}"
+        )
     uniques, spent, shares_matrix = shares.categories, shares.spent, shares.shares
     in_g = mask[spent]
     g_size, r_size = int(in_g.sum()), int((~in_g).sum())

@@ -320,7 +320,7 @@ def diagnose_population(
     # would look over-represented in a tier of frequent buyers.
     categories = diagnose_category_spend(
         population.categories,
-        customer_ids=customers["customer_id"].to_numpy().astype(str),
+        customer_ids=customers["customer_id"].to_numpy(),
         in_group=in_group,
         group_label=label,
         alpha=ALPHA,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import ibis.expr.types as ir
 import numpy as np
@@ -41,6 +42,8 @@ from patron.analytics.summary import collect
 
 __all__ = [
     "DIAGNOSIS_COLUMNS",
+    "AttributeCodes",
+    "attribute_codes",
     "diagnose_attributes",
     "diagnose_categories",
     "proportion_test",
@@ -216,8 +219,28 @@ def _group_mask(in_group: ArrayLike, n: int) -> NDArray[np.bool_]:
     return mask
 
 
+@dataclass(frozen=True)
+class AttributeCodes:
+    """Categorical columns of a population as integer codes (-1: unknown) and their values:
+    the part of :func:`diagnose_attributes` that does not depend on the group, computed once
+    when many groups of the same customers are diagnosed."""
+
+    rows: int
+    codes: dict[str, NDArray[np.intp]]
+    values: dict[str, NDArray[np.object_]]
+
+
+def attribute_codes(customers: pd.DataFrame, columns: Sequence[str]) -> AttributeCodes:
+    """:class:`AttributeCodes` of ``columns`` of ``customers`` (values sorted)."""
+    codes, values = {}, {}
+    for column in columns:
+        codes[column], uniques = pd.factorize(customers[column], sort=True)
+        values[column] = np.asarray(uniques, dtype=object)
+    return AttributeCodes(len(customers), codes, values)
+
+
 def diagnose_attributes(
-    customers: pd.DataFrame,
+    customers: pd.DataFrame | AttributeCodes,
     *,
     in_group: ArrayLike,
     columns: Sequence[str],
@@ -230,8 +253,8 @@ def diagnose_attributes(
 
     Parameters
     ----------
-    customers : pandas.DataFrame
-        One row per customer with the attribute columns.
+    customers : pandas.DataFrame or AttributeCodes
+        One row per customer with the attribute columns, or their :func:`attribute_codes`.
     in_group : array_like of bool
         One entry per row of ``customers``: True for the group's customers.
     columns : sequence of str
@@ -263,23 +286,24 @@ def diagnose_attributes(
     >>> out.loc[0, "statement_zh"]
     '学生（occupation）在很低层级中的比例是其他客户的4.7倍（67%对14%）'
     """
-    mask = _group_mask(in_group, len(customers))
+    if isinstance(customers, pd.DataFrame):
+        customers = attribute_codes(customers, columns)
+    mask = _group_mask(in_group, customers.rows)
     rows: list[dict[str, object]] = []
     for column in columns:
-        series = customers[column]
-        known = series.notna().to_numpy()
+        codes, uniques = customers.codes[column], customers.values[column]
+        known = codes >= 0  # pandas' factorize codes a missing value -1
         g_size = int((mask & known).sum())
         r_size = int((~mask & known).sum())
         if g_size == 0 or r_size == 0:
             continue
-        codes, uniques = pd.factorize(series, sort=True)
         g_counts = np.bincount(codes[mask & known], minlength=len(uniques)).astype(np.int64)
         r_counts = np.bincount(codes[~mask & known], minlength=len(uniques)).astype(np.int64)
         keep = (g_counts + r_counts) >= max(min_count, 1)
         rows.extend(
             _compare(
                 column,
-                np.asarray(uniques, dtype=object)[keep],
+                uniques[keep],
                 (g_size, r_size),
                 group_label,
                 labels,

@@ -31,6 +31,8 @@ from patron.insights.models import AnalysisRun, CustomerScore
 if TYPE_CHECKING:
     import pandas as pd
 
+    from patron.analytics.diagnosis import AttributeCodes
+
 GroupKind = Literal["tier", "segment"]
 GROUP_KINDS: tuple[GroupKind, ...] = ("tier", "segment")
 CACHE_SECONDS = 7 * 24 * 3600  # runs never change; the key names the run
@@ -238,14 +240,17 @@ def _coded_names(language: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def _labelled(customers: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The attribute columns with coded values replaced by their names in ``language``."""
+def _labelled(customers: pd.DataFrame, language: str) -> AttributeCodes:
+    """The attribute columns with coded values replaced by their names in ``language``, as
+    :func:`~patron.analytics.diagnosis.attribute_codes`."""
+    from patron.analytics.diagnosis import attribute_codes
+
     out = customers.loc[:, list(ATTRIBUTES)].copy()
     gender = {code: names[language] for code, names in GENDER_VALUES.items()}
     out["gender"] = out["gender"].map(gender)
     bands = {i: names[language] for i, (_low, _high, names) in enumerate(AGE_BANDS)}
     out["age_band"] = out["age_band"].astype("float64").map(bands)
-    return out
+    return attribute_codes(out, ATTRIBUTES)
 
 
 def _records(table: pd.DataFrame, language: str) -> list[dict[str, Any]]:
@@ -278,7 +283,7 @@ def diagnose_population(
     kind: GroupKind,
     code: str,
     shares: Any = None,
-    labelled: dict[str, pd.DataFrame] | None = None,
+    labelled: dict[str, AttributeCodes] | None = None,
 ) -> Diagnosis:
     """Compare one group of ``population`` with the rest (no cache, no database); ``shares``:
     :func:`patron.analytics.diagnosis.category_spend_shares` of the population, and

@@ -59,3 +59,17 @@ def test_a_first_run_rebuilds_the_score_indexes_and_writes_the_same_scores(monke
     assert _scores(rebuilt.pk) == _scores(kept.pk)
     assert _diagnoses(rebuilt.pk) == _diagnoses(kept.pk) != {}
     assert _constraints() == before
+    if connection.vendor == "postgresql":
+        # and the planner's statistics know every run, the last one too (written with the
+        # indexes kept): three run ids, and the table's row count
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_distinct FROM pg_stats WHERE tablename = %s AND attname = 'run_id'",
+                [CustomerScore._meta.db_table],
+            )
+            assert cursor.fetchone()[0] == 3
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s",
+                [CustomerScore._meta.db_table],
+            )
+            assert cursor.fetchone()[0] == CustomerScore.objects.count()

@@ -79,16 +79,36 @@ def indexes_restore(dropped: DroppedIndexes) -> None:
             cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} {definition}")
 
 
+def statistics_refreshed(model: type) -> None:
+    """After a bulk write, the planner's statistics of the model's table made anew
+    (PostgreSQL's ANALYZE; SQLite plans without them, as it always has).
+
+    Without them the next queries plan for the table as it was (an empty one: index probes
+    for ten million orders; a run id it has not seen: a handful of rows where there are a
+    million). Autovacuum analyses only after its naptime and thresholds, and not at all where
+    it is off. Statistics are a sample (~30,000 rows): 10M orders took 0.5 s, and the run
+    after an import of them copied its orders in 8.5 s instead of 11 s and diagnosed its
+    segments in 6.7 s instead of 9.3 s. Transactional: the caller's rollback undoes them."""
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+
+
 @contextmanager
-def indexes_rebuilt_if_cheaper(model: type, *, adding: int, unique: bool = False) -> Iterator[None]:
-    """Drop and rebuild around the block when ``adding`` rows at least double the table."""
+def indexes_rebuilt_if_cheaper(model: type, *, adding: int, unique: bool = False) -> Iterator[bool]:
+    """Drop and rebuild around the block when ``adding`` rows at least double the table; the
+    table's statistics are then refreshed (:func:`statistics_refreshed`). Gives whether it
+    does (``with ... as rebuilt``)."""
     table = connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         existing = int(cursor.fetchone()[0])
     if adding < MIN_ROWS or adding < existing:
-        yield
+        yield False
         return
     dropped = indexes_drop(model, unique=unique)
-    yield
+    yield True
     indexes_restore(dropped)
+    statistics_refreshed(model)

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from patron import __version__
 from patron.customers.models import Customer
-from patron.ingest.indexes import indexes_rebuilt_if_cheaper
+from patron.ingest.indexes import indexes_rebuilt_if_cheaper, statistics_refreshed
 from patron.insights.models import AnalysisRun, CustomerScore, RunStatus
 
 if TYPE_CHECKING:
@@ -137,7 +137,10 @@ def write_scores(run: AnalysisRun, batches: Iterable[pa.Table], *, rows: int) ->
             # run, or after old runs were deleted), as the importer does for orders.
             if postgres:  # the builds sort in memory, for this transaction only
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            with indexes_rebuilt_if_cheaper(CustomerScore, adding=rows):
+                # temporary tables are never analysed automatically: without a row count
+                # the join to the customers is planned blind
+                cursor.execute(f"ANALYZE {STAGE}")
+            with indexes_rebuilt_if_cheaper(CustomerScore, adding=rows) as rebuilt:
                 cursor.execute(
                     f"""INSERT INTO {score} (run_id, customer_id, recency_days, frequency, monetary,
                             r_score, f_score, m_score, segment, value_tier, profit_group,
@@ -157,6 +160,8 @@ def write_scores(run: AnalysisRun, batches: Iterable[pa.Table], *, rows: int) ->
                 written = int(cursor.rowcount)
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    if not rebuilt:  # (a rebuild refreshed them) a run id the statistics have not seen
+        statistics_refreshed(CustomerScore)
     return written
 
 

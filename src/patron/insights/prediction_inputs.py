@@ -185,19 +185,15 @@ def choose_model(inputs: pd.DataFrame, *, as_of: dt.date) -> dict[str, Any]:
 
     holdout = int(inputs.attrs.get("holdout_days", HOLDOUT_DAYS))
     cal_end = as_of - dt.timedelta(days=holdout)
-    first = inputs["first_purchase"].to_numpy().astype("datetime64[D]")
     cal = inputs[inputs["cal_days"] > 0]
     c_first = cal["first_purchase"].to_numpy().astype("datetime64[D]")
     c_last = cal["cal_last"].to_numpy().astype("datetime64[D]")
     end = np.datetime64(cal_end, "D")
-    births, counts = np.unique(first.astype(np.int64), return_counts=True)
+    births, counts = np.unique(_day_numbers(inputs["first_purchase"]), return_counts=True)
     by_day = inputs.attrs.get("repeat_by_day")
     repeats = None
     if by_day is not None and len(by_day):
-        repeats = (
-            by_day["day"].to_numpy().astype("datetime64[D]").astype(np.int64),
-            by_day["repeats"].to_numpy(dtype=np.int64),
-        )
+        repeats = (_day_numbers(by_day["day"]), by_day["repeats"].to_numpy(dtype=np.int64))
     return model_choice(
         as_of=as_of,
         holdout=holdout,

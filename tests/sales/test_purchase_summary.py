@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from typer.testing import CliRunner
@@ -241,3 +242,38 @@ def test_the_rebuild_command_restores_a_damaged_summary(tmp_path: Path) -> None:
     # then the summary is the orders' again
     assert result.exit_code == 0, result.output
     _check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_import_rebuilds_the_summary_with_its_index_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an empty order table, a customer known without orders whose summary row is
+    # stale, and a threshold that makes any first import rebuild the summary's indexes
+    monkeypatch.setattr("patron.ingest.indexes.MIN_ROWS", 1)
+    stale = Customer.objects.create(external_id="s0")
+    PurchaseSummary.objects.create(
+        customer=stale,
+        first_purchase_on=timezone.localdate(),
+        last_purchase_on=timezone.localdate(),
+        orders=3,
+        spend=Decimal("9.99"),
+    )
+    table = PurchaseSummary._meta.db_table
+    with connection.cursor() as cursor:
+        before = connection.introspection.get_constraints(cursor, table)
+    # when a file of whole orders is imported (streamed on PostgreSQL)
+    status = ("cancelled", "completed", "completed", "completed", "completed")
+    rows = "".join(
+        f"{i},f{i % 7},2024-0{1 + i % 9}-1{i % 10},{i}.25,{status[i % 5]}\n" for i in range(1, 60)
+    )
+    _import(tmp_path, "orders.csv", "order_id,customer_id,ordered_at,amount,status\n" + rows)
+    # then the summary is the orders' (the stale row gone), and its index and foreign key
+    # are back
+    _check()
+    assert "s0" not in _kept()
+    with connection.cursor() as cursor:
+        after = connection.introspection.get_constraints(cursor, table)
+    assert {k: (v["columns"], v["index"], v["foreign_key"]) for k, v in after.items()} == {
+        k: (v["columns"], v["index"], v["foreign_key"]) for k, v in before.items()
+    }

@@ -97,6 +97,26 @@ def statistics_refreshed(model: type) -> None:
 
 
 @contextmanager
+def planner_settings(**settings: str) -> Iterator[None]:
+    """PostgreSQL planner settings for the block only (``enable_nestloop="off"``): set for
+    the transaction and put back as they were after the block. A block that raises leaves
+    them to the rollback, which undoes them. SQLite has no such settings."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = list(settings)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        before = cursor.fetchone()
+        for name in names:
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, settings[name]])
+    yield
+    with connection.cursor() as cursor:
+        for name, value in zip(names, before, strict=True):
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextmanager
 def indexes_rebuilt_if_cheaper(model: type, *, adding: int, unique: bool = False) -> Iterator[bool]:
     """Drop and rebuild around the block when ``adding`` rows at least double the table; the
     table's statistics are then refreshed (:func:`statistics_refreshed`). Gives whether it

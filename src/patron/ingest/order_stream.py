@@ -19,6 +19,7 @@ unique constraint, added back at the end, is the last word on duplicates either 
 from __future__ import annotations
 
 import io
+import itertools
 import queue
 import threading
 from datetime import datetime
@@ -32,7 +33,13 @@ from django.db import connection
 
 from patron.customers.models import Customer
 from patron.ingest.bare_customers import bare_customers_params, bare_customers_sql
-from patron.ingest.indexes import MIN_ROWS, DroppedIndexes, indexes_drop, indexes_restore
+from patron.ingest.indexes import (
+    MIN_ROWS,
+    DroppedIndexes,
+    indexes_drop,
+    indexes_restore,
+    statistics_refreshed,
+)
 from patron.ingest.rows import cents_sql, money, order_status
 from patron.sales.models import Order
 
@@ -51,6 +58,7 @@ _COLUMNS = (
     "raw_status",
     "created_at",
 )
+_UNSEEN = np.iinfo(np.int64).min  # no key the sequence gives
 
 
 class OrderStream:
@@ -115,21 +123,23 @@ class OrderStream:
 
     def _write(self, table: pa.Table) -> None:
         n = table.num_rows
-        ids = table["customer_ext"]
-        self._customers(pc.unique(ids).to_pylist())
-        pks = np.fromiter(map(self._customer_pks.__getitem__, ids.to_pylist()), np.int64, n)
+        # each distinct id looked up once (a batch repeats its customers), then spread over
+        # the rows by the dictionary's indices: no Python object per row
+        ids = table["customer_ext"].combine_chunks().dictionary_encode()
+        keys = self._customer_keys(ids.dictionary.to_pylist())
+        pks = keys[ids.indices.to_numpy(zero_copy_only=False)]
         amount = table["amount_cents"]
         status = (
             table["status"]
             if "status" in table.column_names
-            else pa.array(["completed"] * n, pa.string())
+            else pa.repeat(pa.scalar("completed", pa.string()), n)
         )
         status = order_status(status, amount)  # the rule the merge applies to grouped orders
 
         def text_or(name: str, default: str) -> pa.Array:
             if name in table.column_names:
                 return pc.fill_null(table[name], default)
-            return pa.array([default] * n, pa.string())
+            return pa.repeat(pa.scalar(default, pa.string()), n)
 
         cost = (
             money(table["cost_cents"])
@@ -139,7 +149,7 @@ class OrderStream:
         out = pa.table(
             {
                 "id": pa.array(self._order_ids(n)),
-                "source": pa.array([self.source] * n, pa.string()),
+                "source": pa.repeat(pa.scalar(self.source, pa.string()), n),
                 "external_id": table["order_key"],
                 "customer_id": pa.array(pks),
                 "ordered_at": table["ordered_at"],
@@ -150,7 +160,7 @@ class OrderStream:
                 "cost": cost,
                 "status": status,
                 "raw_status": text_or("raw_status", ""),
-                "created_at": pa.array([self.now.isoformat()] * n, pa.string()),
+                "created_at": pa.repeat(pa.scalar(self.now.isoformat(), pa.string()), n),
             }
         )
         buffer = io.BytesIO()
@@ -178,11 +188,20 @@ class OrderStream:
             last = int(cursor.fetchone()[0])
         return np.arange(last - n + 1, last + 1, dtype=np.int64)
 
-    def _customers(self, ids: list[str]) -> None:
-        """Bare customers for ids not seen yet; remember every id's key."""
-        new = [i for i in ids if i not in self._customer_pks]
-        if not new:
-            return
+    def _customer_keys(self, ids: list[str]) -> np.ndarray:
+        """The keys of distinct customer ids, in their order; bare customers for ids not seen
+        yet (remembered with the others)."""
+        known = self._customer_pks.get
+        keys = np.fromiter(map(known, ids, itertools.repeat(_UNSEEN)), np.int64, len(ids))
+        unseen = np.flatnonzero(keys == _UNSEEN)
+        if len(unseen):
+            new = [ids[i] for i in unseen]
+            self._customers(new)
+            keys[unseen] = np.fromiter(map(self._customer_pks.__getitem__, new), np.int64, len(new))
+        return keys
+
+    def _customers(self, new: list[str]) -> None:
+        """Bare customers for ``new`` ids (not seen yet); remember their keys."""
         with self._raw.cursor() as cursor:
             cursor.execute(bare_customers_sql(returning=True), bare_customers_params(new))
             created = dict(cursor.fetchall())
@@ -208,10 +227,13 @@ class OrderStream:
 
     def finish(self) -> None:
         """Wait for the writes, build the indexes and add the constraints back (checking
-        the whole table)."""
+        the whole table), then refresh the statistics of both tables: the orders hooks
+        that follow aggregate every order, and were planned for an empty table."""
         self.drain()
         while self._dropped:
             indexes_restore(self._dropped.pop())
+        statistics_refreshed(Order)
+        statistics_refreshed(Customer)
 
     def unstream(self, stage: str) -> None:
         """Move the streamed orders back into the stage as its first rows, in file order

@@ -238,7 +238,7 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
     duplicate would still fail the import (the database decides, as always). The dropped
     constraint's lock keeps other writers of the ledger waiting until the import commits.
     None: not worth it (the caller inserts with ON CONFLICT)."""
-    from patron.ingest.indexes import MIN_ROWS, indexes_rebuilt_if_cheaper
+    from patron.ingest.indexes import MIN_ROWS, indexes_rebuilt_if_cheaper, planner_settings
 
     if not _pg():
         return None
@@ -263,32 +263,29 @@ def _earn_bulk(earn_sql, scope: str, params: list[object]) -> int | None:  # typ
         # probe them one by one. Hash joins are what a million rows need; saying so costs
         # nothing, where ANALYZE of orders and members took a tenth of the hook. Sorting
         # and hashing in memory (as the importer's writer does), for this transaction.
-        cursor.execute("SHOW enable_nestloop")
-        nestloop = cursor.fetchone()[0]
-        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        # The scope is one source, where order ids are unique: so are the keys it makes.
-        # Into an empty ledger (the first import of a programme), nothing is there to leave
-        # out or carry over: no anti-join and no join on pending points, each a string key
-        # built per order.
-        if existing:
-            cursor.execute(
-                f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
-                        WITH have AS MATERIALIZED (
-                            SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
-                        SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
-                        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
-                params,
-            )
-        else:
-            cursor.execute(
-                f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) "
-                f"{earn_sql(scope, pending_points=False)}",
-                params,
-            )
-        inserted = max(int(cursor.rowcount), 0)
-        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
+        with planner_settings(enable_nestloop="off"):
+            # The scope is one source, where order ids are unique: so are the keys it makes.
+            # Into an empty ledger (the first import of a programme), nothing is there to leave
+            # out or carry over: no anti-join and no join on pending points, each a string key
+            # built per order.
+            if existing:
+                cursor.execute(
+                    f"""INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS})
+                            WITH have AS MATERIALIZED (
+                                SELECT source FROM loyalty_ledgerentry WHERE kind = 'earn')
+                            SELECT {ENTRY_COLUMNS} FROM ({earn_sql(scope)}) e
+                            WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = e.source)""",
+                    params,
+                )
+            else:
+                cursor.execute(
+                    f"INSERT INTO loyalty_ledgerentry ({ENTRY_COLUMNS}) "
+                    f"{earn_sql(scope, pending_points=False)}",
+                    params,
+                )
+            inserted = max(int(cursor.rowcount), 0)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' own mode
     return inserted

@@ -18,6 +18,12 @@ from patron.sales.models import Order, OrderStatus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _column_defaults() -> dict[str, object]:
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, Order._meta.db_table)
+    return {c.name: c.default for c in columns}
+
+
 def _amount(i: int) -> Decimal:
     return Decimal(f"{i % 97}.5")
 
@@ -110,6 +116,7 @@ def test_streamed_orders_equal_the_file(tmp_path: Path) -> None:
             cost = "" if i % 3 else f"{i % 11}.10"
             day = f"2024-03-0{1 + i % 9} 09:30:00"
             f.write(f"O{i:06d},C{i % 9000:05d},{day},{amount},{cost},S{i % 4}\n")
+    defaults = _column_defaults()
 
     code, report = invoke("import", "transactions", str(path))
 
@@ -123,6 +130,13 @@ def test_streamed_orders_equal_the_file(tmp_path: Path) -> None:
     )
     assert Order.objects.get(external_id="O000003").cost == Decimal("3.10")
     assert Order.objects.get(external_id="O000004").cost is None
+    # and the columns the file lacks hold one value each (on PostgreSQL from defaults set
+    # for the stream), and the table's defaults are as they were
+    assert set(Order.objects.values_list("source", "channel", "raw_status").distinct()) == {
+        ("default", "", "")
+    }
+    assert Order.objects.values("created_at").distinct().count() == 1
+    assert _column_defaults() == defaults
     expected = sum(
         Decimal(f"-{i % 50}.25") if i % 1000 == 0 else Decimal(f"{i % 97}.05")
         for i in range(120_000)

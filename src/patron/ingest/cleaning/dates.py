@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,28 @@ def _offset_of_instant(zone: ZoneInfo, micros: int) -> int:
     return offset // timedelta(microseconds=1)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _day_offsets(zone: ZoneInfo, day: int, wall: bool) -> tuple[int, int]:
+    """The UTC offsets at the start and the end of a day (a file's batches share their days:
+    each is looked up once per import, not once per batch)."""
+    offset_of = _offset_of_wall if wall else _offset_of_instant
+    return offset_of(zone, day * _DAY_US), offset_of(zone, (day + 1) * _DAY_US)
+
+
+def _distinct_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(days, return_inverse=True)``, by counting when the days span a range not
+    much longer than the batch (orders: a few years), which avoids sorting every value."""
+    first, last = int(days.min()), int(days.max())
+    span = last - first + 1
+    if span > 4 * len(days) + 1024:
+        return np.unique(days, return_inverse=True)
+    offset = days - first
+    present = np.zeros(span, bool)
+    present[offset] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + first, rank[offset]
+
+
 def _zone_offsets(
     micros: np.ndarray, valid: np.ndarray, zone: ZoneInfo, *, wall: bool
 ) -> np.ndarray:
@@ -74,9 +97,9 @@ def _zone_offsets(
     if not valid.any():
         return offsets
     days = np.floor_divide(micros, _DAY_US)
-    unique_days, inverse = np.unique(days[valid], return_inverse=True)
-    start = np.array([offset_of(zone, int(d) * _DAY_US) for d in unique_days], np.int64)
-    end = np.array([offset_of(zone, (int(d) + 1) * _DAY_US) for d in unique_days], np.int64)
+    unique_days, inverse = _distinct_days(days[valid])
+    bounds = np.array([_day_offsets(zone, int(d), wall) for d in unique_days], np.int64)
+    start, end = bounds[:, 0], bounds[:, 1]
     offsets[valid] = start[inverse]
     changing = unique_days[start != end]
     if len(changing):

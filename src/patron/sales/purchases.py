@@ -13,6 +13,7 @@ deletes, customer merges and the demo loader call :func:`purchase_summary_sync` 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,11 +37,18 @@ def _spend_sql() -> str:
     return "SUM(amount)"
 
 
-def _sync(scope: str, params: list[Any], *, scan: bool = False) -> None:
+def _sync(scope: str, params: list[Any]) -> None:
     """Make the summary rows of the customers ``scope`` selects (an SQL subquery of customer
-    ids, or "" for all) equal the aggregate of their orders now. ``scan``: read the orders
-    in one pass and sort them, rather than customer by customer through the customer index
-    (SQLite would take the index; for most of a large table the pass is 2-3 times faster)."""
+    ids, or "" for all) equal the aggregate of their orders now.
+
+    For all, the orders are read in one pass and sorted by customer rather than walked
+    customer by customer through the (customer, date) index, which both databases would
+    otherwise choose: on SQLite the pass is 2-3 times faster; on PostgreSQL, with 10M orders
+    and fresh statistics, the walk took 27.8 s (77 s just after an import, a random page read
+    per order) and the pass with an in-memory sort 8.9 s (a hashed aggregate of a million
+    groups was slower than the sort)."""
+    from patron.ingest.indexes import planner_settings
+
     summary = connection.ops.quote_name(PurchaseSummary._meta.db_table)
     orders = connection.ops.quote_name(Order._meta.db_table)
     marks = ", ".join(["%s"] * len(PURCHASE_STATUSES))
@@ -50,8 +58,11 @@ def _sync(scope: str, params: list[Any], *, scan: bool = False) -> None:
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     columns = ("first_purchase_on", "last_purchase_on", "orders", "spend")
     changed = " OR ".join(f"{summary}.{c} {differs} excluded.{c}" for c in columns)
-    not_indexed = " NOT INDEXED" if scan and connection.vendor == "sqlite" else ""
-    with connection.cursor() as cursor:
+    not_indexed = " NOT INDEXED" if not scope and connection.vendor == "sqlite" else ""
+    one_pass = planner_settings(
+        enable_indexscan="off", enable_bitmapscan="off", enable_hashagg="off", work_mem="256MB"
+    )
+    with one_pass if not scope else contextlib.nullcontext(), connection.cursor() as cursor:
         cursor.execute(
             f"""DELETE FROM {summary} WHERE TRUE{in_scope} AND NOT EXISTS (
                     SELECT 1 FROM {orders} o
@@ -90,22 +101,11 @@ def _sync_everyone(customers: int) -> None:
     table (a first import: a million rows), its index and, on PostgreSQL, its foreign key
     are built again after rather than kept row by row; the key's check, deferred, would
     otherwise run once per row at the commit (4.2 s for 1M rows)."""
-    from patron.ingest.indexes import indexes_rebuilt_if_cheaper, planner_settings
+    from patron.ingest.indexes import indexes_rebuilt_if_cheaper
 
-    # The customers bound the rows it writes. PostgreSQL's planner, left to itself, walks
-    # the orders by the (customer, date) index: a random page read per order, 77 s for 10M
-    # orders where a scan and an in-memory sort by customer take 3.3 s (a hashed aggregate
-    # of a million groups 6.1 s). SQLite is told the same by ``NOT INDEXED``.
-    with (
-        indexes_rebuilt_if_cheaper(PurchaseSummary, adding=customers),
-        planner_settings(
-            enable_indexscan="off",
-            enable_bitmapscan="off",
-            enable_hashagg="off",
-            work_mem="256MB",
-        ),
-    ):
-        _sync("", [], scan=True)
+    # the customers bound the rows it writes
+    with indexes_rebuilt_if_cheaper(PurchaseSummary, adding=customers):
+        _sync("", [])
 
 
 def purchases_watermark() -> int:

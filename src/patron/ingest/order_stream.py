@@ -137,25 +137,25 @@ class OrderStream:
         )
         status = order_status(status, amount)  # the rule the merge applies to grouped orders
 
-        names = table.column_names
         if self._defaults is None:
-            self._defaults = self._constants(names)
+            self._defaults = self._constants(table.column_names)
             self._defaults_set()
-        values = {
-            "id": lambda: pa.array(self._order_ids(n)),
-            "external_id": lambda: table["order_key"],
-            "customer_id": lambda: pa.array(pks),
-            "ordered_at": lambda: table["ordered_at"],
-            "ordered_on": lambda: table["ordered_on"],
-            "store": lambda: pc.fill_null(table["store"], ""),
-            "channel": lambda: pc.fill_null(table["channel"], ""),
-            "amount": lambda: money(amount),
-            "cost": lambda: money(table["cost_cents"]),
-            "status": lambda: status,
-            "raw_status": lambda: pc.fill_null(table["raw_status"], ""),
+        sent = {
+            "id": pa.array(self._order_ids(n)),
+            "external_id": table["order_key"],
+            "customer_id": pa.array(pks),
+            "ordered_at": table["ordered_at"],
+            "ordered_on": table["ordered_on"],
+            "amount": money(amount),
+            "status": status,
         }
-        columns = [c for c in _COLUMNS if c not in self._defaults]
-        out = pa.table({c: values[c]() for c in columns})
+        for column in ("store", "channel", "raw_status"):
+            if column not in self._defaults:
+                sent[column] = pc.fill_null(table[column], "")
+        if "cost" not in self._defaults:
+            sent["cost"] = money(table["cost_cents"])
+        columns = [c for c in _COLUMNS if c in sent]
+        out = pa.table({c: sent[c] for c in columns})
         buffer = io.BytesIO()
         pacsv.write_csv(
             out,

@@ -59,10 +59,14 @@ def _sync(scope: str, params: list[Any]) -> None:
     columns = ("first_purchase_on", "last_purchase_on", "orders", "spend")
     changed = " OR ".join(f"{summary}.{c} {differs} excluded.{c}" for c in columns)
     not_indexed = " NOT INDEXED" if not scope and connection.vendor == "sqlite" else ""
-    one_pass = planner_settings(
-        enable_indexscan="off", enable_bitmapscan="off", enable_hashagg="off", work_mem="256MB"
+    one_pass = (
+        planner_settings(
+            enable_indexscan="off", enable_bitmapscan="off", enable_hashagg="off", work_mem="256MB"
+        )
+        if not scope
+        else contextlib.nullcontext()
     )
-    with one_pass if not scope else contextlib.nullcontext(), connection.cursor() as cursor:
+    with one_pass, connection.cursor() as cursor:
         cursor.execute(
             f"""DELETE FROM {summary} WHERE TRUE{in_scope} AND NOT EXISTS (
                     SELECT 1 FROM {orders} o
@@ -131,7 +135,8 @@ def purchases_after_import(
         # every order is new (a first import): every customer with orders is in scope
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {customers}")
-            _sync_everyone(int(cursor.fetchone()[0]))
+            everyone = int(cursor.fetchone()[0])
+        _sync_everyone(everyone)
         return
     scope = f"SELECT customer_id FROM {orders} WHERE id > %s"
     if touched is not None:
